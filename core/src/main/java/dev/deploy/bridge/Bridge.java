@@ -1,0 +1,115 @@
+package dev.deploy.bridge;
+
+import dev.deploy.Pid;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Collects every process's events, prints them in one format and decides the run's exit code.
+ * The run is over when no process is alive and no launch is pending; then {@link #done()}
+ * completes with the code of {@link ExitCodeRule}.
+ *
+ * <p>Thread safe: fabrics' threads call it concurrently; one lock orders the events and keeps
+ * the format single-threaded. Writing may block on the terminal, which is the back-pressure
+ * that keeps a chatty process from growing the bridge's memory.
+ */
+public final class Bridge implements EventSink {
+  private final ReentrantLock lock = new ReentrantLock();
+
+  /** Called only under lock. */
+  private final EventFormat format;
+
+  /** Called only under lock. */
+  private final ExitCodeRule exitCode = new ExitCodeRule();
+
+  /** Processes spawned and not yet exited; guarded by lock. */
+  private final Set<Pid> alive = new HashSet<>();
+
+  /** Launches neither registered nor failed; guarded by lock. */
+  private int pending;
+
+  /** Set once a first launch began, so an empty run at start is not taken as over. */
+  private boolean started;
+
+  private final CompletableFuture<Integer> done = new CompletableFuture<>();
+
+  /** Prints events with {@code format}. */
+  public Bridge(EventFormat format) {
+    this.format = format;
+  }
+
+  @Override
+  public void onEvent(Event event) {
+    lock.lock();
+    try {
+      if (event instanceof Event.Spawned s) {
+        alive.add(s.pid());
+      } else if (event instanceof Event.Exit e) {
+        alive.remove(e.pid());
+        exitCode.onExit(e.status());
+      }
+      format.write(event);
+      if (!(event instanceof Event.Output)) {
+        format.flush();
+      }
+      checkDone();
+    } catch (IOException e) {
+      throw new UncheckedIOException("the bridge cannot write its output", e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void onLaunchPending() {
+    lock.lock();
+    try {
+      started = true;
+      pending++;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void onLaunchSettled() {
+    lock.lock();
+    try {
+      pending--;
+      checkDone();
+    } catch (IOException e) {
+      throw new UncheckedIOException("the bridge cannot write its output", e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Flushes the format; for output events, which are not flushed one by one. */
+  public void flush() {
+    lock.lock();
+    try {
+      format.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("the bridge cannot write its output", e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Call only when holding lock. */
+  private void checkDone() throws IOException {
+    if (started && pending == 0 && alive.isEmpty() && !done.isDone()) {
+      format.flush();
+      done.complete(exitCode.code());
+    }
+  }
+
+  /** Completes with the run's exit code once every process has exited. */
+  public CompletableFuture<Integer> done() {
+    return done;
+  }
+}

@@ -1,0 +1,50 @@
+package dev.deploy.bridge;
+
+/**
+ * How a process ended: it exited with a code, a signal killed it, or its monitor vanished and
+ * its end is unknown.
+ *
+ * @param kind which of the three
+ * @param value the exit code for {@link Kind#EXITED}, the signal number for {@link
+ *     Kind#KILLED}, 0 for {@link Kind#LOST}
+ */
+public record ExitStatus(Kind kind, int value) {
+  /** The three ways a process ends. */
+  public enum Kind {
+    EXITED,
+    KILLED,
+    LOST
+  }
+
+  /** Returns the status of a process that exited with {@code code}. */
+  public static ExitStatus exited(int code) {
+    return new ExitStatus(Kind.EXITED, code);
+  }
+
+  /** Returns the status of a process killed by signal number {@code signal}. */
+  public static ExitStatus killed(int signal) {
+    return new ExitStatus(Kind.KILLED, signal);
+  }
+
+  /** Returns the status of a process whose end is unknown. */
+  public static ExitStatus lost() {
+    return new ExitStatus(Kind.LOST, 0);
+  }
+
+  /** Returns true for an exit with code 0. */
+  public boolean success() {
+    return kind == Kind.EXITED && value == 0;
+  }
+
+  /**
+   * Returns the code a shell would report: the exit code, 128 + the signal number, or 1 for a
+   * lost process.
+   */
+  public int shellCode() {
+    return switch (kind) {
+      case EXITED -> value;
+      case KILLED -> 128 + value;
+      case LOST -> 1;
+    };
+  }
+}

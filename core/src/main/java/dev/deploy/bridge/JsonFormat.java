@@ -1,0 +1,78 @@
+package dev.deploy.bridge;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Base64;
+
+/**
+ * API.md's JSON format: one flat JSON object per line, nothing else.
+ *
+ * <pre>
+ * {"event":"spawn","pid":"3fecd01","parent":null}
+ * {"event":"spawn","pid":"9a1b2c3","parent":"3fecd01"}
+ * {"event":"output","pid":"9a1b2c3","fd":1,"data":"aGkK"}
+ * {"event":"output","pid":"9a1b2c3","fd":1,"eof":true}
+ * {"event":"exit","pid":"9a1b2c3","code":0}
+ * {"event":"exit","pid":"3fecd01","signal":"SIGKILL"}
+ * {"event":"exit","pid":"5e6f7a8","lost":true}
+ * </pre>
+ *
+ * <p>{@code data} is the chunk's raw bytes in base64, so output is byte-exact whatever its
+ * encoding. Pids are hex and signal names are letters and digits, so no string needs escaping.
+ * {@link JsonEvents#parseLine} reads these lines back.
+ *
+ * <p>Owned by the bridge. Not thread safe: the bridge calls it under its lock, one event at a time,
+ * in event order. Lines are buffered until {@link #flush()}.
+ */
+public final class JsonFormat implements EventFormat {
+  private static final int BUFFER_SIZE = 1 << 16;
+
+  /** Where the lines go; they stay in its buffer until full or until {@link #flush()}. */
+  private final BufferedOutputStream out;
+
+  /** Makes a JSON format writing to {@code out} (the bridge's stdout). */
+  public JsonFormat(OutputStream out) {
+    this.out = new BufferedOutputStream(out, BUFFER_SIZE);
+  }
+
+  @Override
+  public void write(Event event) throws IOException {
+    if (event instanceof Event.Output output) {
+      ascii("{\"event\":\"output\",\"pid\":\"" + output.pid() + "\",\"fd\":" + output.fd());
+      ascii(",\"data\":\"");
+      out.write(Base64.getEncoder().encode(output.data()));
+      ascii("\"}\n");
+    } else if (event instanceof Event.Eof eof) {
+      ascii("{\"event\":\"output\",\"pid\":\"" + eof.pid() + "\",\"fd\":" + eof.fd());
+      ascii(",\"eof\":true}\n");
+    } else if (event instanceof Event.Spawned spawned) {
+      String parent = spawned.parent() == null ? "null" : "\"" + spawned.parent() + "\"";
+      ascii("{\"event\":\"spawn\",\"pid\":\"" + spawned.pid() + "\",\"parent\":" + parent);
+      ascii("}\n");
+    } else if (event instanceof Event.Exit exit) {
+      ascii("{\"event\":\"exit\",\"pid\":\"" + exit.pid() + "\"," + status(exit.status()) + "}\n");
+    } else {
+      throw new IllegalArgumentException("unknown event " + event);
+    }
+  }
+
+  @Override
+  public void flush() throws IOException {
+    out.flush();
+  }
+
+  private static String status(ExitStatus status) {
+    return switch (status.kind()) {
+      case EXITED -> "\"code\":" + status.value();
+      case KILLED -> "\"signal\":\"" + SignalNames.name(status.value()) + "\"";
+      case LOST -> "\"lost\":true";
+    };
+  }
+
+  private void ascii(String text) throws IOException {
+    out.write(text.getBytes(US_ASCII));
+  }
+}

@@ -1,0 +1,118 @@
+package dev.deploy.fabric;
+
+import dev.deploy.Pid;
+import dev.deploy.security.AuthenticationException;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Handshake;
+import dev.deploy.wire.Control;
+import dev.deploy.wire.Frame;
+import dev.deploy.wire.FrameReader;
+import dev.deploy.wire.FrameWriter;
+import dev.deploy.wire.ProtocolException;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fabric's end of one process's control connection: authenticates it, binds it to its
+ * launch by the Hello, then serves the process's spawn requests and exit notice until the
+ * connection ends. Runs on its own thread; {@link #send} may be called from any thread.
+ */
+final class ControlSession implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(ControlSession.class);
+
+  /** A connection must authenticate and say Hello within this many milliseconds. */
+  static final int HELLO_TIMEOUT_MILLIS = 10_000;
+
+  private final Fabric fabric;
+  private final ClusterKey key;
+  private final Socket socket;
+
+  /** Set once the handshake passed; written under its own lock. */
+  private volatile FrameWriter writer;
+
+  ControlSession(Fabric fabric, ClusterKey key, Socket socket) {
+    this.fabric = fabric;
+    this.key = key;
+    this.socket = socket;
+  }
+
+  @Override
+  public void run() {
+    Launch launch = null;
+    String peer = String.valueOf(socket.getRemoteSocketAddress());
+    try (socket) {
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout(HELLO_TIMEOUT_MILLIS);
+      BufferedInputStream in = new BufferedInputStream(socket.getInputStream());
+      BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream());
+      Handshake.run(key, in, out, false);
+      writer = new FrameWriter(out);
+      FrameReader reader = new FrameReader(in);
+      Frame first = reader.read();
+      if (first == null) {
+        return;
+      }
+      if (!(Control.decode(first) instanceof Control.Hello hello)) {
+        throw new ProtocolException("the first control message is type " + first.type()
+            + ", not Hello");
+      }
+      launch = fabric.launchOf(hello.launchId());
+      if (launch == null || !launch.onHello(this, hello.pid())) {
+        throw new ProtocolException(
+            "Hello for launch " + Long.toHexString(hello.launchId()) + " that is not waiting");
+      }
+      socket.setSoTimeout(0);
+      Pid pid = hello.pid();
+      Frame frame;
+      while ((frame = reader.read()) != null) {
+        Control message = Control.decode(frame);
+        if (message instanceof Control.SpawnRequest request) {
+          fabric.onSpawnRequest(this, pid, request);
+        } else if (message instanceof Control.Exiting exiting) {
+          launch.onExiting(exiting.signal());
+        } else {
+          throw new ProtocolException("a process sent a " + message.getClass().getSimpleName());
+        }
+      }
+    } catch (AuthenticationException e) {
+      log.warn("refused a connection from {}: {}", peer, e.getMessage());
+    } catch (SocketTimeoutException e) {
+      log.warn("dropped a connection from {}: it did not authenticate in time", peer);
+    } catch (ProtocolException e) {
+      log.warn("dropped the control connection of {}: {}", launch != null ? launch : peer,
+          e.getMessage());
+    } catch (IOException e) {
+      // The process ended or the connection broke: its exit is reported from its status.
+    } finally {
+      if (launch != null) {
+        launch.onControlClosed(this);
+        Pid pid = launch.pid();
+        if (pid != null) {
+          fabric.onControlClosed(pid);
+        }
+      }
+    }
+  }
+
+  /** Sends a message; a failure means the process is gone, which the reader will see. */
+  void send(Control message) {
+    FrameWriter w = writer;
+    if (w == null) {
+      return;
+    }
+    try {
+      w.write(message.type(), message.encode());
+    } catch (IOException e) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // Closing a broken socket.
+      }
+    }
+  }
+}

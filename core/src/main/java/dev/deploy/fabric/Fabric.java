@@ -1,0 +1,264 @@
+package dev.deploy.fabric;
+
+import dev.deploy.Pid;
+import dev.deploy.bridge.EventSink;
+import dev.deploy.master.LaunchException;
+import dev.deploy.master.LaunchOrder;
+import dev.deploy.master.Launched;
+import dev.deploy.master.Launcher;
+import dev.deploy.master.Master;
+import dev.deploy.process.JvmCommand;
+import dev.deploy.process.Env;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.Control;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A machine's launcher and the monitor of every process it starts: starts JVMs with the
+ * program's command line and a process's resources, captures their output through pipes, waits
+ * for their exit, and serves their control connections (registration, spawn requests, exit
+ * notices). Spawn requests go to the {@link Master}.
+ *
+ * <p>Threads: one accepting control connections, one per control connection, two pumps per
+ * process, and a small pool for launches, exits and timers. Thread safe.
+ */
+public final class Fabric implements Launcher, AutoCloseable {
+  /** Seconds a new JVM has to reach init() and register. */
+  static final long REGISTRATION_TIMEOUT_SECONDS = 60;
+
+  private final ClusterKey key;
+  private final JvmCommand command;
+  private final EventSink sink;
+
+  /** Whether the first process of a run reads this JVM's stdin (a local run). */
+  private final boolean stdinForMain;
+
+  private final ServerSocket server;
+  private final SecureRandom random = new SecureRandom();
+
+  /** Launches not yet ended, by launch id. */
+  private final Map<Long, Launch> launches = new ConcurrentHashMap<>();
+
+  private final ExecutorService threads = Executors.newCachedThreadPool(daemon("deploy-fabric"));
+  private final ScheduledExecutorService timers =
+      Executors.newSingleThreadScheduledExecutor(daemon("deploy-fabric-timer"));
+
+  /** Where spawn requests go; set once before the first launch. */
+  private volatile Master master;
+
+  private volatile boolean closed;
+
+  /**
+   * Starts a fabric whose control port is bound to {@code bind} (port chosen by the system).
+   *
+   * @throws IOException when the port cannot be bound
+   */
+  public Fabric(
+      ClusterKey key, InetAddress bind, JvmCommand command, EventSink sink, boolean stdinForMain)
+      throws IOException {
+    this.key = key;
+    this.command = command;
+    this.sink = sink;
+    this.stdinForMain = stdinForMain;
+    this.server = new ServerSocket(0, 128, bind);
+    Thread acceptor = daemon("deploy-fabric-accept").newThread(this::acceptLoop);
+    acceptor.start();
+  }
+
+  /** Sets the master that spawn requests go to. */
+  public void setMaster(Master master) {
+    this.master = master;
+  }
+
+  /** Returns the address processes dial for their control connection. */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) server.getLocalSocketAddress();
+  }
+
+  private void acceptLoop() {
+    AtomicInteger count = new AtomicInteger();
+    while (!closed) {
+      try {
+        Socket socket = server.accept();
+        Thread t =
+            new Thread(
+                new ControlSession(this, key, socket), "deploy-control-" + count.incrementAndGet());
+        t.setDaemon(true);
+        t.start();
+      } catch (IOException e) {
+        if (!closed) {
+          // accept() failing on an open socket is rare (out of file descriptors): keep serving.
+          Thread.onSpinWait();
+        }
+      }
+    }
+  }
+
+  Launch launchOf(long id) {
+    return launches.get(id);
+  }
+
+  @Override
+  public CompletableFuture<Launched> launch(LaunchOrder order) {
+    long id = random.nextLong();
+    Launch launch = new Launch(id, order, sink);
+    sink.onLaunchPending();
+    if (closed) {
+      launch.onStartFailed("the fabric is shutting down");
+      return launch.launched;
+    }
+    launches.put(id, launch);
+    threads.execute(() -> start(launch));
+    return launch.launched;
+  }
+
+  /** Starts the JVM of a launch; runs on a pool thread (fork+exec takes milliseconds). */
+  private void start(Launch launch) {
+    List<String> argv = command.forResources(launch.order.resources());
+    ProcessBuilder builder = new ProcessBuilder(argv);
+    Map<String, String> env = builder.environment();
+    env.keySet().removeIf(Env::isInternal);
+    env.put(Env.ROLE, "process");
+    env.put(Env.FABRIC, address().getAddress().getHostAddress() + ":" + address().getPort());
+    env.put(Env.LAUNCH, Long.toHexString(launch.id));
+    env.put(Env.RUN_KEY, key.toHex());
+    env.put(Env.BIND, address().getAddress().getHostAddress());
+    boolean main = launch.order.task() == null && launch.order.parent() == null;
+    builder.redirectInput(
+        main && stdinForMain
+            ? ProcessBuilder.Redirect.INHERIT
+            : ProcessBuilder.Redirect.from(new File(nullDevice())));
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      launches.remove(launch.id);
+      launch.onStartFailed("cannot start " + argv.get(0) + ": " + e.getMessage());
+      return;
+    }
+    launch.started(process);
+    startPump(launch, 1, process);
+    startPump(launch, 2, process);
+    timers.schedule(
+        () -> launch.onRegistrationTimeout(REGISTRATION_TIMEOUT_SECONDS),
+        REGISTRATION_TIMEOUT_SECONDS,
+        TimeUnit.SECONDS);
+    process
+        .onExit()
+        .thenRunAsync(
+            () -> {
+              try {
+                launch.onProcessExit();
+              } finally {
+                launches.remove(launch.id);
+              }
+            },
+            threads);
+  }
+
+  private void startPump(Launch launch, int fd, Process process) {
+    OutputPump pump =
+        new OutputPump(launch, fd, fd == 1 ? process.getInputStream() : process.getErrorStream());
+    Thread t = new Thread(pump, "deploy-pump-" + process.pid() + "-" + fd);
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private static String nullDevice() {
+    return System.getProperty("os.name", "").startsWith("Windows") ? "NUL" : "/dev/null";
+  }
+
+  /** Control thread: process {@code parent} asks for a spawn. */
+  void onSpawnRequest(ControlSession session, Pid parent, Control.SpawnRequest request) {
+    Master m = master;
+    if (m == null) {
+      session.send(Control.SpawnReply.failed(request.requestId(), "this fabric has no master"));
+      return;
+    }
+    m.spawn(new LaunchOrder(parent, request.resources(), request.task()), request.queue())
+        .whenComplete(
+            (pid, error) -> session.send(reply(request.requestId(), pid, error)));
+  }
+
+  private static Control.SpawnReply reply(long id, Optional<Pid> pid, Throwable error) {
+    if (error == null) {
+      return pid.map(p -> Control.SpawnReply.started(id, p))
+          .orElseGet(() -> Control.SpawnReply.noRoom(id));
+    }
+    Throwable cause = error instanceof CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    if (cause instanceof CancellationException) {
+      return Control.SpawnReply.failed(id, "the run is shutting down");
+    }
+    if (cause instanceof LaunchException) {
+      return Control.SpawnReply.failed(id, cause.getMessage());
+    }
+    return Control.SpawnReply.failed(id, cause.toString());
+  }
+
+  /** Control thread: a registered process's control connection ended. */
+  void onControlClosed(Pid pid) {
+    Master m = master;
+    if (m != null) {
+      m.cancelWaitingOf(pid);
+    }
+  }
+
+  /** Kills every process this fabric started and stops accepting. */
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      server.close();
+    } catch (IOException ignored) {
+      // Closing to stop accepting.
+    }
+    List<Launch> all = new ArrayList<>(launches.values());
+    all.forEach(Launch::kill);
+  }
+
+  /** Waits up to {@code millis} for every started process to be gone. */
+  public void awaitProcessesGone(long millis) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    for (Launch l : new ArrayList<>(launches.values())) {
+      Process p = l.process();
+      long left = deadline - System.nanoTime();
+      if (p != null && left > 0) {
+        try {
+          p.waitFor(left, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

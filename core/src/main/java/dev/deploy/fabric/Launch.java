@@ -1,0 +1,366 @@
+package dev.deploy.fabric;
+
+import dev.deploy.Pid;
+import dev.deploy.bridge.Event;
+import dev.deploy.bridge.EventSink;
+import dev.deploy.bridge.ExitStatus;
+import dev.deploy.master.LaunchException;
+import dev.deploy.master.LaunchOrder;
+import dev.deploy.master.Launched;
+import dev.deploy.wire.Control;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One process a fabric started, from its launch to its exit: the fabric is its monitor. Output
+ * that arrives before the process registers is held (bounded) so its {@code Spawned} event comes
+ * first; a process that dies before registering fails its launch with its own stderr as the
+ * reason. The exit is reported once both pipes ended and the control connection closed, so the
+ * last output and the exit notice are never lost.
+ *
+ * <p>Thread safe: pump, control and exit threads call it; its state is under one lock, and it
+ * emits events under that lock so a process's events keep their order.
+ */
+final class Launch {
+  /** Output held before registration; pumps wait when it is full. */
+  private static final int PRELUDE_LIMIT = 1 << 20;
+
+  /** How long the pipes may stay open after the process exited (a grandchild holding them). */
+  private static final long PIPE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  /** How long the control connection may stay open after the process exited. */
+  private static final long CONTROL_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  enum State {
+    STARTING,
+    RUNNING,
+    ENDED
+  }
+
+  final long id;
+  final LaunchOrder order;
+  private final EventSink sink;
+  private final ReentrantLock lock = new ReentrantLock();
+
+  /** Signalled on every state, eof or control change. */
+  private final Condition changed = lock.newCondition();
+
+  /** Guarded by lock. */
+  private State state = State.STARTING;
+
+  /** Set once, when the process registers; guarded by lock. */
+  private Pid pid;
+
+  /** Set once, right after the process starts. */
+  private volatile Process process;
+
+  /** Output before registration, per fd (index 1, 2); guarded by lock. */
+  private final ByteArrayOutputStream[] prelude = {
+    null, new ByteArrayOutputStream(), new ByteArrayOutputStream()
+  };
+
+  /** Whether fd 1, 2 reached their end; guarded by lock. */
+  private final boolean[] eof = new boolean[3];
+
+  /** The registered control connection, or null; guarded by lock. */
+  private ControlSession control;
+
+  /** True while a registered control connection is open; guarded by lock. */
+  private boolean controlOpen;
+
+  /** The signal the process said it exits by, 0 for its own exit, -1 for no notice. */
+  private int exitingSignal = -1;
+
+  /** Why the launch failed before registering, when the fabric decided it; guarded by lock. */
+  private String failure;
+
+  final CompletableFuture<Launched> launched = new CompletableFuture<>();
+  private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+
+  Launch(long id, LaunchOrder order, EventSink sink) {
+    this.id = id;
+    this.order = order;
+    this.sink = sink;
+  }
+
+  void started(Process process) {
+    this.process = process;
+  }
+
+  /** Returns the process, once started. */
+  Process process() {
+    return process;
+  }
+
+  /** Returns the pid, or null before registration. */
+  Pid pid() {
+    lock.lock();
+    try {
+      return pid;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Pump thread: a chunk of fd 1 or 2. */
+  void onOutput(int fd, byte[] data) {
+    lock.lock();
+    try {
+      while (state == State.STARTING && preludeSize() + data.length > PRELUDE_LIMIT) {
+        changed.awaitUninterruptibly();
+      }
+      if (eof[fd]) {
+        return;
+      }
+      if (pid != null) {
+        sink.onEvent(new Event.Output(pid, fd, data));
+      } else if (prelude[fd].size() < PRELUDE_LIMIT) {
+        prelude[fd].write(data, 0, Math.min(data.length, PRELUDE_LIMIT - prelude[fd].size()));
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Call only when holding lock. */
+  private int preludeSize() {
+    return prelude[1].size() + prelude[2].size();
+  }
+
+  /** Pump thread: fd 1 or 2 ended. */
+  void onEof(int fd) {
+    lock.lock();
+    try {
+      if (eof[fd]) {
+        return;
+      }
+      eof[fd] = true;
+      if (pid != null) {
+        sink.onEvent(new Event.Eof(pid, fd));
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Control thread: the process registered as {@code registered}. Emits its Spawned event, then
+   * the output it wrote so far, then tells it what to run. Returns false when the launch is no
+   * longer waiting for a registration (a second Hello, or it already failed).
+   */
+  boolean onHello(ControlSession session, Pid registered) throws IOException {
+    lock.lock();
+    try {
+      if (state != State.STARTING) {
+        return false;
+      }
+      pid = registered;
+      control = session;
+      controlOpen = true;
+      state = State.RUNNING;
+      sink.onEvent(new Event.Spawned(pid, order.parent()));
+      for (int fd = 1; fd <= 2; fd++) {
+        if (prelude[fd].size() > 0) {
+          sink.onEvent(new Event.Output(pid, fd, prelude[fd].toByteArray()));
+          prelude[fd].reset();
+        }
+        if (eof[fd]) {
+          sink.onEvent(new Event.Eof(pid, fd));
+        }
+      }
+      changed.signalAll();
+      session.send(new Control.Start(order.parent(), order.resources(), order.task()));
+    } finally {
+      lock.unlock();
+    }
+    launched.complete(new Launched(registered, exit));
+    sink.onLaunchSettled();
+    return true;
+  }
+
+  /** Control thread: the process said how it is exiting. */
+  void onExiting(int signal) {
+    lock.lock();
+    try {
+      exitingSignal = signal;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Control thread: the registered control connection closed. */
+  void onControlClosed(ControlSession session) {
+    lock.lock();
+    try {
+      if (control == session) {
+        controlOpen = false;
+        changed.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Timer thread: the process took too long to register; kill it and say why. */
+  void onRegistrationTimeout(long seconds) {
+    lock.lock();
+    try {
+      if (state != State.STARTING) {
+        return;
+      }
+      failure = "the process did not call init() within " + seconds + " s of its start";
+    } finally {
+      lock.unlock();
+    }
+    kill();
+  }
+
+  /** Launch thread: the process could not be started at all. */
+  void onStartFailed(String reason) {
+    lock.lock();
+    try {
+      state = State.ENDED;
+    } finally {
+      lock.unlock();
+    }
+    launched.completeExceptionally(new LaunchException(reason));
+    sink.onLaunchSettled();
+  }
+
+  /**
+   * Exit thread: the process ended. Waits (bounded) for both pipes and the control connection
+   * to end, then reports the exit, or fails the launch when the process never registered.
+   */
+  void onProcessExit() {
+    Process p = process;
+    lock.lock();
+    ExitStatus status;
+    String failed = null;
+    try {
+      if (!awaitNanos(() -> eof[1] && eof[2], PIPE_GRACE_NANOS)) {
+        lock.unlock();
+        try {
+          closeQuietly(p);
+        } finally {
+          lock.lock();
+        }
+        if (!awaitNanos(() -> eof[1] && eof[2], PIPE_GRACE_NANOS)) {
+          // A grandchild still holds a pipe and a blocked read cannot be interrupted: end the
+          // stream here; the pump's late chunks are dropped.
+          for (int fd = 1; fd <= 2; fd++) {
+            if (!eof[fd]) {
+              eof[fd] = true;
+              if (pid != null) {
+                sink.onEvent(new Event.Eof(pid, fd));
+              }
+            }
+          }
+        }
+      }
+      awaitNanos(() -> !controlOpen, CONTROL_GRACE_NANOS);
+      status = statusOf(p.exitValue(), exitingSignal);
+      if (state == State.RUNNING) {
+        state = State.ENDED;
+        sink.onEvent(new Event.Exit(pid, status));
+      } else if (state == State.STARTING) {
+        state = State.ENDED;
+        failed = failure != null ? failure : startFailure(status);
+      } else {
+        return;
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    if (failed != null) {
+      launched.completeExceptionally(new LaunchException(failed));
+      sink.onLaunchSettled();
+    } else {
+      exit.complete(status);
+    }
+  }
+
+  /** Call only when holding lock. Returns whether the condition came true in time. */
+  private boolean awaitNanos(java.util.function.BooleanSupplier done, long nanos) {
+    long left = nanos;
+    while (!done.getAsBoolean()) {
+      if (left <= 0) {
+        return false;
+      }
+      try {
+        left = changed.awaitNanos(left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return done.getAsBoolean();
+      }
+    }
+    return true;
+  }
+
+  /** Call only when holding lock. The reason a process that never registered gives. */
+  private String startFailure(ExitStatus status) {
+    String stderr = new String(prelude[2].toByteArray(), StandardCharsets.UTF_8).strip();
+    String stdout = new String(prelude[1].toByteArray(), StandardCharsets.UTF_8).strip();
+    String said = !stderr.isEmpty() ? stderr : stdout;
+    String how =
+        status.kind() == ExitStatus.Kind.KILLED
+            ? "was killed by signal " + status.value()
+            : "exited with code " + status.value();
+    String reason = said.isEmpty() ? "" : ": " + lastLines(said, 6);
+    return "the new JVM " + how + " before it called init()" + reason;
+  }
+
+  private static String lastLines(String text, int n) {
+    String[] lines = text.split("\n");
+    int from = Math.max(0, lines.length - n);
+    return String.join(" / ", java.util.Arrays.copyOfRange(lines, from, lines.length)).strip();
+  }
+
+  /**
+   * The status of a process that exited with {@code code}: an exit notice tells its own exit
+   * from a signal; without one (SIGKILL, a crash) a code over 128 is 128 + the signal.
+   */
+  static ExitStatus statusOf(int code, int exitingSignal) {
+    if (exitingSignal > 0) {
+      return ExitStatus.killed(exitingSignal);
+    }
+    if (exitingSignal < 0 && code > 128 && code < 128 + 65) {
+      return ExitStatus.killed(code - 128);
+    }
+    return ExitStatus.exited(code);
+  }
+
+  /** Kills the process and its descendants, at once. */
+  void kill() {
+    Process p = process;
+    if (p != null) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    }
+  }
+
+  private static void closeQuietly(Process p) {
+    try {
+      p.getInputStream().close();
+    } catch (IOException ignored) {
+      // Closing only to end the pump.
+    }
+    try {
+      p.getErrorStream().close();
+    } catch (IOException ignored) {
+      // Closing only to end the pump.
+    }
+  }
+
+  @Override
+  public String toString() {
+    Pid p = pid();
+    return "launch " + Long.toHexString(id) + (p == null ? "" : " (" + p + ")");
+  }
+}

@@ -1,0 +1,47 @@
+package dev.deploy.fabric;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+
+/**
+ * Reads one of a process's output pipes until its end and hands each chunk to the launch. Runs
+ * on its own daemon thread; blocks when the launch blocks (the bridge writes slowly), which
+ * fills the pipe and so slows the process: that is the back-pressure.
+ */
+final class OutputPump implements Runnable {
+  private static final int CHUNK = 64 << 10;
+
+  private final Launch launch;
+
+  /** 1 for stdout, 2 for stderr. */
+  private final int fd;
+
+  private final InputStream in;
+
+  OutputPump(Launch launch, int fd, InputStream in) {
+    this.launch = launch;
+    this.fd = fd;
+    this.in = in;
+  }
+
+  @Override
+  public void run() {
+    byte[] buffer = new byte[CHUNK];
+    try {
+      int n;
+      while ((n = in.read(buffer)) > 0) {
+        launch.onOutput(fd, Arrays.copyOf(buffer, n));
+      }
+    } catch (IOException e) {
+      // The pipe was closed under us (the process is gone and a grandchild held it): its end.
+    } finally {
+      try {
+        in.close();
+      } catch (IOException ignored) {
+        // Nothing more to read either way.
+      }
+      launch.onEof(fd);
+    }
+  }
+}

@@ -1,0 +1,213 @@
+package dev.deploy.master;
+
+import dev.deploy.Pid;
+import dev.deploy.Resources;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Places spawns on nodes by their free memory and CPU.
+ *
+ * <p>Policy: a spawn goes to the node that has the most memory free after it fits (spreading
+ * processes, so one machine's noise hurts few of them). {@code spawn} answers empty at once when
+ * no node has room; {@code spawnAsync} waits in a first-come-first-served queue: the head of the
+ * queue starts as soon as some node has room for it, and nothing behind it overtakes it. A plain
+ * {@code spawn} that fits is not held back by the queue, since it would not wait anyway. A
+ * request larger than any node's whole capacity can never start and fails at once.
+ *
+ * <p>Thread safe: every method may be called from any thread; the books are under one lock and
+ * launches are started after leaving it.
+ */
+public final class Master {
+  private static final long MICRO = 1_000_000;
+
+  private final ReentrantLock lock = new ReentrantLock();
+
+  /** The nodes, with what each has free; guarded by lock. */
+  private final List<Books> nodes = new ArrayList<>();
+
+  /** spawnAsync requests waiting for room, oldest first; guarded by lock. */
+  private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
+
+  /** Free memory and CPU of one node. CPU is in millionths of a core so sums are exact. */
+  private static final class Books {
+    final Node node;
+    long freeMemory;
+    long freeCpu;
+
+    Books(Node node) {
+      this.node = node;
+      this.freeMemory = node.capacity().memory();
+      this.freeCpu = micro(node.capacity().cpu());
+    }
+
+    boolean fits(Resources r) {
+      return freeMemory >= r.memory() && freeCpu >= micro(r.cpu());
+    }
+
+    boolean couldEverFit(Resources r) {
+      return node.capacity().memory() >= r.memory()
+          && micro(node.capacity().cpu()) >= micro(r.cpu());
+    }
+  }
+
+  private record Waiting(LaunchOrder order, CompletableFuture<Optional<Pid>> result) {}
+
+  private record Placed(Books books, LaunchOrder order, CompletableFuture<Optional<Pid>> result) {}
+
+  /** Creates a master placing onto {@code nodes}. */
+  public Master(List<Node> nodes) {
+    for (Node node : nodes) {
+      this.nodes.add(new Books(node));
+    }
+  }
+
+  private static long micro(double cpu) {
+    return Math.round(cpu * MICRO);
+  }
+
+  /**
+   * Starts the order on a node with room. The future completes with the new pid once the process
+   * registered; with empty when no node has room and {@code wait} is false; exceptionally with a
+   * {@link LaunchException} when the launch failed or the request can never fit.
+   */
+  public CompletableFuture<Optional<Pid>> spawn(LaunchOrder order, boolean wait) {
+    CompletableFuture<Optional<Pid>> result = new CompletableFuture<>();
+    Placed placed = null;
+    lock.lock();
+    try {
+      Books books = choose(order.resources());
+      if (books != null && (!wait || queue.isEmpty())) {
+        reserve(books, order.resources());
+        placed = new Placed(books, order, result);
+      } else if (nodes.stream().noneMatch(b -> b.couldEverFit(order.resources()))) {
+        result.completeExceptionally(
+            new LaunchException(
+                "no machine of this cluster has " + order.resources() + " in total"));
+      } else if (wait) {
+        queue.add(new Waiting(order, result));
+      } else {
+        result.complete(Optional.empty());
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (placed != null) {
+      start(placed);
+    }
+    return result;
+  }
+
+  /**
+   * Withdraws the queued requests of {@code parent}, which has ended; their futures are
+   * cancelled.
+   */
+  public void cancelWaitingOf(Pid parent) {
+    List<Waiting> cancelled = new ArrayList<>();
+    lock.lock();
+    try {
+      for (Iterator<Waiting> it = queue.iterator(); it.hasNext(); ) {
+        Waiting w = it.next();
+        if (parent.equals(w.order().parent())) {
+          it.remove();
+          cancelled.add(w);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    cancelled.forEach(w -> w.result().cancel(false));
+  }
+
+  /** Returns how many spawnAsync requests are waiting. */
+  public int waiting() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Call only when holding lock. Returns the node with room and the most memory left, or null. */
+  private Books choose(Resources r) {
+    Books best = null;
+    for (Books b : nodes) {
+      if (b.fits(r) && (best == null || b.freeMemory > best.freeMemory)) {
+        best = b;
+      }
+    }
+    return best;
+  }
+
+  /** Call only when holding lock. */
+  private static void reserve(Books books, Resources r) {
+    books.freeMemory -= r.memory();
+    books.freeCpu -= micro(r.cpu());
+  }
+
+  private void start(Placed placed) {
+    Resources r = placed.order().resources();
+    CompletableFuture<Launched> launch;
+    try {
+      launch = placed.books().node.launcher().launch(placed.order());
+    } catch (RuntimeException e) {
+      launch = CompletableFuture.failedFuture(e);
+    }
+    launch.whenComplete(
+        (launched, error) -> {
+          if (error != null) {
+            release(placed.books(), r);
+            placed.result().completeExceptionally(error);
+            return;
+          }
+          launched.exit().whenComplete((status, e) -> release(placed.books(), r));
+          if (!placed.result().complete(Optional.of(launched.pid()))) {
+            // The requester went away meanwhile; the process runs on and is reported as usual.
+            assert placed.result().isCancelled();
+          }
+        });
+  }
+
+  /** Gives back a process's resources and starts what the queue can now start. */
+  private void release(Books books, Resources r) {
+    List<Placed> started = new ArrayList<>();
+    lock.lock();
+    try {
+      books.freeMemory += r.memory();
+      books.freeCpu += micro(r.cpu());
+      while (!queue.isEmpty()) {
+        Waiting head = queue.peek();
+        Books room = choose(head.order().resources());
+        if (room == null) {
+          break;
+        }
+        queue.poll();
+        reserve(room, head.order().resources());
+        started.add(new Placed(room, head.order(), head.result()));
+      }
+    } finally {
+      lock.unlock();
+    }
+    started.forEach(this::start);
+  }
+
+  /** Fails every waiting request; for a shutting-down run. */
+  public void close() {
+    List<Waiting> all;
+    lock.lock();
+    try {
+      all = new ArrayList<>(queue);
+      queue.clear();
+    } finally {
+      lock.unlock();
+    }
+    all.forEach(w -> w.result().completeExceptionally(new CancellationException("shut down")));
+  }
+}

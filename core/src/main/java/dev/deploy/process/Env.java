@@ -1,0 +1,33 @@
+package dev.deploy.process;
+
+/**
+ * The environment variables the runtime sets for its own processes. All start with {@code
+ * DEPLOY_}; a launch removes any the parent had and sets its own.
+ */
+public final class Env {
+  /** "process" in a JVM a fabric started; absent in the JVM the user started. */
+  public static final String ROLE = "DEPLOY_ROLE";
+
+  /** host:port of the fabric's control port. */
+  public static final String FABRIC = "DEPLOY_FABRIC";
+
+  /** The launch id (hex) the process names in its Hello. */
+  public static final String LAUNCH = "DEPLOY_LAUNCH";
+
+  /** The run's cluster key, 64 hex characters; never on a command line. */
+  public static final String RUN_KEY = "DEPLOY_RUN_KEY";
+
+  /** The address the process binds its listening port (its pid's address) to. */
+  public static final String BIND = "DEPLOY_BIND";
+
+  private Env() {}
+
+  /** Returns whether {@code name} is one of the variables above. */
+  public static boolean isInternal(String name) {
+    return name.equals(ROLE)
+        || name.equals(FABRIC)
+        || name.equals(LAUNCH)
+        || name.equals(RUN_KEY)
+        || name.equals(BIND);
+  }
+}

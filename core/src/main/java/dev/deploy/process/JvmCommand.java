@@ -1,0 +1,151 @@
+package dev.deploy.process;
+
+import dev.deploy.Resources;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The command line of a program's JVM, split into the java executable, the JVM options and the
+ * rest (main class or {@code -jar}/{@code -m} and the program's arguments), so a spawned process
+ * can get the same command with its own resources.
+ *
+ * <p>Immutable and thread safe.
+ */
+public final class JvmCommand {
+  /** Options whose value is the next argument. */
+  private static final Set<String> TAKES_VALUE =
+      Set.of(
+          "-cp", "-classpath", "--class-path", "-p", "--module-path", "--upgrade-module-path",
+          "--add-modules", "--limit-modules", "--add-reads", "--add-exports", "--add-opens",
+          "--patch-module", "--enable-native-access", "--source");
+
+  /** Absolute path of the java executable. */
+  private final String java;
+
+  /** JVM options as given, without agents, debuggers and the memory/cpu options we set. */
+  private final List<String> options;
+
+  /** From the main class (or -jar, -m) on: the program and its arguments. */
+  private final List<String> program;
+
+  JvmCommand(String java, List<String> options, List<String> program) {
+    this.java = java;
+    this.options = List.copyOf(options);
+    this.program = List.copyOf(program);
+  }
+
+  /**
+   * Returns the command line of this JVM, as the operating system recorded it (so options from
+   * {@code JAVA_TOOL_OPTIONS} and {@code JDK_JAVA_OPTIONS} are not in it: the environment,
+   * which children inherit, brings them back).
+   *
+   * @throws IllegalStateException when this platform does not tell a process its arguments
+   */
+  public static JvmCommand current() {
+    ProcessHandle.Info info = ProcessHandle.current().info();
+    String java =
+        info.command()
+            .orElseGet(() -> System.getProperty("java.home") + "/bin/java");
+    String[] args =
+        info.arguments()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "this platform does not tell a JVM its own command line"));
+    return parse(java, List.of(args));
+  }
+
+  /** Splits {@code args} (the arguments after the executable) into options and program. */
+  public static JvmCommand parse(String java, List<String> args) {
+    List<String> options = new ArrayList<>();
+    int i = 0;
+    while (i < args.size()) {
+      String arg = args.get(i);
+      if (arg.equals("-jar") || arg.equals("-m") || arg.equals("--module") || !arg.startsWith("-")) {
+        break;
+      }
+      if (TAKES_VALUE.contains(arg) && i + 1 < args.size()) {
+        options.add(arg);
+        options.add(args.get(i + 1));
+        i += 2;
+        continue;
+      }
+      if (!dropped(arg)) {
+        options.add(arg);
+      }
+      i++;
+    }
+    return new JvmCommand(java, options, args.subList(i, args.size()));
+  }
+
+  /** Agents, debuggers and the options {@link #forResources} sets itself. */
+  private static boolean dropped(String option) {
+    return option.startsWith("-agentlib:")
+        || option.startsWith("-agentpath:")
+        || option.startsWith("-javaagent:")
+        || option.startsWith("-Xrunjdwp")
+        || option.equals("-Xdebug")
+        || option.startsWith("-Xmx")
+        || option.startsWith("-Xms")
+        || option.startsWith("-XX:MaxHeapSize=")
+        || option.startsWith("-XX:InitialHeapSize=")
+        || option.startsWith("-XX:ActiveProcessorCount=");
+  }
+
+  /**
+   * Returns the heap for a process of {@code memory} bytes: three quarters of it, leaving the
+   * rest for metaspace, code, threads and direct buffers.
+   */
+  public static long heapFor(long memory) {
+    return Math.max(16L << 20, memory / 4 * 3) >> 20 << 20;
+  }
+
+  /** Returns the processor count a JVM with {@code cpu} cores should see: at least 1. */
+  public static int processorsFor(double cpu) {
+    return (int) Math.max(1, Math.ceil(cpu));
+  }
+
+  /** Returns the command line for a process with {@code resources}. */
+  public List<String> forResources(Resources resources) {
+    List<String> command = new ArrayList<>(options.size() + program.size() + 3);
+    command.add(java);
+    command.addAll(options);
+    command.add("-Xmx" + (heapFor(resources.memory()) >> 20) + "m");
+    command.add("-XX:ActiveProcessorCount=" + processorsFor(resources.cpu()));
+    command.addAll(program);
+    return command;
+  }
+
+  /** Returns the java executable. */
+  public String java() {
+    return java;
+  }
+
+  /** Returns the kept JVM options. */
+  public List<String> options() {
+    return options;
+  }
+
+  /** Returns the main class (or -jar, -m) and the program's arguments. */
+  public List<String> program() {
+    return program;
+  }
+
+  /** Returns the value of the class path option, if the command has one. */
+  public Optional<String> classPath() {
+    for (int i = 0; i + 1 < options.size(); i++) {
+      String o = options.get(i);
+      if (o.equals("-cp") || o.equals("-classpath") || o.equals("--class-path")) {
+        return Optional.of(options.get(i + 1));
+      }
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public String toString() {
+    return String.join(" ", forResources(Resources.DEFAULT));
+  }
+}

@@ -1,0 +1,39 @@
+package dev.deploy.runtime;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import sun.misc.Signal;
+
+/**
+ * Tells the fabric how this process exits, so it can tell {@code System.exit(143)} from a
+ * SIGTERM: handlers for SIGINT, SIGTERM and SIGHUP remember the signal and exit as the JVM
+ * would (128 + its number); a shutdown hook flushes stdout/stderr and sends the notice. A
+ * SIGKILL or a crash sends none, and the fabric reads the signal from the exit code.
+ */
+final class ExitNotice {
+  private ExitNotice() {}
+
+  static void install(FabricClient client) {
+    AtomicInteger signal = new AtomicInteger();
+    for (String name : new String[] {"INT", "TERM", "HUP"}) {
+      try {
+        Signal.handle(
+            new Signal(name),
+            s -> {
+              signal.compareAndSet(0, s.getNumber());
+              System.exit(128 + s.getNumber());
+            });
+      } catch (IllegalArgumentException e) {
+        // -Xrs, or the signal is not known here: the JVM's own handling stays.
+      }
+    }
+    Thread hook =
+        new Thread(
+            () -> {
+              System.out.flush();
+              System.err.flush();
+              client.exiting(signal.get());
+            },
+            "deploy-exit-notice");
+    Runtime.getRuntime().addShutdownHook(hook);
+  }
+}

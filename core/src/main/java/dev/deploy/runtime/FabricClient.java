@@ -1,0 +1,139 @@
+package dev.deploy.runtime;
+
+import dev.deploy.Pid;
+import dev.deploy.Resources;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Handshake;
+import dev.deploy.wire.Control;
+import dev.deploy.wire.Frame;
+import dev.deploy.wire.FrameReader;
+import dev.deploy.wire.FrameWriter;
+import dev.deploy.wire.ProtocolException;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A process's end of its control connection to the fabric that launched it: registers, asks for
+ * spawns, and tells how it exits. If the connection ends, the fabric (and so the run) is gone,
+ * and this process halts at once: nothing outlives its run.
+ *
+ * <p>One reader thread; {@link #spawn} and {@link #exiting} may be called from any thread.
+ */
+final class FabricClient {
+  private final Socket socket;
+  private final FrameReader reader;
+  private final FrameWriter writer;
+  private final AtomicLong requests = new AtomicLong();
+
+  /** Spawn requests waiting for their reply, by request id. */
+  private final Map<Long, CompletableFuture<Control.SpawnReply>> pending =
+      new ConcurrentHashMap<>();
+
+  /** Set when this process itself is exiting, so the connection's end is expected. */
+  private volatile boolean exiting;
+
+  private FabricClient(Socket socket, FrameReader reader, FrameWriter writer) {
+    this.socket = socket;
+    this.reader = reader;
+    this.writer = writer;
+  }
+
+  /** Dials the fabric and runs the handshake. */
+  static FabricClient connect(InetSocketAddress fabric, ClusterKey key) throws IOException {
+    Socket socket = new Socket();
+    try {
+      socket.setTcpNoDelay(true);
+      socket.connect(fabric, 10_000);
+      BufferedInputStream in = new BufferedInputStream(socket.getInputStream());
+      BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream());
+      Handshake.run(key, in, out, true);
+      return new FabricClient(socket, new FrameReader(in), new FrameWriter(out));
+    } catch (IOException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Says Hello and returns what to run; then starts the reader thread.
+   *
+   * @throws IOException when the fabric refuses or the connection ends
+   */
+  Control.Start register(long launchId, Pid pid) throws IOException {
+    Control.Hello hello = new Control.Hello(launchId, pid);
+    writer.write(hello.type(), hello.encode());
+    Frame frame = reader.read();
+    if (frame == null) {
+      throw new IOException("the fabric closed the connection instead of answering Hello");
+    }
+    if (!(Control.decode(frame) instanceof Control.Start start)) {
+      throw new ProtocolException("the fabric answered Hello with type " + frame.type());
+    }
+    Thread thread = new Thread(this::readLoop, "deploy-control");
+    thread.setDaemon(true);
+    thread.start();
+    return start;
+  }
+
+  private void readLoop() {
+    try {
+      Frame frame;
+      while ((frame = reader.read()) != null) {
+        if (Control.decode(frame) instanceof Control.SpawnReply reply) {
+          CompletableFuture<Control.SpawnReply> f = pending.remove(reply.requestId());
+          if (f != null) {
+            f.complete(reply);
+          }
+        } else {
+          throw new ProtocolException("the fabric sent control message type " + frame.type());
+        }
+      }
+    } catch (IOException e) {
+      if (!exiting) {
+        System.err.println("deploy: lost the connection to the fabric: " + e.getMessage());
+      }
+    }
+    if (!exiting) {
+      // The run is over or its monitor died: nobody would see this process's output or exit.
+      Runtime.getRuntime().halt(1);
+    }
+  }
+
+  /** Sends a spawn request; the future completes with the fabric's reply. */
+  CompletableFuture<Control.SpawnReply> spawn(Resources resources, byte[] task, boolean wait) {
+    long id = requests.incrementAndGet();
+    CompletableFuture<Control.SpawnReply> reply = new CompletableFuture<>();
+    pending.put(id, reply);
+    Control.SpawnRequest request = new Control.SpawnRequest(id, resources, task, wait);
+    try {
+      writer.write(request.type(), request.encode());
+    } catch (IOException e) {
+      pending.remove(id);
+      reply.completeExceptionally(e);
+    }
+    return reply;
+  }
+
+  /** Tells the fabric this process is exiting, by a signal when {@code signal} > 0. */
+  void exiting(int signal) {
+    exiting = true;
+    Control.Exiting notice = new Control.Exiting(signal);
+    try {
+      writer.write(notice.type(), notice.encode());
+    } catch (IOException e) {
+      // The fabric is gone; nobody to tell.
+    }
+  }
+
+  /** Returns the local address of the connection, which the fabric can reach us from. */
+  InetSocketAddress localAddress() {
+    return (InetSocketAddress) socket.getLocalSocketAddress();
+  }
+}

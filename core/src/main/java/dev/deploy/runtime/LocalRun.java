@@ -1,0 +1,162 @@
+package dev.deploy.runtime;
+
+import dev.deploy.Pid;
+import dev.deploy.Resources;
+import dev.deploy.bridge.Bridge;
+import dev.deploy.bridge.EventFormat;
+import dev.deploy.bridge.HumanFormat;
+import dev.deploy.bridge.JsonFormat;
+import dev.deploy.fabric.Fabric;
+import dev.deploy.master.LaunchOrder;
+import dev.deploy.master.Master;
+import dev.deploy.master.Node;
+import dev.deploy.process.JvmCommand;
+import dev.deploy.security.ClusterKey;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * A run on this machine: the JVM the user started becomes the bridge, the master and a fabric
+ * whose capacity is this machine, and starts the program's {@code main} again as the first
+ * process. Exits with the run's exit code once every process has exited; Ctrl-C or any other
+ * end of this JVM kills every process of the run.
+ */
+final class LocalRun {
+  private LocalRun() {}
+
+  /** Never returns. */
+  static void run(Resources resources) {
+    int code;
+    try {
+      code = runAndWait(resources);
+    } catch (LocalRunException e) {
+      System.err.println("deploy: " + e.getMessage());
+      code = e.code;
+    }
+    System.exit(code);
+  }
+
+  /** A run that cannot start; the message is one sentence for the user. */
+  static final class LocalRunException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final int code;
+
+    LocalRunException(String message, int code) {
+      super(message);
+      this.code = code;
+    }
+  }
+
+  private static int runAndWait(Resources resources) {
+    EventFormat format = format(System.getenv("DEPLOY_FORMAT"));
+    Resources capacity = capacity(System.getenv("DEPLOY_CAPACITY"));
+    JvmCommand command;
+    try {
+      command = JvmCommand.current();
+    } catch (IllegalStateException e) {
+      throw new LocalRunException(e.getMessage(), 1);
+    }
+    Bridge bridge = new Bridge(format);
+    Fabric fabric;
+    try {
+      fabric =
+          new Fabric(ClusterKey.generate(), InetAddress.getLoopbackAddress(), command, bridge, true);
+    } catch (IOException e) {
+      throw new LocalRunException("cannot open a port on the loopback interface: " + e, 1);
+    }
+    Master master = new Master(List.of(new Node("local", capacity, fabric)));
+    fabric.setMaster(master);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  master.close();
+                  fabric.close();
+                  fabric.awaitProcessesGone(1000);
+                  bridge.flush();
+                },
+                "deploy-bridge-shutdown"));
+
+    CompletableFuture<Optional<Pid>> first =
+        master.spawn(new LaunchOrder(null, resources, null), false);
+    CompletableFuture<Integer> failed =
+        first.handle(
+            (pid, error) -> {
+              if (error != null) {
+                Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+                throw new LocalRunException("the program could not start: " + cause.getMessage(), 1);
+              }
+              if (pid.isEmpty()) {
+                throw new LocalRunException(
+                    "init(" + resources + ") asks for more than this machine has ("
+                        + capacity + ")", 1);
+              }
+              return null;
+            });
+    try {
+      return (Integer) CompletableFuture.anyOf(bridge.done(), failed.thenCompose(
+          ignored -> new CompletableFuture<Integer>())).join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof LocalRunException l) {
+        throw l;
+      }
+      throw e;
+    } finally {
+      bridge.flush();
+    }
+  }
+
+  static EventFormat format(String name) {
+    FileOutputStream out = new FileOutputStream(FileDescriptor.out);
+    FileOutputStream err = new FileOutputStream(FileDescriptor.err);
+    if (name == null || name.equals("human")) {
+      return new HumanFormat(out, err, colour());
+    }
+    if (name.equals("json")) {
+      return new JsonFormat(out);
+    }
+    throw new LocalRunException("DEPLOY_FORMAT must be human or json, not \"" + name + "\"", 2);
+  }
+
+  /** Colour when stderr is a terminal and the user did not ask for none. */
+  private static boolean colour() {
+    if (System.getenv("NO_COLOR") != null || "dumb".equals(System.getenv("TERM"))) {
+      return false;
+    }
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  /** This machine's memory and cores, or DEPLOY_CAPACITY ("8GiB 2") when set. */
+  static Resources capacity(String override) {
+    if (override != null) {
+      String[] parts = override.trim().split("\\s+");
+      if (parts.length != 2) {
+        throw new LocalRunException(
+            "DEPLOY_CAPACITY must be memory and cpu, like \"8GiB 2\", not \"" + override + "\"", 2);
+      }
+      try {
+        return Resources.parse(parts[0], parts[1]);
+      } catch (IllegalArgumentException e) {
+        throw new LocalRunException("DEPLOY_CAPACITY: " + e.getMessage(), 2);
+      }
+    }
+    long memory =
+        ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+            .getTotalMemorySize();
+    return new Resources(memory, Runtime.getRuntime().availableProcessors());
+  }
+}

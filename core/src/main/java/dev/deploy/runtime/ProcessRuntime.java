@@ -1,0 +1,279 @@
+package dev.deploy.runtime;
+
+import dev.deploy.Pid;
+import dev.deploy.Resources;
+import dev.deploy.SpawnException;
+import dev.deploy.Task;
+import dev.deploy.codec.Codec;
+import dev.deploy.codec.LambdaCodec;
+import dev.deploy.process.Env;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.Control;
+import dev.deploy.wire.FrameReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.security.SecureRandom;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The runtime of one process: what {@code init} does, this process's pid and resources, and
+ * {@code spawn}. In the JVM the user started, {@code init} hands over to {@link LocalRun} and
+ * never returns; in a JVM a fabric started, it registers with the fabric and either returns into
+ * {@code main} (the first process) or runs the spawned task and exits.
+ *
+ * <p>Thread safe: {@code init} runs once on the main thread; the rest from any thread after.
+ */
+public final class ProcessRuntime {
+  static final String NOT_INITIALISED = "You must call init() first in your application's main()";
+
+  private static final AtomicBoolean initCalled = new AtomicBoolean();
+  private static volatile ProcessRuntime current;
+
+  /** This process's pid; its address is {@link #listener}'s. */
+  private final Pid pid;
+
+  private final Resources resources;
+  private final FabricClient fabric;
+
+  /** The pid's listening port, held open for the process's life. */
+  private final ServerSocketChannel listener;
+
+  private ProcessRuntime(
+      Pid pid, Resources resources, FabricClient fabric, ServerSocketChannel listener) {
+    this.pid = pid;
+    this.resources = resources;
+    this.fabric = fabric;
+    this.listener = listener;
+  }
+
+  /**
+   * Does what {@code Deploy.init} promises.
+   *
+   * @throws IllegalStateException when called twice or not from the main thread
+   */
+  public static void init(Resources resources) {
+    if (resources == null) {
+      throw new NullPointerException("init(resources): resources is null");
+    }
+    Thread thread = Thread.currentThread();
+    if (!thread.getName().equals("main")
+        || thread.getThreadGroup() == null
+        || !thread.getThreadGroup().getName().equals("main")) {
+      throw new IllegalStateException(
+          "init() must be called first in main(), on the main thread, not on thread \""
+              + thread.getName() + "\"");
+    }
+    if (!initCalled.compareAndSet(false, true)) {
+      throw new IllegalStateException("init() was already called in this process");
+    }
+    if ("1".equals(System.getenv("DEPLOY_VERSION"))) {
+      System.out.println("deploy-lib " + version());
+      System.exit(0);
+    }
+    String role = System.getenv(Env.ROLE);
+    if (role == null) {
+      LocalRun.run(resources);
+    } else if (role.equals("process")) {
+      startProcess();
+    } else {
+      System.err.println("deploy: " + Env.ROLE + "=" + role + " is not a role this runtime knows");
+      System.exit(1);
+    }
+  }
+
+  /** Returns this process's runtime. */
+  public static ProcessRuntime get() {
+    ProcessRuntime r = current;
+    if (r == null) {
+      throw new IllegalStateException(NOT_INITIALISED);
+    }
+    return r;
+  }
+
+  /** Returns the library's version, from the build. */
+  public static String version() {
+    Properties p = new Properties();
+    try (InputStream in = ProcessRuntime.class.getResourceAsStream("version.properties")) {
+      if (in != null) {
+        p.load(in);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return p.getProperty("version", "unknown");
+  }
+
+  private static void startProcess() {
+    String fabricAddress = System.getenv(Env.FABRIC);
+    Control.Start start;
+    ProcessRuntime runtime;
+    try {
+      ClusterKey key = ClusterKey.fromHex(requireEnv(Env.RUN_KEY));
+      long launch = Long.parseUnsignedLong(requireEnv(Env.LAUNCH), 16);
+      InetAddress bind = InetAddress.getByName(requireEnv(Env.BIND));
+      ServerSocketChannel listener =
+          ServerSocketChannel.open().bind(new InetSocketAddress(bind, 0), 128);
+      InetSocketAddress local = (InetSocketAddress) listener.getLocalAddress();
+      long random = new SecureRandom().nextLong();
+      Pid pid = Pid.of(bind.getAddress(), local.getPort(), random);
+      FabricClient fabric = FabricClient.connect(parseAddress(requireEnv(Env.FABRIC)), key);
+      ExitNotice.install(fabric);
+      start = fabric.register(launch, pid);
+      runtime = new ProcessRuntime(pid, start.resources(), fabric, listener);
+    } catch (IOException | RuntimeException e) {
+      System.err.println(
+          "deploy: this process cannot join its run (fabric " + fabricAddress + "): "
+              + e.getMessage());
+      Runtime.getRuntime().halt(1);
+      return;
+    }
+    current = runtime;
+    if (start.task() == null) {
+      return;
+    }
+    runTask(start);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void runTask(Control.Start start) {
+    LambdaCodec.DecodedTask decoded;
+    try {
+      decoded = LambdaCodec.decodeTask(start.task(), Codec.standard());
+    } catch (RuntimeException e) {
+      System.err.println("deploy: cannot rebuild the spawned task: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    try {
+      ((Task<Object>) decoded.task()).run(start.parent(), decoded.arg());
+    } catch (Throwable e) {
+      e.printStackTrace();
+      System.exit(1);
+    }
+    System.exit(0);
+  }
+
+  private static String requireEnv(String name) {
+    String value = System.getenv(name);
+    if (value == null) {
+      throw new IllegalStateException(name + " is not set");
+    }
+    return value;
+  }
+
+  static InetSocketAddress parseAddress(String text) {
+    int colon = text.lastIndexOf(':');
+    if (colon < 0) {
+      throw new IllegalArgumentException("\"" + text + "\" is not host:port");
+    }
+    String host = text.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(text.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("\"" + text + "\" has no port number after the colon");
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port " + port + " in \"" + text + "\" is not 1..65535");
+    }
+    return new InetSocketAddress(host, port);
+  }
+
+  /** Returns this process's pid. */
+  public Pid pid() {
+    return pid;
+  }
+
+  /** Returns the resources this process was started with. */
+  public Resources resources() {
+    return resources;
+  }
+
+  /** Returns the pid's listening port. */
+  public ServerSocketChannel listener() {
+    return listener;
+  }
+
+  /**
+   * Spawns {@code task(arg)} with {@code resources}; empty when no machine has room now.
+   *
+   * @throws SpawnException when the task cannot be shipped or the new process failed to start
+   */
+  public Optional<Pid> spawn(Task<?> task, Object arg, Resources resources) {
+    byte[] blob = encode(task, arg, resources);
+    Control.SpawnReply reply;
+    try {
+      reply = fabric.spawn(resources, blob, false).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SpawnException("interrupted while waiting for the spawn to start", e);
+    } catch (ExecutionException e) {
+      throw new SpawnException("lost the fabric during the spawn: " + e.getCause().getMessage());
+    }
+    return switch (reply.outcome()) {
+      case Control.SpawnReply.STARTED -> Optional.of(reply.pid());
+      case Control.SpawnReply.NO_ROOM -> Optional.empty();
+      default -> throw new SpawnException(reply.error());
+    };
+  }
+
+  /** Like {@link #spawn}, but waits for room in the first-come-first-served queue. */
+  public CompletableFuture<Pid> spawnAsync(Task<?> task, Object arg, Resources resources) {
+    byte[] blob;
+    try {
+      blob = encode(task, arg, resources);
+    } catch (SpawnException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return fabric
+        .spawn(resources, blob, true)
+        .handle(
+            (reply, error) -> {
+              if (error != null) {
+                throw new CompletionException(
+                    new SpawnException("lost the fabric during the spawn: " + error.getMessage()));
+              }
+              if (reply.outcome() == Control.SpawnReply.STARTED) {
+                return reply.pid();
+              }
+              throw new CompletionException(
+                  new SpawnException(
+                      reply.outcome() == Control.SpawnReply.NO_ROOM
+                          ? "no machine has " + resources + " free"
+                          : reply.error()));
+            });
+  }
+
+  private static byte[] encode(Task<?> task, Object arg, Resources resources) {
+    if (task == null) {
+      throw new NullPointerException("spawn: task is null");
+    }
+    if (resources == null) {
+      throw new NullPointerException("spawn: resources is null");
+    }
+    byte[] blob;
+    try {
+      blob = LambdaCodec.encodeTask(task, arg, Codec.standard());
+    } catch (IllegalArgumentException e) {
+      throw new SpawnException(e.getMessage(), e);
+    }
+    if (blob.length > FrameReader.MAX_FRAME - 1024) {
+      throw new SpawnException(
+          "the task and its argument take " + Resources.formatMemory(blob.length)
+              + "; a spawn carries at most 16 MiB: send large data over a channel");
+    }
+    return blob;
+  }
+}

@@ -1,0 +1,162 @@
+package dev.deploy.wire;
+
+import dev.deploy.Pid;
+import dev.deploy.Resources;
+
+/**
+ * The messages on a control connection between a process and the fabric that launched it. The
+ * process dials, authenticates, sends {@link Hello}, and the fabric answers {@link Start}; then
+ * either side may send the others at any time.
+ */
+public sealed interface Control {
+  /** Returns the frame type byte of this message. */
+  int type();
+
+  /** Returns this message's payload. */
+  byte[] encode();
+
+  /**
+   * Decodes a frame.
+   *
+   * @throws ProtocolException naming the unknown type or the malformed field
+   */
+  static Control decode(Frame frame) throws ProtocolException {
+    MessageIn in = new MessageIn(frame.payload());
+    Control message =
+        switch (frame.type()) {
+          case Hello.TYPE -> new Hello(in.i64("launch id"), in.pid("pid"));
+          case Start.TYPE ->
+              new Start(in.optionalPid("parent"), in.resources("resources"),
+                  in.optionalBytes("task"));
+          case SpawnRequest.TYPE ->
+              new SpawnRequest(
+                  in.i64("request id"), in.resources("resources"), in.bytes("task"),
+                  in.u8("wait") != 0);
+          case SpawnReply.TYPE -> decodeReply(in);
+          case Exiting.TYPE -> new Exiting(in.u8("signal"));
+          default -> throw new ProtocolException("unknown control message type " + frame.type());
+        };
+    in.end("control message type " + frame.type());
+    return message;
+  }
+
+  private static SpawnReply decodeReply(MessageIn in) throws ProtocolException {
+    long id = in.i64("request id");
+    int outcome = in.u8("outcome");
+    return switch (outcome) {
+      case SpawnReply.STARTED -> SpawnReply.started(id, in.pid("pid"));
+      case SpawnReply.NO_ROOM -> SpawnReply.noRoom(id);
+      case SpawnReply.FAILED -> SpawnReply.failed(id, in.string("error"));
+      default -> throw new ProtocolException("unknown spawn outcome " + outcome);
+    };
+  }
+
+  /** Process to fabric, first: "I am the process of launch {@code launchId}, my pid is this". */
+  record Hello(long launchId, Pid pid) implements Control {
+    static final int TYPE = 1;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public byte[] encode() {
+      return new MessageOut().i64(launchId).pid(pid).toByteArray();
+    }
+  }
+
+  /**
+   * Fabric to process, in answer to Hello: run {@code task} (a {@code LambdaCodec} blob) for
+   * {@code parent}, or return from {@code init} into {@code main} when {@code task} is null.
+   */
+  record Start(Pid parent, Resources resources, byte[] task) implements Control {
+    static final int TYPE = 2;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public byte[] encode() {
+      return new MessageOut().optionalPid(parent).resources(resources).optionalBytes(task)
+          .toByteArray();
+    }
+  }
+
+  /** Process to fabric: spawn {@code task}; {@code queue} waits in line until resources free up. */
+  record SpawnRequest(long requestId, Resources resources, byte[] task, boolean queue)
+      implements Control {
+    static final int TYPE = 3;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public byte[] encode() {
+      return new MessageOut().i64(requestId).resources(resources).bytes(task).u8(queue ? 1 : 0)
+          .toByteArray();
+    }
+  }
+
+  /** Fabric to process: how spawn request {@code requestId} ended. */
+  record SpawnReply(long requestId, int outcome, Pid pid, String error) implements Control {
+    static final int TYPE = 4;
+    public static final int STARTED = 0;
+    public static final int NO_ROOM = 1;
+    public static final int FAILED = 2;
+
+    /** The child started and registered as {@code pid}. */
+    public static SpawnReply started(long requestId, Pid pid) {
+      return new SpawnReply(requestId, STARTED, pid, null);
+    }
+
+    /** No machine has the resources free. */
+    public static SpawnReply noRoom(long requestId) {
+      return new SpawnReply(requestId, NO_ROOM, null, null);
+    }
+
+    /** The spawn failed; {@code error} says why in one sentence. */
+    public static SpawnReply failed(long requestId, String error) {
+      return new SpawnReply(requestId, FAILED, null, error);
+    }
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public byte[] encode() {
+      MessageOut out = new MessageOut().i64(requestId).u8(outcome);
+      switch (outcome) {
+        case STARTED -> out.pid(pid);
+        case FAILED -> out.string(error);
+        default -> {}
+      }
+      return out.toByteArray();
+    }
+  }
+
+  /**
+   * Process to fabric, from its shutdown: it is exiting on its own ({@code signal} 0) or because
+   * of the signal numbered {@code signal}. Lets the fabric tell {@code System.exit(137)} from a
+   * SIGKILL, which give the same exit code.
+   */
+  record Exiting(int signal) implements Control {
+    static final int TYPE = 5;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public byte[] encode() {
+      return new MessageOut().u8(signal).toByteArray();
+    }
+  }
+}

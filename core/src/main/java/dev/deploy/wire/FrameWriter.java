@@ -1,0 +1,43 @@
+package dev.deploy.wire;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Writes length-prefixed frames (see {@link FrameReader}) to a blocking stream. Thread safe: a
+ * lock keeps frames whole when several threads write.
+ */
+public final class FrameWriter {
+  private final OutputStream out;
+  private final ReentrantLock lock = new ReentrantLock();
+
+  /** Writes to {@code out}, which must already be authenticated. */
+  public FrameWriter(OutputStream out) {
+    this.out = out;
+  }
+
+  /**
+   * Writes one frame and flushes it.
+   *
+   * @throws IllegalArgumentException when the payload is over the frame limit
+   */
+  public void write(int type, byte[] payload) throws IOException {
+    int length = payload.length + 1;
+    if (length > FrameReader.MAX_FRAME) {
+      throw new IllegalArgumentException(
+          "a frame of " + payload.length + " bytes is over the limit of " + (FrameReader.MAX_FRAME - 1));
+    }
+    byte[] header = {
+      (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length, (byte) type
+    };
+    lock.lock();
+    try {
+      out.write(header);
+      out.write(payload);
+      out.flush();
+    } finally {
+      lock.unlock();
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package dev.deploy.wire;
+
+import dev.deploy.Pid;
+import dev.deploy.Resources;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads the fields of one message from a frame's payload, checking every length against what is
+ * left, so malformed bytes give a {@link ProtocolException} naming the field, never an
+ * out-of-bounds error or a huge allocation. Not thread safe.
+ */
+public final class MessageIn {
+  private final byte[] bytes;
+  private int position;
+
+  /** Reads {@code bytes} from the start. */
+  public MessageIn(byte[] bytes) {
+    this.bytes = bytes;
+  }
+
+  private void need(int n, String field) throws ProtocolException {
+    if (n < 0 || bytes.length - position < n) {
+      throw new ProtocolException(
+          "message ends inside " + field + " (needs " + n + " bytes, " + (bytes.length - position)
+              + " left)");
+    }
+  }
+
+  /** Reads one byte 0..255. */
+  public int u8(String field) throws ProtocolException {
+    need(1, field);
+    return bytes[position++] & 0xFF;
+  }
+
+  /** Reads a big-endian int. */
+  public int i32(String field) throws ProtocolException {
+    need(4, field);
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+      v = (v << 8) | (bytes[position++] & 0xFF);
+    }
+    return v;
+  }
+
+  /** Reads a big-endian long. */
+  public long i64(String field) throws ProtocolException {
+    return ((long) i32(field) << 32) | (i32(field) & 0xFFFFFFFFL);
+  }
+
+  /** Reads a double. */
+  public double f64(String field) throws ProtocolException {
+    return Double.longBitsToDouble(i64(field));
+  }
+
+  /** Reads a length-prefixed byte array. */
+  public byte[] bytes(String field) throws ProtocolException {
+    int n = i32(field + " length");
+    need(n, field);
+    byte[] out = new byte[n];
+    System.arraycopy(bytes, position, out, 0, n);
+    position += n;
+    return out;
+  }
+
+  /** Reads a byte array that may be absent. */
+  public byte[] optionalBytes(String field) throws ProtocolException {
+    return u8(field + " presence") == 0 ? null : bytes(field);
+  }
+
+  /** Reads a UTF-8 string. */
+  public String string(String field) throws ProtocolException {
+    return new String(bytes(field), StandardCharsets.UTF_8);
+  }
+
+  /** Reads a pid that may be absent. */
+  public Pid optionalPid(String field) throws ProtocolException {
+    return u8(field + " presence") == 0 ? null : pid(field);
+  }
+
+  /** Reads a pid. */
+  public Pid pid(String field) throws ProtocolException {
+    byte[] host = bytes(field + " host");
+    if (host.length != 4 && host.length != 16) {
+      throw new ProtocolException(field + " host has " + host.length + " bytes, not 4 or 16");
+    }
+    int port = i32(field + " port");
+    if (port < 0 || port > 0xFFFF) {
+      throw new ProtocolException(field + " port " + port + " is outside 0..65535");
+    }
+    return Pid.of(host, port, i64(field + " key"));
+  }
+
+  /** Reads resources. */
+  public Resources resources(String field) throws ProtocolException {
+    long memory = i64(field + " memory");
+    double cpu = f64(field + " cpu");
+    try {
+      return new Resources(memory, cpu);
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolException(field + ": " + e.getMessage());
+    }
+  }
+
+  /** Checks that every byte was read. */
+  public void end(String message) throws ProtocolException {
+    if (position != bytes.length) {
+      throw new ProtocolException(
+          message + " has " + (bytes.length - position) + " unexpected bytes at its end");
+    }
+  }
+}
