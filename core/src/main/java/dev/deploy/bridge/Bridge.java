@@ -53,9 +53,9 @@ public final class Bridge implements EventSink {
         exitCode.onExit(e.status());
       }
       format.write(event);
-      if (!(event instanceof Event.Output)) {
-        format.flush();
-      }
+      // Every event: an output chunk is a pump's whole read (up to 64 KiB), so this is one
+      // write per chunk, and a line a process printed before it waits shows at once.
+      format.flush();
       checkDone();
     } catch (IOException e) {
       throw new UncheckedIOException("the bridge cannot write its output", e);
@@ -88,7 +88,7 @@ public final class Bridge implements EventSink {
     }
   }
 
-  /** Flushes the format; for output events, which are not flushed one by one. */
+  /** Flushes the format. */
   public void flush() {
     lock.lock();
     try {
