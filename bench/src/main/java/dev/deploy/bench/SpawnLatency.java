@@ -33,7 +33,7 @@ public final class SpawnLatency {
   public static void main(String[] args) throws Exception {
     init(Resources.DEFAULT);
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
-    Resources small = new Resources(256L << 20, 1);
+    Resources small = new Resources(256L << 20, 0.05);
     String java = ProcessHandle.current().info().command().orElse("java");
     String classPath = System.getProperty("java.class.path");
     Path dir = Files.createTempDirectory("deploy-bench");

@@ -4,17 +4,24 @@ import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.io.Input;
 
 /**
- * A Kryo {@link Input} over one whole message that refuses any length larger than the bytes left.
- * Every element of a string, array or collection takes at least one byte, so a larger length can
- * only come from malformed bytes, and refusing it before allocating keeps a hostile or corrupt
- * message from asking for gigabytes. {@link BoundedSerializers} use {@link #checkLength} for the
- * lengths they read themselves. Confined to the thread holding its {@link KryoCodec} session.
+ * A Kryo {@link Input} over one whole message that refuses any length larger than the message can
+ * hold, before anything is allocated, so that a hostile or corrupt message cannot ask for gigabytes
+ * or loop for hours. Every char of a string and every element of an array takes at least one byte,
+ * so such lengths must not exceed the bytes left ({@link #checkLength}); collections, whose null
+ * elements may take no bytes, draw on a budget for the whole message ({@link
+ * #checkCollectionSize}). Confined to the thread holding its {@link KryoCodec} session.
  */
 final class BoundedInput extends Input {
   /** Above this many chars the reused char buffer is dropped after a message, not kept. */
   private static final int MAX_RETAINED_CHARS = 64 * 1024;
 
   private static final byte[] EMPTY = new byte[0];
+
+  /** How many more collection elements than bytes a message may have (see checkCollectionSize). */
+  static final int FREE_ELEMENTS = 1 << 20;
+
+  /** How many collection elements the rest of this message may still create. */
+  private int elementBudget;
 
   BoundedInput() {
     super(EMPTY);
@@ -23,6 +30,7 @@ final class BoundedInput extends Input {
   /** Points this input at one message. */
   void reset(byte[] bytes, int offset, int length) {
     setBuffer(bytes, offset, length);
+    elementBudget = (int) Math.min(Integer.MAX_VALUE, (long) length + FREE_ELEMENTS);
   }
 
   /** Forgets the message, so the pool does not keep it (or a huge char buffer) alive. */
@@ -72,6 +80,28 @@ final class BoundedInput extends Input {
       if (lengthPlusOne != 0) {
         bounded.checkLength(lengthPlusOne - 1);
       }
+    }
+  }
+
+  /**
+   * Throws unless a collection of {@code size} elements fits in this message, when {@code input} is
+   * a bounded input, and counts them. Kryo writes a collection of nothing but nulls as its size
+   * alone, zero bytes per element, so the bytes left cannot bound one collection; instead all the
+   * collections of one message together may hold at most its length plus {@link #FREE_ELEMENTS}
+   * elements (every other element takes a byte of its own), which bounds both the memory and the
+   * time a corrupt message can cost.
+   */
+  static void checkCollectionSize(Input input, int size) {
+    if (input instanceof BoundedInput bounded) {
+      if (size < 0 || size > bounded.elementBudget) {
+        throw new KryoException(
+            "a collection of "
+                + size
+                + " elements exceeds the "
+                + bounded.elementBudget
+                + " this message can still hold");
+      }
+      bounded.elementBudget -= size;
     }
   }
 

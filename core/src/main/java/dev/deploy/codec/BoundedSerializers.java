@@ -8,21 +8,24 @@ import com.esotericsoftware.kryo.serializers.DefaultArraySerializers.StringArray
 import com.esotericsoftware.kryo.serializers.MapSerializer;
 
 /**
- * Kryo's general collection, map and array serializers with one change: the element count read
- * from a message is checked against the bytes left ({@link BoundedInput}) before anything is
- * allocated, so a corrupt count cannot ask for gigabytes. The wire format is Kryo's. {@link
+ * Kryo's general collection, map and array serializers with one change: the element count read from
+ * a message is checked against the bytes left ({@link BoundedInput}) before anything is allocated,
+ * so a corrupt count cannot ask for gigabytes. The wire format is Kryo's. {@link
  * MessageKryo#getDefaultSerializer} hands these out instead of Kryo's own; like those they are
  * confined to the thread holding their Kryo instance.
  */
 final class BoundedSerializers {
   private BoundedSerializers() {}
 
-  /** {@link CollectionSerializer}, bounded. */
+  /**
+   * {@link CollectionSerializer}, bounded by the message's element budget ({@link
+   * BoundedInput#checkCollectionSize}), as Kryo writes a collection of nulls as its size alone.
+   */
   static final class BoundedCollection<T extends java.util.Collection<Object>>
       extends CollectionSerializer<T> {
     @Override
     protected T create(Kryo kryo, Input input, Class<? extends T> type, int size) {
-      BoundedInput.checkLength(input, size);
+      BoundedInput.checkCollectionSize(input, size);
       return super.create(kryo, input, type, size);
     }
   }

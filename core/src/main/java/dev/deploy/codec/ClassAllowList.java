@@ -6,10 +6,10 @@ import java.util.Set;
 
 /**
  * Decides which classes may travel in a message. Allowed are the JDK value and collection types
- * named in {@link #JDK_VALUES} (and arrays of them), every class of {@code dev.deploy} that is not a
- * live resource, and the program's own classes: a class outside the JDK and the runtime's libraries
- * that the program's class loader can load. Everything else, in particular threads, sockets,
- * streams and lambdas, is refused with a reason that names it.
+ * named in {@link #JDK_VALUES} (and arrays of them), every class of {@code dev.deploy} that is not
+ * a live resource, and the program's own classes: a class outside the JDK and the runtime's
+ * libraries that the program's class loader can load. Everything else, in particular threads,
+ * sockets, streams and lambdas, is refused with a reason that names it.
  *
  * <p>When reading, {@link #resolve} checks a class <em>name</em> before anything is loaded, loads
  * an allowed one without initialising it, then applies {@link #check} to the loaded class. When
@@ -101,12 +101,22 @@ final class ClassAllowList {
           "java.net.InetSocketAddress");
 
   /**
-   * Name prefixes that are never the program's own classes: the JDK and the runtime's libraries.
-   * A name under one of them is refused unless {@link #JDK_VALUES} lists it.
+   * Name prefixes that are never the program's own classes: the JDK and the runtime's libraries. A
+   * name under one of them is refused unless {@link #JDK_VALUES} lists it.
    */
   private static final String[] RESERVED_PREFIXES = {
-    "java.", "javax.", "jdk.", "sun.", "com.sun.", "org.w3c.", "org.xml.", "org.ietf.",
-    "netscape.", "org.slf4j.", "com.esotericsoftware.", "org.objenesis."
+    "java.",
+    "javax.",
+    "jdk.",
+    "sun.",
+    "com.sun.",
+    "org.w3c.",
+    "org.xml.",
+    "org.ietf.",
+    "netscape.",
+    "org.slf4j.",
+    "com.esotericsoftware.",
+    "org.objenesis."
   };
 
   /**
@@ -117,7 +127,8 @@ final class ClassAllowList {
       Map.ofEntries(
           Map.entry("java.lang.Thread", "a thread is a live resource of this process, not a value"),
           Map.entry(
-              "java.lang.ThreadGroup", "a thread group is a live resource of this process, not a value"),
+              "java.lang.ThreadGroup",
+              "a thread group is a live resource of this process, not a value"),
           Map.entry("java.lang.ClassLoader", "a class loader is a live resource, not a value"),
           Map.entry("java.lang.Process", "a process handle is a live resource, not a value"),
           Map.entry("java.lang.ProcessHandle", "a process handle is a live resource, not a value"),
@@ -130,13 +141,11 @@ final class ClassAllowList {
           Map.entry("java.net.ServerSocket", "a socket is a live resource, not a value"),
           Map.entry("java.net.DatagramSocket", "a socket is a live resource, not a value"),
           Map.entry("java.lang.ref.Reference", "a reference is tied to this heap, not a value"),
-          Map.entry(
-              "java.util.concurrent.Executor", "an executor is a live resource, not a value"),
+          Map.entry("java.util.concurrent.Executor", "an executor is a live resource, not a value"),
           Map.entry(
               "java.util.concurrent.Future",
               "a future is a live computation; send its result instead"),
-          Map.entry(
-              "java.util.concurrent.locks.Lock", "a lock is a live resource, not a value"),
+          Map.entry("java.util.concurrent.locks.Lock", "a lock is a live resource, not a value"),
           Map.entry(
               "java.util.stream.BaseStream",
               "a stream is a live pipeline, not a value; collect it into a List first"),
@@ -185,8 +194,7 @@ final class ClassAllowList {
    */
   Class<?> resolve(String name) {
     if (name.length() > MAX_NAME_LENGTH) {
-      throw RefusedClassException.refused(
-          name.substring(0, 64) + "...", "a class name of " + name.length() + " characters");
+      throw RefusedClassException.refused(name, "a class name of " + name.length() + " characters");
     }
     ClassLoader source = checkName(name);
     Class<?> type;
@@ -239,7 +247,8 @@ final class ClassAllowList {
       throw RefusedClassException.refused(name, CHANNEL_END);
     }
     if (!runtime && reserved(name)) {
-      throw RefusedClassException.refused(name, "classes of the runtime's libraries are not values");
+      throw RefusedClassException.refused(
+          name, "classes of the runtime's libraries are not values");
     }
     if (!visible(element, runtime ? runtimeLoader : loader)) {
       throw RefusedClassException.refused(

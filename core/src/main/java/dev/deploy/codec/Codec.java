@@ -2,16 +2,16 @@ package dev.deploy.codec;
 
 /**
  * Turns the values programs send, and the tasks they spawn, into bytes and back. Java's built-in
- * object serialization is never used. Implementations are thread-safe: the channel layer calls
- * them from user threads (encode in {@code send}, decode in {@code recv}) and the runtime from the
- * main thread (the spawned task and its argument).
+ * object serialization is never used. Implementations are thread-safe: the channel layer calls them
+ * from user threads (encode in {@code send}, decode in {@code recv}) and the runtime from the main
+ * thread (the spawned task and its argument).
  *
  * <p>What may travel: records, enums, {@code String}, boxed primitives, arrays, the JDK's
  * collections (including the immutable and unmodifiable ones), {@code Optional}, {@code UUID},
  * {@code java.time} values, {@code BigInteger}/{@code BigDecimal}, {@link dev.deploy.Pid}, {@code
  * null}, and the program's own classes, with or without a no-arg constructor. Not: threads,
- * sockets, streams, channel ends, lambdas (except the spawned task, see {@link LambdaCodec}),
- * nor cyclic object graphs (references are not tracked, so a shared object arrives as copies).
+ * sockets, streams, channel ends, lambdas (except the spawned task, see {@link LambdaCodec}), nor
+ * cyclic object graphs (references are not tracked, so a shared object arrives as copies).
  */
 public interface Codec {
   /**
@@ -24,8 +24,8 @@ public interface Codec {
   byte[] encode(Object value);
 
   /**
-   * Returns the value whose bytes are {@code bytes[offset, offset + length)}, which must be
-   * exactly one encoded value.
+   * Returns the value whose bytes are {@code bytes[offset, offset + length)}, which must be exactly
+   * one encoded value.
    *
    * @throws CodecException when the bytes are malformed, name a class that may not travel in a
    *     message (refused before it is loaded or initialised) or a class this process cannot load;
@@ -38,6 +38,13 @@ public interface Codec {
   default Object decode(byte[] bytes) {
     return decode(bytes, 0, bytes.length);
   }
+
+  /**
+   * Does now the one-time set-up the first {@code encode} or {@code decode} would otherwise do (for
+   * {@link KryoCodec}, tens of milliseconds in a fresh JVM). Optional; call it from a spare thread
+   * at process start. Thread-safe.
+   */
+  default void warmUp() {}
 
   /**
    * Returns the codec of the runtime: a shared {@link KryoCodec} that loads the program's classes

@@ -8,8 +8,8 @@ import java.util.Objects;
 /**
  * Ships a spawned task ({@code dev.deploy.Task}) and its argument to the process that runs it.
  *
- * <p>A lambda or method reference travels as its description, never through Java serialization:
- * its private {@code writeReplace} (which the compiler generates because {@code Task} is {@code
+ * <p>A lambda or method reference travels as its description, never through Java serialization: its
+ * private {@code writeReplace} (which the compiler generates because {@code Task} is {@code
  * Serializable}) yields a {@link SerializedLambda}; we send its class and method names, and each
  * captured value encoded by the {@link Codec}. The receiver builds an equal {@code
  * SerializedLambda} and hands it to the capturing class's private static {@code
@@ -59,7 +59,8 @@ public final class LambdaCodec {
         plain = codec.encode(task);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "the task " + task.getClass().getName() + " cannot be serialised: " + e.getMessage(), e);
+            "the task " + task.getClass().getName() + " cannot be serialised: " + e.getMessage(),
+            e);
       }
       envelope = new Envelope(null, plain, encodeArgument(arg, codec));
     }
@@ -199,7 +200,9 @@ public final class LambdaCodec {
     return serialized;
   }
 
-  /** Throws unless a spawned process, which has only the system class path, can load {@code type}. */
+  /**
+   * Throws unless a spawned process, which has only the system class path, can load {@code type}.
+   */
   private static void checkOnClassPath(Class<?> type) {
     ClassLoader system = ClassLoader.getSystemClassLoader();
     boolean visible;
@@ -243,7 +246,8 @@ public final class LambdaCodec {
       throw new CodecException(
           "the task's class " + capturingName + " is not on this process's classpath", e);
     }
-    Object[] captured = new Object[lambda.capturedArgs() == null ? 0 : lambda.capturedArgs().length];
+    Object[] captured =
+        new Object[lambda.capturedArgs() == null ? 0 : lambda.capturedArgs().length];
     for (int i = 0; i < captured.length; i++) {
       Object value = lambda.capturedArgs()[i];
       if (value instanceof byte[] bytes) {

@@ -33,10 +33,10 @@ import org.objenesis.strategy.InstantiatorStrategy;
 import org.objenesis.strategy.StdInstantiatorStrategy;
 
 /**
- * The Kryo configuration for messages: the {@link AllowListClassResolver}, no registration
- * required (the program's classes are written by name), no reference tracking, a depth limit, and
- * an id for each class that needs a serializer of ours. Not thread-safe, like every Kryo: {@link
- * KryoCodec} pools instances and each is used by one thread at a time.
+ * The Kryo configuration for messages: the {@link AllowListClassResolver}, no registration required
+ * (the program's classes are written by name), no reference tracking, a depth limit, and an id for
+ * each class that needs a serializer of ours. Not thread-safe, like every Kryo: {@link KryoCodec}
+ * pools instances and each is used by one thread at a time.
  *
  * <p>The ids from {@link #FIRST_ID} on are part of the wire format between processes of the same
  * deploy version: a class keeps its slot, and a slot whose class turns out to be the same as an
@@ -48,9 +48,10 @@ final class MessageKryo extends Kryo {
    * How deeply objects may nest. Without reference tracking a cyclic graph would recurse until the
    * stack overflows, and a {@link StackOverflowError} is not safely recoverable: one thrown while a
    * class initialises leaves that class unusable for the life of the JVM (seen with {@code
-   * StringBuffer} in Kryo's error path). This limit turns a cycle into a clear error first. Measured
-   * with linked objects, records and nested lists: a 1 MiB thread stack overflowed past about 1,400
-   * levels and a 512 KiB one past about 640, so 500 leaves room for the caller's own frames.
+   * StringBuffer} in Kryo's error path). This limit turns a cycle into a clear error first.
+   * Measured with linked objects, records and nested lists: a 1 MiB thread stack overflowed past
+   * about 1,400 levels and a 512 KiB one past about 640, so 500 leaves room for the caller's own
+   * frames.
    */
   static final int MAX_DEPTH = 500;
 
@@ -77,10 +78,15 @@ final class MessageKryo extends Kryo {
     RebuildingCollectionSerializer set = new RebuildingCollectionSerializer(Kind.IMMUTABLE_SET);
     id = slot(Set.of(1).getClass(), set, id);
     id = slot(Set.of(1, 2, 3).getClass(), set, id);
-    RebuildingMapSerializer map = new RebuildingMapSerializer(RebuildingMapSerializer.Kind.IMMUTABLE_MAP);
+    RebuildingMapSerializer map =
+        new RebuildingMapSerializer(RebuildingMapSerializer.Kind.IMMUTABLE_MAP);
     id = slot(Map.of(1, 2).getClass(), map, id);
     id = slot(Map.of(1, 2, 3, 4).getClass(), map, id);
-    id = slot(Arrays.asList().getClass(), new RebuildingCollectionSerializer(Kind.ARRAYS_AS_LIST), id);
+    id =
+        slot(
+            Arrays.asList().getClass(),
+            new RebuildingCollectionSerializer(Kind.ARRAYS_AS_LIST),
+            id);
     id =
         slot(
             Collections.unmodifiableCollection(new ArrayList<>()).getClass(),

@@ -58,7 +58,8 @@ final class RebuildingMapSerializer extends Serializer<Map<Object, Object>> {
 
   @Override
   @SuppressWarnings("unchecked")
-  public Map<Object, Object> read(Kryo kryo, Input input, Class<? extends Map<Object, Object>> type) {
+  public Map<Object, Object> read(
+      Kryo kryo, Input input, Class<? extends Map<Object, Object>> type) {
     Map<Object, Object> entries;
     if (kind.sorted()) {
       entries = new TreeMap<>((Comparator<Object>) kryo.readClassAndObject(input));

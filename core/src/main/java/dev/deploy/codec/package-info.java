@@ -1,6 +1,6 @@
 /**
- * How values and tasks become bytes: the {@link dev.deploy.codec.Codec} of channel messages (Kryo
- * 5 behind {@link dev.deploy.codec.KryoCodec}, with an allow-list of the classes that may travel,
+ * How values and tasks become bytes: the {@link dev.deploy.codec.Codec} of channel messages (Kryo 5
+ * behind {@link dev.deploy.codec.KryoCodec}, with an allow-list of the classes that may travel,
  * checked before a class named by a message is loaded) and {@link dev.deploy.codec.LambdaCodec},
  * which ships a spawned task as the description of its lambda plus its captured values. Java's
  * object serialization is never used.

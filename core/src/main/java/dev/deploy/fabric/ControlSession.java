@@ -68,11 +68,14 @@ final class ControlSession implements Runnable {
       }
       socket.setSoTimeout(0);
       Pid pid = hello.pid();
+      fabric.onRegistered(pid, launch);
       Frame frame;
       while ((frame = reader.read()) != null) {
         Control message = Control.decode(frame);
         if (message instanceof Control.SpawnRequest request) {
           fabric.onSpawnRequest(this, pid, request);
+        } else if (message instanceof Control.FateQuery query) {
+          fabric.onFateQuery(this, query);
         } else if (message instanceof Control.Exiting exiting) {
           launch.onExiting(exiting.signal());
         } else {

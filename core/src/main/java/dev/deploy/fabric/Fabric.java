@@ -2,6 +2,7 @@ package dev.deploy.fabric;
 
 import dev.deploy.Pid;
 import dev.deploy.bridge.EventSink;
+import dev.deploy.bridge.ExitStatus;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Launched;
@@ -10,6 +11,7 @@ import dev.deploy.master.Master;
 import dev.deploy.process.JvmCommand;
 import dev.deploy.process.Env;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Nonces;
 import dev.deploy.wire.Control;
 import java.io.File;
 import java.io.IOException;
@@ -17,7 +19,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +54,6 @@ public final class Fabric implements Launcher, AutoCloseable {
   private final boolean stdinForMain;
 
   private final ServerSocket server;
-  private final SecureRandom random = new SecureRandom();
 
   /** Launches not yet ended, by launch id. */
   private final Map<Long, Launch> launches = new ConcurrentHashMap<>();
@@ -61,6 +61,23 @@ public final class Fabric implements Launcher, AutoCloseable {
   private final ExecutorService threads = Executors.newCachedThreadPool(daemon("deploy-fabric"));
   private final ScheduledExecutorService timers =
       Executors.newSingleThreadScheduledExecutor(daemon("deploy-fabric-timer"));
+
+  /** Registered processes not yet ended, by pid. */
+  private final Map<Pid, Launch> running = new ConcurrentHashMap<>();
+
+  /** How ended processes ended, by pid; the oldest are forgotten past {@link #ENDED_LIMIT}. */
+  private final Map<Pid, ExitStatus> ended =
+      java.util.Collections.synchronizedMap(
+          new java.util.LinkedHashMap<>() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Pid, ExitStatus> eldest) {
+              return size() > ENDED_LIMIT;
+            }
+          });
+
+  static final int ENDED_LIMIT = 100_000;
 
   /** Where spawn requests go; set once before the first launch. */
   private volatile Master master;
@@ -119,7 +136,7 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   @Override
   public CompletableFuture<Launched> launch(LaunchOrder order) {
-    long id = random.nextLong();
+    long id = Nonces.nextLong();
     Launch launch = new Launch(id, order, sink);
     sink.onLaunchPending();
     if (closed) {
@@ -169,6 +186,14 @@ public final class Fabric implements Launcher, AutoCloseable {
               try {
                 launch.onProcessExit();
               } finally {
+                Pid pid = launch.pid();
+                ExitStatus status = launch.exitFuture().getNow(null);
+                if (pid != null && status != null) {
+                  ended.put(pid, status);
+                }
+                if (pid != null) {
+                  running.remove(pid);
+                }
                 launches.remove(launch.id);
               }
             },
@@ -213,6 +238,33 @@ public final class Fabric implements Launcher, AutoCloseable {
       return Control.SpawnReply.failed(id, cause.getMessage());
     }
     return Control.SpawnReply.failed(id, cause.toString());
+  }
+
+  /** Control thread: a process registered as {@code pid}. */
+  void onRegistered(Pid pid, Launch launch) {
+    running.put(pid, launch);
+  }
+
+  /**
+   * Control thread: a process asks how {@code pid} ended; answered now if it has, when it does if
+   * it runs here, and as a death if this fabric never ran it.
+   */
+  void onFateQuery(ControlSession session, Control.FateQuery query) {
+    ExitStatus status = ended.get(query.pid());
+    Launch launch = running.get(query.pid());
+    if (status == null && launch != null) {
+      launch.exitFuture().thenAccept(s -> session.send(fateReply(query, s)));
+      return;
+    }
+    if (status == null) {
+      status = ended.get(query.pid()); // it may have ended between the two looks
+    }
+    session.send(fateReply(query, status));
+  }
+
+  private static Control.FateReply fateReply(Control.FateQuery query, ExitStatus status) {
+    return new Control.FateReply(
+        query.requestId(), status != null && status.kind() == ExitStatus.Kind.EXITED);
   }
 
   /** Control thread: a registered process's control connection ended. */

@@ -97,6 +97,11 @@ final class Launch {
     return process;
   }
 
+  /** Returns the future of the process's end; completes only for a registered process. */
+  CompletableFuture<ExitStatus> exitFuture() {
+    return exit;
+  }
+
   /** Returns the pid, or null before registration. */
   Pid pid() {
     lock.lock();

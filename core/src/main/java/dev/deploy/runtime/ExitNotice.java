@@ -12,7 +12,8 @@ import sun.misc.Signal;
 final class ExitNotice {
   private ExitNotice() {}
 
-  static void install(FabricClient client) {
+  /** Installs the handlers; {@code beforeNotice} (the channels' drain) runs in the hook first. */
+  static void install(FabricClient client, Runnable beforeNotice) {
     AtomicInteger signal = new AtomicInteger();
     for (String name : new String[] {"INT", "TERM", "HUP"}) {
       try {
@@ -29,9 +30,13 @@ final class ExitNotice {
     Thread hook =
         new Thread(
             () -> {
-              System.out.flush();
-              System.err.flush();
-              client.exiting(signal.get());
+              try {
+                beforeNotice.run();
+              } finally {
+                System.out.flush();
+                System.err.flush();
+                client.exiting(signal.get());
+              }
             },
             "deploy-exit-notice");
     Runtime.getRuntime().addShutdownHook(hook);

@@ -36,6 +36,9 @@ final class FabricClient {
   private final Map<Long, CompletableFuture<Control.SpawnReply>> pending =
       new ConcurrentHashMap<>();
 
+  /** Fate queries waiting for their reply, by request id: true for a clean exit. */
+  private final Map<Long, CompletableFuture<Boolean>> fates = new ConcurrentHashMap<>();
+
   /** Set when this process itself is exiting, so the connection's end is expected. */
   private volatile boolean exiting;
 
@@ -86,10 +89,16 @@ final class FabricClient {
     try {
       Frame frame;
       while ((frame = reader.read()) != null) {
-        if (Control.decode(frame) instanceof Control.SpawnReply reply) {
+        Control message = Control.decode(frame);
+        if (message instanceof Control.SpawnReply reply) {
           CompletableFuture<Control.SpawnReply> f = pending.remove(reply.requestId());
           if (f != null) {
             f.complete(reply);
+          }
+        } else if (message instanceof Control.FateReply reply) {
+          CompletableFuture<Boolean> f = fates.remove(reply.requestId());
+          if (f != null) {
+            f.complete(reply.exited());
           }
         } else {
           throw new ProtocolException("the fabric sent control message type " + frame.type());
@@ -116,6 +125,21 @@ final class FabricClient {
       writer.write(request.type(), request.encode());
     } catch (IOException e) {
       pending.remove(id);
+      reply.completeExceptionally(e);
+    }
+    return reply;
+  }
+
+  /** Asks how {@code pid} ended; completes true for its own exit, false for a death. */
+  CompletableFuture<Boolean> fate(Pid pid) {
+    long id = requests.incrementAndGet();
+    CompletableFuture<Boolean> reply = new CompletableFuture<>();
+    fates.put(id, reply);
+    Control.FateQuery query = new Control.FateQuery(id, pid);
+    try {
+      writer.write(query.type(), query.encode());
+    } catch (IOException e) {
+      fates.remove(id);
       reply.completeExceptionally(e);
     }
     return reply;

@@ -1,10 +1,13 @@
 package dev.deploy.runtime;
 
+import dev.deploy.ChannelException.Reason;
 import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.SpawnException;
 import dev.deploy.Task;
+import dev.deploy.channel.ChannelTable;
 import dev.deploy.codec.Codec;
+import dev.deploy.io.IoLoop;
 import dev.deploy.codec.LambdaCodec;
 import dev.deploy.process.Env;
 import dev.deploy.security.ClusterKey;
@@ -16,7 +19,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import java.security.SecureRandom;
+import dev.deploy.security.Nonces;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -44,15 +47,15 @@ public final class ProcessRuntime {
   private final Resources resources;
   private final FabricClient fabric;
 
-  /** The pid's listening port, held open for the process's life. */
-  private final ServerSocketChannel listener;
+  /** This process's channels, over the pid's listening port. */
+  private final ChannelTable channels;
 
   private ProcessRuntime(
-      Pid pid, Resources resources, FabricClient fabric, ServerSocketChannel listener) {
+      Pid pid, Resources resources, FabricClient fabric, ChannelTable channels) {
     this.pid = pid;
     this.resources = resources;
     this.fabric = fabric;
-    this.listener = listener;
+    this.channels = channels;
   }
 
   /**
@@ -123,12 +126,26 @@ public final class ProcessRuntime {
       ServerSocketChannel listener =
           ServerSocketChannel.open().bind(new InetSocketAddress(bind, 0), 128);
       InetSocketAddress local = (InetSocketAddress) listener.getLocalAddress();
-      long random = new SecureRandom().nextLong();
+      long random = Nonces.nextLong();
       Pid pid = Pid.of(bind.getAddress(), local.getPort(), random);
       FabricClient fabric = FabricClient.connect(parseAddress(requireEnv(Env.FABRIC)), key);
-      ExitNotice.install(fabric);
+      IoLoop loop = new IoLoop(System::nanoTime);
+      ChannelTable channels =
+          new ChannelTable(
+              pid,
+              key,
+              loop,
+              Codec.standard(),
+              listener,
+              remote ->
+                  fabric
+                      .fate(remote)
+                      .thenApply(exited -> exited ? Reason.EXITED : Reason.LOST));
+      loop.start("deploy-io");
+      channels.start();
+      ExitNotice.install(fabric, channels::drain);
       start = fabric.register(launch, pid);
-      runtime = new ProcessRuntime(pid, start.resources(), fabric, listener);
+      runtime = new ProcessRuntime(pid, start.resources(), fabric, channels);
     } catch (IOException | RuntimeException e) {
       System.err.println(
           "deploy: this process cannot join its run (fabric " + fabricAddress + "): "
@@ -201,9 +218,9 @@ public final class ProcessRuntime {
     return resources;
   }
 
-  /** Returns the pid's listening port. */
-  public ServerSocketChannel listener() {
-    return listener;
+  /** Returns this process's channels. */
+  public ChannelTable channels() {
+    return channels;
   }
 
   /**

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
 
@@ -27,7 +26,7 @@ public final class ClusterKey {
   /** Returns a fresh random key. */
   public static ClusterKey generate() {
     byte[] bytes = new byte[LENGTH];
-    new SecureRandom().nextBytes(bytes);
+    Nonces.fill(bytes);
     return new ClusterKey(bytes);
   }
 

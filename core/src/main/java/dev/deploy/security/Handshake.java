@@ -6,22 +6,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Mutual challenge–response over the cluster key, run on a fresh connection before any frame is
- * read. Both sides send {@code MAGIC, version, 32-byte nonce}; then each sends {@code
- * HMAC-SHA256(key, role || own nonce || peer nonce)} where the role byte differs for the side
- * that dialled and the side that accepted, so a proof can be neither replayed (the peer's nonce
- * is fresh) nor reflected back (the role differs). A peer that sends anything else fails with
- * {@link AuthenticationException}; nothing it sent is acted on.
+ * read. Both sides send {@code MAGIC, version, 32-byte nonce} ({@link #HELLO} bytes); then each
+ * sends {@code HMAC-SHA256(key, label || role || own nonce || peer nonce)} ({@link #PROOF}
+ * bytes) where the role byte differs for the side that dialled and the side that accepted, so a
+ * proof can be neither replayed (the peer's nonce is fresh) nor reflected back (the role
+ * differs). A peer that sends anything else fails with {@link AuthenticationException}; nothing
+ * it sent is acted on.
  *
- * <p>Blocking; runs on the thread that owns the connection. Stateless and thread safe.
+ * <p>{@link #run} is the blocking form; the static steps let a non-blocking loop run the same
+ * exchange. Stateless and thread safe.
  */
 public final class Handshake {
   /** The first bytes of every deploy connection: "DPLY". */
@@ -30,11 +27,18 @@ public final class Handshake {
   /** The protocol version this code speaks. */
   static final int VERSION = 1;
 
-  static final int NONCE = 32;
-  static final int PROOF = 32;
+  /** Bytes of a nonce. */
+  public static final int NONCE = 32;
+
+  /** Bytes of a hello: magic, version, nonce. */
+  public static final int HELLO = 4 + 1 + NONCE;
+
+  /** Bytes of a proof. */
+  public static final int PROOF = 32;
+
   private static final byte DIALER = 'D';
   private static final byte ACCEPTOR = 'A';
-  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final byte[] LABEL = "deploy-auth-v1".getBytes(StandardCharsets.US_ASCII);
 
   private Handshake() {}
 
@@ -47,20 +51,41 @@ public final class Handshake {
    */
   public static void run(ClusterKey key, InputStream in, OutputStream out, boolean dialer)
       throws IOException {
-    byte[] own = new byte[NONCE];
-    RANDOM.nextBytes(own);
-    byte[] hello = new byte[4 + 1 + NONCE];
+    byte[] own = newNonce();
+    out.write(hello(own));
+    out.flush();
+    DataInputStream data = new DataInputStream(in);
+    byte[] peer = peerNonce(readFully(data, HELLO), own);
+    out.write(proofFor(key, dialer, own, peer));
+    out.flush();
+    checkProof(key, dialer, own, peer, readFully(data, PROOF));
+  }
+
+  /** Returns a fresh nonce. */
+  public static byte[] newNonce() {
+    byte[] nonce = new byte[NONCE];
+    Nonces.fill(nonce);
+    return nonce;
+  }
+
+  /** Returns the hello that carries {@code nonce}. */
+  public static byte[] hello(byte[] nonce) {
+    byte[] hello = new byte[HELLO];
     hello[0] = (byte) (MAGIC >>> 24);
     hello[1] = (byte) (MAGIC >>> 16);
     hello[2] = (byte) (MAGIC >>> 8);
     hello[3] = (byte) MAGIC;
     hello[4] = VERSION;
-    System.arraycopy(own, 0, hello, 5, NONCE);
-    out.write(hello);
-    out.flush();
+    System.arraycopy(nonce, 0, hello, 5, NONCE);
+    return hello;
+  }
 
-    DataInputStream data = new DataInputStream(in);
-    byte[] peerHello = readFully(data, hello.length);
+  /**
+   * Checks the peer's hello and returns its nonce.
+   *
+   * @throws AuthenticationException on a wrong magic or version, or our own nonce echoed
+   */
+  public static byte[] peerNonce(byte[] peerHello, byte[] own) throws AuthenticationException {
     int magic =
         ((peerHello[0] & 0xFF) << 24)
             | ((peerHello[1] & 0xFF) << 16)
@@ -79,30 +104,31 @@ public final class Handshake {
     if (MessageDigest.isEqual(own, peer)) {
       throw new AuthenticationException("the peer echoed our nonce");
     }
+    return peer;
+  }
 
-    byte ownRole = dialer ? DIALER : ACCEPTOR;
-    byte peerRole = dialer ? ACCEPTOR : DIALER;
-    out.write(proof(key, ownRole, own, peer));
-    out.flush();
-    byte[] peerProof = readFully(data, PROOF);
-    if (!MessageDigest.isEqual(peerProof, proof(key, peerRole, peer, own))) {
+  /** Returns our proof: we know the key, for this exchange of nonces. */
+  public static byte[] proofFor(ClusterKey key, boolean dialer, byte[] own, byte[] peer) {
+    return proof(key, dialer ? DIALER : ACCEPTOR, own, peer);
+  }
+
+  /**
+   * Checks the peer's proof.
+   *
+   * @throws AuthenticationException when the peer does not know the key
+   */
+  public static void checkProof(
+      ClusterKey key, boolean dialer, byte[] own, byte[] peer, byte[] peerProof)
+      throws AuthenticationException {
+    byte[] expected = proof(key, dialer ? ACCEPTOR : DIALER, peer, own);
+    if (!MessageDigest.isEqual(peerProof, expected)) {
       throw new AuthenticationException("the peer does not know the cluster key");
     }
   }
 
-  /** Returns HMAC-SHA256(key, role || first || second). */
+  /** Returns HMAC-SHA256(key, label || role || first || second). */
   static byte[] proof(ClusterKey key, byte role, byte[] first, byte[] second) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key.bytes(), "HmacSHA256"));
-      mac.update("deploy-auth-v1".getBytes(StandardCharsets.US_ASCII));
-      mac.update(role);
-      mac.update(first);
-      mac.update(second);
-      return mac.doFinal();
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException("this JVM has no HmacSHA256", e);
-    }
+    return Sha256.hmac(key.bytes(), LABEL, new byte[] {role}, first, second);
   }
 
   private static byte[] readFully(DataInputStream in, int n) throws IOException {

@@ -34,10 +34,21 @@ public sealed interface Control {
                   in.u8("wait") != 0);
           case SpawnReply.TYPE -> decodeReply(in);
           case Exiting.TYPE -> new Exiting(in.u8("signal"));
+          case FateQuery.TYPE -> new FateQuery(in.i64("request id"), in.pid("pid"));
+          case FateReply.TYPE -> decodeFate(in);
           default -> throw new ProtocolException("unknown control message type " + frame.type());
         };
     in.end("control message type " + frame.type());
     return message;
+  }
+
+  private static FateReply decodeFate(MessageIn in) throws ProtocolException {
+    long id = in.i64("request id");
+    int exited = in.u8("fate");
+    if (exited > 1) {
+      throw new ProtocolException("unknown fate " + exited);
+    }
+    return new FateReply(id, exited == 1);
   }
 
   private static SpawnReply decodeReply(MessageIn in) throws ProtocolException {
@@ -157,6 +168,39 @@ public sealed interface Control {
     @Override
     public byte[] encode() {
       return new MessageOut().u8(signal).toByteArray();
+    }
+  }
+
+  /**
+   * Process to fabric: how did (or will) {@code pid} end? Asked when a channel's remote cannot be
+   * reached; answered when the fabric knows.
+   */
+  record FateQuery(long requestId, Pid pid) implements Control {
+    static final int TYPE = 6;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public byte[] encode() {
+      return new MessageOut().i64(requestId).pid(pid).toByteArray();
+    }
+  }
+
+  /** Fabric to process: the pid of query {@code requestId} exited on its own, or died. */
+  record FateReply(long requestId, boolean exited) implements Control {
+    static final int TYPE = 7;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public byte[] encode() {
+      return new MessageOut().i64(requestId).u8(exited ? 1 : 0).toByteArray();
     }
   }
 }

@@ -1,0 +1,390 @@
+package dev.deploy.channel;
+
+import dev.deploy.ChannelException.Reason;
+import dev.deploy.Pid;
+import dev.deploy.codec.Codec;
+import dev.deploy.io.Connection;
+import dev.deploy.io.IoLoop;
+import dev.deploy.security.AuthenticationException;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.MessageIn;
+import dev.deploy.wire.MessageOut;
+import dev.deploy.wire.ProtocolException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This process's channels: one {@link Peer} per remote pid, the listening port that accepts
+ * other processes' connections, and the dialling of ours. One connection per pair of processes;
+ * when both dial at once, the connection dialled by the lower pid wins (the acceptor decides
+ * with {@link Frames#ACCEPT}/{@link Frames#REJECT} before any data flows on it). A remote we
+ * cannot reach is asked about from the fabric, which knows how every pid it ran ended.
+ *
+ * <p>Thread safe: user threads open and close channels; connections live on the loop thread.
+ */
+public final class ChannelTable {
+  private static final Logger log = LoggerFactory.getLogger(ChannelTable.class);
+
+  /** Dial attempts before a remote that refuses is asked about. */
+  private static final int DIAL_ATTEMPTS = 3;
+
+  private static final long REDIAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  private final Pid self;
+  private final ClusterKey key;
+  private final IoLoop loop;
+  private final Codec codec;
+  private final ServerSocketChannel listener;
+
+  /** How a pid ended, from its fabric; completes when it has ended. */
+  private final Function<Pid, CompletableFuture<Reason>> fates;
+
+  private final ConcurrentMap<Pid, Peer> peers = new ConcurrentHashMap<>();
+
+  /** Runs asynchronous operations' attempts and their user callbacks, never on the loop. */
+  private final ExecutorService async;
+
+  /** Addresses whose misbehaviour was already logged (logged once each). */
+  private final ConcurrentMap<String, Boolean> logged = new ConcurrentHashMap<>();
+
+  /** Creates the table; {@link #start} begins accepting. */
+  public ChannelTable(
+      Pid self,
+      ClusterKey key,
+      IoLoop loop,
+      Codec codec,
+      ServerSocketChannel listener,
+      Function<Pid, CompletableFuture<Reason>> fates) {
+    this.self = self;
+    this.key = key;
+    this.loop = loop;
+    this.codec = codec;
+    this.listener = listener;
+    this.fates = fates;
+    AtomicInteger n = new AtomicInteger();
+    this.async =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "deploy-async-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Starts accepting connections on the pid's port. */
+  public void start() {
+    loop.execute(
+        () -> {
+          try {
+            listener.configureBlocking(false);
+            loop.register(listener, SelectionKey.OP_ACCEPT, k -> acceptAll());
+          } catch (IOException e) {
+            log.warn("cannot accept connections on {}: {}", self, e.toString());
+          }
+        });
+  }
+
+  /** Returns this process's pid. */
+  public Pid self() {
+    return self;
+  }
+
+  Codec codec() {
+    return codec;
+  }
+
+  Executor async() {
+    return async;
+  }
+
+  /** Opens the sending end to {@code remote}. */
+  public SendEnd openSender(Pid remote) {
+    Peer p = peerFor(remote, "Sender");
+    p.lock.lock();
+    try {
+      if (p.sender != null) {
+        throw new IllegalStateException("Sender to " + remote + " already exists");
+      }
+      SendEnd end = new SendEnd(this, p);
+      p.sender = end;
+      connect(p);
+      return end;
+    } finally {
+      p.lock.unlock();
+    }
+  }
+
+  /** Opens the receiving end from {@code remote}. */
+  public ReceiveEnd openReceiver(Pid remote) {
+    Peer p = peerFor(remote, "Receiver");
+    p.lock.lock();
+    try {
+      if (p.receiver != null) {
+        throw new IllegalStateException("Receiver to " + remote + " already exists");
+      }
+      ReceiveEnd end = new ReceiveEnd(this, p);
+      p.receiver = end;
+      connect(p);
+      return end;
+    } finally {
+      p.lock.unlock();
+    }
+  }
+
+  private Peer peerFor(Pid remote, String what) {
+    if (remote == null) {
+      throw new NullPointerException(what + ": remote pid is null");
+    }
+    if (remote.equals(self)) {
+      throw new IllegalStateException(
+          "cannot create a channel to itself (" + what + " to " + remote + ")");
+    }
+    return peers.computeIfAbsent(remote, pid -> new Peer(pid, this));
+  }
+
+  /** Any thread: have the loop write what {@code p} has queued. */
+  void scheduleFlush(Peer p) {
+    if (p.flushScheduled.compareAndSet(false, true)) {
+      loop.execute(
+          () -> {
+            p.flushScheduled.set(false);
+            if (p.connection != null) {
+              p.connection.flush();
+            } else {
+              dial(p, 0);
+            }
+          });
+    }
+  }
+
+  /** Any thread: make sure {@code p} has or gets a connection. */
+  private void connect(Peer p) {
+    loop.execute(() -> dial(p, 0));
+  }
+
+  /** Loop: dials {@code p} unless connected, dialling or gone. */
+  private void dial(Peer p, int attempt) {
+    if (p.connection != null || p.dialing != null || p.fate() != null) {
+      return;
+    }
+    p.dialing = Connection.dial(loop, p.pid.address(), key, new Dial(p, attempt));
+  }
+
+  /** The listener of a connection this process dialled, until the remote accepts it. */
+  private final class Dial implements Connection.Listener {
+    private final Peer peer;
+    private final int attempt;
+
+    Dial(Peer peer, int attempt) {
+      this.peer = peer;
+      this.attempt = attempt;
+    }
+
+    @Override
+    public void onAuthenticated(Connection c) {
+      c.sendFrame(Frames.IDENT, new MessageOut().pid(self).toByteArray());
+    }
+
+    @Override
+    public void onFrame(Connection c, int type, ByteBuffer payload) throws IOException {
+      if (peer.dialing != c) {
+        c.close();
+        return;
+      }
+      peer.dialing = null;
+      if (type == Frames.ACCEPT) {
+        peer.attach(c);
+      } else if (type == Frames.REJECT) {
+        c.close();
+        // The remote is dialling us and its connection wins; if it never comes, dial again.
+        loop.schedule(REDIAL_NANOS * 4, () -> dial(peer, attempt));
+      } else {
+        throw new ProtocolException("expected ACCEPT or REJECT from " + peer.pid + ", got " + type);
+      }
+    }
+
+    @Override
+    public void onReadRound(Connection c) {}
+
+    @Override
+    public void fill(Connection c, ByteBuffer out) {}
+
+    @Override
+    public void onClosed(Connection c, IOException cause) {
+      if (peer.dialing != c) {
+        return; // abandoned for the remote's connection, or rejected
+      }
+      peer.dialing = null;
+      if (cause instanceof AuthenticationException || cause instanceof ProtocolException) {
+        logDropped(peer, cause);
+        peer.settle(Reason.LOST);
+        return;
+      }
+      if (attempt + 1 < DIAL_ATTEMPTS) {
+        loop.schedule(REDIAL_NANOS, () -> dial(peer, attempt + 1));
+        return;
+      }
+      // Unreachable: ask the fabric how it ended (answers when it has).
+      fates.apply(peer.pid).whenComplete((r, e) -> peer.settle(r != null ? r : Reason.LOST));
+    }
+  }
+
+  private void acceptAll() {
+    while (true) {
+      SocketChannel s;
+      try {
+        s = listener.accept();
+      } catch (IOException e) {
+        log.warn("accept failed on {}: {}", self, e.toString());
+        return;
+      }
+      if (s == null) {
+        return;
+      }
+      try {
+        Connection.accept(loop, s, key, new Accepted());
+      } catch (IOException e) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // Dropping a connection that failed on arrival.
+        }
+      }
+    }
+  }
+
+  /** The listener of an accepted connection until its IDENT says whose it is. */
+  private final class Accepted implements Connection.Listener {
+    @Override
+    public void onAuthenticated(Connection c) {}
+
+    @Override
+    public void onFrame(Connection c, int type, ByteBuffer payload) throws IOException {
+      if (type != Frames.IDENT) {
+        throw new ProtocolException("the first frame is type " + type + ", not IDENT");
+      }
+      byte[] bytes = new byte[payload.remaining()];
+      payload.get(bytes);
+      MessageIn in = new MessageIn(bytes);
+      Pid remote = in.pid("IDENT pid");
+      in.end("IDENT");
+      if (remote.equals(self)) {
+        throw new ProtocolException("a connection claims to come from this process itself");
+      }
+      Peer p = peers.computeIfAbsent(remote, pid -> new Peer(pid, ChannelTable.this));
+      boolean reject =
+          p.connection != null || (p.dialing != null && compare(self, remote) < 0);
+      if (reject) {
+        c.sendFrame(Frames.REJECT, new byte[0]);
+        c.close();
+        return;
+      }
+      if (p.dialing != null) {
+        Connection mine = p.dialing;
+        p.dialing = null;
+        mine.close();
+      }
+      c.sendFrame(Frames.ACCEPT, new byte[0]);
+      p.attach(c);
+    }
+
+    @Override
+    public void onReadRound(Connection c) {}
+
+    @Override
+    public void fill(Connection c, ByteBuffer out) {}
+
+    @Override
+    public void onClosed(Connection c, IOException cause) {
+      if (cause instanceof AuthenticationException || cause instanceof ProtocolException) {
+        String from = String.valueOf(c.remoteAddress());
+        if (logged.putIfAbsent(from, Boolean.TRUE) == null) {
+          log.warn("dropped a connection from {}: {}", from, cause.getMessage());
+        }
+      }
+    }
+  }
+
+  /** Orders pids: the lower one's dial wins a race. */
+  static int compare(Pid a, Pid b) {
+    int c = Long.compareUnsigned(a.key(), b.key());
+    if (c != 0) {
+      return c;
+    }
+    c = Integer.compare(a.port(), b.port());
+    return c != 0 ? c : Arrays.compare(a.host(), b.host());
+  }
+
+  /** Logs a misbehaving or failed connection once per remote. */
+  void logDropped(Peer p, IOException cause) {
+    if (cause instanceof AuthenticationException || cause instanceof ProtocolException) {
+      if (logged.putIfAbsent(p.pid.toString(), Boolean.TRUE) == null) {
+        log.warn("dropped the connection with {}: {}", p.pid, cause.getMessage());
+      }
+    }
+  }
+
+  /**
+   * At exit: closes every Sender, waits until everything sent is acknowledged or its remote is
+   * gone, then says GOODBYE on every connection so remotes see EXITED, not LOST.
+   */
+  public void drain() {
+    List<Peer> all = new ArrayList<>(peers.values());
+    for (Peer p : all) {
+      if (p.sender != null) {
+        ((SendEnd) p.sender).close();
+      }
+    }
+    try {
+      for (Peer p : all) {
+        p.awaitAcked(Long.MAX_VALUE);
+      }
+      CompletableFuture<Void> said = new CompletableFuture<>();
+      loop.execute(
+          () -> {
+            for (Peer p : peers.values()) {
+              p.sayGoodbye();
+            }
+            awaitGoodbyes(said, loop.now() + TimeUnit.SECONDS.toNanos(1));
+          });
+      said.get(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      // Exiting anyway: a remote that did not get our GOODBYE sees LOST.
+    }
+  }
+
+  private void awaitGoodbyes(CompletableFuture<Void> said, long deadline) {
+    boolean done = true;
+    for (Peer p : peers.values()) {
+      Connection c = p.connection;
+      if (c != null && c.state() == Connection.State.OPEN && (!p.goodbyeSent || !c.drained())) {
+        done = false;
+        c.flush();
+      }
+    }
+    if (done || loop.now() - deadline >= 0) {
+      said.complete(null);
+    } else {
+      loop.schedule(TimeUnit.MILLISECONDS.toNanos(1), () -> awaitGoodbyes(said, deadline));
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package dev.deploy.channel;
+
+/**
+ * Frame types on a connection between two processes, after the handshake. One connection per
+ * pair of processes carries both directions; each direction is one ordered stream of values,
+ * cut into epochs by {@link #END} (a {@code Sender} closed).
+ */
+final class Frames {
+  /** Dialer to acceptor, first: the dialer's pid. */
+  static final int IDENT = 1;
+
+  /** Acceptor to dialer: this connection is the pair's. */
+  static final int ACCEPT = 2;
+
+  /** Acceptor to dialer: the pair already has (or is making) another connection. */
+  static final int REJECT = 3;
+
+  /** A value or a chunk of one: {@code u8 flags (FIRST=1, LAST=2), bytes}. */
+  static final int DATA = 4;
+
+  /** The sender closed its {@code Sender}: the receiver's {@code Receiver} ends after this. */
+  static final int END = 5;
+
+  /** Cumulative count of values (and ENDs) received: {@code u64}. */
+  static final int ACK = 6;
+
+  /** The receiver consumed this many more bytes: {@code u32}. */
+  static final int CREDIT = 7;
+
+  /** The sender of this frame is exiting cleanly; nothing follows. */
+  static final int GOODBYE = 8;
+
+  static final int FIRST = 1;
+  static final int LAST = 2;
+
+  /** The largest chunk of a value in one DATA frame. */
+  static final int CHUNK = 64 << 10;
+
+  private Frames() {}
+}

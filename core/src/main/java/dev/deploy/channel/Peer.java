@@ -1,0 +1,580 @@
+package dev.deploy.channel;
+
+import dev.deploy.ChannelException;
+import dev.deploy.ChannelException.Reason;
+import dev.deploy.Pid;
+import dev.deploy.io.Connection;
+import dev.deploy.wire.ProtocolException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Everything this process has with one remote process: the values it sent us (waiting for our
+ * {@code Receiver}, bounded by the credit we grant), the values we send it (bounded by the credit
+ * it grants), acknowledgements, the remote's fate, and the connection that carries both
+ * directions.
+ *
+ * <p>Thread safe: user threads and the I/O loop share the state under {@link #lock}; the
+ * connection and its frames are loop-thread only. User threads wait on {@link #changed}, which
+ * is signalled on every arrival, credit, acknowledgement and change of fate; select and
+ * asynchronous operations register {@link #waiters} instead.
+ */
+final class Peer implements Connection.Listener {
+  /** Bytes of values a receiver holds for a sender before it must wait for credit. */
+  static final int WINDOW = 256 << 10;
+
+  /** The largest value, so a broken peer cannot make us assemble an endless one. */
+  static final int MAX_VALUE = Integer.MAX_VALUE - 64;
+
+  /** Marks the end of a sender's epoch in the queues. */
+  static final Object END = new Object();
+
+  final Pid pid;
+  private final ChannelTable table;
+  final ReentrantLock lock = new ReentrantLock();
+
+  /** Signalled whenever any state below changes. */
+  final Condition changed = lock.newCondition();
+
+  // --- inbound: guarded by lock ---
+  /** Values (byte[]) and END markers received and not yet taken by a Receiver. */
+  private final ArrayDeque<Object> inbound = new ArrayDeque<>();
+
+  /** Bytes taken from inbound since the last CREDIT went out. */
+  private long freed;
+
+  /** Values and ENDs received, for ACK. */
+  private long received;
+
+  /** The open Receiver, or null. */
+  Object receiver;
+
+  /** True once the open Receiver took its END: it only throws EXITED from then on. */
+  private boolean receiverEnded;
+
+  // --- outbound: guarded by lock ---
+  /** Values (byte[]) and END markers accepted by send and not yet taken by the loop. */
+  private final ArrayDeque<Object> outbound = new ArrayDeque<>();
+
+  /** Bytes we may still send before the remote grants more; may go negative by one value. */
+  private long credit = WINDOW;
+
+  /** Values and ENDs accepted by send. */
+  private long sent;
+
+  /** Values and ENDs the remote acknowledged. */
+  private long acked;
+
+  /** The open Sender, or null. */
+  Object sender;
+
+  // --- fate: guarded by lock ---
+  /** Null while the remote may be alive; then how it went away. Never changes once set. */
+  private Reason fate;
+
+  /** Callbacks of select and async operations, run (off the lock) on any change. */
+  private final List<Runnable> waiters = new ArrayList<>();
+
+  // --- loop thread only ---
+  /** The connection carrying this pair's frames once accepted, or null. */
+  Connection connection;
+
+  /** The connection this side is dialling, or null. */
+  Connection dialing;
+
+  /** The value being written in chunks, and how much of it is written. */
+  private byte[] writing;
+
+  private int writingOffset;
+
+  /** The value being assembled from chunks, or null. */
+  private ByteArrayOutputStream assembling;
+
+  /** ACKs sent. */
+  private long ackSent;
+
+  /** Whether GOODBYE is to be sent once everything before it is written; then sent. */
+  private boolean goodbyeDue;
+
+  boolean goodbyeSent;
+
+  /** True once the remote said GOODBYE. */
+  private boolean goodbyeReceived;
+
+  /** Coalesces flush requests from user threads into one loop command. */
+  final AtomicBoolean flushScheduled = new AtomicBoolean();
+
+  Peer(Pid pid, ChannelTable table) {
+    this.pid = pid;
+    this.table = table;
+  }
+
+  // ===================== user threads =====================
+
+  /** Accepts {@code bytes} for sending; blocks while the credit is spent. */
+  void send(byte[] bytes) throws ChannelException, InterruptedException {
+    lock.lock();
+    try {
+      while (fate == null && credit <= 0) {
+        changed.await();
+      }
+      if (fate != null) {
+        throw new ChannelException(pid, fate);
+      }
+      enqueue(bytes);
+    } finally {
+      lock.unlock();
+    }
+    table.scheduleFlush(this);
+  }
+
+  /** Accepts {@code bytes} only if it can without waiting; returns whether it did. */
+  boolean trySend(byte[] bytes) throws ChannelException {
+    lock.lock();
+    try {
+      if (fate != null) {
+        throw new ChannelException(pid, fate);
+      }
+      if (credit <= 0) {
+        return false;
+      }
+      enqueue(bytes);
+    } finally {
+      lock.unlock();
+    }
+    table.scheduleFlush(this);
+    return true;
+  }
+
+  /** Returns whether a send would not wait now (it may throw: a failed channel is ready). */
+  boolean sendReady() {
+    lock.lock();
+    try {
+      return fate != null || credit > 0;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Call only when holding lock. */
+  private void enqueue(byte[] bytes) {
+    credit -= bytes.length;
+    outbound.add(bytes);
+    sent++;
+  }
+
+  /** Ends the current sender's epoch: the remote's Receiver sees EXITED after what came before. */
+  void closeSender() {
+    lock.lock();
+    try {
+      sender = null;
+      if (fate == null) {
+        outbound.add(END);
+        sent++;
+      }
+    } finally {
+      lock.unlock();
+    }
+    table.scheduleFlush(this);
+  }
+
+  /**
+   * Takes the next value for the open Receiver, waiting until {@code deadlineNanos}
+   * ({@code Long.MAX_VALUE}: forever). Returns null on timeout.
+   *
+   * @throws ChannelException EXITED after the sender's END or the remote's exit, LOST after its
+   *     death; values that arrived before are returned first
+   */
+  byte[] take(long deadlineNanos) throws ChannelException, InterruptedException {
+    lock.lock();
+    try {
+      while (true) {
+        byte[] value = poll();
+        if (value != null) {
+          return value;
+        }
+        if (deadlineNanos == 0) {
+          return null;
+        }
+        if (deadlineNanos == Long.MAX_VALUE) {
+          changed.await();
+        } else {
+          long left = deadlineNanos - System.nanoTime();
+          if (left <= 0) {
+            return null;
+          }
+          changed.awaitNanos(left);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Call only when holding lock. Returns a value, null when none yet, or throws the end. */
+  private byte[] poll() throws ChannelException {
+    if (receiverEnded) {
+      throw new ChannelException(pid, Reason.EXITED);
+    }
+    Object head = inbound.peek();
+    if (head == END) {
+      inbound.poll();
+      receiverEnded = true;
+      throw new ChannelException(pid, Reason.EXITED);
+    }
+    if (head != null) {
+      inbound.poll();
+      byte[] value = (byte[]) head;
+      free(value.length);
+      return value;
+    }
+    if (fate != null) {
+      throw new ChannelException(pid, fate);
+    }
+    return null;
+  }
+
+  /** Returns whether a take would not wait now (a failed or ended channel is ready). */
+  boolean takeReady() {
+    lock.lock();
+    try {
+      return receiverEnded || !inbound.isEmpty() || fate != null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Call only when holding lock. Returns credit to the remote in batches. */
+  private void free(int bytes) {
+    freed += bytes;
+    if (freed >= WINDOW / 4) {
+      table.scheduleFlush(this);
+    }
+  }
+
+  /** The Receiver closed: values of its epoch still queued are dropped and their credit returned. */
+  void closeReceiver() {
+    lock.lock();
+    try {
+      receiver = null;
+      if (!receiverEnded) {
+        for (Iterator<Object> it = inbound.iterator(); it.hasNext(); ) {
+          Object o = it.next();
+          it.remove();
+          if (o == END) {
+            break;
+          }
+          free(((byte[]) o).length);
+        }
+      }
+      receiverEnded = false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits until every value accepted by send is acknowledged or the remote is gone. */
+  boolean awaitAcked(long deadlineNanos) throws InterruptedException {
+    lock.lock();
+    try {
+      while (fate == null && acked < sent) {
+        if (deadlineNanos == Long.MAX_VALUE) {
+          changed.await();
+          continue;
+        }
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        changed.awaitNanos(left);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Returns whether this process has anything with the remote: a channel or unacked values. */
+  boolean busy() {
+    lock.lock();
+    try {
+      return sender != null || receiver != null || (fate == null && acked < sent);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Returns how the remote went away, or null. */
+  Reason fate() {
+    lock.lock();
+    try {
+      return fate;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Registers a callback for the next change; it runs once, off the lock. */
+  void addWaiter(Runnable waiter) {
+    lock.lock();
+    try {
+      waiters.add(waiter);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Removes a callback that has not run. */
+  void removeWaiter(Runnable waiter) {
+    lock.lock();
+    try {
+      waiters.remove(waiter);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Call only when holding lock; then call {@link #runWaiters} after unlocking. */
+  private List<Runnable> signal() {
+    changed.signalAll();
+    if (waiters.isEmpty()) {
+      return List.of();
+    }
+    List<Runnable> w = new ArrayList<>(waiters);
+    waiters.clear();
+    return w;
+  }
+
+  private static void runWaiters(List<Runnable> w) {
+    for (Runnable r : w) {
+      r.run();
+    }
+  }
+
+  /** Any thread: the remote's fate is known (first answer wins). */
+  void settle(Reason reason) {
+    List<Runnable> w;
+    lock.lock();
+    try {
+      if (fate != null) {
+        return;
+      }
+      fate = reason;
+      outbound.clear();
+      w = signal();
+    } finally {
+      lock.unlock();
+    }
+    runWaiters(w);
+  }
+
+  // ===================== loop thread =====================
+
+  /** Loop: this pair's connection is ready. */
+  void attach(Connection c) {
+    connection = c;
+    c.listener(this);
+    c.name(pid.toString());
+    c.flush();
+  }
+
+  /** Loop: send GOODBYE after everything queued; the process is exiting. */
+  void sayGoodbye() {
+    goodbyeDue = true;
+    if (connection != null && connection.state() == Connection.State.OPEN) {
+      connection.flush();
+    } else {
+      goodbyeSent = true;
+    }
+  }
+
+  @Override
+  public void onAuthenticated(Connection c) {
+    // Attached connections are already authenticated.
+  }
+
+  @Override
+  public void onFrame(Connection c, int type, ByteBuffer payload) throws IOException {
+    switch (type) {
+      case Frames.DATA -> onData(payload);
+      case Frames.END -> arrived(END);
+      case Frames.ACK -> onAck(payload);
+      case Frames.CREDIT -> onCredit(payload);
+      case Frames.GOODBYE -> {
+        goodbyeReceived = true;
+        settle(Reason.EXITED);
+      }
+      default -> throw new ProtocolException("unknown frame type " + type + " from " + pid);
+    }
+  }
+
+  private void onData(ByteBuffer payload) throws ProtocolException {
+    if (payload.remaining() < 1) {
+      throw new ProtocolException("a DATA frame from " + pid + " has no flags");
+    }
+    int flags = payload.get() & 0xFF;
+    boolean first = (flags & Frames.FIRST) != 0;
+    boolean last = (flags & Frames.LAST) != 0;
+    if (first != (assembling == null)) {
+      throw new ProtocolException(
+          "a DATA frame from " + pid + " has flags " + flags + " in the middle of a value");
+    }
+    byte[] bytes = new byte[payload.remaining()];
+    payload.get(bytes);
+    if (first && last) {
+      arrived(bytes);
+      return;
+    }
+    if (first) {
+      assembling = new ByteArrayOutputStream(Math.max(bytes.length * 2, 1 << 16));
+    }
+    if ((long) assembling.size() + bytes.length > MAX_VALUE) {
+      throw new ProtocolException("a value from " + pid + " is over " + MAX_VALUE + " bytes");
+    }
+    assembling.write(bytes, 0, bytes.length);
+    if (last) {
+      byte[] value = assembling.toByteArray();
+      assembling = null;
+      arrived(value);
+    }
+  }
+
+  private void arrived(Object value) {
+    List<Runnable> w;
+    lock.lock();
+    try {
+      inbound.add(value);
+      received++;
+      w = signal();
+    } finally {
+      lock.unlock();
+    }
+    runWaiters(w);
+  }
+
+  private void onAck(ByteBuffer payload) throws ProtocolException {
+    if (payload.remaining() != 8) {
+      throw new ProtocolException("an ACK from " + pid + " has " + payload.remaining() + " bytes");
+    }
+    long count = payload.getLong();
+    List<Runnable> w;
+    lock.lock();
+    try {
+      if (count < acked || count > sent) {
+        throw new ProtocolException(
+            "ACK " + count + " from " + pid + " is outside " + acked + ".." + sent);
+      }
+      acked = count;
+      w = signal();
+    } finally {
+      lock.unlock();
+    }
+    runWaiters(w);
+  }
+
+  private void onCredit(ByteBuffer payload) throws ProtocolException {
+    if (payload.remaining() != 4) {
+      throw new ProtocolException("a CREDIT from " + pid + " has " + payload.remaining() + " bytes");
+    }
+    int bytes = payload.getInt();
+    if (bytes <= 0) {
+      throw new ProtocolException("CREDIT " + bytes + " from " + pid + " is not positive");
+    }
+    List<Runnable> w;
+    lock.lock();
+    try {
+      credit += bytes;
+      w = signal();
+    } finally {
+      lock.unlock();
+    }
+    runWaiters(w);
+  }
+
+  @Override
+  public void onReadRound(Connection c) {
+    c.flush(); // sends the ACK for what this round received
+  }
+
+  @Override
+  public void fill(Connection c, ByteBuffer out) {
+    lock.lock();
+    try {
+      if (received > ackSent && out.remaining() >= 13) {
+        out.putInt(9).put((byte) Frames.ACK).putLong(received);
+        ackSent = received;
+      }
+      if (freed >= WINDOW / 4 && out.remaining() >= 9) {
+        int grant = (int) Math.min(freed, Integer.MAX_VALUE);
+        out.putInt(5).put((byte) Frames.CREDIT).putInt(grant);
+        freed -= grant;
+      }
+      while (true) {
+        if (writing == null) {
+          Object next = outbound.peek();
+          if (next == null) {
+            break;
+          }
+          if (next == END) {
+            if (out.remaining() < 5) {
+              break;
+            }
+            outbound.poll();
+            out.putInt(1).put((byte) Frames.END);
+            continue;
+          }
+          outbound.poll();
+          writing = (byte[]) next;
+          writingOffset = 0;
+        }
+        int left = writing.length - writingOffset;
+        int chunk = Math.min(left, Frames.CHUNK);
+        if (out.remaining() < 6 + chunk) {
+          break;
+        }
+        int flags = (writingOffset == 0 ? Frames.FIRST : 0) | (chunk == left ? Frames.LAST : 0);
+        out.putInt(2 + chunk).put((byte) Frames.DATA).put((byte) flags);
+        out.put(writing, writingOffset, chunk);
+        writingOffset += chunk;
+        if (writingOffset == writing.length) {
+          writing = null;
+        }
+      }
+      if (goodbyeDue && !goodbyeSent && writing == null && outbound.isEmpty()
+          && out.remaining() >= 5) {
+        out.putInt(1).put((byte) Frames.GOODBYE);
+        goodbyeSent = true;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void onClosed(Connection c, IOException cause) {
+    if (c != connection) {
+      return;
+    }
+    connection = null;
+    if (goodbyeReceived) {
+      return;
+    }
+    if (cause != null) {
+      table.logDropped(this, cause);
+    }
+    settle(Reason.LOST);
+  }
+
+  @Override
+  public String toString() {
+    return "peer " + pid;
+  }
+}

@@ -1,0 +1,380 @@
+package dev.deploy.io;
+
+import dev.deploy.security.AuthenticationException;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Handshake;
+import dev.deploy.wire.ProtocolException;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One TCP connection between two processes, driven by the {@link IoLoop}: connect, the
+ * cluster-key handshake (nothing is parsed as a frame before it passes), then length-prefixed
+ * frames {@code u32 length, u8 type, payload} with a hard maximum. Idle connections carry
+ * heartbeats; one silent for {@link #SILENCE_NANOS} is closed as lost.
+ *
+ * <p>Loop thread only. The {@link Listener} gets every frame and fills every write.
+ */
+public final class Connection implements IoLoop.Handler {
+  /** The largest frame: a 64 KiB chunk of a value plus its header. */
+  public static final int MAX_FRAME = (64 << 10) + 64;
+
+  /** A connection must authenticate within this. */
+  static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  /** A heartbeat goes out when nothing was written for this long. */
+  static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /** A connection that received nothing for this long is lost. */
+  public static final long SILENCE_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  /** Frame type of a heartbeat; handled here, never given to the listener. */
+  static final int HEARTBEAT = 0;
+
+  /** The connection's life. */
+  public enum State {
+    CONNECTING,
+    HANDSHAKE,
+    OPEN,
+    CLOSED
+  }
+
+  /** What the connection tells its owner. All calls are on the loop thread. */
+  public interface Listener {
+    /** The handshake passed; frames may be sent. */
+    void onAuthenticated(Connection c);
+
+    /** A frame arrived; {@code payload} is valid only during the call. */
+    void onFrame(Connection c, int type, ByteBuffer payload) throws IOException;
+
+    /** A read round delivered frames; a good moment to answer with acknowledgements. */
+    void onReadRound(Connection c);
+
+    /** Put as many whole frames as fit into {@code out}; called when the connection can write. */
+    void fill(Connection c, ByteBuffer out);
+
+    /**
+     * The connection closed: {@code cause} is null when this side closed it, else why (an
+     * {@link AuthenticationException} or {@link ProtocolException} for a misbehaving peer).
+     */
+    void onClosed(Connection c, IOException cause);
+  }
+
+  private final IoLoop loop;
+  private final SocketChannel socket;
+  private final ClusterKey key;
+  private final boolean dialer;
+  private Listener listener;
+  private SelectionKey selectionKey;
+  private State state;
+
+  /** Bytes read and not yet parsed; in write mode between reads. */
+  private final ByteBuffer in = ByteBuffer.allocate(2 * MAX_FRAME);
+
+  /** Bytes to write; in write mode (filled from position 0 up to position). */
+  private final ByteBuffer out = ByteBuffer.allocateDirect(4 * MAX_FRAME);
+
+  private byte[] ownNonce;
+  private byte[] peerNonce;
+  private long lastRead;
+  private long lastWrite;
+  private IoLoop.Timer timer;
+
+  /** Optional name for logs, set by the owner once it knows who the peer is. */
+  private String name;
+
+  private Connection(
+      IoLoop loop, SocketChannel socket, ClusterKey key, boolean dialer, Listener listener) {
+    this.loop = loop;
+    this.socket = socket;
+    this.key = key;
+    this.dialer = dialer;
+    this.listener = listener;
+  }
+
+  /** Loop thread: dials {@code address}. Failures arrive as {@code onClosed}. */
+  public static Connection dial(
+      IoLoop loop, InetSocketAddress address, ClusterKey key, Listener listener) {
+    SocketChannel socket;
+    try {
+      socket = SocketChannel.open();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot open a socket", e);
+    }
+    Connection c = new Connection(loop, socket, key, true, listener);
+    c.name = address.toString();
+    c.state = State.CONNECTING;
+    try {
+      socket.configureBlocking(false);
+      socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      if (socket.connect(address)) {
+        c.selectionKey = loop.register(socket, SelectionKey.OP_READ, c);
+        c.startHandshake();
+      } else {
+        c.selectionKey = loop.register(socket, SelectionKey.OP_CONNECT, c);
+        c.armTimer();
+      }
+    } catch (IOException e) {
+      loop.execute(() -> c.fail(e));
+    }
+    return c;
+  }
+
+  /** Loop thread: takes an accepted socket. */
+  public static Connection accept(
+      IoLoop loop, SocketChannel socket, ClusterKey key, Listener listener) throws IOException {
+    socket.configureBlocking(false);
+    socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+    Connection c = new Connection(loop, socket, key, false, listener);
+    c.name = String.valueOf(socket.getRemoteAddress());
+    c.selectionKey = loop.register(socket, SelectionKey.OP_READ, c);
+    c.startHandshake();
+    return c;
+  }
+
+  private void startHandshake() {
+    state = State.HANDSHAKE;
+    ownNonce = Handshake.newNonce();
+    out.put(Handshake.hello(ownNonce));
+    armTimer();
+    writeOut();
+  }
+
+  private void armTimer() {
+    lastRead = loop.now();
+    lastWrite = lastRead;
+    timer = loop.schedule(HEARTBEAT_NANOS, this::onTimer);
+  }
+
+  private void onTimer() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    long now = loop.now();
+    if (state != State.OPEN) {
+      if (now - lastRead >= HANDSHAKE_NANOS) {
+        fail(new AuthenticationException("it did not authenticate within 10 s"));
+        return;
+      }
+    } else if (now - lastRead >= SILENCE_NANOS) {
+      fail(new IOException("the peer was silent for 10 s"));
+      return;
+    } else if (now - lastWrite >= HEARTBEAT_NANOS && out.position() == 0) {
+      out.putInt(1).put((byte) HEARTBEAT);
+      writeOut();
+    }
+    timer = loop.schedule(HEARTBEAT_NANOS, this::onTimer);
+  }
+
+  /** Sets the listener (the owner may hand an authenticated connection to another). */
+  public void listener(Listener l) {
+    this.listener = l;
+  }
+
+  /** Sets a name for logs. */
+  public void name(String n) {
+    this.name = n;
+  }
+
+  /** Returns the name for logs: the peer's address or pid. */
+  public String name() {
+    return name;
+  }
+
+  /** Returns whether this side dialled. */
+  public boolean dialer() {
+    return dialer;
+  }
+
+  /** Returns the state. */
+  public State state() {
+    return state;
+  }
+
+  /** Returns the peer's address, or null. */
+  public SocketAddress remoteAddress() {
+    try {
+      return socket == null ? null : socket.getRemoteAddress();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public void onReady(SelectionKey key) {
+    try {
+      if (key.isConnectable()) {
+        socket.finishConnect();
+        key.interestOps(SelectionKey.OP_READ);
+        startHandshake();
+        return;
+      }
+      if (key.isReadable()) {
+        read();
+      }
+      if (state != State.CLOSED && key.isValid() && key.isWritable()) {
+        flush();
+      }
+    } catch (IOException e) {
+      fail(e);
+    }
+  }
+
+  private void read() throws IOException {
+    int n = socket.read(in);
+    if (n < 0) {
+      throw new EOFException("the peer closed the connection");
+    }
+    if (n == 0) {
+      return;
+    }
+    lastRead = loop.now();
+    in.flip();
+    try {
+      if (state == State.HANDSHAKE) {
+        handshake();
+      }
+      boolean frames = false;
+      while (state == State.OPEN && in.remaining() >= 4) {
+        int length = in.getInt(in.position());
+        if (length < 1 || length > MAX_FRAME) {
+          throw new ProtocolException(
+              "frame length " + Integer.toUnsignedString(length) + " is outside 1.." + MAX_FRAME);
+        }
+        if (in.remaining() < 4 + length) {
+          break;
+        }
+        in.position(in.position() + 4);
+        int type = in.get() & 0xFF;
+        int end = in.position() + length - 1;
+        if (type != HEARTBEAT) {
+          ByteBuffer payload = in.slice(in.position(), length - 1).asReadOnlyBuffer();
+          listener.onFrame(this, type, payload);
+          frames = true;
+        }
+        in.position(end);
+      }
+      if (frames && state == State.OPEN) {
+        listener.onReadRound(this);
+      }
+    } finally {
+      in.compact();
+    }
+  }
+
+  private void handshake() throws IOException {
+    if (peerNonce == null) {
+      if (in.remaining() < Handshake.HELLO) {
+        return;
+      }
+      byte[] hello = new byte[Handshake.HELLO];
+      in.get(hello);
+      peerNonce = Handshake.peerNonce(hello, ownNonce);
+      out.put(Handshake.proofFor(key, dialer, ownNonce, peerNonce));
+      writeOut();
+    }
+    if (in.remaining() < Handshake.PROOF) {
+      return;
+    }
+    byte[] proof = new byte[Handshake.PROOF];
+    in.get(proof);
+    Handshake.checkProof(key, dialer, ownNonce, peerNonce, proof);
+    state = State.OPEN;
+    listener.onAuthenticated(this);
+  }
+
+  /** Loop thread: writes what the listener has to send. */
+  public void flush() {
+    if (state != State.OPEN) {
+      return;
+    }
+    listener.fill(this, out);
+    writeOut();
+  }
+
+  private void writeOut() {
+    if (state == State.CLOSED || out.position() == 0) {
+      return;
+    }
+    try {
+      out.flip();
+      socket.write(out);
+      lastWrite = loop.now();
+      out.compact();
+      if (state == State.OPEN && out.position() == 0) {
+        // Room again: the listener may have more than fitted last time.
+        listener.fill(this, out);
+        if (out.position() > 0) {
+          out.flip();
+          socket.write(out);
+          out.compact();
+        }
+      }
+      int ops = SelectionKey.OP_READ | (out.position() > 0 ? SelectionKey.OP_WRITE : 0);
+      if (selectionKey.interestOps() != ops) {
+        selectionKey.interestOps(ops);
+      }
+    } catch (IOException e) {
+      fail(e);
+    }
+  }
+
+  /**
+   * Loop thread: writes one small frame now, ahead of anything the listener has. For the
+   * frames that decide who owns a connection, before a listener with data takes it.
+   */
+  public void sendFrame(int type, byte[] payload) {
+    if (state != State.OPEN || out.remaining() < 5 + payload.length) {
+      return;
+    }
+    out.putInt(1 + payload.length).put((byte) type).put(payload);
+    writeOut();
+  }
+
+  /** Returns whether everything handed to the socket was written. */
+  public boolean drained() {
+    return out.position() == 0;
+  }
+
+  /** Loop thread: closes the connection; the listener hears {@code onClosed(null)}. */
+  public void close() {
+    closeWith(null);
+  }
+
+  private void fail(IOException cause) {
+    closeWith(cause);
+  }
+
+  private void closeWith(IOException cause) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    state = State.CLOSED;
+    if (timer != null) {
+      timer.cancel();
+    }
+    try {
+      if (selectionKey != null) {
+        selectionKey.cancel();
+      }
+      if (socket != null) {
+        socket.close();
+      }
+    } catch (IOException ignored) {
+      // Closing.
+    }
+    listener.onClosed(this, cause);
+  }
+
+  @Override
+  public String toString() {
+    return "connection " + (dialer ? "to " : "from ") + name + " (" + state + ")";
+  }
+}

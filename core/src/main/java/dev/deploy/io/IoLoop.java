@@ -1,0 +1,225 @@
+package dev.deploy.io;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.Iterator;
+import java.util.PriorityQueue;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A process's one I/O thread: a NIO selector, a queue of commands from other threads and timers
+ * on an injected clock. {@link #runOnce} drains the commands, selects until the next timer, hands
+ * ready keys to their {@link Handler}, and runs due timers. Other threads only {@link #execute}
+ * commands; no user code, codec work or blocking runs here.
+ *
+ * <p>Thread safe: {@link #execute} from any thread; everything else on the loop thread.
+ */
+public final class IoLoop implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(IoLoop.class);
+
+  /** Something registered with the selector. */
+  public interface Handler {
+    /** Loop thread: the key is ready for its interest ops. */
+    void onReady(SelectionKey key);
+  }
+
+  private final Selector selector;
+  private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
+
+  /** True while a wakeup is owed to the selector; cleared by the loop before it selects. */
+  private final AtomicBoolean wakeupPending = new AtomicBoolean();
+
+  /** Due times on {@link #clock}; loop thread only. */
+  private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+
+  private final LongSupplier clock;
+  private volatile Thread thread;
+  private volatile boolean running = true;
+  private long timerSequence;
+
+  /** A task due at a time; cancel() is loop-thread only. */
+  public static final class Timer implements Comparable<Timer> {
+    final long due;
+    final long sequence;
+    final Runnable task;
+    boolean cancelled;
+
+    Timer(long due, long sequence, Runnable task) {
+      this.due = due;
+      this.sequence = sequence;
+      this.task = task;
+    }
+
+    /** Loop thread: the task will not run. */
+    public void cancel() {
+      cancelled = true;
+    }
+
+    @Override
+    public int compareTo(Timer o) {
+      int c = Long.compare(due, o.due);
+      return c != 0 ? c : Long.compare(sequence, o.sequence);
+    }
+  }
+
+  /** Creates a loop on {@code clock} (nanoseconds, like {@link System#nanoTime}). */
+  public IoLoop(LongSupplier clock) {
+    this.clock = clock;
+    try {
+      this.selector = Selector.open();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open a selector", e);
+    }
+  }
+
+  /** Starts a daemon thread named {@code name} that runs the loop until {@link #close}. */
+  public void start(String name) {
+    Thread t =
+        new Thread(
+            () -> {
+              while (running) {
+                runOnce(1000);
+              }
+              closeSelector();
+            },
+            name);
+    t.setDaemon(true);
+    thread = t;
+    t.start();
+  }
+
+  /** Returns whether the caller is the loop thread. */
+  public boolean inLoop() {
+    return Thread.currentThread() == thread;
+  }
+
+  /** Any thread: runs {@code command} on the loop thread, soon. */
+  public void execute(Runnable command) {
+    commands.add(command);
+    if (!inLoop() && wakeupPending.compareAndSet(false, true)) {
+      selector.wakeup();
+    }
+  }
+
+  /** Loop thread: runs {@code task} after {@code delayNanos}. */
+  public Timer schedule(long delayNanos, Runnable task) {
+    Timer t = new Timer(clock.getAsLong() + delayNanos, timerSequence++, task);
+    timers.add(t);
+    return t;
+  }
+
+  /** Returns the loop's clock, in nanoseconds. */
+  public long now() {
+    return clock.getAsLong();
+  }
+
+  /** Loop thread: registers {@code channel} (non-blocking) for {@code ops}. */
+  public SelectionKey register(SelectableChannel channel, int ops, Handler handler)
+      throws ClosedChannelException {
+    return channel.register(selector, ops, handler);
+  }
+
+  /**
+   * Loop thread: one round. Returns the number of commands, keys and timers handled.
+   *
+   * @param maxWaitMillis the longest the selector may block when nothing is due
+   */
+  public int runOnce(long maxWaitMillis) {
+    int work = drainCommands();
+    long now = clock.getAsLong();
+    long waitMillis = maxWaitMillis;
+    Timer next = peekTimer();
+    if (next != null) {
+      waitMillis = Math.min(waitMillis, TimeUnit.NANOSECONDS.toMillis(next.due - now + 999_999));
+    }
+    try {
+      wakeupPending.set(false);
+      int ready;
+      if (work > 0 || !commands.isEmpty() || waitMillis <= 0) {
+        ready = selector.selectNow();
+      } else {
+        ready = selector.select(Math.max(1, waitMillis));
+      }
+      if (ready > 0) {
+        Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+        while (it.hasNext()) {
+          SelectionKey key = it.next();
+          it.remove();
+          work++;
+          try {
+            ((Handler) key.attachment()).onReady(key);
+          } catch (CancelledKeyException e) {
+            // Closed by an earlier handler in this round.
+          }
+        }
+      }
+    } catch (IOException e) {
+      log.warn("the selector failed: {}", e.toString());
+    }
+    work += runTimers();
+    return work;
+  }
+
+  private int drainCommands() {
+    int n = 0;
+    Runnable c;
+    while ((c = commands.poll()) != null) {
+      n++;
+      try {
+        c.run();
+      } catch (RuntimeException e) {
+        log.warn("an I/O command failed", e);
+      }
+    }
+    return n;
+  }
+
+  private Timer peekTimer() {
+    while (!timers.isEmpty() && timers.peek().cancelled) {
+      timers.poll();
+    }
+    return timers.peek();
+  }
+
+  private int runTimers() {
+    int n = 0;
+    long now = clock.getAsLong();
+    Timer t;
+    while ((t = peekTimer()) != null && t.due - now <= 0) {
+      timers.poll();
+      n++;
+      try {
+        t.task.run();
+      } catch (RuntimeException e) {
+        log.warn("an I/O timer failed", e);
+      }
+    }
+    return n;
+  }
+
+  /** Stops the loop thread after its current round. */
+  @Override
+  public void close() {
+    running = false;
+    selector.wakeup();
+  }
+
+  private void closeSelector() {
+    try {
+      selector.close();
+    } catch (IOException ignored) {
+      // Closing at the end of the process.
+    }
+  }
+}
