@@ -52,11 +52,17 @@ public record Resources(long memory, double cpu) {
   public static Resources parse(String memory, String cpu) {
     double cores;
     try {
-      cores = Double.parseDouble(cpu.trim());
+      cores = Double.parseDouble(cpu == null ? "" : cpu.trim());
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("cpu \"" + cpu + "\" is not a number of cores");
     }
-    return new Resources(parseMemory(memory), cores);
+    long bytes = parseMemory(memory);
+    try {
+      return new Resources(bytes, cores);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "resources \"" + memory + "\", \"" + cpu + "\": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -104,7 +110,7 @@ public record Resources(long memory, double cpu) {
     String number =
         value == Math.rint(value)
             ? Long.toString((long) value)
-            : String.format(Locale.ROOT, "%.2f", value).replaceAll("0+$", "");
+            : String.format(Locale.ROOT, "%.2f", value).replaceAll("\\.?0+$", "");
     return number + " " + units[i];
   }
 

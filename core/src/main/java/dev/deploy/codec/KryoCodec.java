@@ -21,12 +21,12 @@ import java.util.Objects;
  *
  * <p><b>Start-up.</b> Every spawned JVM decodes its task on the spawn path, so nothing happens
  * until the first call: the first {@code encode} or {@code decode} creates one Kryo instance, which
- * registers only the classes that need serializers of ours. That first call still costs about 90 ms
- * in a fresh JVM (Kryo's constructor loads some 110 classes; an AppCDS archive brings it to about
- * 35 ms), later ones well under a millisecond: call {@link #warmUp} on a spare thread early to take
- * it off the critical path. Loading this class sets the system property {@code kryo.unsafe=false}
- * unless it is set: Kryo's use of {@code sun.misc.Unsafe} makes JDK 24+ print warnings on every
- * process's stderr.
+ * registers only the classes that need serializers of ours. That first call still costs 70 to 100
+ * ms in a fresh JDK 17 JVM on a 2-core machine (Kryo's own constructor, loading some 110 classes,
+ * is 50 to 70 ms of it; an AppCDS archive brings the total to about 40 ms), later ones about 0.1
+ * ms: call {@link #warmUp} on a spare thread early to take it off the critical path. Loading this
+ * class sets the system property {@code kryo.unsafe=false} unless it is set: Kryo's use of {@code
+ * sun.misc.Unsafe} makes JDK 24+ print warnings on every process's stderr.
  */
 public final class KryoCodec implements Codec {
   static {

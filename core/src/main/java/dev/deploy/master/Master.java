@@ -32,6 +32,9 @@ public final class Master {
   /** The nodes, with what each has free; guarded by lock. */
   private final List<Books> nodes = new ArrayList<>();
 
+  /** Set by close(); later spawns fail. Guarded by lock. */
+  private boolean closed;
+
   /** spawnAsync requests waiting for room, oldest first; guarded by lock. */
   private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
 
@@ -83,7 +86,9 @@ public final class Master {
     lock.lock();
     try {
       Books books = choose(order.resources());
-      if (books != null && (!wait || queue.isEmpty())) {
+      if (closed) {
+        result.completeExceptionally(new CancellationException("the run is shutting down"));
+      } else if (books != null && (!wait || queue.isEmpty())) {
         reserve(books, order.resources());
         placed = new Placed(books, order, result);
       } else if (nodes.stream().noneMatch(b -> b.couldEverFit(order.resources()))) {
@@ -110,6 +115,7 @@ public final class Master {
    */
   public void cancelWaitingOf(Pid parent) {
     List<Waiting> cancelled = new ArrayList<>();
+    List<Placed> started;
     lock.lock();
     try {
       for (Iterator<Waiting> it = queue.iterator(); it.hasNext(); ) {
@@ -119,10 +125,12 @@ public final class Master {
           cancelled.add(w);
         }
       }
+      started = startable(); // the head may have been what held the others back
     } finally {
       lock.unlock();
     }
     cancelled.forEach(w -> w.result().cancel(false));
+    started.forEach(this::start);
   }
 
   /** Returns how many spawnAsync requests are waiting. */
@@ -177,25 +185,32 @@ public final class Master {
 
   /** Gives back a process's resources and starts what the queue can now start. */
   private void release(Books books, Resources r) {
-    List<Placed> started = new ArrayList<>();
+    List<Placed> started;
     lock.lock();
     try {
       books.freeMemory += r.memory();
       books.freeCpu += micro(r.cpu());
-      while (!queue.isEmpty()) {
-        Waiting head = queue.peek();
-        Books room = choose(head.order().resources());
-        if (room == null) {
-          break;
-        }
-        queue.poll();
-        reserve(room, head.order().resources());
-        started.add(new Placed(room, head.order(), head.result()));
-      }
+      started = startable();
     } finally {
       lock.unlock();
     }
     started.forEach(this::start);
+  }
+
+  /** Call only when holding lock. Reserves room for the queue's head while it fits. */
+  private List<Placed> startable() {
+    List<Placed> started = new ArrayList<>();
+    while (!queue.isEmpty()) {
+      Waiting head = queue.peek();
+      Books room = choose(head.order().resources());
+      if (room == null) {
+        break;
+      }
+      queue.poll();
+      reserve(room, head.order().resources());
+      started.add(new Placed(room, head.order(), head.result()));
+    }
+    return started;
   }
 
   /** Fails every waiting request; for a shutting-down run. */
@@ -203,6 +218,7 @@ public final class Master {
     List<Waiting> all;
     lock.lock();
     try {
+      closed = true;
       all = new ArrayList<>(queue);
       queue.clear();
     } finally {

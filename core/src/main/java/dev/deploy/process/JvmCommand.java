@@ -63,7 +63,11 @@ public final class JvmCommand {
     int i = 0;
     while (i < args.size()) {
       String arg = args.get(i);
-      if (arg.equals("-jar") || arg.equals("-m") || arg.equals("--module") || !arg.startsWith("-")) {
+      if (arg.equals("-jar")
+          || arg.equals("-m")
+          || arg.equals("--module")
+          || arg.startsWith("--module=")
+          || !arg.startsWith("-")) {
         break;
       }
       if (TAKES_VALUE.contains(arg) && i + 1 < args.size()) {
@@ -139,6 +143,11 @@ public final class JvmCommand {
       String o = options.get(i);
       if (o.equals("-cp") || o.equals("-classpath") || o.equals("--class-path")) {
         return Optional.of(options.get(i + 1));
+      }
+    }
+    for (String o : options) {
+      if (o.startsWith("--class-path=")) {
+        return Optional.of(o.substring("--class-path=".length()));
       }
     }
     return Optional.empty();

@@ -56,7 +56,9 @@ final class FabricClient {
       socket.connect(fabric, 10_000);
       BufferedInputStream in = new BufferedInputStream(socket.getInputStream());
       BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream());
+      socket.setSoTimeout(10_000); // a fabric that accepts and stays silent must not hang us
       Handshake.run(key, in, out, true);
+      socket.setSoTimeout(0);
       return new FabricClient(socket, new FrameReader(in), new FrameWriter(out));
     } catch (IOException e) {
       socket.close();
@@ -72,7 +74,9 @@ final class FabricClient {
   Control.Start register(long launchId, Pid pid) throws IOException {
     Control.Hello hello = new Control.Hello(launchId, pid);
     writer.write(hello.type(), hello.encode());
+    socket.setSoTimeout(10_000);
     Frame frame = reader.read();
+    socket.setSoTimeout(0);
     if (frame == null) {
       throw new IOException("the fabric closed the connection instead of answering Hello");
     }

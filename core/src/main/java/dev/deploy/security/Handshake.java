@@ -86,6 +86,10 @@ public final class Handshake {
    * @throws AuthenticationException on a wrong magic or version, or our own nonce echoed
    */
   public static byte[] peerNonce(byte[] peerHello, byte[] own) throws AuthenticationException {
+    if (peerHello.length != HELLO) {
+      throw new AuthenticationException(
+          "the peer's hello has " + peerHello.length + " bytes, not " + HELLO);
+    }
     int magic =
         ((peerHello[0] & 0xFF) << 24)
             | ((peerHello[1] & 0xFF) << 16)

@@ -1,0 +1,108 @@
+package dev.deploy.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 10, unit = TimeUnit.SECONDS)
+class FrameWriterTest {
+  private final ExecutorService threads = Executors.newFixedThreadPool(4);
+
+  @AfterEach
+  void tearDown() throws InterruptedException {
+    threads.shutdownNow();
+    assertThat(threads.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void givenPayloadOverTheLimit_whenWrite_thenIllegalArgumentAndNothingWritten() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int tooLong = FrameReader.MAX_FRAME;
+
+    assertThatThrownBy(() -> new FrameWriter(bytes).write(1, new byte[tooLong]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(Integer.toString(tooLong));
+    assertThat(bytes.size()).isZero();
+  }
+
+  @Test
+  void givenFrame_whenWritten_thenFlushed() throws IOException {
+    int[] flushes = {0};
+    OutputStream out =
+        new ByteArrayOutputStream() {
+          @Override
+          public void flush() {
+            flushes[0]++;
+          }
+        };
+
+    new FrameWriter(out).write(1, new byte[] {1});
+
+    assertThat(flushes[0]).isEqualTo(1);
+  }
+
+  @Test
+  void givenFourThreadsWritingAtOnce_whenReadBack_thenEveryFrameWholeAndEachThreadInOrder()
+      throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    OutputStream slowOut =
+        new OutputStream() {
+          @Override
+          public void write(int b) {
+            synchronized (bytes) {
+              bytes.write(b);
+            }
+          }
+        };
+    FrameWriter writer = new FrameWriter(slowOut);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<?>> writers = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      int type = t;
+      writers.add(
+          threads.submit(
+              () -> {
+                start.await();
+                for (int i = 0; i < 200; i++) {
+                  byte[] payload = new byte[1 + i % 37];
+                  payload[0] = (byte) i;
+                  writer.write(type, payload);
+                }
+                return null;
+              }));
+    }
+    start.countDown();
+    for (Future<?> w : writers) {
+      w.get(5, TimeUnit.SECONDS);
+    }
+
+    FrameReader reader = new FrameReader(new ByteArrayInputStream(bytes.toByteArray()));
+    Map<Integer, Integer> next = new HashMap<>();
+    Frame frame;
+    while ((frame = reader.read()) != null) {
+      int i = next.getOrDefault(frame.type(), 0);
+      assertThat(frame.payload()).hasSize(1 + i % 37);
+      assertThat(frame.payload()[0]).isEqualTo((byte) i);
+      next.put(frame.type(), i + 1);
+    }
+    assertThat(next)
+        .containsOnlyKeys(0, 1, 2, 3)
+        .allSatisfy((type, n) -> assertThat(n).isEqualTo(200));
+  }
+}
