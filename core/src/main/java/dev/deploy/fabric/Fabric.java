@@ -9,6 +9,7 @@ import dev.deploy.master.Launched;
 import dev.deploy.master.Launcher;
 import dev.deploy.master.Master;
 import dev.deploy.process.JvmCommand;
+import dev.deploy.process.CdsArchive;
 import dev.deploy.process.Env;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Nonces;
@@ -79,6 +80,13 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   static final int ENDED_LIMIT = 100_000;
 
+  /** The class-sharing archive spawned JVMs use once it is made, or empty. */
+  private final Optional<CdsArchive> cds;
+
+  /** Set when the archive's training has been started. */
+  private final java.util.concurrent.atomic.AtomicBoolean training =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   /** Where spawn requests go; set once before the first launch. */
   private volatile Master master;
 
@@ -97,6 +105,10 @@ public final class Fabric implements Launcher, AutoCloseable {
     this.sink = sink;
     this.stdinForMain = stdinForMain;
     this.server = new ServerSocket(0, 128, bind);
+    this.cds =
+        "0".equals(System.getenv("DEPLOY_CDS"))
+            ? Optional.empty()
+            : CdsArchive.forCommand(command, runtimeJar());
     Thread acceptor = daemon("deploy-fabric-accept").newThread(this::acceptLoop);
     acceptor.start();
   }
@@ -148,9 +160,33 @@ public final class Fabric implements Launcher, AutoCloseable {
     return launch.launched;
   }
 
+  /** Returns the jar this runtime was loaded from, or null when it is not a jar. */
+  private static java.nio.file.Path runtimeJar() {
+    try {
+      java.security.CodeSource source = Fabric.class.getProtectionDomain().getCodeSource();
+      if (source == null) {
+        return null;
+      }
+      java.nio.file.Path p = java.nio.file.Path.of(source.getLocation().toURI());
+      return p.toString().endsWith(".jar") ? p : null;
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      return null;
+    }
+  }
+
   /** Starts the JVM of a launch; runs on a pool thread (fork+exec takes milliseconds). */
   private void start(Launch launch) {
-    List<String> argv = command.forResources(launch.order.resources());
+    List<String> runtimeOptions = List.of();
+    if (cds.isPresent()) {
+      CdsArchive archive = cds.get();
+      if (archive.ready()) {
+        runtimeOptions = archive.options();
+      } else if (launch.order.task() != null && training.compareAndSet(false, true)) {
+        // The first spawn of a run makes the archive for the ones after it.
+        threads.execute(() -> archive.train("dev.deploy.runtime.CdsTraining"));
+      }
+    }
+    List<String> argv = command.forResources(launch.order.resources(), runtimeOptions);
     ProcessBuilder builder = new ProcessBuilder(argv);
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(Env::isInternal);

@@ -113,8 +113,14 @@ public final class JvmCommand {
 
   /** Returns the command line for a process with {@code resources}. */
   public List<String> forResources(Resources resources) {
-    List<String> command = new ArrayList<>(options.size() + program.size() + 3);
+    return forResources(resources, List.of());
+  }
+
+  /** Returns the command line for a process with {@code resources} and the runtime's options. */
+  public List<String> forResources(Resources resources, List<String> runtimeOptions) {
+    List<String> command = new ArrayList<>(options.size() + program.size() + 8);
     command.add(java);
+    command.addAll(runtimeOptions);
     command.addAll(options);
     command.add("-Xmx" + (heapFor(resources.memory()) >> 20) + "m");
     command.add("-XX:ActiveProcessorCount=" + processorsFor(resources.cpu()));

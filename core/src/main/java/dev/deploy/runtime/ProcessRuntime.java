@@ -117,6 +117,8 @@ public final class ProcessRuntime {
 
   private static void startProcess() {
     String fabricAddress = System.getenv(Env.FABRIC);
+    // Loading the codec (Kryo) takes longer than joining the run: do it on the other core.
+    onNewThread("deploy-warmup", () -> Codec.standard().warmUp());
     Control.Start start;
     ProcessRuntime runtime;
     try {
@@ -126,30 +128,25 @@ public final class ProcessRuntime {
       ServerSocketChannel listener =
           ServerSocketChannel.open().bind(new InetSocketAddress(bind, 0), 128);
       InetSocketAddress local = (InetSocketAddress) listener.getLocalAddress();
-      long random = Nonces.nextLong();
-      Pid pid = Pid.of(bind.getAddress(), local.getPort(), random);
+      Pid pid = Pid.of(bind.getAddress(), local.getPort(), Nonces.nextLong());
+      CompletableFuture<FabricClient> fabricReady = new CompletableFuture<>();
+      // The channel table starts while this thread joins the run; others may dial the pid as
+      // soon as it registers, and wait in the listener's backlog until the loop accepts.
+      CompletableFuture<ChannelTable> channelsReady =
+          CompletableFuture.supplyAsync(
+              () -> startChannels(pid, key, listener, fabricReady),
+              r -> onNewThread("deploy-channels", r));
       FabricClient fabric = FabricClient.connect(parseAddress(requireEnv(Env.FABRIC)), key);
-      IoLoop loop = new IoLoop(System::nanoTime);
-      ChannelTable channels =
-          new ChannelTable(
-              pid,
-              key,
-              loop,
-              Codec.standard(),
-              listener,
-              remote ->
-                  fabric
-                      .fate(remote)
-                      .thenApply(exited -> exited ? Reason.EXITED : Reason.LOST));
-      loop.start("deploy-io");
-      channels.start();
-      ExitNotice.install(fabric, channels::drain);
+      fabricReady.complete(fabric);
       start = fabric.register(launch, pid);
+      ChannelTable channels = channelsReady.join();
+      ExitNotice.install(fabric, channels::drain);
       runtime = new ProcessRuntime(pid, start.resources(), fabric, channels);
     } catch (IOException | RuntimeException e) {
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
       System.err.println(
           "deploy: this process cannot join its run (fabric " + fabricAddress + "): "
-              + e.getMessage());
+              + cause.getMessage());
       Runtime.getRuntime().halt(1);
       return;
     }
@@ -158,6 +155,34 @@ public final class ProcessRuntime {
       return;
     }
     runTask(start);
+  }
+
+  private static ChannelTable startChannels(
+      Pid pid,
+      ClusterKey key,
+      ServerSocketChannel listener,
+      CompletableFuture<FabricClient> fabric) {
+    IoLoop loop = new IoLoop(System::nanoTime);
+    ChannelTable channels =
+        new ChannelTable(
+            pid,
+            key,
+            loop,
+            Codec.standard(),
+            listener,
+            remote ->
+                fabric
+                    .thenCompose(f -> f.fate(remote))
+                    .thenApply(exited -> exited ? Reason.EXITED : Reason.LOST));
+    loop.start("deploy-io");
+    channels.start();
+    return channels;
+  }
+
+  private static void onNewThread(String name, Runnable task) {
+    Thread t = new Thread(task, name);
+    t.setDaemon(true);
+    t.start();
   }
 
   @SuppressWarnings("unchecked")

@@ -1,0 +1,219 @@
+package dev.deploy.process;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A class-data-sharing archive of the runtime's own classes for a program's JVMs, so a spawned
+ * JVM maps the classes of its way to the task (handshake, channels, codec, Kryo) instead of
+ * loading and verifying them: about half of a spawn's cost above a bare JVM.
+ *
+ * <p>The archive covers the longest prefix of the class path made of jar files (JDK 17 cannot
+ * archive with directories on the path; a prefix of the path is enough for the JVM to use it)
+ * and exists only when that prefix holds the runtime. It is made once per (java, prefix jars
+ * with their sizes and times) by a training JVM in the background, kept in a directory only its
+ * owner may write ({@code $XDG_CACHE_HOME/deploy/cds} or {@code ~/.cache/deploy/cds}), and used
+ * only once complete. Failures to use it are silenced ({@code -Xlog:cds=off}): it is an
+ * optimisation, never an error. Thread safe; immutable.
+ */
+public final class CdsArchive {
+  private static final Logger log = LoggerFactory.getLogger(CdsArchive.class);
+
+  private final String java;
+  private final List<String> prefix;
+  private final Path file;
+
+  private CdsArchive(String java, List<String> prefix, Path file) {
+    this.java = java;
+    this.prefix = List.copyOf(prefix);
+    this.file = file;
+  }
+
+  /**
+   * Returns the archive for {@code command}, or empty when it cannot have one: the user chose
+   * their own sharing options, the path's jar prefix lacks the runtime, or there is no private
+   * cache directory.
+   */
+  public static Optional<CdsArchive> forCommand(JvmCommand command, Path runtimeJar) {
+    for (String o : command.options()) {
+      if (o.startsWith("-Xshare") || o.contains("SharedArchiveFile")
+          || o.contains("ArchiveClassesAtExit") || o.startsWith("-XX:AOT")) {
+        return Optional.empty();
+      }
+    }
+    Optional<String> classPath = command.classPath();
+    if (classPath.isEmpty() || runtimeJar == null) {
+      return Optional.empty();
+    }
+    List<String> prefix = new ArrayList<>();
+    boolean hasRuntime = false;
+    for (String entry : classPath.get().split(File.pathSeparator)) {
+      if (entry.isEmpty() || !entry.endsWith(".jar") || !Files.isRegularFile(Path.of(entry))) {
+        break;
+      }
+      prefix.add(entry);
+      hasRuntime |= sameFile(Path.of(entry), runtimeJar);
+    }
+    if (!hasRuntime) {
+      return Optional.empty();
+    }
+    return cacheDirectory()
+        .map(dir -> new CdsArchive(command.java(), prefix, dir.resolve(key(command.java(), prefix)
+            + ".jsa")));
+  }
+
+  private static boolean sameFile(Path a, Path b) {
+    try {
+      return Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Returns a cache directory only this user can write, creating it, or empty. */
+  static Optional<Path> cacheDirectory() {
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    Path base =
+        xdg != null && !xdg.isEmpty()
+            ? Path.of(xdg)
+            : Path.of(System.getProperty("user.home"), ".cache");
+    Path dir = base.resolve("deploy").resolve("cds");
+    try {
+      Files.createDirectories(dir);
+      try {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+      } catch (UnsupportedOperationException e) {
+        // Not POSIX: the user's profile directory is private already.
+      }
+      return Files.isWritable(dir) ? Optional.of(dir) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Names an archive by the JVM and the exact jars it was made from. */
+  static String key(String java, List<String> prefix) {
+    StringBuilder text = new StringBuilder(java).append('\n')
+        .append(System.getProperty("java.vm.version")).append('\n');
+    for (String jar : prefix) {
+      Path p = Path.of(jar).toAbsolutePath();
+      text.append(p).append(' ');
+      try {
+        text.append(Files.size(p)).append(' ').append(Files.getLastModifiedTime(p).toMillis());
+      } catch (IOException e) {
+        text.append("?");
+      }
+      text.append('\n');
+    }
+    byte[] digest = dev.deploy.security.Sha256.digest(text.toString().getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(digest, 0, 12);
+  }
+
+  /** Returns whether the archive is complete and may be used. */
+  public boolean ready() {
+    return Files.isRegularFile(file);
+  }
+
+  /** Returns the JVM options that use the archive, silently falling back when it does not fit. */
+  public List<String> options() {
+    return List.of(
+        "-XX:SharedArchiveFile=" + file, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+  }
+
+  /**
+   * Makes the archive if it is missing: runs a training JVM (about half a second) and moves its
+   * archive into place when complete. Blocking; call from a background thread.
+   */
+  public void train(String trainingMain) {
+    if (ready()) {
+      return;
+    }
+    Path partial = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid());
+    List<String> argv =
+        List.of(
+            java,
+            "-XX:ArchiveClassesAtExit=" + partial,
+            "-Xshare:auto",
+            "-Xlog:cds=off",
+            "-Xlog:cds+dynamic=off",
+            "-cp",
+            String.join(File.pathSeparator, prefix),
+            trainingMain);
+    try {
+      Process p =
+          new ProcessBuilder(argv)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .redirectInput(ProcessBuilder.Redirect.from(new File(nullDevice())))
+              .start();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        log.debug("the class-sharing training JVM took over 60 s; spawns stay cold");
+        return;
+      }
+      if (p.exitValue() == 0 && Files.isRegularFile(partial)) {
+        Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE,
+            StandardCopyOption.REPLACE_EXISTING);
+        prune(file.getParent(), KEEP);
+      }
+    } catch (IOException e) {
+      log.debug("cannot make a class-sharing archive: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      try {
+        Files.deleteIfExists(partial);
+      } catch (IOException ignored) {
+        // A leftover partial archive is never used.
+      }
+    }
+  }
+
+  /** Archives kept per user: each rebuild of a program's jars makes a new one. */
+  static final int KEEP = 8;
+
+  /** Deletes all but the {@code keep} most recently made archives in {@code dir}. */
+  static void prune(Path dir, int keep) {
+    try (var files = Files.list(dir)) {
+      List<Path> archives =
+          files.filter(f -> f.getFileName().toString().endsWith(".jsa"))
+              .sorted(Comparator.comparing(CdsArchive::modified).reversed())
+              .toList();
+      for (Path old : archives.subList(Math.min(keep, archives.size()), archives.size())) {
+        Files.deleteIfExists(old);
+      }
+    } catch (IOException e) {
+      // Pruning is housekeeping; an old archive left behind costs only disk.
+    }
+  }
+
+  private static long modified(Path p) {
+    try {
+      return Files.getLastModifiedTime(p).toMillis();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  private static String nullDevice() {
+    return System.getProperty("os.name", "").startsWith("Windows") ? "NUL" : "/dev/null";
+  }
+
+  /** Returns the archive's path. */
+  public Path file() {
+    return file;
+  }
+}
