@@ -20,6 +20,9 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Bridge implements EventSink {
   private final ReentrantLock lock = new ReentrantLock();
 
+  /** Signalled whenever a process exits or a launch settles. */
+  private final java.util.concurrent.locks.Condition quiet = lock.newCondition();
+
   /** Called only under lock. */
   private final EventFormat format;
 
@@ -102,9 +105,32 @@ public final class Bridge implements EventSink {
 
   /** Call only when holding lock. */
   private void checkDone() throws IOException {
+    quiet.signalAll();
     if (started && pending == 0 && alive.isEmpty() && !done.isDone()) {
       format.flush();
       done.complete(exitCode.code());
+    }
+  }
+
+  /**
+   * Waits up to {@code millis} until no process is alive and no launch pending; for a run that
+   * is being shut down, so the exits of the processes it killed are printed before it ends.
+   */
+  public void awaitQuiet(long millis) {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
+    lock.lock();
+    try {
+      while (!(pending == 0 && alive.isEmpty())) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return;
+        }
+        quiet.awaitNanos(left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      lock.unlock();
     }
   }
 

@@ -324,23 +324,6 @@ public final class Fabric implements Launcher, AutoCloseable {
     all.forEach(Launch::kill);
   }
 
-  /** Waits up to {@code millis} for every started process to be gone. */
-  public void awaitProcessesGone(long millis) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-    for (Launch l : new ArrayList<>(launches.values())) {
-      Process p = l.process();
-      long left = deadline - System.nanoTime();
-      if (p != null && left > 0) {
-        try {
-          p.waitFor(left, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
-  }
-
   static java.util.concurrent.ThreadFactory daemon(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {

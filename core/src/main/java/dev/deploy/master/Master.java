@@ -19,7 +19,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * no node has room; {@code spawnAsync} waits in a first-come-first-served queue: the head of the
  * queue starts as soon as some node has room for it, and nothing behind it overtakes it. A plain
  * {@code spawn} that fits is not held back by the queue, since it would not wait anyway. A
- * request larger than any node's whole capacity can never start and fails at once.
+ * {@code spawn} larger than any node's whole capacity answers empty like any other that does
+ * not fit; a {@code spawnAsync} of that size could never start and fails at once.
  *
  * <p>Thread safe: every method may be called from any thread; the books are under one lock and
  * launches are started after leaving it.
@@ -91,14 +92,14 @@ public final class Master {
       } else if (books != null && (!wait || queue.isEmpty())) {
         reserve(books, order.resources());
         placed = new Placed(books, order, result);
+      } else if (!wait) {
+        result.complete(Optional.empty()); // also for more than any machine has: not an error
       } else if (nodes.stream().noneMatch(b -> b.couldEverFit(order.resources()))) {
         result.completeExceptionally(
             new LaunchException(
                 "no machine of this cluster has " + order.resources() + " in total"));
-      } else if (wait) {
-        queue.add(new Waiting(order, result));
       } else {
-        result.complete(Optional.empty());
+        queue.add(new Waiting(order, result));
       }
     } finally {
       lock.unlock();

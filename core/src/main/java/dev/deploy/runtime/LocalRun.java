@@ -81,7 +81,9 @@ final class LocalRun {
                 () -> {
                   master.close();
                   fabric.close();
-                  fabric.awaitProcessesGone(1000);
+                  // Each killed process's exit is reported once its pipes and control
+                  // connection end: wait for those events so the output is complete.
+                  bridge.awaitQuiet(2000);
                   bridge.flush();
                 },
                 "deploy-bridge-shutdown"));
