@@ -2,7 +2,6 @@ package dev.deploy.bridge;
 
 import dev.deploy.Pid;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +34,9 @@ public final class Bridge implements EventSink {
   /** Launches neither registered nor failed; guarded by lock. */
   private int pending;
 
+  /** Set when writing failed; nothing more is printed. Guarded by lock. */
+  private boolean outputBroken;
+
   /** Set once a first launch began, so an empty run at start is not taken as over. */
   private boolean started;
 
@@ -55,13 +57,10 @@ public final class Bridge implements EventSink {
         alive.remove(e.pid());
         exitCode.onExit(e.status());
       }
-      format.write(event);
-      // Every event: an output chunk is a pump's whole read (up to 64 KiB), so this is one
-      // write per chunk, and a line a process printed before it waits shows at once.
-      format.flush();
+      write(event);
       checkDone();
     } catch (IOException e) {
-      throw new UncheckedIOException("the bridge cannot write its output", e);
+      broken();
     } finally {
       lock.unlock();
     }
@@ -85,7 +84,7 @@ public final class Bridge implements EventSink {
       pending--;
       checkDone();
     } catch (IOException e) {
-      throw new UncheckedIOException("the bridge cannot write its output", e);
+      broken();
     } finally {
       lock.unlock();
     }
@@ -95,19 +94,46 @@ public final class Bridge implements EventSink {
   public void flush() {
     lock.lock();
     try {
-      format.flush();
+      if (!outputBroken) {
+        format.flush();
+      }
     } catch (IOException e) {
-      throw new UncheckedIOException("the bridge cannot write its output", e);
+      broken();
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Call only when holding lock. Every event is flushed: an output chunk is a pump's whole read
+   * (up to 64 KiB), so this is one write per chunk, and a line a process printed before it waits
+   * shows at once.
+   */
+  private void write(Event event) throws IOException {
+    if (outputBroken) {
+      return;
+    }
+    format.write(event);
+    format.flush();
+  }
+
+  /**
+   * Call only when holding lock. The terminal or pipe we print to is gone (say, {@code | head}
+   * exited): like a program that gets SIGPIPE, the run ends with 128 + 13, and this never throws
+   * into the fabric's threads.
+   */
+  private void broken() {
+    outputBroken = true;
+    done.complete(128 + 13);
   }
 
   /** Call only when holding lock. */
   private void checkDone() throws IOException {
     quiet.signalAll();
     if (started && pending == 0 && alive.isEmpty() && !done.isDone()) {
-      format.flush();
+      if (!outputBroken) {
+        format.flush();
+      }
       done.complete(exitCode.code());
     }
   }

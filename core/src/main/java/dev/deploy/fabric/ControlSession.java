@@ -91,6 +91,8 @@ final class ControlSession implements Runnable {
           e.getMessage());
     } catch (IOException e) {
       // The process ended or the connection broke: its exit is reported from its status.
+    } catch (RuntimeException e) {
+      log.warn("dropped the control connection of {} after an internal error", peer, e);
     } finally {
       if (launch != null) {
         launch.onControlClosed(this);

@@ -1,6 +1,7 @@
 package dev.deploy.fabric;
 
 import dev.deploy.Pid;
+import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
 import dev.deploy.master.LaunchException;
@@ -44,6 +45,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * process, and a small pool for launches, exits and timers. Thread safe.
  */
 public final class Fabric implements Launcher, AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Fabric.class);
+
   /** Seconds a new JVM has to reach init() and register. */
   static final long REGISTRATION_TIMEOUT_SECONDS = 60;
 
@@ -87,6 +90,12 @@ public final class Fabric implements Launcher, AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean training =
       new java.util.concurrent.atomic.AtomicBoolean();
 
+  /** How long a pool JVM may wait for a spawn before it is stopped. */
+  static final long WARM_IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+  /** JVMs that wait inside init for a spawn of their resources. */
+  private final WarmPool pool;
+
   /** Where spawn requests go; set once before the first launch. */
   private volatile Master master;
 
@@ -105,6 +114,8 @@ public final class Fabric implements Launcher, AutoCloseable {
     this.sink = sink;
     this.stdinForMain = stdinForMain;
     this.server = new ServerSocket(0, 128, bind);
+    this.pool = new WarmPool(warmSize(System.getenv("DEPLOY_WARM")));
+    timers.scheduleWithFixedDelay(this::shrinkIdle, 10, 10, TimeUnit.SECONDS);
     this.cds =
         "0".equals(System.getenv("DEPLOY_CDS"))
             ? Optional.empty()
@@ -148,16 +159,100 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   @Override
   public CompletableFuture<Launched> launch(LaunchOrder order) {
+    if (order.task() != null && pool.enabled()) {
+      Launch warm;
+      while ((warm = pool.take(order.resources())) != null) {
+        // The spawn's own reservation now covers this JVM: give back the pool's.
+        releaseWarm(warm);
+        if (warm.activate(order)) {
+          refill(order.resources());
+          return warm.launched;
+        }
+      }
+    }
+    CompletableFuture<Launched> cold = startLaunch(order, false);
+    if (order.task() != null) {
+      refill(order.resources());
+    }
+    return cold;
+  }
+
+  /** Starts warm JVMs until the pool has its share for {@code r} or the machine has no room. */
+  private void refill(Resources r) {
+    Master m = master;
+    if (m == null || closed) {
+      return;
+    }
+    for (int i = pool.missing(r); i > 0 && m.reserveWarm(this, r); i--) {
+      startLaunch(new LaunchOrder(null, r, null), true);
+    }
+  }
+
+  private void releaseWarm(Launch launch) {
+    Master m = master;
+    if (m != null) {
+      m.releaseWarm(this, launch.order().resources());
+    }
+  }
+
+  @Override
+  public void dropWarm() {
+    for (Launch l : pool.removeAll(0, false)) {
+      releaseWarm(l);
+      l.kill();
+    }
+  }
+
+  /** Timer: stops pool JVMs nobody took for {@link #WARM_IDLE_NANOS}. */
+  private void shrinkIdle() {
+    for (Launch l : pool.removeAll(System.nanoTime() - WARM_IDLE_NANOS, true)) {
+      releaseWarm(l);
+      l.kill();
+    }
+  }
+
+  private CompletableFuture<Launched> startLaunch(LaunchOrder order, boolean warm) {
     long id = Nonces.nextLong();
-    Launch launch = new Launch(id, order, sink);
-    sink.onLaunchPending();
+    Launch launch = new Launch(id, order, sink, warm);
+    if (warm) {
+      pool.added(launch);
+    } else {
+      sink.onLaunchPending();
+    }
     if (closed) {
       launch.onStartFailed("the fabric is shutting down");
       return launch.launched;
     }
     launches.put(id, launch);
-    threads.execute(() -> start(launch));
+    threads.execute(
+        () -> {
+          try {
+            start(launch);
+          } catch (RuntimeException e) {
+            // A bug of ours must fail the spawn, not leave it waiting forever.
+            log.warn("launch failed", e);
+            launch.kill();
+            launch.onStartFailed("the fabric could not start the JVM: " + e);
+          }
+        });
     return launch.launched;
+  }
+
+  /** Warm JVMs per resources: {@code DEPLOY_WARM} (0 turns the pool off), else 2. */
+  static int warmSize(String setting) {
+    if (setting == null || setting.isBlank()) {
+      return 2;
+    }
+    try {
+      int n = Integer.parseInt(setting.trim());
+      if (n >= 0 && n <= 64) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // Falls through to the message.
+    }
+    throw new IllegalArgumentException(
+        "DEPLOY_WARM must be a number of JVMs from 0 to 64, not \"" + setting + "\"");
   }
 
   /** Returns the jar this runtime was loaded from, or null when it is not a jar. */
@@ -181,12 +276,12 @@ public final class Fabric implements Launcher, AutoCloseable {
       CdsArchive archive = cds.get();
       if (archive.ready()) {
         runtimeOptions = archive.options();
-      } else if (launch.order.task() != null && training.compareAndSet(false, true)) {
+      } else if (launch.order().task() != null && training.compareAndSet(false, true)) {
         // The first spawn of a run makes the archive for the ones after it.
         threads.execute(() -> archive.train("dev.deploy.runtime.CdsTraining"));
       }
     }
-    List<String> argv = command.forResources(launch.order.resources(), runtimeOptions);
+    List<String> argv = command.forResources(launch.order().resources(), runtimeOptions);
     ProcessBuilder builder = new ProcessBuilder(argv);
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(Env::isInternal);
@@ -195,7 +290,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     env.put(Env.LAUNCH, Long.toHexString(launch.id));
     env.put(Env.RUN_KEY, key.toHex());
     env.put(Env.BIND, address().getAddress().getHostAddress());
-    boolean main = launch.order.task() == null && launch.order.parent() == null;
+    boolean main = launch.order().task() == null && launch.order().parent() == null;
     builder.redirectInput(
         main && stdinForMain
             ? ProcessBuilder.Redirect.INHERIT
@@ -206,6 +301,9 @@ public final class Fabric implements Launcher, AutoCloseable {
     } catch (IOException e) {
       launches.remove(launch.id);
       launch.onStartFailed("cannot start " + argv.get(0) + ": " + e.getMessage());
+      if (launch.warm && pool.ended(launch, true)) {
+        releaseWarm(launch);
+      }
       return;
     }
     launch.started(process);
@@ -220,7 +318,11 @@ public final class Fabric implements Launcher, AutoCloseable {
         .thenRunAsync(
             () -> {
               try {
+                boolean registered = launch.pid() != null;
                 launch.onProcessExit();
+                if (launch.warm && pool.ended(launch, !registered)) {
+                  releaseWarm(launch);
+                }
               } finally {
                 Pid pid = launch.pid();
                 ExitStatus status = launch.exitFuture().getNow(null);
@@ -279,6 +381,9 @@ public final class Fabric implements Launcher, AutoCloseable {
   /** Control thread: a process registered as {@code pid}. */
   void onRegistered(Pid pid, Launch launch) {
     running.put(pid, launch);
+    if (launch.warm) {
+      pool.ready(launch, System.nanoTime());
+    }
   }
 
   /**

@@ -38,12 +38,20 @@ final class Launch {
 
   enum State {
     STARTING,
+    /** A pool JVM registered and waits inside init for a task; the run does not see it yet. */
+    WARM,
     RUNNING,
     ENDED
   }
 
   final long id;
-  final LaunchOrder order;
+
+  /** What to run; a pool JVM gets its real order when it is handed out. Guarded by lock. */
+  private LaunchOrder order;
+
+  /** True for a JVM started for the warm pool: silent until {@link #activate}. */
+  final boolean warm;
+
   private final EventSink sink;
   private final ReentrantLock lock = new ReentrantLock();
 
@@ -82,10 +90,31 @@ final class Launch {
   final CompletableFuture<Launched> launched = new CompletableFuture<>();
   private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
 
-  Launch(long id, LaunchOrder order, EventSink sink) {
+  Launch(long id, LaunchOrder order, EventSink sink, boolean warm) {
     this.id = id;
     this.order = order;
     this.sink = sink;
+    this.warm = warm;
+  }
+
+  /** Returns the order (for a pool JVM, the resources it was started with until handed out). */
+  LaunchOrder order() {
+    lock.lock();
+    try {
+      return order;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Returns the state. */
+  State state() {
+    lock.lock();
+    try {
+      return state;
+    } finally {
+      lock.unlock();
+    }
   }
 
   void started(Process process) {
@@ -116,13 +145,14 @@ final class Launch {
   void onOutput(int fd, byte[] data) {
     lock.lock();
     try {
-      while (state == State.STARTING && preludeSize() + data.length > PRELUDE_LIMIT) {
+      while ((state == State.STARTING || state == State.WARM)
+          && preludeSize() + data.length > PRELUDE_LIMIT) {
         changed.awaitUninterruptibly();
       }
       if (eof[fd]) {
         return;
       }
-      if (pid != null) {
+      if (state == State.RUNNING) {
         sink.onEvent(new Event.Output(pid, fd, data));
       } else if (prelude[fd].size() < PRELUDE_LIMIT) {
         prelude[fd].write(data, 0, Math.min(data.length, PRELUDE_LIMIT - prelude[fd].size()));
@@ -145,7 +175,7 @@ final class Launch {
         return;
       }
       eof[fd] = true;
-      if (pid != null) {
+      if (state == State.RUNNING) {
         sink.onEvent(new Event.Eof(pid, fd));
       }
       changed.signalAll();
@@ -159,7 +189,7 @@ final class Launch {
    * the output it wrote so far, then tells it what to run. Returns false when the launch is no
    * longer waiting for a registration (a second Hello, or it already failed).
    */
-  boolean onHello(ControlSession session, Pid registered) throws IOException {
+  boolean onHello(ControlSession session, Pid registered) {
     lock.lock();
     try {
       if (state != State.STARTING) {
@@ -168,25 +198,58 @@ final class Launch {
       pid = registered;
       control = session;
       controlOpen = true;
-      state = State.RUNNING;
-      sink.onEvent(new Event.Spawned(pid, order.parent()));
-      for (int fd = 1; fd <= 2; fd++) {
-        if (prelude[fd].size() > 0) {
-          sink.onEvent(new Event.Output(pid, fd, prelude[fd].toByteArray()));
-          prelude[fd].reset();
-        }
-        if (eof[fd]) {
-          sink.onEvent(new Event.Eof(pid, fd));
-        }
+      if (warm) {
+        state = State.WARM; // waits inside init, unseen, until a spawn takes it
+        changed.signalAll();
+        return true;
       }
-      changed.signalAll();
-      session.send(new Control.Start(order.parent(), order.resources(), order.task()));
+      state = State.RUNNING;
+      emitStart();
     } finally {
       lock.unlock();
     }
     launched.complete(new Launched(registered, exit));
     sink.onLaunchSettled();
     return true;
+  }
+
+  /**
+   * Spawn thread: hands this pool JVM the spawn {@code real}. Emits its Spawned event and what
+   * it wrote while waiting, then sends it the task. Returns false when it is no longer waiting
+   * (it died meanwhile); the caller then starts a JVM the usual way.
+   */
+  boolean activate(LaunchOrder real) {
+    Pid registered;
+    lock.lock();
+    try {
+      if (state != State.WARM) {
+        return false;
+      }
+      order = real;
+      state = State.RUNNING;
+      registered = pid;
+      emitStart();
+    } finally {
+      lock.unlock();
+    }
+    launched.complete(new Launched(registered, exit));
+    return true;
+  }
+
+  /** Call only when holding lock: the Spawned event, the held output, then the task. */
+  private void emitStart() {
+    sink.onEvent(new Event.Spawned(pid, order.parent()));
+    for (int fd = 1; fd <= 2; fd++) {
+      if (prelude[fd].size() > 0) {
+        sink.onEvent(new Event.Output(pid, fd, prelude[fd].toByteArray()));
+        prelude[fd].reset();
+      }
+      if (eof[fd]) {
+        sink.onEvent(new Event.Eof(pid, fd));
+      }
+    }
+    changed.signalAll();
+    control.send(new Control.Start(order.parent(), order.resources(), order.task()));
   }
 
   /** Control thread: the process said how it is exiting. */
@@ -235,7 +298,9 @@ final class Launch {
       lock.unlock();
     }
     launched.completeExceptionally(new LaunchException(reason));
-    sink.onLaunchSettled();
+    if (!warm) {
+      sink.onLaunchSettled();
+    }
   }
 
   /**
@@ -261,7 +326,7 @@ final class Launch {
           for (int fd = 1; fd <= 2; fd++) {
             if (!eof[fd]) {
               eof[fd] = true;
-              if (pid != null) {
+              if (state == State.RUNNING) {
                 sink.onEvent(new Event.Eof(pid, fd));
               }
             }
@@ -276,6 +341,10 @@ final class Launch {
       } else if (state == State.STARTING) {
         state = State.ENDED;
         failed = failure != null ? failure : startFailure(status);
+      } else if (state == State.WARM) {
+        state = State.ENDED; // a pool JVM that nobody took: the run never saw it
+        changed.signalAll();
+        return;
       } else {
         return;
       }
@@ -285,7 +354,9 @@ final class Launch {
     }
     if (failed != null) {
       launched.completeExceptionally(new LaunchException(failed));
-      sink.onLaunchSettled();
+      if (!warm) {
+        sink.onLaunchSettled();
+      }
     } else {
       exit.complete(status);
     }

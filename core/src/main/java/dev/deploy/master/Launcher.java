@@ -12,4 +12,10 @@ public interface Launcher {
    * with a {@link LaunchException} saying why it could not start.
    */
   CompletableFuture<Launched> launch(LaunchOrder order);
+
+  /**
+   * Gives back, at once, the resources this machine holds for warm JVMs that no spawn has taken
+   * (and stops them), because a spawn needs the room. Default: there are none.
+   */
+  default void dropWarm() {}
 }

@@ -82,6 +82,12 @@ public final class Master {
    * {@link LaunchException} when the launch failed or the request can never fit.
    */
   public CompletableFuture<Optional<Pid>> spawn(LaunchOrder order, boolean wait) {
+    if (!fitsNow(order.resources())) {
+      // Warm JVMs hold room for spawns to come; a spawn that needs the room now comes first.
+      for (Books b : nodes) {
+        b.node.launcher().dropWarm();
+      }
+    }
     CompletableFuture<Optional<Pid>> result = new CompletableFuture<>();
     Placed placed = null;
     lock.lock();
@@ -132,6 +138,47 @@ public final class Master {
     }
     cancelled.forEach(w -> w.result().cancel(false));
     started.forEach(this::start);
+  }
+
+  private boolean fitsNow(Resources r) {
+    lock.lock();
+    try {
+      return choose(r) != null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Reserves {@code r} on {@code launcher}'s machine for a warm JVM, only if the machine has it
+   * free and no spawnAsync is waiting for room. Returns whether it did.
+   */
+  public boolean reserveWarm(Launcher launcher, Resources r) {
+    lock.lock();
+    try {
+      if (closed || !queue.isEmpty()) {
+        return false;
+      }
+      for (Books b : nodes) {
+        if (b.node.launcher() == launcher && b.fits(r)) {
+          reserve(b, r);
+          return true;
+        }
+      }
+      return false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Gives back what {@link #reserveWarm} took. */
+  public void releaseWarm(Launcher launcher, Resources r) {
+    for (Books b : nodes) {
+      if (b.node.launcher() == launcher) {
+        release(b, r);
+        return;
+      }
+    }
   }
 
   /** Returns how many spawnAsync requests are waiting. */

@@ -74,9 +74,9 @@ final class FabricClient {
   Control.Start register(long launchId, Pid pid) throws IOException {
     Control.Hello hello = new Control.Hello(launchId, pid);
     writer.write(hello.type(), hello.encode());
-    socket.setSoTimeout(10_000);
+    // No timeout: a JVM of the fabric's warm pool waits here until a spawn takes it; if the
+    // fabric dies, the connection ends and so does the wait.
     Frame frame = reader.read();
-    socket.setSoTimeout(0);
     if (frame == null) {
       throw new IOException("the fabric closed the connection instead of answering Hello");
     }

@@ -72,6 +72,8 @@ final class LocalRun {
           new Fabric(ClusterKey.generate(), InetAddress.getLoopbackAddress(), command, bridge, true);
     } catch (IOException e) {
       throw new LocalRunException("cannot open a port on the loopback interface: " + e, 1);
+    } catch (IllegalArgumentException e) {
+      throw new LocalRunException(e.getMessage(), 2);
     }
     Master master = new Master(List.of(new Node("local", capacity, fabric)));
     fabric.setMaster(master);

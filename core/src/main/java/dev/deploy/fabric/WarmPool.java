@@ -1,0 +1,160 @@
+package dev.deploy.fabric;
+
+import dev.deploy.Resources;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The fabric's JVMs that wait inside {@code init} for a task, by the resources they were started
+ * with: at most {@code size} per resources, started after a spawn of those resources, handed to
+ * the next spawn that asks for the same, stopped when idle. Each member holds its resources in
+ * the master's books from its start until it is handed out or stopped.
+ *
+ * <p>Thread safe: spawn, control and exit threads call it under its lock; it never blocks.
+ */
+final class WarmPool {
+  private final ReentrantLock lock = new ReentrantLock();
+
+  /** JVMs per resources, at most; 0 turns the pool off. */
+  private final int size;
+
+  /** Every member (starting or waiting), not yet handed out or ended; guarded by lock. */
+  private final Set<Launch> members = new HashSet<>();
+
+  /** Members that registered and wait, oldest first, by resources; guarded by lock. */
+  private final Map<Resources, ArrayDeque<Launch>> waiting = new HashMap<>();
+
+  /** When each waiting member last became idle, in nanoTime; guarded by lock. */
+  private final Map<Launch, Long> idleSince = new HashMap<>();
+
+  /** Warm starts that failed in a row, by resources; the pool gives up on those after 3. */
+  private final Map<Resources, Integer> failures = new HashMap<>();
+
+  WarmPool(int size) {
+    this.size = Math.max(0, size);
+  }
+
+  /** Returns whether the pool is on. */
+  boolean enabled() {
+    return size > 0;
+  }
+
+  /** Returns how many more members {@code r} may have now. */
+  int missing(Resources r) {
+    lock.lock();
+    try {
+      if (size == 0 || failures.getOrDefault(r, 0) >= 3) {
+        return 0;
+      }
+      int have = 0;
+      for (Launch l : members) {
+        if (l.order().resources().equals(r)) {
+          have++;
+        }
+      }
+      return Math.max(0, size - have);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A member was started. */
+  void added(Launch launch) {
+    lock.lock();
+    try {
+      members.add(launch);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A member registered and waits. */
+  void ready(Launch launch, long now) {
+    lock.lock();
+    try {
+      if (members.contains(launch)) {
+        Resources r = launch.order().resources();
+        waiting.computeIfAbsent(r, k -> new ArrayDeque<>()).add(launch);
+        idleSince.put(launch, now);
+        failures.remove(r);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Takes a waiting member for {@code r}, or returns null. The member is no longer the pool's:
+   * the caller hands it out and gives its pool reservation back.
+   */
+  Launch take(Resources r) {
+    lock.lock();
+    try {
+      ArrayDeque<Launch> queue = waiting.get(r);
+      while (queue != null && !queue.isEmpty()) {
+        Launch l = queue.poll();
+        idleSince.remove(l);
+        if (members.remove(l) && l.state() == Launch.State.WARM) {
+          return l;
+        }
+      }
+      return null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * A launch ended; returns true when it was still a member (so its pool reservation is to be
+   * given back). {@code failedToStart} counts towards giving up on its resources.
+   */
+  boolean ended(Launch launch, boolean failedToStart) {
+    lock.lock();
+    try {
+      if (!members.remove(launch)) {
+        return false;
+      }
+      Resources r = launch.order().resources();
+      ArrayDeque<Launch> queue = waiting.get(r);
+      if (queue != null) {
+        queue.remove(launch);
+      }
+      idleSince.remove(launch);
+      if (failedToStart) {
+        failures.merge(r, 1, Integer::sum);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Removes and returns every member, or those idle since before {@code idleBefore}. */
+  List<Launch> removeAll(long idleBefore, boolean onlyIdle) {
+    lock.lock();
+    try {
+      List<Launch> out = new ArrayList<>();
+      for (Launch l : new ArrayList<>(members)) {
+        Long since = idleSince.get(l);
+        if (!onlyIdle || (since != null && since - idleBefore < 0)) {
+          members.remove(l);
+          idleSince.remove(l);
+          ArrayDeque<Launch> queue = waiting.get(l.order().resources());
+          if (queue != null) {
+            queue.remove(l);
+          }
+          out.add(l);
+        }
+      }
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+}
