@@ -64,7 +64,7 @@ public final class LambdaCodec {
       }
       envelope = new Envelope(null, plain, encodeArgument(arg, codec));
     }
-    return codec.encode(envelope);
+    return writeEnvelope(envelope);
   }
 
   /**
@@ -77,21 +77,137 @@ public final class LambdaCodec {
   public static DecodedTask decodeTask(byte[] bytes, Codec codec) {
     Objects.requireNonNull(bytes, "bytes");
     Objects.requireNonNull(codec, "codec");
-    Object decoded = codec.decode(bytes, 0, bytes.length);
-    if (!(decoded instanceof Envelope envelope)
-        || (envelope.lambda() == null) == (envelope.plainTask() == null)
-        || envelope.arg() == null) {
-      throw new CodecException(
-          "malformed task: found a "
-              + (decoded == null ? "null" : decoded.getClass().getName())
-              + " where a task was expected");
-    }
+    Envelope envelope = readEnvelope(bytes);
     Object task =
         envelope.lambda() != null
-            ? rebuild(envelope.lambda(), codec, 0)
+            ? DirectTask.of(envelope.lambda(), codec, LambdaCodec::rebuildNested)
             : codec.decode(envelope.plainTask(), 0, envelope.plainTask().length);
     Object arg = codec.decode(envelope.arg(), 0, envelope.arg().length);
     return new DecodedTask(task, arg);
+  }
+
+  /** Rebuilds a lambda captured by the task's lambda, through its capturing class. */
+  private static Object rebuildNested(LambdaDescriptor lambda, Codec codec) {
+    return rebuild(lambda, codec, 1);
+  }
+
+  // The envelope is written with our own small format, not the codec: decoding it is then a
+  // few string reads on a fresh JVM's way to its task, with no serializer to set up.
+  private static final int ENVELOPE_VERSION = 1;
+
+  private static byte[] writeEnvelope(Envelope envelope) {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(256);
+    java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+    try {
+      out.writeByte(ENVELOPE_VERSION);
+      if (envelope.lambda() != null) {
+        out.writeByte(1);
+        writeLambda(out, envelope.lambda());
+      } else {
+        out.writeByte(2);
+        writeBytes(out, envelope.plainTask());
+      }
+      writeBytes(out, envelope.arg());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e); // not thrown by a byte array
+    }
+    return bytes.toByteArray();
+  }
+
+  private static void writeLambda(java.io.DataOutputStream out, LambdaDescriptor l)
+      throws java.io.IOException {
+    out.writeUTF(l.capturingClass());
+    out.writeUTF(l.functionalInterfaceClass());
+    out.writeUTF(l.functionalInterfaceMethodName());
+    out.writeUTF(l.functionalInterfaceMethodSignature());
+    out.writeByte(l.implMethodKind());
+    out.writeUTF(l.implClass());
+    out.writeUTF(l.implMethodName());
+    out.writeUTF(l.implMethodSignature());
+    out.writeUTF(l.instantiatedMethodType());
+    out.writeInt(l.capturedArgs().length);
+    for (Object captured : l.capturedArgs()) {
+      if (captured instanceof LambdaDescriptor nested) {
+        out.writeByte(1);
+        writeLambda(out, nested);
+      } else {
+        out.writeByte(0);
+        writeBytes(out, (byte[]) captured);
+      }
+    }
+  }
+
+  private static void writeBytes(java.io.DataOutputStream out, byte[] b)
+      throws java.io.IOException {
+    out.writeInt(b.length);
+    out.write(b);
+  }
+
+  private static Envelope readEnvelope(byte[] bytes) {
+    java.io.DataInputStream in =
+        new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes));
+    try {
+      int version = in.readUnsignedByte();
+      if (version != ENVELOPE_VERSION) {
+        throw new CodecException("malformed task: envelope version " + version + ", not "
+            + ENVELOPE_VERSION);
+      }
+      int kind = in.readUnsignedByte();
+      LambdaDescriptor lambda = null;
+      byte[] plain = null;
+      if (kind == 1) {
+        lambda = readLambda(in, bytes.length, 0);
+      } else if (kind == 2) {
+        plain = readBytes(in, bytes.length);
+      } else {
+        throw new CodecException("malformed task: unknown kind " + kind);
+      }
+      byte[] arg = readBytes(in, bytes.length);
+      if (in.available() > 0) {
+        throw new CodecException("malformed task: " + in.available() + " bytes after its end");
+      }
+      return new Envelope(lambda, plain, arg);
+    } catch (java.io.IOException e) {
+      throw new CodecException("malformed task: " + e, e);
+    }
+  }
+
+  private static LambdaDescriptor readLambda(java.io.DataInputStream in, int limit, int nesting)
+      throws java.io.IOException {
+    if (nesting > MAX_NESTING) {
+      throw new CodecException("malformed task: lambdas nest more than " + MAX_NESTING + " deep");
+    }
+    String capturing = in.readUTF();
+    String iface = in.readUTF();
+    String ifaceMethod = in.readUTF();
+    String ifaceSignature = in.readUTF();
+    int kind = in.readUnsignedByte();
+    String implClass = in.readUTF();
+    String implMethod = in.readUTF();
+    String implSignature = in.readUTF();
+    String instantiated = in.readUTF();
+    int count = in.readInt();
+    if (count < 0 || count > 255) {
+      throw new CodecException("malformed task: " + count + " captured values");
+    }
+    Object[] captured = new Object[count];
+    for (int i = 0; i < count; i++) {
+      int tag = in.readUnsignedByte();
+      captured[i] = tag == 1 ? readLambda(in, limit, nesting + 1) : readBytes(in, limit);
+    }
+    return new LambdaDescriptor(capturing, iface, ifaceMethod, ifaceSignature, kind, implClass,
+        implMethod, implSignature, instantiated, captured);
+  }
+
+  private static byte[] readBytes(java.io.DataInputStream in, int limit)
+      throws java.io.IOException {
+    int n = in.readInt();
+    if (n < 0 || n > limit) {
+      throw new CodecException("malformed task: a field of " + n + " bytes");
+    }
+    byte[] b = new byte[n];
+    in.readFully(b);
+    return b;
   }
 
   private static boolean isLambda(Class<?> type) {
@@ -330,7 +446,7 @@ public final class LambdaCodec {
    * The fields of a {@link SerializedLambda}, names in internal form as it gives them; each
    * captured value is the codec's bytes of it or, for a captured lambda, its own descriptor.
    */
-  private record LambdaDescriptor(
+  record LambdaDescriptor(
       String capturingClass,
       String functionalInterfaceClass,
       String functionalInterfaceMethodName,

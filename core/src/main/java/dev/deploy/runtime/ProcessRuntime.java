@@ -138,9 +138,11 @@ public final class ProcessRuntime {
               r -> onNewThread("deploy-channels", r));
       FabricClient fabric = FabricClient.connect(parseAddress(requireEnv(Env.FABRIC)), key);
       fabricReady.complete(fabric);
-      start = fabric.register(launch, pid);
       ChannelTable channels = channelsReady.join();
       ExitNotice.install(fabric, channels::drain);
+      // Everything is ready before Hello: a JVM of the warm pool waits in register() until a
+      // spawn takes it, and then only decodes its task.
+      start = fabric.register(launch, pid);
       runtime = new ProcessRuntime(pid, start.resources(), fabric, channels);
     } catch (IOException | RuntimeException e) {
       Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
