@@ -126,9 +126,11 @@ public final class Select {
             encoded = end.encode(value.get());
           }
           if (!end.trySendEncoded(encoded)) {
-            return false;
+            return false; // keep the value for the next try of this select
           }
+          encoded = null; // sent: the next select supplies a fresh value
         } catch (ChannelException e) {
+          encoded = null;
           if (onError == null) {
             throw e;
           }

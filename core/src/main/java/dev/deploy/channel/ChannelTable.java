@@ -208,10 +208,11 @@ public final class ChannelTable {
         c.close();
         return;
       }
-      peer.dialing = null;
       if (type == Frames.ACCEPT) {
+        peer.dialing = null;
         peer.attach(c);
       } else if (type == Frames.REJECT) {
+        peer.dialing = null;
         c.close();
         // The remote is dialling us and its connection wins; if it never comes, dial again.
         loop.schedule(REDIAL_NANOS * 4, () -> dial(peer, attempt));
@@ -259,7 +260,7 @@ public final class ChannelTable {
         return;
       }
       try {
-        Connection.accept(loop, s, key, new Accepted());
+        Connection.accept(loop, s, key, new Accepted(hostOf(s)));
       } catch (IOException e) {
         try {
           s.close();
@@ -272,6 +273,13 @@ public final class ChannelTable {
 
   /** The listener of an accepted connection until its IDENT says whose it is. */
   private final class Accepted implements Connection.Listener {
+    /** The remote host, read at accept time (the socket may be closed when we log). */
+    private final String from;
+
+    Accepted(String from) {
+      this.from = from;
+    }
+
     @Override
     public void onAuthenticated(Connection c) {}
 
@@ -314,11 +322,22 @@ public final class ChannelTable {
     @Override
     public void onClosed(Connection c, IOException cause) {
       if (cause instanceof AuthenticationException || cause instanceof ProtocolException) {
-        String from = String.valueOf(c.remoteAddress());
         if (logged.putIfAbsent(from, Boolean.TRUE) == null) {
-          log.warn("dropped a connection from {}: {}", from, cause.getMessage());
+          log.warn("dropped a connection from {}: {} (further ones from there are not logged)",
+              from, cause.getMessage());
         }
       }
+    }
+  }
+
+  private static String hostOf(SocketChannel s) {
+    try {
+      java.net.SocketAddress a = s.getRemoteAddress();
+      return a instanceof java.net.InetSocketAddress i
+          ? i.getAddress().getHostAddress()
+          : String.valueOf(a);
+    } catch (IOException e) {
+      return "an unknown address";
     }
   }
 

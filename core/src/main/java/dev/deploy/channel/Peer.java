@@ -120,12 +120,13 @@ final class Peer implements Connection.Listener {
   // ===================== user threads =====================
 
   /** Accepts {@code bytes} for sending; blocks while the credit is spent. */
-  void send(byte[] bytes) throws ChannelException, InterruptedException {
+  void send(byte[] bytes, Object end) throws ChannelException, InterruptedException {
     lock.lock();
     try {
-      while (fate == null && credit <= 0) {
+      while (fate == null && credit <= 0 && sender == end) {
         changed.await();
       }
+      checkSender(end);
       if (fate != null) {
         throw new ChannelException(pid, fate);
       }
@@ -137,9 +138,10 @@ final class Peer implements Connection.Listener {
   }
 
   /** Accepts {@code bytes} only if it can without waiting; returns whether it did. */
-  boolean trySend(byte[] bytes) throws ChannelException {
+  boolean trySend(byte[] bytes, Object end) throws ChannelException {
     lock.lock();
     try {
+      checkSender(end);
       if (fate != null) {
         throw new ChannelException(pid, fate);
       }
@@ -164,6 +166,16 @@ final class Peer implements Connection.Listener {
     }
   }
 
+  /**
+   * Call only when holding lock. A send that waited for credit while its Sender was closed must
+   * not put its value into the next Sender's stream.
+   */
+  private void checkSender(Object end) {
+    if (sender != end) {
+      throw new IllegalStateException("Sender to " + pid + " is closed");
+    }
+  }
+
   /** Call only when holding lock. */
   private void enqueue(byte[] bytes) {
     credit -= bytes.length;
@@ -173,6 +185,7 @@ final class Peer implements Connection.Listener {
 
   /** Ends the current sender's epoch: the remote's Receiver sees EXITED after what came before. */
   void closeSender() {
+    List<Runnable> w;
     lock.lock();
     try {
       sender = null;
@@ -180,9 +193,11 @@ final class Peer implements Connection.Listener {
         outbound.add(END);
         sent++;
       }
+      w = signal(); // a send waiting for credit must see its Sender closed
     } finally {
       lock.unlock();
     }
+    runWaiters(w);
     table.scheduleFlush(this);
   }
 

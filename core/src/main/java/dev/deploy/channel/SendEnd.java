@@ -43,13 +43,13 @@ public final class SendEnd {
   /** Queues an encoded value; blocks while the remote's window is full. */
   public void sendEncoded(byte[] bytes) throws ChannelException, InterruptedException {
     checkOpen();
-    peer.send(bytes);
+    peer.send(bytes, this);
   }
 
   /** Queues an encoded value only if that does not block; returns whether it did. */
   public boolean trySendEncoded(byte[] bytes) throws ChannelException {
     checkOpen();
-    return peer.trySend(bytes);
+    return peer.trySend(bytes, this);
   }
 
   /** Returns whether a send would not block now (a failed channel is ready: it throws). */
@@ -90,12 +90,12 @@ public final class SendEnd {
         return;
       }
       try {
-        if (peer.trySend(bytes)) {
+        if (peer.trySend(bytes, SendEnd.this)) {
           result.complete(null);
           return;
         }
         peer.addWaiter(wake);
-        if (peer.sendReady() && peer.trySend(bytes)) {
+        if (peer.sendReady() && peer.trySend(bytes, SendEnd.this)) {
           peer.removeWaiter(wake);
           result.complete(null);
         }

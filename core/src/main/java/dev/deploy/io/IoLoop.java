@@ -212,7 +212,11 @@ public final class IoLoop implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    selector.wakeup();
+    if (thread == null) {
+      closeSelector(); // driven by runOnce only: nobody else will close it
+    } else {
+      selector.wakeup();
+    }
   }
 
   private void closeSelector() {

@@ -1,0 +1,474 @@
+package dev.deploy.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.deploy.security.AuthenticationException;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Handshake;
+import dev.deploy.testing.LoopbackTables;
+import dev.deploy.testing.ManualClock;
+import dev.deploy.wire.Frame;
+import dev.deploy.wire.ProtocolException;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * One {@link Connection} on a loop whose clock is a {@link ManualClock}, against a raw blocking
+ * socket on the test thread: handshake, framing limits, heartbeats and the two timeouts, with no
+ * real waiting for seconds to pass.
+ */
+@Timeout(value = 10, unit = TimeUnit.SECONDS)
+class ConnectionTest {
+  private static final int TYPE = 9;
+
+  private final ClusterKey key = ClusterKey.generate();
+  private final ManualClock clock = new ManualClock();
+  private final IoLoop loop = new IoLoop(clock);
+  private final Recorder recorder = new Recorder();
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private Thread loopThread;
+
+  ConnectionTest() throws Exception {
+    loop.start("connection-test-io");
+    CompletableFuture<Thread> t = new CompletableFuture<>();
+    loop.execute(() -> t.complete(Thread.currentThread()));
+    loopThread = t.get(5, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    onLoop(
+        () -> {
+          if (recorder.connection != null) {
+            recorder.connection.close();
+          }
+          return null;
+        });
+    for (AutoCloseable c : toClose) {
+      c.close();
+    }
+    loop.close();
+    loopThread.join(5_000);
+    assertThat(loopThread.isAlive()).as("loop thread ended").isFalse();
+  }
+
+  @Test
+  void givenSameKey_whenLoopDials_thenAuthenticatedAndFramesFlowBothWays() throws Exception {
+    ServerSocketChannel server = server();
+    onLoop(() -> Connection.dial(loop, address(server), key, recorder));
+    Raw raw = Raw.accepted(server, toClose);
+
+    raw.handshake(key, false);
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+    raw.frame(TYPE, "hello".getBytes(StandardCharsets.US_ASCII));
+
+    assertThat(recorder.nextFrame()).satisfies(f -> assertFrame(f, TYPE, "hello"));
+    assertThat(c.dialer()).isTrue();
+    recorder.outbox.add(frame(TYPE + 1, "back".getBytes(StandardCharsets.US_ASCII)));
+    onLoop(
+        () -> {
+          c.flush();
+          return null;
+        });
+    assertFrame(raw.readFrame(), TYPE + 1, "back");
+  }
+
+  @Test
+  void givenFrameOfExactlyMaxFrame_whenReceived_thenDeliveredWhole() throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+    byte[] payload = new byte[Connection.MAX_FRAME - 1];
+    payload[payload.length - 1] = 42;
+
+    raw.frame(TYPE, payload);
+
+    Frame f = recorder.nextFrame();
+    assertThat(f.payload()).hasSize(Connection.MAX_FRAME - 1).endsWith((byte) 42);
+  }
+
+  @Test
+  void givenLengthOverMaxFrame_whenReceived_thenClosedWithProtocolExceptionNamingIt()
+      throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+
+    raw.write(ByteBuffer.allocate(5).putInt(Connection.MAX_FRAME + 1).put((byte) TYPE).array());
+
+    assertThat(recorder.cause())
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("frame length " + (Connection.MAX_FRAME + 1));
+    raw.awaitEof();
+    assertThat(recorder.frames).isEmpty();
+  }
+
+  @Test
+  void givenFrameArrivingByteByByte_whenRead_thenDeliveredWhole() throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+    byte[] bytes = frame(TYPE, "pieces".getBytes(StandardCharsets.US_ASCII));
+
+    for (byte b : bytes) {
+      raw.write(new byte[] {b});
+    }
+
+    assertFrame(recorder.nextFrame(), TYPE, "pieces");
+  }
+
+  @Test
+  void givenIdleSecond_whenClockPasses_thenHeartbeatSentAndPeersHeartbeatsNotDelivered()
+      throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+
+    clock.advance(Duration.ofMillis(1_001));
+    loop.execute(() -> {});
+
+    Frame heartbeat = raw.readFrame();
+    assertThat(heartbeat.type()).isZero();
+    assertThat(heartbeat.payload()).isEmpty();
+    raw.write(new byte[] {0, 0, 0, 1, 0});
+    raw.frame(TYPE, "after".getBytes(StandardCharsets.US_ASCII));
+    assertFrame(recorder.nextFrame(), TYPE, "after");
+    assertThat(recorder.frames).isEmpty();
+  }
+
+  @Test
+  void givenSilentPeer_whenTenSecondsPass_thenClosedAsSilent() throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+
+    clock.advance(Duration.ofSeconds(9));
+    assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.OPEN);
+    clock.advance(Duration.ofSeconds(1));
+    loop.execute(() -> {});
+
+    assertThat(recorder.cause()).isInstanceOf(IOException.class).hasMessageContaining("silent");
+    assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.CLOSED);
+    raw.awaitEof();
+  }
+
+  @Test
+  void givenPeerThatSpeaks_whenSilenceCounted_thenCountedFromItsLastFrame() throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+    clock.advance(Duration.ofSeconds(6));
+    assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.OPEN);
+
+    raw.frame(TYPE, new byte[0]);
+    recorder.nextFrame();
+    clock.advance(Duration.ofSeconds(6));
+
+    assertThat(stateAfterTimers(c))
+        .as("12 s after auth, 6 s after its frame")
+        .isEqualTo(Connection.State.OPEN);
+    clock.advance(Duration.ofSeconds(5));
+    loop.execute(() -> {});
+    assertThat(recorder.cause()).hasMessageContaining("silent");
+  }
+
+  @Test
+  void givenConnectionThatNeverAuthenticates_whenTenSecondsPass_thenClosedWithAuthentication()
+      throws Exception {
+    ServerSocketChannel server = server();
+    Raw raw = Raw.connect(address(server), toClose);
+    SocketChannel accepted = accept(server);
+    onLoop(() -> acceptOnLoop(accepted));
+    raw.read(Handshake.HELLO);
+
+    clock.advance(Duration.ofSeconds(10));
+    loop.execute(() -> {});
+
+    assertThat(recorder.cause())
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessageContaining("did not authenticate within 10 s");
+    raw.awaitEof();
+    assertThat(recorder.authenticated).isNotDone();
+  }
+
+  /**
+   * "A connection must authenticate within" 10 s: a peer that trickles its handshake, a byte now
+   * and then, must not stretch that by resetting the silence count with each byte.
+   */
+  @Test
+  void givenPeerTricklingItsHandshake_whenTenSecondsPassSinceConnect_thenClosed() throws Exception {
+    ServerSocketChannel server = server();
+    Raw raw = Raw.connect(address(server), toClose);
+    SocketChannel accepted = accept(server);
+    Connection c = onLoop(() -> acceptOnLoop(accepted));
+    raw.read(Handshake.HELLO);
+    byte[] hello = Handshake.hello(Handshake.newNonce());
+    raw.write(Arrays.copyOf(hello, hello.length - 1));
+    clock.advance(Duration.ofSeconds(6));
+    assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.HANDSHAKE);
+
+    raw.write(new byte[] {hello[hello.length - 1]});
+    raw.read(Handshake.PROOF); // the loop read the whole hello: it answers with its proof
+    clock.advance(Duration.ofSeconds(6));
+
+    assertThat(stateAfterTimers(c))
+        .as("12 s after connecting, still not authenticated")
+        .isEqualTo(Connection.State.CLOSED);
+    assertThat(recorder.cause()).isInstanceOf(AuthenticationException.class);
+  }
+
+  @Test
+  void givenWrongKey_whenHandshake_thenClosedWithAuthenticationAndNoFrameParsed() throws Exception {
+    ServerSocketChannel server = server();
+    Raw raw = Raw.connect(address(server), toClose);
+    SocketChannel accepted = accept(server);
+    onLoop(() -> acceptOnLoop(accepted));
+
+    try {
+      raw.handshake(ClusterKey.generate(), true);
+    } catch (AuthenticationException expected) {
+      // The loop's proof does not verify under our key either.
+    }
+    try {
+      raw.frame(TYPE, new byte[] {1});
+    } catch (IOException alreadyClosed) {
+      // The loop may have closed first.
+    }
+
+    assertThat(recorder.cause())
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessageContaining("does not know the cluster key");
+    raw.awaitEof();
+    assertThat(recorder.frames).isEmpty();
+  }
+
+  @Test
+  void givenNothingListening_whenDial_thenClosedWithConnectFailure() throws Exception {
+    InetSocketAddress nowhere = LoopbackTables.unusedPid().address();
+
+    onLoop(() -> Connection.dial(loop, nowhere, key, recorder));
+
+    assertThat(recorder.cause())
+        .isInstanceOf(IOException.class)
+        .isNotInstanceOf(AuthenticationException.class)
+        .isNotInstanceOf(ProtocolException.class);
+    assertThat(recorder.authenticated).isNotDone();
+  }
+
+  @Test
+  void givenOpenConnection_whenClosedByOwner_thenListenerHearsNullCauseAndPeerSeesEof()
+      throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+
+    onLoop(
+        () -> {
+          c.close();
+          return null;
+        });
+
+    assertThat(recorder.closed.get(5, TimeUnit.SECONDS)).isEmpty();
+    raw.awaitEof();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private Raw acceptedAndAuthenticated() throws Exception {
+    ServerSocketChannel server = server();
+    Raw raw = Raw.connect(address(server), toClose);
+    SocketChannel accepted = accept(server);
+    onLoop(() -> acceptOnLoop(accepted));
+    raw.handshake(key, true);
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+    assertThat(c.dialer()).isFalse();
+    return raw;
+  }
+
+  private SocketChannel accept(ServerSocketChannel server) throws IOException {
+    SocketChannel accepted = server.accept();
+    toClose.add(accepted);
+    return accepted;
+  }
+
+  private Connection acceptOnLoop(SocketChannel accepted) {
+    try {
+      return Connection.accept(loop, accepted, key, recorder);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private ServerSocketChannel server() throws IOException {
+    ServerSocketChannel server =
+        ServerSocketChannel.open().bind(new InetSocketAddress(LoopbackTables.LOOPBACK, 0));
+    toClose.add(server);
+    return server;
+  }
+
+  private static InetSocketAddress address(ServerSocketChannel server) throws IOException {
+    return (InetSocketAddress) server.getLocalAddress();
+  }
+
+  /** Returns the state once every timer due at the clock's current time has run. */
+  private Connection.State stateAfterTimers(Connection c) throws Exception {
+    CompletableFuture<Connection.State> state = new CompletableFuture<>();
+    loop.execute(() -> loop.schedule(0, () -> state.complete(c.state())));
+    return state.get(5, TimeUnit.SECONDS);
+  }
+
+  private <T> T onLoop(Callable<T> action) throws Exception {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    loop.execute(
+        () -> {
+          try {
+            result.complete(action.call());
+          } catch (Exception e) {
+            result.completeExceptionally(e);
+          }
+        });
+    return result.get(5, TimeUnit.SECONDS);
+  }
+
+  private static byte[] frame(int type, byte[] payload) {
+    return ByteBuffer.allocate(5 + payload.length)
+        .putInt(1 + payload.length)
+        .put((byte) type)
+        .put(payload)
+        .array();
+  }
+
+  private static void assertFrame(Frame f, int type, String payload) {
+    assertThat(f.type()).isEqualTo(type);
+    assertThat(new String(f.payload(), StandardCharsets.US_ASCII)).isEqualTo(payload);
+  }
+
+  /** A listener that records what the connection tells it; frames to write go in outbox. */
+  private static final class Recorder implements Connection.Listener {
+    final CompletableFuture<Connection> authenticated = new CompletableFuture<>();
+    final BlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
+    final CompletableFuture<Optional<IOException>> closed = new CompletableFuture<>();
+    final Queue<byte[]> outbox = new ConcurrentLinkedQueue<>();
+
+    /** The connection, once authenticated; loop thread. */
+    Connection connection;
+
+    @Override
+    public void onAuthenticated(Connection c) {
+      connection = c;
+      authenticated.complete(c);
+    }
+
+    @Override
+    public void onFrame(Connection c, int type, ByteBuffer payload) {
+      byte[] bytes = new byte[payload.remaining()];
+      payload.get(bytes);
+      frames.add(new Frame(type, bytes));
+    }
+
+    @Override
+    public void onReadRound(Connection c) {}
+
+    @Override
+    public void fill(Connection c, ByteBuffer out) {
+      byte[] next;
+      while ((next = outbox.peek()) != null && out.remaining() >= next.length) {
+        out.put(outbox.poll());
+      }
+    }
+
+    @Override
+    public void onClosed(Connection c, IOException cause) {
+      closed.complete(Optional.ofNullable(cause));
+    }
+
+    Frame nextFrame() throws InterruptedException {
+      Frame f = frames.poll(5, TimeUnit.SECONDS);
+      assertThat(f).as("a frame within 5 s").isNotNull();
+      return f;
+    }
+
+    IOException cause() throws Exception {
+      Optional<IOException> cause = closed.get(5, TimeUnit.SECONDS);
+      assertThat(cause).as("closed with a cause").isPresent();
+      return cause.get();
+    }
+  }
+
+  /** The other end: a blocking socket whose every read times out after 5 s. */
+  private static final class Raw {
+    private final SocketChannel socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+
+    private Raw(SocketChannel socket, List<AutoCloseable> toClose) throws IOException {
+      this.socket = socket;
+      toClose.add(socket);
+      socket.socket().setSoTimeout(5_000);
+      this.in = new DataInputStream(socket.socket().getInputStream());
+      this.out = socket.socket().getOutputStream();
+    }
+
+    static Raw connect(InetSocketAddress address, List<AutoCloseable> toClose) throws IOException {
+      return new Raw(SocketChannel.open(address), toClose);
+    }
+
+    static Raw accepted(ServerSocketChannel server, List<AutoCloseable> toClose)
+        throws IOException {
+      server.socket().setSoTimeout(5_000);
+      return new Raw(server.socket().accept().getChannel(), toClose);
+    }
+
+    void handshake(ClusterKey key, boolean dialer) throws IOException {
+      Handshake.run(key, in, out, dialer);
+    }
+
+    void frame(int type, byte[] payload) throws IOException {
+      write(ConnectionTest.frame(type, payload));
+    }
+
+    void write(byte[] bytes) throws IOException {
+      out.write(bytes);
+      out.flush();
+    }
+
+    byte[] read(int n) throws IOException {
+      byte[] bytes = new byte[n];
+      in.readFully(bytes);
+      return bytes;
+    }
+
+    Frame readFrame() throws IOException {
+      int length = in.readInt();
+      int type = in.readUnsignedByte();
+      return new Frame(type, read(length - 1));
+    }
+
+    void awaitEof() throws IOException {
+      try {
+        while (in.read() >= 0) {
+          // Drop what came before the close (heartbeats).
+        }
+      } catch (SocketTimeoutException e) {
+        throw new AssertionError("still open after 5 s", e);
+      } catch (EOFException e) {
+        // Closed.
+      } catch (IOException e) {
+        // Reset: also closed.
+      }
+    }
+  }
+}
