@@ -110,6 +110,11 @@ public final class ChannelTable {
     return codec;
   }
 
+  /** Returns the I/O loop's clock, in nanoseconds. */
+  long now() {
+    return loop.now();
+  }
+
   Executor async() {
     return async;
   }

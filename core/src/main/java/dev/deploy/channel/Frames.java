@@ -30,6 +30,15 @@ final class Frames {
   /** The sender of this frame is exiting cleanly; nothing follows. */
   static final int GOODBYE = 8;
 
+  /** Neither side has used the connection for a while: may we close it? */
+  static final int IDLE = 9;
+
+  /** Answer to IDLE: yes; both sides close it, and dial again when a channel needs it. */
+  static final int IDLE_OK = 10;
+
+  /** Answer to IDLE: no, this side has something going on. */
+  static final int IDLE_NO = 11;
+
   static final int FIRST = 1;
   static final int LAST = 2;
 

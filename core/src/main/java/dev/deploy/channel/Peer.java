@@ -109,6 +109,18 @@ final class Peer implements Connection.Listener {
   /** True once the remote said GOODBYE. */
   private boolean goodbyeReceived;
 
+  /** A connection nobody used for this long is closed by agreement (IDLE, IDLE_OK). */
+  static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+
+  /** When a frame other than a heartbeat last went either way; loop thread only. */
+  private long lastActivity;
+
+  /** True after we sent IDLE and until the answer: no data is written meanwhile. */
+  private boolean idleAsked;
+
+  /** True once both sides agreed to close: the end of the connection is not a death. */
+  private boolean idleClosed;
+
   /** Coalesces flush requests from user threads into one loop command. */
   final AtomicBoolean flushScheduled = new AtomicBoolean();
 
@@ -396,6 +408,9 @@ final class Peer implements Connection.Listener {
   /** Loop: this pair's connection is ready. */
   void attach(Connection c) {
     connection = c;
+    idleAsked = false;
+    idleClosed = false;
+    lastActivity = table.now();
     c.listener(this);
     c.name(pid.toString());
     c.flush();
@@ -418,7 +433,14 @@ final class Peer implements Connection.Listener {
 
   @Override
   public void onFrame(Connection c, int type, ByteBuffer payload) throws IOException {
+    lastActivity = table.now();
     switch (type) {
+      case Frames.IDLE -> onIdleAsked(c);
+      case Frames.IDLE_OK -> closeIdle(c);
+      case Frames.IDLE_NO -> {
+        idleAsked = false;
+        c.flush(); // what was held while we asked
+      }
       case Frames.DATA -> onData(payload);
       case Frames.END -> arrived(END);
       case Frames.ACK -> onAck(payload);
@@ -515,6 +537,60 @@ final class Peer implements Connection.Listener {
   }
 
   @Override
+  public void onTick(Connection c, long now) {
+    if (!idleAsked && !goodbyeDue && table.now() - lastActivity >= IDLE_NANOS && idle()) {
+      idleAsked = true;
+      c.sendFrame(Frames.IDLE, new byte[0]);
+    }
+  }
+
+  /** Loop: the remote asks to close the idle connection; agree unless we use it. */
+  private void onIdleAsked(Connection c) {
+    if (idleAsked || idle()) {
+      c.sendFrame(Frames.IDLE_OK, new byte[0]);
+      closeIdle(c);
+    } else {
+      c.sendFrame(Frames.IDLE_NO, new byte[0]);
+    }
+  }
+
+  private void closeIdle(Connection c) {
+    idleClosed = true;
+    c.close();
+  }
+
+  /**
+   * Loop: true when this side has no channel with the remote and nothing in flight, queued or
+   * unread: closing the connection then loses nothing, and the books (credit, counts) carry over
+   * to the next one.
+   */
+  private boolean idle() {
+    lock.lock();
+    try {
+      return sender == null
+          && receiver == null
+          && acked == sent
+          && received == ackSent
+          && inbound.isEmpty()
+          && outbound.isEmpty()
+          && writing == null
+          && assembling == null
+          && fate == null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private boolean hasQueued() {
+    lock.lock();
+    try {
+      return !outbound.isEmpty() || sender != null || receiver != null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
   public void onReadRound(Connection c) {
     c.flush(); // sends the ACK for what this round received
   }
@@ -532,7 +608,7 @@ final class Peer implements Connection.Listener {
         out.putInt(5).put((byte) Frames.CREDIT).putInt(grant);
         freed -= grant;
       }
-      while (true) {
+      while (!idleAsked) {
         if (writing == null) {
           Object next = outbound.peek();
           if (next == null) {
@@ -544,6 +620,7 @@ final class Peer implements Connection.Listener {
             }
             outbound.poll();
             out.putInt(1).put((byte) Frames.END);
+            lastActivity = table.now();
             continue;
           }
           outbound.poll();
@@ -555,6 +632,7 @@ final class Peer implements Connection.Listener {
         if (out.remaining() < 6 + chunk) {
           break;
         }
+        lastActivity = table.now();
         int flags = (writingOffset == 0 ? Frames.FIRST : 0) | (chunk == left ? Frames.LAST : 0);
         out.putInt(2 + chunk).put((byte) Frames.DATA).put((byte) flags);
         out.put(writing, writingOffset, chunk);
@@ -580,6 +658,14 @@ final class Peer implements Connection.Listener {
     }
     connection = null;
     if (goodbyeReceived) {
+      return;
+    }
+    if (idleClosed) {
+      idleClosed = false;
+      idleAsked = false;
+      if (hasQueued()) {
+        table.scheduleFlush(this); // a channel came while we were closing: dial again
+      }
       return;
     }
     if (cause != null) {

@@ -54,6 +54,9 @@ public final class Connection implements IoLoop.Handler {
     /** A frame arrived; {@code payload} is valid only during the call. */
     void onFrame(Connection c, int type, ByteBuffer payload) throws IOException;
 
+    /** Once a second while open, at {@code now} on the loop's clock. */
+    default void onTick(Connection c, long now) {}
+
     /** A read round delivered frames; a good moment to answer with acknowledgements. */
     void onReadRound(Connection c);
 
@@ -173,9 +176,15 @@ public final class Connection implements IoLoop.Handler {
     } else if (now - lastRead >= SILENCE_NANOS) {
       fail(new IOException("the peer was silent for 10 s"));
       return;
-    } else if (now - lastWrite >= HEARTBEAT_NANOS && out.position() == 0) {
-      out.putInt(1).put((byte) HEARTBEAT);
-      writeOut();
+    } else {
+      if (now - lastWrite >= HEARTBEAT_NANOS && out.position() == 0) {
+        out.putInt(1).put((byte) HEARTBEAT);
+        writeOut();
+      }
+      listener.onTick(this, now);
+      if (state == State.CLOSED) {
+        return;
+      }
     }
     timer = loop.schedule(HEARTBEAT_NANOS, this::onTimer);
   }

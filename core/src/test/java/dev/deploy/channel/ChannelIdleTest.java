@@ -1,0 +1,83 @@
+package dev.deploy.channel;
+
+import static dev.deploy.testing.Awaits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.deploy.ChannelException;
+
+import dev.deploy.testing.LoopbackTables;
+import dev.deploy.testing.ManualClock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Connections exist only while a channel needs them: once neither side has a channel with the
+ * other and nothing is in flight, the pair agrees to close the connection, and a new channel
+ * dials again with the books (credit, counts) carried over.
+ */
+@Timeout(value = 20, unit = TimeUnit.SECONDS)
+class ChannelIdleTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  private final LoopbackTables tables = new LoopbackTables();
+  private final ManualClock clock = new ManualClock();
+
+  @AfterEach
+  void tearDown() {
+    tables.close();
+  }
+
+  private void passIdleTime(LoopbackTables.Table... ts) {
+    for (int i = 0; i < 7; i++) { // a second at a time, so heartbeats keep both sides alive
+      clock.advance(Duration.ofSeconds(1));
+      for (LoopbackTables.Table t : ts) {
+        t.wake();
+      }
+    }
+  }
+
+  @Test
+  void givenChannelsClosedAndEverythingAcked_whenIdleFiveSeconds_thenConnectionClosedOnBothSides()
+      throws Exception {
+    LoopbackTables.Table a = tables.add(LoopbackTables.spec().clock(clock));
+    LoopbackTables.Table b = tables.add(LoopbackTables.spec().clock(clock));
+    SendEnd out = a.table().openSender(b.pid());
+    ReceiveEnd in = b.table().openReceiver(a.pid());
+    out.send("x");
+    assertThat(in.recv(Long.MAX_VALUE)).isEqualTo("x");
+    out.close();
+    assertThatThrownBy(() -> in.recv(Long.MAX_VALUE)).isInstanceOf(ChannelException.class);
+    in.close();
+    await().atMost(WAIT).until(() -> TableProbe.peer(a.table(), b.pid()).busy() == false);
+
+    passIdleTime(a, b);
+
+    await().atMost(WAIT).until(() -> a.openConnections() == 0 && b.openConnections() == 0);
+
+    SendEnd again = a.table().openSender(b.pid());
+    ReceiveEnd reopened = b.table().openReceiver(a.pid());
+    again.send("y");
+    assertThat(reopened.recv(System.nanoTime() + WAIT.toNanos())).isEqualTo("y");
+  }
+
+  @Test
+  void givenOpenReceiverWithoutTraffic_whenIdleFiveSeconds_thenConnectionKept() throws Exception {
+    LoopbackTables.Table a = tables.add(LoopbackTables.spec().clock(clock));
+    LoopbackTables.Table b = tables.add(LoopbackTables.spec().clock(clock));
+    SendEnd out = a.table().openSender(b.pid());
+    ReceiveEnd in = b.table().openReceiver(a.pid());
+    out.send("x");
+    assertThat(in.recv(Long.MAX_VALUE)).isEqualTo("x");
+    out.close();
+    await().atMost(WAIT).until(() -> !TableProbe.peer(a.table(), b.pid()).busy());
+
+    passIdleTime(a, b);
+
+    assertThat(a.openConnections()).isEqualTo(1);
+    assertThat(b.openConnections()).isEqualTo(1);
+  }
+}
