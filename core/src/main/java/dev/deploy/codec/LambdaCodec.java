@@ -80,11 +80,20 @@ public final class LambdaCodec {
     Envelope envelope = readEnvelope(bytes);
     Object task =
         envelope.lambda() != null
-            ? DirectTask.of(envelope.lambda(), codec, LambdaCodec::rebuildNested)
+            ? DirectTask.of(envelope.lambda(), codec, NESTED)
             : codec.decode(envelope.plainTask(), 0, envelope.plainTask().length);
     Object arg = codec.decode(envelope.arg(), 0, envelope.arg().length);
     return new DecodedTask(task, arg);
   }
+
+  /** Rebuilds captured lambdas; a class, not a method reference, for a fresh JVM's sake. */
+  private static final java.util.function.BiFunction<LambdaDescriptor, Codec, Object> NESTED =
+      new java.util.function.BiFunction<>() {
+        @Override
+        public Object apply(LambdaDescriptor lambda, Codec codec) {
+          return rebuildNested(lambda, codec);
+        }
+      };
 
   /** Rebuilds a lambda captured by the task's lambda, through its capturing class. */
   private static Object rebuildNested(LambdaDescriptor lambda, Codec codec) {

@@ -15,27 +15,34 @@ final class ExitNotice {
   /** Installs the handlers; {@code beforeNotice} (the channels' drain) runs in the hook first. */
   static void install(FabricClient client, Runnable beforeNotice) {
     AtomicInteger signal = new AtomicInteger();
+    // Classes, not lambdas: this runs on a spawned JVM's way to its task (see ProcessRuntime).
+    sun.misc.SignalHandler handler =
+        new sun.misc.SignalHandler() {
+          @Override
+          public void handle(Signal s) {
+            signal.compareAndSet(0, s.getNumber());
+            System.exit(128 + s.getNumber());
+          }
+        };
     for (String name : new String[] {"INT", "TERM", "HUP"}) {
       try {
-        Signal.handle(
-            new Signal(name),
-            s -> {
-              signal.compareAndSet(0, s.getNumber());
-              System.exit(128 + s.getNumber());
-            });
+        Signal.handle(new Signal(name), handler);
       } catch (IllegalArgumentException e) {
         // -Xrs, or the signal is not known here: the JVM's own handling stays.
       }
     }
     Thread hook =
         new Thread(
-            () -> {
-              try {
-                beforeNotice.run();
-              } finally {
-                System.out.flush();
-                System.err.flush();
-                client.exiting(signal.get());
+            new Runnable() {
+              @Override
+              public void run() {
+                try {
+                  beforeNotice.run();
+                } finally {
+                  System.out.flush();
+                  System.err.flush();
+                  client.exiting(signal.get());
+                }
               }
             },
             "deploy-exit-notice");

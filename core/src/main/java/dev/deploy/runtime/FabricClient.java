@@ -83,7 +83,17 @@ final class FabricClient {
     if (!(Control.decode(frame) instanceof Control.Start start)) {
       throw new ProtocolException("the fabric answered Hello with type " + frame.type());
     }
-    Thread thread = new Thread(this::readLoop, "deploy-control");
+    // Not a method reference: the first lambda a JVM links costs it ~20 ms, and a JVM of the
+    // warm pool gets here only when a spawn is waiting for it.
+    Thread thread =
+        new Thread(
+            new Runnable() {
+              @Override
+              public void run() {
+                readLoop();
+              }
+            },
+            "deploy-control");
     thread.setDaemon(true);
     thread.start();
     return start;

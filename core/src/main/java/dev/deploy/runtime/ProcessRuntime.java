@@ -118,7 +118,16 @@ public final class ProcessRuntime {
   private static void startProcess() {
     String fabricAddress = System.getenv(Env.FABRIC);
     // Loading the codec (Kryo) takes longer than joining the run: do it on the other core.
-    onNewThread("deploy-warmup", () -> Codec.standard().warmUp());
+    // No lambdas on this thread's way to the task: the first one a JVM links costs it ~20 ms
+    // (the warm-up thread pays that instead, in parallel).
+    onNewThread(
+        "deploy-warmup",
+        new Runnable() {
+          @Override
+          public void run() {
+            warmUp();
+          }
+        });
     Control.Start start;
     ProcessRuntime runtime;
     try {
@@ -132,14 +141,30 @@ public final class ProcessRuntime {
       CompletableFuture<FabricClient> fabricReady = new CompletableFuture<>();
       // The channel table starts while this thread joins the run; others may dial the pid as
       // soon as it registers, and wait in the listener's backlog until the loop accepts.
-      CompletableFuture<ChannelTable> channelsReady =
-          CompletableFuture.supplyAsync(
-              () -> startChannels(pid, key, listener, fabricReady),
-              r -> onNewThread("deploy-channels", r));
+      CompletableFuture<ChannelTable> channelsReady = new CompletableFuture<>();
+      onNewThread(
+          "deploy-channels",
+          new Runnable() {
+            @Override
+            public void run() {
+              try {
+                channelsReady.complete(startChannels(pid, key, listener, fabricReady));
+              } catch (RuntimeException | Error e) {
+                channelsReady.completeExceptionally(e);
+              }
+            }
+          });
       FabricClient fabric = FabricClient.connect(parseAddress(requireEnv(Env.FABRIC)), key);
       fabricReady.complete(fabric);
       ChannelTable channels = channelsReady.join();
-      ExitNotice.install(fabric, channels::drain);
+      ExitNotice.install(
+          fabric,
+          new Runnable() {
+            @Override
+            public void run() {
+              channels.drain();
+            }
+          });
       // Everything is ready before Hello: a JVM of the warm pool waits in register() until a
       // spawn takes it, and then only decodes its task.
       start = fabric.register(launch, pid);
@@ -157,6 +182,34 @@ public final class ProcessRuntime {
       return;
     }
     runTask(start);
+  }
+
+  /**
+   * Loads and links, on a spare thread, what a task's way to running and its first message go
+   * through: the codec, a task rebuilt and called like a spawned one, the handshake's HMAC. A JVM
+   * of the warm pool has all of it done before a spawn takes it.
+   */
+  @SuppressWarnings("unchecked")
+  private static void warmUp() {
+    Codec codec = Codec.standard();
+    codec.warmUp();
+    try {
+      Warm sample = new Warm(1, "warm", java.util.List.of(1L));
+      LambdaCodec.DecodedTask task =
+          LambdaCodec.decodeTask(
+              LambdaCodec.encodeTask((Task<Warm>) ProcessRuntime::warmTask, sample, codec), codec);
+      ((Task<Object>) task.task()).run(null, task.arg());
+      dev.deploy.security.Sha256.hmac(new byte[32], new byte[64]);
+    } catch (Exception e) {
+      // Only a warm-up: the real path reports its own errors.
+    }
+  }
+
+  /** What the warm-up ships: a record like a typical argument. */
+  record Warm(int index, String text, java.util.List<Long> values) {}
+
+  private static void warmTask(Pid parent, Warm arg) {
+    // The warm-up's task does nothing.
   }
 
   private static ChannelTable startChannels(

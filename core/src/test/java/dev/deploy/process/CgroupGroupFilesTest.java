@@ -1,0 +1,84 @@
+package dev.deploy.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.deploy.process.CgroupLayout.Version;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link CgroupGroup} against directories standing for cgroupfs: runs on any machine. */
+@Timeout(10)
+class CgroupGroupFilesTest {
+  private static final long MIB = 1L << 20;
+
+  private final List<Process> started = new ArrayList<>();
+
+  @TempDir Path fake;
+
+  @AfterEach
+  void killStarted() throws InterruptedException {
+    for (Process p : started) {
+      p.destroyForcibly();
+      p.waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void givenV2EventsWithAnOomKill_whenOomKilled_thenTrue() throws Exception {
+    Path dir = group("memory.events", "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n");
+
+    assertThat(new CgroupGroup(Version.V2, "g", dir, dir).oomKilled()).isTrue();
+  }
+
+  @Test
+  void givenV1CounterZeroThoughTheLimitWasReached_whenOomKilled_thenFalse() throws Exception {
+    Path dir = group("memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
+    Files.writeString(dir.resolve("memory.limit_in_bytes"), Long.toString(64 * MIB));
+    Files.writeString(dir.resolve("memory.max_usage_in_bytes"), Long.toString(64 * MIB));
+
+    assertThat(new CgroupGroup(Version.V1, "g", dir, null).oomKilled()).isFalse();
+  }
+
+  @Test
+  void givenOldV1KernelWithoutCounterAndPeakAtLimit_whenOomKilled_thenTrue() throws Exception {
+    Path dir = group("memory.oom_control", "oom_kill_disable 0\nunder_oom 0\n");
+    Files.writeString(dir.resolve("memory.limit_in_bytes"), Long.toString(64 * MIB));
+    Files.writeString(dir.resolve("memory.max_usage_in_bytes"), Long.toString(64 * MIB));
+    Files.writeString(dir.resolve("memory.failcnt"), "0");
+
+    assertThat(new CgroupGroup(Version.V1, "g", dir, null).oomKilled()).isTrue();
+  }
+
+  @Test
+  void givenWrappedCommand_whenRun_thenItsPidWasWrittenAndExecKeptThePid() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/bin/sh")), "no /bin/sh here");
+    Path memory = Files.createDirectories(fake.resolve("memory/with space"));
+    Path cpu = Files.createDirectories(fake.resolve("cpu/g"));
+    CgroupGroup group = new CgroupGroup(Version.V1, "g", memory, cpu);
+
+    Process p =
+        new ProcessBuilder(group.wrap(List.of("cat", memory.resolve("cgroup.procs").toString())))
+            .start();
+    started.add(p);
+
+    assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertThat(out).isEqualTo(Long.toString(p.pid()));
+    assertThat(cpu.resolve("cgroup.procs")).hasContent(Long.toString(p.pid()));
+  }
+
+  private Path group(String file, String content) throws Exception {
+    Path dir = Files.createDirectories(fake.resolve("g"));
+    Files.writeString(dir.resolve(file), content);
+    return dir;
+  }
+}
