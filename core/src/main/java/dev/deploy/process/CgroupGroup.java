@@ -3,7 +3,9 @@ package dev.deploy.process;
 import dev.deploy.process.CgroupLayout.Version;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -122,7 +124,7 @@ public final class CgroupGroup implements AutoCloseable {
       try {
         write(dir.resolve("cgroup.procs"), Long.toString(pid));
       } catch (IOException e) {
-        log.warn("cgroup {}: cannot move pid {} into {}: {}", name, pid, dir, e.getMessage());
+        log.warn("cgroup {}: cannot move pid {} into {}: {}", name, pid, dir, why(e));
         all = false;
       }
     }
@@ -248,7 +250,7 @@ public final class CgroupGroup implements AutoCloseable {
       try {
         write(kill, "1");
       } catch (IOException e) {
-        log.debug("cgroup {}: cgroup.kill refused: {}", dir, e.getMessage());
+        log.debug("cgroup {}: cgroup.kill refused: {}", dir, why(e));
       }
     }
     long self = ProcessHandle.current().pid();
@@ -273,7 +275,7 @@ public final class CgroupGroup implements AutoCloseable {
           return false;
         } catch (IOException e) {
           if (System.nanoTime() - deadlineNanos > 0) {
-            log.warn("cgroup {} cannot be removed: {}", dir, e.getMessage());
+            log.warn("cgroup {} cannot be removed: {}", dir, why(e));
             return false;
           }
         }
@@ -308,6 +310,20 @@ public final class CgroupGroup implements AutoCloseable {
     } catch (IOException e) {
       return "";
     }
+  }
+
+  /**
+   * Returns what the kernel said, as a reader wants it: {@code permission denied}, {@code Device or
+   * resource busy}, {@code No such process}, rather than the bare path Java puts in the message.
+   */
+  static String why(IOException e) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
   }
 
   /** Returns the value of {@code key} in a flat-keyed file ("key value" lines), or -1. */

@@ -67,6 +67,9 @@ public final class CgroupLimits {
   /** The least quota the kernel takes, in microseconds. */
   private static final long MIN_QUOTA_MICROS = 1_000;
 
+  /** The most groups of one name: {@code name}, {@code name-2} … {@code name-1000}. */
+  private static final int MAX_SUFFIX = 1000;
+
   private static final Pattern PARENT = Pattern.compile("deploy-(\\d+)");
 
   private static final Set<String> RESERVED =
@@ -168,6 +171,11 @@ public final class CgroupLimits {
     Path memoryDir = null;
     String chosen = base;
     for (int i = 1; memoryDir == null; i++) {
+      if (i > MAX_SUFFIX) {
+        log.warn(
+            "cgroup {}: {} to {}-{} are all taken in {}", name, base, base, i - 1, memoryParent);
+        return Optional.empty();
+      }
       chosen = i == 1 ? base : base + "-" + i;
       try {
         memoryDir = Files.createDirectory(memoryParent.resolve(chosen));
@@ -175,7 +183,10 @@ public final class CgroupLimits {
         // taken: try the next suffix
       } catch (IOException e) {
         log.warn(
-            "cgroup {}: cannot create {}: {}", name, memoryParent.resolve(chosen), e.toString());
+            "cgroup {}: cannot create {}: {}",
+            name,
+            memoryParent.resolve(chosen),
+            CgroupGroup.why(e));
         return Optional.empty();
       }
     }
@@ -189,7 +200,7 @@ public final class CgroupLimits {
           chosen,
           memoryBytes,
           memoryDir,
-          e.getMessage());
+          CgroupGroup.why(e));
       group.close();
       return Optional.empty();
     }
@@ -202,7 +213,7 @@ public final class CgroupLimits {
             chosen,
             cpu,
             cpuDir,
-            e.getMessage());
+            CgroupGroup.why(e));
         if (!cpuDir.equals(memoryDir)) {
           CgroupGroup.remove(List.of(cpuDir), System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
         }
@@ -268,29 +279,8 @@ public final class CgroupLimits {
     if (own.endsWith(Path.of(parentName, SELF_LEAF))) {
       own = own.getParent().getParent(); // we moved ourselves earlier: our group is above
     }
-    Set<String> offered = words(CgroupGroup.readOrEmpty(own.resolve("cgroup.controllers")));
-    if (!offered.contains("memory")) {
-      throw new Unavailable(
-          "cgroup v2 group "
-              + own
-              + " is not given the memory controller (cgroup.controllers: \""
-              + String.join(" ", offered)
-              + "\"): it must be delegated to us");
-    }
-    List<String> wanted = offered.contains("cpu") ? List.of("memory", "cpu") : List.of("memory");
-    Path parent = makeParent(own.resolve(parentName));
-    if (!enable(own, wanted)) {
-      moveSelfDown(own, parent, fabricPid);
-      if (!enable(own, wanted)) {
-        throw new Unavailable(
-            "cannot enable " + wanted + " in " + own.resolve("cgroup.subtree_control"));
-      }
-    }
-    if (!enable(parent, wanted)) {
-      throw new Unavailable(
-          "cannot enable " + wanted + " in " + parent.resolve("cgroup.subtree_control"));
-    }
-    Set<String> enabled = words(CgroupGroup.readOrEmpty(parent.resolve("cgroup.subtree_control")));
+    Path parent = own.resolve(parentName);
+    Set<String> enabled = CgroupDelegation.prepare(own, parent, fabricPid);
     return new CgroupLimits(layout, fabricPid, parent, enabled.contains("cpu") ? parent : null);
   }
 
@@ -343,7 +333,7 @@ public final class CgroupLimits {
           }
         }
       } catch (IOException e) {
-        log.warn("cannot look for stale cgroups in {}: {}", own, e.getMessage());
+        log.warn("cannot look for stale cgroups in {}: {}", own, CgroupGroup.why(e));
       }
     }
     return removed;
@@ -394,7 +384,7 @@ public final class CgroupLimits {
     } catch (FileAlreadyExistsException e) {
       return dir; // left by a group of the same name whose rmdir failed: reuse it
     } catch (IOException e) {
-      log.warn("cgroup {}: cannot create {}: {}; memory only", name, dir, e.toString());
+      log.warn("cgroup {}: cannot create {}: {}; memory only", name, dir, CgroupGroup.why(e));
       return null;
     }
   }
@@ -427,85 +417,26 @@ public final class CgroupLimits {
       try {
         CgroupGroup.write(file, value);
       } catch (IOException e) {
-        log.debug("cgroup: {} refused {}: {}", file, value, e.getMessage());
+        log.debug("cgroup: {} refused {}: {}", file, value, CgroupGroup.why(e));
       }
     }
   }
 
-  private static Path makeParent(Path parent) throws Unavailable {
+  /**
+   * Creates the group directory {@code parent} unless it exists: a {@code deploy-<pid>} parent, or
+   * the v2 leaf the fabric moves into.
+   *
+   * @throws Unavailable naming the directory and what the kernel said
+   */
+  static Path makeParent(Path parent) throws Unavailable {
     try {
       Files.createDirectory(parent);
     } catch (FileAlreadyExistsException e) {
       // ours from an earlier detection in this JVM
     } catch (IOException e) {
-      throw new Unavailable("cannot create cgroup " + parent + ": " + e.getMessage());
+      throw new Unavailable("cannot create cgroup " + parent + ": " + CgroupGroup.why(e));
     }
     return parent;
-  }
-
-  /** Enables {@code controllers} for {@code dir}'s children; false when the kernel refused. */
-  private static boolean enable(Path dir, List<String> controllers) {
-    Path control = dir.resolve("cgroup.subtree_control");
-    Set<String> on = words(CgroupGroup.readOrEmpty(control));
-    List<String> missing = new ArrayList<>();
-    for (String c : controllers) {
-      if (!on.contains(c)) {
-        missing.add("+" + c);
-      }
-    }
-    if (missing.isEmpty()) {
-      return true;
-    }
-    try {
-      CgroupGroup.write(control, String.join(" ", missing));
-      return true;
-    } catch (IOException e) {
-      log.debug("cgroup: {} refused {}: {}", control, missing, e.getMessage());
-      return false;
-    }
-  }
-
-  /**
-   * Obeys v2's "no internal processes" rule: moves the fabric out of its own group {@code own} into
-   * the leaf {@code parent/fabric}, when the fabric is the only process there.
-   */
-  private static void moveSelfDown(Path own, Path parent, long fabricPid) throws Unavailable {
-    Set<Long> inside = CgroupGroup.pidsIn(own);
-    Set<Long> others = new LinkedHashSet<>(inside);
-    others.remove(fabricPid);
-    if (!others.isEmpty()) {
-      throw new Unavailable(
-          "cgroup v2 group "
-              + own
-              + " holds processes other than this fabric (pids "
-              + others
-              + "), so its controllers cannot be enabled for child groups"
-              + " (the \"no internal processes\" rule); start the fabric in a group of its own,"
-              + " e.g. systemd-run --scope -p Delegate=yes");
-    }
-    if (inside.isEmpty()) {
-      return; // nothing to move: the refusal has another cause, reported by the caller
-    }
-    Path leaf = makeParent(parent.resolve(SELF_LEAF));
-    try {
-      CgroupGroup.write(leaf.resolve("cgroup.procs"), Long.toString(fabricPid));
-      log.info("moved this fabric (pid {}) into cgroup {} to enable controllers", fabricPid, leaf);
-    } catch (IOException e) {
-      throw new Unavailable(
-          "cannot move fabric pid " + fabricPid + " into " + leaf + ": " + e.getMessage());
-    }
-  }
-
-  /** Returns the reading of a file of space-separated names, "+" and "-" prefixes dropped. */
-  private static Set<String> words(String text) {
-    Set<String> words = new LinkedHashSet<>();
-    for (String w : text.split("\\s+")) {
-      String name = w.startsWith("+") || w.startsWith("-") ? w.substring(1) : w;
-      if (!name.isEmpty()) {
-        words.add(name);
-      }
-    }
-    return words;
   }
 
   private static CgroupLimits probe() throws Unavailable {
