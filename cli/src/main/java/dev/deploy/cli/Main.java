@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
       "Put this jar on your program's classpath and call Deploy.init() first in main;",
       "`java -cp deploy.jar:<your classes> <Main>` then runs it on this machine."
     },
-    subcommands = {Main.VersionCommand.class})
+    subcommands = {Main.VersionCommand.class, KeygenCommand.class})
 public final class Main implements Callable<Integer> {
   @Override
   public Integer call() {

@@ -5,7 +5,6 @@ import dev.deploy.ChannelException.Reason;
 import dev.deploy.Pid;
 import dev.deploy.io.Connection;
 import dev.deploy.wire.ProtocolException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -95,8 +94,10 @@ final class Peer implements Connection.Listener {
 
   private int writingOffset;
 
-  /** The value being assembled from chunks, or null. */
-  private ByteArrayOutputStream assembling;
+  /** The value being assembled from chunks, or null; {@code assembled} bytes of it are in. */
+  private byte[] assembling;
+
+  private int assembled;
 
   /** ACKs sent. */
   private long ackSent;
@@ -131,11 +132,16 @@ final class Peer implements Connection.Listener {
 
   // ===================== user threads =====================
 
-  /** Accepts {@code bytes} for sending; blocks while the credit is spent. */
+  /**
+   * Accepts {@code bytes} for sending; blocks while the credit left plus the value's own size is
+   * not positive. Small values thus wait when the window is spent; a value larger than the
+   * window may start while the one before it is still being consumed, so big values pipeline,
+   * and the receiver holds at most the window plus two values.
+   */
   void send(byte[] bytes, Object end) throws ChannelException, InterruptedException {
     lock.lock();
     try {
-      while (fate == null && credit <= 0 && sender == end) {
+      while (fate == null && credit + bytes.length <= 0 && sender == end) {
         changed.await();
       }
       checkSender(end);
@@ -157,7 +163,7 @@ final class Peer implements Connection.Listener {
       if (fate != null) {
         throw new ChannelException(pid, fate);
       }
-      if (credit <= 0) {
+      if (credit + bytes.length <= 0) {
         return false;
       }
       enqueue(bytes);
@@ -464,21 +470,39 @@ final class Peer implements Connection.Listener {
       throw new ProtocolException(
           "a DATA frame from " + pid + " has flags " + flags + " in the middle of a value");
     }
-    byte[] bytes = new byte[payload.remaining()];
-    payload.get(bytes);
     if (first && last) {
+      byte[] bytes = new byte[payload.remaining()];
+      payload.get(bytes);
       arrived(bytes);
       return;
     }
     if (first) {
-      assembling = new ByteArrayOutputStream(Math.max(bytes.length * 2, 1 << 16));
+      // The first of several chunks says the value's size: one array, filled in place.
+      if (payload.remaining() < 4) {
+        throw new ProtocolException("a first chunk from " + pid + " has no size");
+      }
+      int total = payload.getInt();
+      if (total <= payload.remaining() || total > MAX_VALUE) {
+        throw new ProtocolException(
+            "a chunked value from " + pid + " claims " + total + " bytes");
+      }
+      assembling = new byte[total];
+      assembled = 0;
     }
-    if ((long) assembling.size() + bytes.length > MAX_VALUE) {
-      throw new ProtocolException("a value from " + pid + " is over " + MAX_VALUE + " bytes");
+    int n = payload.remaining();
+    if (n > assembling.length - assembled) {
+      throw new ProtocolException(
+          "a value from " + pid + " is longer than the " + assembling.length + " bytes it claimed");
     }
-    assembling.write(bytes, 0, bytes.length);
+    payload.get(assembling, assembled, n);
+    assembled += n;
     if (last) {
-      byte[] value = assembling.toByteArray();
+      if (assembled != assembling.length) {
+        throw new ProtocolException(
+            "a value from " + pid + " ended at " + assembled + " of " + assembling.length
+                + " bytes");
+      }
+      byte[] value = assembling;
       assembling = null;
       arrived(value);
     }
@@ -634,7 +658,14 @@ final class Peer implements Connection.Listener {
         }
         lastActivity = table.now();
         int flags = (writingOffset == 0 ? Frames.FIRST : 0) | (chunk == left ? Frames.LAST : 0);
-        out.putInt(2 + chunk).put((byte) Frames.DATA).put((byte) flags);
+        boolean sized = flags == Frames.FIRST; // the first of several chunks says the total
+        if (sized && out.remaining() < 10 + chunk) {
+          break;
+        }
+        out.putInt(2 + (sized ? 4 : 0) + chunk).put((byte) Frames.DATA).put((byte) flags);
+        if (sized) {
+          out.putInt(writing.length);
+        }
         out.put(writing, writingOffset, chunk);
         writingOffset += chunk;
         if (writingOffset == writing.length) {

@@ -79,7 +79,7 @@ public final class Connection implements IoLoop.Handler {
   private State state;
 
   /** Bytes read and not yet parsed; in write mode between reads. */
-  private final ByteBuffer in = ByteBuffer.allocate(2 * MAX_FRAME);
+  private final ByteBuffer in = ByteBuffer.allocateDirect(2 * MAX_FRAME); // no hidden copy
 
   /** Bytes to write; in write mode (filled from position 0 up to position). */
   private final ByteBuffer out = ByteBuffer.allocateDirect(4 * MAX_FRAME);

@@ -1,0 +1,524 @@
+package dev.deploy.master;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.deploy.Resources;
+import dev.deploy.master.NodesFile.HostPort;
+import dev.deploy.master.NodesFile.MasterSpec;
+import dev.deploy.master.NodesFile.NodeSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The nodes file: a good file, every error with its exact line, addresses, and properties over
+ * random and mutated text. jqwik does not honour JUnit's {@code @Timeout}, so only the JUnit tests
+ * carry one; the properties are pure computation on short strings.
+ */
+class NodesFileTest {
+  private static final long GIB = 1L << 30;
+
+  private static final String GOOD =
+      """
+      # A cluster of three machines.
+
+      [master]              # the master runs processes too
+      memory = "8GiB"
+      cpu = 4
+      bridge = "10.0.0.1:7100"
+
+      [[node]]
+      address = "10.0.0.2:7000"
+      memory = "64 GiB"
+      cpu = 16
+
+      [[node]]
+      \taddress = '[fd00::3]:7000'   # literal string, tab indent
+      memory = "32GiB"
+      cpu = 7.5
+      """;
+
+  /** "nodes.toml:<line>: <problem>", the form of every error. */
+  private static final Pattern ERROR = Pattern.compile("nodes\\.toml:(\\d+): \\S[^\\n]*");
+
+  @TempDir Path dir;
+
+  // ---- a good file ----
+
+  @Test
+  @Timeout(10)
+  void givenGoodFile_whenParse_thenNodesInFileOrder() {
+    NodesFile file = NodesFile.parse("nodes.toml", GOOD);
+
+    assertThat(file.nodes())
+        .containsExactly(
+            new NodeSpec("10.0.0.2:7000", new Resources(64 * GIB, 16)),
+            new NodeSpec("[fd00::3]:7000", new Resources(32 * GIB, 7.5)));
+  }
+
+  @Test
+  @Timeout(10)
+  void givenGoodFile_whenParse_thenMasterCapacityAndBridge() {
+    NodesFile file = NodesFile.parse("nodes.toml", GOOD);
+
+    assertThat(file.master())
+        .contains(new MasterSpec(new Resources(8 * GIB, 4), Optional.of("10.0.0.1:7100")));
+  }
+
+  @Test
+  @Timeout(10)
+  void givenNodesOnly_whenParse_thenNoMaster() {
+    NodesFile file =
+        NodesFile.parse(
+            "nodes.toml",
+            """
+            [[node]]
+            address = "a:1"
+            memory = "1GiB"
+            cpu = 1
+            """);
+
+    assertThat(file.master()).isEmpty();
+    assertThat(file.nodes()).hasSize(1);
+  }
+
+  @Test
+  @Timeout(10)
+  void givenMasterOnlyWithoutBridge_whenParse_thenMasterWithoutBridgeAndNoNodes() {
+    NodesFile file =
+        NodesFile.parse(
+            "nodes.toml",
+            """
+            [master]
+            cpu = 0.5
+            memory = "512 MiB"
+            """);
+
+    assertThat(file.master())
+        .contains(new MasterSpec(new Resources(512L << 20, 0.5), Optional.empty()));
+    assertThat(file.nodes()).isEmpty();
+  }
+
+  @Test
+  @Timeout(10)
+  void givenMasterAfterNodes_whenParse_thenBothRead() {
+    NodesFile file =
+        NodesFile.parse(
+            "nodes.toml",
+            """
+            [[node]]
+            address = "a:1"
+            memory = "1GiB"
+            cpu = 1
+            [master]
+            memory = "2GiB"
+            cpu = 2
+            """);
+
+    assertThat(file.nodes()).extracting(NodeSpec::address).containsExactly("a:1");
+    assertThat(file.master()).map(MasterSpec::resources).contains(new Resources(2 * GIB, 2));
+  }
+
+  @Test
+  @Timeout(10)
+  void givenTomlSpellings_whenParse_thenAccepted() {
+    NodesFile file =
+        NodesFile.parse(
+            "nodes.toml",
+            "[[node]]\n"
+                + "address=\"n\\u0031:7000\"#comment\r\n"
+                + "memory = '1000 MB'\r\n"
+                + "cpu = +1_0\n"
+                + "[[ node ]]\n"
+                + "address = \"n2:7000\"\n"
+                + "memory = \"1073741824\"\n"
+                + "cpu = 25e-1\n");
+
+    assertThat(file.nodes())
+        .containsExactly(
+            new NodeSpec("n1:7000", new Resources(1_000_000_000L, 10)),
+            new NodeSpec("n2:7000", new Resources(GIB, 2.5)));
+  }
+
+  @Test
+  @Timeout(10)
+  void givenFileOnDisk_whenRead_thenParsedAndErrorsNameThePath() throws IOException {
+    Path good = Files.writeString(dir.resolve("nodes.toml"), "\uFEFF" + GOOD);
+    Path bad = Files.writeString(dir.resolve("bad.toml"), "[[node]]\ncpu = 1\ncpu = 2\n");
+
+    assertThat(NodesFile.read(good).nodes()).hasSize(2);
+    assertThatThrownBy(() -> NodesFile.read(bad))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(bad + ":3: duplicate key cpu");
+  }
+
+  @Test
+  @Timeout(10)
+  void givenBytesThatAreNotUtf8OnLineThree_whenRead_thenErrorNamesLineThree() throws IOException {
+    byte[] head = "[[node]]\naddress = \"a:1\"\nmemory = \"".getBytes(StandardCharsets.UTF_8);
+    byte[] bytes = new byte[head.length + 2];
+    System.arraycopy(head, 0, bytes, 0, head.length);
+    bytes[head.length] = (byte) 0xC3;
+    bytes[head.length + 1] = (byte) 0x28;
+    Path file = Files.write(dir.resolve("latin.toml"), bytes);
+
+    assertThatThrownBy(() -> NodesFile.read(file))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(file + ":3: the file is not UTF-8 text (byte " + head.length + ")");
+  }
+
+  @Test
+  @Timeout(10)
+  void givenMissingFile_whenRead_thenIOExceptionNamingIt() {
+    Path missing = dir.resolve("missing.toml");
+
+    assertThatThrownBy(() -> NodesFile.read(missing))
+        .isInstanceOf(IOException.class)
+        .hasMessage("the nodes file " + missing + " does not exist");
+  }
+
+  // ---- every error names the file, the line and the problem ----
+
+  @Timeout(10)
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '`',
+      textBlock =
+          """
+unknown key in a node        | 4 | [[node]]~address = "a:1"~memory = "1GiB"~mem = "2GiB"                | unknown key mem in [[node]]; its keys are address, memory and cpu
+unknown key in the master    | 2 | [master]~cores = 4                                                     | unknown key cores in [master]; its keys are memory, cpu and bridge
+address in the master        | 2 | [master]~address = "a:1"                                               | [master] takes no address: the master listens on the <bind-addr> given to fabric master
+duplicate key                | 5 | [[node]]~address = "a:1"~cpu = 1~memory = "1GiB"~cpu = 2              | duplicate key cpu: this [[node]] already set it at line 3
+missing cpu                  | 3 | #~~[[node]]~address = "a:1"~memory = "1GiB"~[[node]]                   | the [[node]] that starts here has no cpu; add cpu = 4
+missing address at the end   | 2 | ~[[node]]~memory = "1GiB"~cpu = 1                                      | the [[node]] that starts here has no address; add address = "10.0.0.2:7000"
+missing everything           | 1 | [[node]]~# nothing                                                     | the [[node]] that starts here has no address and no memory and no cpu; add address = "10.0.0.2:7000" and memory = "8GiB" and cpu = 4
+missing memory in master     | 1 | [master]~cpu = 1                                                       | the [master] that starts here has no memory; add memory = "8GiB"
+bad unit Gb                  | 3 | [[node]]~address = "a:1"~memory = "4Gb"                                | memory "4Gb" is not a size: write a number and one of B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. "512 MiB")
+too little memory            | 2 | [master]~memory = "10MiB"                                              | memory "10MiB" is too little for a JVM; the least is 64 MiB
+unterminated string          | 2 | [[node]]~address = "a:1                                                | unterminated string; it needs a closing " on the same line
+unterminated literal string  | 2 | [[node]]~address = 'a:1                                                | unterminated string; it needs a closing ' on the same line
+backslash at the end         | 2 | [[node]]~address = "a:1\\                                              | unterminated string; it needs a closing " on the same line
+multi-line string            | 2 | [[node]]~address = \"""a:1\"""                                         | multi-line strings (\""") are not supported; write the value on one line
+unknown escape               | 2 | [[node]]~address = "a\\q:1"                                            | unknown escape \\q in a string; write \\\\ for a backslash
+short unicode escape         | 2 | [[node]]~address = "\\u12"                                             | escape \\u12" needs 4 hex digits
+surrogate escape             | 2 | [[node]]~address = "\\uD800"                                           | escape \\uD800 is not a Unicode character
+cpu as a string              | 2 | [[node]]~cpu = "4"                                                     | cpu is a number of cores, like cpu = 4, not the string "4"
+memory as a number           | 2 | [[node]]~memory = 8                                                    | memory is a size in quotes, like memory = "8GiB", not the number 8
+memory with a space, bare    | 2 | [[node]]~memory = 8 GiB                                                | memory is a size in quotes, like memory = "8GiB", not the number 8
+address unquoted             | 2 | [[node]]~address = 10.0.0.2:7000                                       | address is an address in quotes, like address = "10.0.0.2:7000", not the unquoted text 10.0.0.2:7000
+cpu as a boolean             | 2 | [[node]]~cpu = true                                                    | cpu is a number of cores, like cpu = 4, not true
+cpu as an array              | 2 | [[node]]~cpu = [1, 2]                                                  | cpu is a number of cores, like cpu = 4, not an array
+bridge as an inline table    | 2 | [master]~bridge = { host = "a" }                                       | bridge is an address in quotes, like bridge = "10.0.0.1:7100", not an inline table
+negative cpu                 | 2 | [[node]]~cpu = -1                                                      | cpu -1 is not a number of cores; it must be finite and 0 or more
+infinite cpu                 | 2 | [[node]]~cpu = inf                                                     | cpu inf is not a number of cores; it must be finite and 0 or more
+cpu with a leading zero      | 2 | [[node]]~cpu = 04                                                      | cpu is a number of cores, like cpu = 4, not the unquoted text 04
+huge cpu                     | 2 | [[node]]~cpu = 1e999                                                   | cpu 1e999 is not a number of cores; it must be finite and 0 or more
+address without port         | 2 | [[node]]~address = "10.0.0.2"                                          | address "10.0.0.2" has no port; write host:port, like 10.0.0.2:7000
+address with port 0          | 2 | [[node]]~address = "10.0.0.2:0"                                        | address "10.0.0.2:0" has port 0, which is not from 1 to 65535
+address with port 65536      | 2 | [[node]]~address = "10.0.0.2:65536"                                    | address "10.0.0.2:65536" has port 65536, which is not from 1 to 65535
+address with a named port    | 2 | [[node]]~address = "node1:http"                                        | address "node1:http" has port "http", which is not a number from 1 to 65535
+bridge without port          | 2 | [master]~bridge = "10.0.0.1:"                                          | address "10.0.0.1:" has no port after the colon; write host:port, like host:7000
+same address twice           | 6 | [[node]]~address = "a:1"~memory = "1GiB"~cpu = 1~[[node]]~address = "a:1"  | address "a:1" is already the address of the [[node]] at line 1; each needs its own address
+same IPv6 address, two forms | 6 | [[node]]~address = "[::1]:7"~memory = "1GiB"~cpu = 1~[[node]]~address = "[0:0::1]:7" | address "[0:0::1]:7" is already the address of the [[node]] at line 1; each needs its own address
+same host, other case        | 6 | [[node]]~address = "Node1:7"~memory = "1GiB"~cpu = 1~[[node]]~address = "node1:7" | address "node1:7" is already the address of the [[node]] at line 1; each needs its own address
+node at the bridge address   | 6 | [master]~memory = "1GiB"~cpu = 1~bridge = "a:1"~[[node]]~address = "a:1" | address "a:1" is already the address of the bridge at line 4; each needs its own address
+newline escape in a string   | 2 | [[node]]~address = "a\\n:1"                                        | the value of address holds the control character U+000A; write it on one line without escapes for control characters
+key outside any table        | 2 | # top~cpu = 4                                                          | key cpu comes before any table; put it under [master] or a [[node]]
+unknown table                | 3 | ~~[workers]                                                            | unknown table [workers]; the tables are [master] and [[node]]
+single-bracket node          | 1 | [node]                                                                 | [node] is a single table, but a cluster has many nodes; write [[node]]
+double-bracket master        | 1 | [[master]]                                                             | [[master]] is a list of tables, but a cluster has one master; write [master]
+master twice                 | 4 | [master]~memory = "1GiB"~cpu = 1~[master]                              | [master] appears twice; the first is at line 1
+unclosed header              | 1 | [[node]                                                                | the table header [[node] has no closing ]]
+text after header            | 1 | [master] x                                                             | unexpected x after [master]; a line holds one thing and maybe a # comment
+text after value             | 2 | [[node]]~cpu = 4 4                                                     | unexpected 4 after the value of cpu; a line holds one thing and maybe a # comment
+text after string            | 2 | [[node]]~address = "a:1"x                                              | unexpected x after the value of address; a line holds one thing and maybe a # comment
+no value                     | 2 | [[node]]~cpu =   # none                                                | key cpu has no value; write it like cpu = 4
+no equals sign               | 2 | [[node]]~cpu 4                                                         | "cpu 4" is not a key = value line, a [table] or a # comment
+dotted key                   | 1 | node.cpu = 4                                                           | dotted keys like node.cpu are not supported; write a [[node]] table with plain keys
+quoted key                   | 2 | [[node]]~"cpu" = 4                                                     | quoted keys are not supported; write the key without quotes, like cpu = 4
+empty file                   | 1 | ~                                                                      | the file holds no [[node]] and no [master], so there is nowhere to run anything
+only comments                | 1 | # nothing~# here                                                       | the file holds no [[node]] and no [master], so there is nowhere to run anything
+control character            | 2 | [[node]]~cpu = 4\\u0007                                                | control character U+0007 is not allowed in a nodes file
+""")
+  void givenBadFile_whenParse_thenOneSentenceWithFileLineAndProblem(
+      String what, int line, String text, String problem) {
+    String source = text.replace("~", "\n").replace("\\u0007", "\u0007");
+
+    assertThatThrownBy(() -> NodesFile.parse("nodes.toml", source))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("nodes.toml:" + line + ": " + problem);
+  }
+
+  @Test
+  @Timeout(10)
+  void givenErrorDeepInALongFile_whenParse_thenItsExactLine() {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      text.append("[[node]]\naddress = \"n")
+          .append(i)
+          .append(":7000\"\n")
+          .append("memory = \"1GiB\"\ncpu = 1\n\n");
+    }
+    text.append("[[node]]\naddress = \"n40:7000\"\nmemory = \"1 gib\"\n");
+
+    assertThatThrownBy(() -> NodesFile.parse("nodes.toml", text.toString()))
+        .hasMessageStartingWith("nodes.toml:203: memory \"1 gib\" is not a size");
+  }
+
+  // ---- addresses ----
+
+  @Timeout(10)
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+    "10.0.0.2:7000, 10.0.0.2, 7000",
+    "node-1.example.com:1, node-1.example.com, 1",
+    "localhost:65535, localhost, 65535",
+    "0.0.0.0:7000, 0.0.0.0, 7000",
+    "[::1]:7000, ::1, 7000",
+    "[fd00::3]:80, fd00::3, 80",
+    "[::ffff:10.0.0.1]:9, ::ffff:10.0.0.1, 9",
+    "[fe80::1%eth0]:7000, fe80::1%eth0, 7000",
+    "host_with_underscore:22, host_with_underscore, 22",
+  })
+  void givenAddress_whenParseAddress_thenHostAndPort(String text, String host, int port) {
+    HostPort address = NodesFile.parseAddress(text);
+
+    assertThat(address).isEqualTo(new HostPort(host, port));
+    assertThat(address).hasToString(text);
+  }
+
+  @Timeout(10)
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+node1             | address "node1" has no port; write host:port, like node1:7000
+:7000             | address ":7000" has no host; write host:port, like 0.0.0.0:7000 to listen on every interface
+node1:            | address "node1:" has no port after the colon; write host:port, like host:7000
+node1:-1          | address "node1:-1" has port "-1", which is not a number from 1 to 65535
+node1:123456      | address "node1:123456" has port "123456", which is not a number from 1 to 65535
+node1:99999       | address "node1:99999" has port 99999, which is not from 1 to 65535
+::1:7000          | address "::1:7000" looks like an IPv6 address; put the address in brackets, like [::1]:7000
+[::1              | address "[::1" has no ] after its IPv6 address; write it like [::1]:7000
+[::1]7000         | address "[::1]7000" has no :port after the ]; write it like [::1]:7000
+[::1]             | address "[::1]" has no :port after the ]; write it like [::1]:7000
+[node1]:7000      | address "[node1]:7000" has "node1" in brackets, which is not an IPv6 address
+[1:2:3]:7000      | address "[1:2:3]:7000" has "1:2:3" in brackets, which is not an IPv6 address
+[]:7000           | address "[]:7000" has "" in brackets, which is not an IPv6 address
+256.0.0.1:7000    | address "256.0.0.1:7000" has host 256.0.0.1, which is not an IPv4 address
+10.0.0:7000       | address "10.0.0:7000" has host 10.0.0, which is not an IPv4 address
+no de:7000        | address "no de:7000" has host "no de", which is not a host name or an IP address
+-node:7000        | address "-node:7000" has host "-node", which is not a host name or an IP address
+a..b:7000         | address "a..b:7000" has host "a..b", which is not a host name or an IP address
+""")
+  void givenBadAddress_whenParseAddress_thenSentenceNamingIt(String text, String message) {
+    assertThatThrownBy(() -> NodesFile.parseAddress(text))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(message);
+  }
+
+  @Test
+  @Timeout(10)
+  void givenEmptyOrNull_whenParseAddress_thenSaysEmpty() {
+    assertThatThrownBy(() -> NodesFile.parseAddress(""))
+        .hasMessage("an address is host:port, like 10.0.0.2:7000, but this one is empty");
+    assertThatThrownBy(() -> NodesFile.parseAddress(null))
+        .hasMessage("an address is host:port, like 10.0.0.2:7000, but this one is empty");
+  }
+
+  @Test
+  @Timeout(10)
+  void givenLoopbackAddress_whenToSocketAddress_thenResolvedWithPort() {
+    assertThat(NodesFile.parseAddress("[::1]:7000").toSocketAddress().getPort()).isEqualTo(7000);
+    assertThat(NodesFile.parseAddress("127.0.0.1:7001").toSocketAddress().isUnresolved()).isFalse();
+  }
+
+  // ---- properties ----
+
+  /** Random text never breaks the parser: it parses, or says which line is wrong. */
+  @Property(tries = 3000)
+  void givenRandomText_whenParse_thenOnlyIllegalArgumentWithALineOfTheText(
+      @ForAll("tomlishText") String text) {
+    assertParsesOrNamesALine(text);
+  }
+
+  /** A good file with one character changed, inserted or removed: the same. */
+  @Property(tries = 3000)
+  void givenGoodFileMutated_whenParse_thenOnlyIllegalArgumentWithALineOfTheText(
+      @ForAll("mutatedGoodFile") String text) {
+    assertParsesOrNamesALine(text);
+  }
+
+  /** Any text as an address: a host and a port 1..65535, or a sentence quoting the text. */
+  @Property(tries = 3000)
+  void givenRandomText_whenParseAddress_thenHostPortOrIllegalArgument(
+      @ForAll("addressish") String text) {
+    Throwable thrown = catchThrowable(() -> NodesFile.parseAddress(text));
+    if (thrown == null) {
+      HostPort address = NodesFile.parseAddress(text);
+      assertThat(address.port()).isBetween(1, 65535);
+      assertThat(address.host()).isNotEmpty();
+    } else {
+      assertThat(thrown).isExactlyInstanceOf(IllegalArgumentException.class);
+      if (!text.isEmpty()) {
+        assertThat(thrown.getMessage()).contains(text);
+      }
+    }
+  }
+
+  /** Nodes written out in the format and parsed back are the same nodes. */
+  @Property(tries = 300)
+  void givenNodes_whenWrittenAndParsed_thenSameNodes(@ForAll("nodeLists") List<NodeSpec> nodes) {
+    StringBuilder text = new StringBuilder("# generated\n");
+    for (NodeSpec node : nodes) {
+      text.append("\n[[node]]\n")
+          .append("cpu = ")
+          .append(node.resources().cpu())
+          .append('\n')
+          .append("address = \"")
+          .append(node.address())
+          .append("\"\n")
+          .append("memory = \"")
+          .append(node.resources().memory())
+          .append(" B\"\n");
+    }
+
+    assertThat(NodesFile.parse("nodes.toml", text.toString()).nodes()).isEqualTo(nodes);
+  }
+
+  private static void assertParsesOrNamesALine(String text) {
+    Throwable thrown = catchThrowable(() -> NodesFile.parse("nodes.toml", text));
+    if (thrown == null) {
+      return;
+    }
+    assertThat(thrown).isExactlyInstanceOf(IllegalArgumentException.class);
+    Matcher m = ERROR.matcher(thrown.getMessage());
+    assertThat(m.matches()).as("message %s", thrown.getMessage()).isTrue();
+    int lines = text.split("\n", -1).length;
+    assertThat(Integer.parseInt(m.group(1))).isBetween(1, lines);
+  }
+
+  @Provide
+  Arbitrary<String> tomlishText() {
+    Arbitrary<String> fragments =
+        Arbitraries.of(
+            "[[node]]",
+            "[master]",
+            "[",
+            "]",
+            "[[",
+            "]]",
+            "address",
+            "memory",
+            "cpu",
+            "bridge",
+            " = ",
+            "=",
+            "\"",
+            "'",
+            "\\",
+            "\\u",
+            "#",
+            "\n",
+            "\r\n",
+            " ",
+            "\t",
+            "4",
+            "2.5",
+            "-1",
+            "1e9",
+            "_",
+            "GiB",
+            "MiB",
+            "Gb",
+            "8",
+            "\"8GiB\"",
+            "\"10.0.0.2:7000\"",
+            "\"[::1]:7\"",
+            ":",
+            "::",
+            "%",
+            "true",
+            "{",
+            "}",
+            ",",
+            ".",
+            "\u0000",
+            "\u00e9",
+            "\uFEFF",
+            "inf");
+    Arbitrary<String> any = Arbitraries.strings().ofMaxLength(5);
+    return Arbitraries.oneOf(fragments, fragments, fragments, any)
+        .list()
+        .ofMaxSize(40)
+        .map(parts -> String.join("", parts));
+  }
+
+  @Provide
+  Arbitrary<String> mutatedGoodFile() {
+    Arbitrary<Integer> at = Arbitraries.integers().between(0, GOOD.length() - 1);
+    Arbitrary<Character> c =
+        Arbitraries.oneOf(
+            Arbitraries.of('"', '\'', '[', ']', '=', '#', '\n', ' ', ':', '\\', '.', '0', 'x'),
+            Arbitraries.chars());
+    Arbitrary<Integer> how = Arbitraries.integers().between(0, 2);
+    return Combinators.combine(at, c, how)
+        .as(
+            (i, ch, kind) ->
+                switch (kind) {
+                  case 0 -> GOOD.substring(0, i) + GOOD.substring(i + 1);
+                  case 1 -> GOOD.substring(0, i) + ch + GOOD.substring(i);
+                  default -> GOOD.substring(0, i) + ch + GOOD.substring(i + 1);
+                });
+  }
+
+  @Provide
+  Arbitrary<String> addressish() {
+    Arbitrary<String> parts =
+        Arbitraries.of(
+            "[", "]", ":", "::", ".", "1", "255", "256", "7000", "65536", "0", "a", "node", "-",
+            "%", "eth0", "fd00", "ffff", " ", "_", "x");
+    return Arbitraries.oneOf(
+        parts.list().ofMaxSize(10).map(p -> String.join("", p)),
+        Arbitraries.strings().ofMaxLength(20));
+  }
+
+  @Provide
+  Arbitrary<List<NodeSpec>> nodeLists() {
+    Arbitrary<NodeSpec> node =
+        Combinators.combine(
+                Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(8),
+                Arbitraries.integers().between(1, 65535),
+                Arbitraries.longs().between(Resources.MIN_MEMORY, 1L << 50),
+                Arbitraries.integers().between(0, 10_000))
+            .as(
+                (host, port, memory, centiCores) ->
+                    new NodeSpec(host + ":" + port, new Resources(memory, centiCores / 100.0)));
+    return node.list()
+        .ofMinSize(1)
+        .ofMaxSize(8)
+        .uniqueElements(NodeSpec::address)
+        .map(ArrayList::new);
+  }
+}
