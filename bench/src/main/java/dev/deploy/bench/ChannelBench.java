@@ -55,7 +55,11 @@ import java.util.concurrent.TimeUnit;
  * java -cp cli/target/deploy.jar:bench/target/classes dev.deploy.bench.ChannelBench [rtt] [tput] [bw]
  * </pre>
  *
- * <p>Without arguments it runs all three phases, in 20 to 45 s on 2 cores. To profile one phase,
+ * <p>On a VM the raw round trip depends on where the scheduler puts the two threads (here 15 us
+ * on one vCPU, 50 to 80 us across two, from run to run); {@code taskset -c 0 java ...} pins the
+ * whole run to one core and gives a stable comparison.
+ *
+ * <p>Without arguments it runs all three phases, in 10 to 45 s on 2 cores. To profile one phase,
  * name it and give every JVM of the run a flight recording in one directory (JDK 17 does not
  * expand {@code %p}; a directory gets one file per process): {@code
  * JAVA_TOOL_OPTIONS=-XX:StartFlightRecording=filename=/tmp/cb/,settings=profile}.

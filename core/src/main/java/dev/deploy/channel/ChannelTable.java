@@ -110,6 +110,11 @@ public final class ChannelTable {
     return codec;
   }
 
+  /** Loop thread: runs {@code task} on the loop after {@code delayNanos}. */
+  void schedule(long delayNanos, Runnable task) {
+    loop.schedule(delayNanos, task);
+  }
+
   /** Returns the I/O loop's clock, in nanoseconds. */
   long now() {
     return loop.now();

@@ -614,9 +614,30 @@ final class Peer implements Connection.Listener {
     }
   }
 
+  /**
+   * How long an acknowledgement may wait for a frame to ride on. Acks matter only to a process
+   * that is exiting (it waits for them) and to idleness; sending one per read round would cost
+   * every message a write and a wake-up on both sides.
+   */
+  static final long ACK_DELAY_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2);
+
+  /** True while a timer will send the pending ACK; loop thread only. */
+  private boolean ackScheduled;
+
   @Override
   public void onReadRound(Connection c) {
-    c.flush(); // sends the ACK for what this round received
+    if (!ackScheduled && received > ackSent) {
+      ackScheduled = true;
+      table.schedule(
+          ACK_DELAY_NANOS,
+          () -> {
+            ackScheduled = false;
+            Connection now = connection;
+            if (now != null) {
+              now.flush(); // writes the ACK unless a data frame already carried it along
+            }
+          });
+    }
   }
 
   @Override

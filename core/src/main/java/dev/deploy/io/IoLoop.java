@@ -37,8 +37,11 @@ public final class IoLoop implements AutoCloseable {
   private final Selector selector;
   private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
 
-  /** True while a wakeup is owed to the selector; cleared by the loop before it selects. */
-  private final AtomicBoolean wakeupPending = new AtomicBoolean();
+  /**
+   * False only while the loop sleeps in select (or is about to): then the first execute() wakes
+   * it. True while it runs, or once a wake-up is owed.
+   */
+  private final AtomicBoolean wakeupPending = new AtomicBoolean(true);
 
   /** Due times on {@link #clock}; loop thread only. */
   private final PriorityQueue<Timer> timers = new PriorityQueue<>();
@@ -144,12 +147,21 @@ public final class IoLoop implements AutoCloseable {
       waitMillis = Math.min(waitMillis, TimeUnit.NANOSECONDS.toMillis(next.due - now + 999_999));
     }
     try {
-      wakeupPending.set(false);
       int ready;
       if (work > 0 || !commands.isEmpty() || waitMillis <= 0) {
         ready = selector.selectNow();
       } else {
-        ready = selector.select(Math.max(1, waitMillis));
+        // Only a loop about to sleep needs waking: while it runs, execute() skips the
+        // selector's wake-up (a system call each). A command that came in just before the flag
+        // dropped is seen by the re-check.
+        wakeupPending.set(false);
+        if (!commands.isEmpty()) {
+          wakeupPending.set(true);
+          ready = selector.selectNow();
+        } else {
+          ready = selector.select(Math.max(1, waitMillis));
+          wakeupPending.set(true);
+        }
       }
       if (ready > 0) {
         Iterator<SelectionKey> it = selector.selectedKeys().iterator();
