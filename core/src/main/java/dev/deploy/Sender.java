@@ -42,7 +42,7 @@ public final class Sender<T> implements AutoCloseable {
       end.send(value);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw interrupted(end.remote());
+      throw Receiver.interrupted(end.remote());
     }
   }
 
@@ -67,11 +67,6 @@ public final class Sender<T> implements AutoCloseable {
   @Override
   public void close() {
     end.close();
-  }
-
-  static java.util.concurrent.CancellationException interrupted(Pid remote) {
-    return new java.util.concurrent.CancellationException(
-        "interrupted while waiting on the channel with " + remote);
   }
 
   @Override
