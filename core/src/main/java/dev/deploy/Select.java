@@ -112,7 +112,7 @@ public final class Select {
     SendEnd end = sender.end();
     return new Selectable() {
       /** The chosen value, encoded once even if the send must be retried. */
-      private byte[] encoded;
+      private Object encoded;
 
       @Override
       boolean ready() {

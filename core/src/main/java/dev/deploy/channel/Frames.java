@@ -42,6 +42,9 @@ final class Frames {
   static final int FIRST = 1;
   static final int LAST = 2;
 
+  /** DATA flag: the value is a {@code byte[]} carried as is, not encoded by the codec. */
+  static final int RAW = 4;
+
   /** The largest chunk of a value in one DATA frame. */
   static final int CHUNK = 64 << 10;
 

@@ -36,6 +36,17 @@ final class Peer implements Connection.Listener {
   /** Marks the end of a sender's epoch in the queues. */
   static final Object END = new Object();
 
+  /**
+   * A {@code byte[]} value carried as is: no codec on either side, and the receiver's assembled
+   * array is the value itself. In the queues a value is either this or the codec's bytes.
+   */
+  record Raw(byte[] bytes) {}
+
+  /** Returns the bytes a queued value takes on the wire and in the window. */
+  static int size(Object value) {
+    return value instanceof Raw r ? r.bytes().length : ((byte[]) value).length;
+  }
+
   final Pid pid;
   private final ChannelTable table;
   final ReentrantLock lock = new ReentrantLock();
@@ -44,7 +55,7 @@ final class Peer implements Connection.Listener {
   final Condition changed = lock.newCondition();
 
   // --- inbound: guarded by lock ---
-  /** Values (byte[]) and END markers received and not yet taken by a Receiver. */
+  /** Values (byte[] or Raw) and END markers received and not yet taken by a Receiver. */
   private final ArrayDeque<Object> inbound = new ArrayDeque<>();
 
   /** Bytes taken from inbound since the last CREDIT went out. */
@@ -60,7 +71,7 @@ final class Peer implements Connection.Listener {
   private boolean receiverEnded;
 
   // --- outbound: guarded by lock ---
-  /** Values (byte[]) and END markers accepted by send and not yet taken by the loop. */
+  /** Values (byte[] or Raw) and END markers accepted by send and not yet taken by the loop. */
   private final ArrayDeque<Object> outbound = new ArrayDeque<>();
 
   /** Bytes we may still send before the remote grants more; may go negative by one value. */
@@ -92,10 +103,16 @@ final class Peer implements Connection.Listener {
   /** The value being written in chunks, and how much of it is written. */
   private byte[] writing;
 
+  /** Whether {@link #writing} is a Raw value. */
+  private boolean writingRaw;
+
   private int writingOffset;
 
   /** The value being assembled from chunks, or null; {@code assembled} bytes of it are in. */
   private byte[] assembling;
+
+  /** Whether {@link #assembling} is a Raw value. */
+  private boolean assemblingRaw;
 
   private int assembled;
 
@@ -138,10 +155,10 @@ final class Peer implements Connection.Listener {
    * window may start while the one before it is still being consumed, so big values pipeline,
    * and the receiver holds at most the window plus two values.
    */
-  void send(byte[] bytes, Object end) throws ChannelException, InterruptedException {
+  void send(Object bytes, Object end) throws ChannelException, InterruptedException {
     lock.lock();
     try {
-      while (fate == null && credit + bytes.length <= 0 && sender == end) {
+      while (fate == null && credit + size(bytes) <= 0 && sender == end) {
         changed.await();
       }
       checkSender(end);
@@ -156,14 +173,14 @@ final class Peer implements Connection.Listener {
   }
 
   /** Accepts {@code bytes} only if it can without waiting; returns whether it did. */
-  boolean trySend(byte[] bytes, Object end) throws ChannelException {
+  boolean trySend(Object bytes, Object end) throws ChannelException {
     lock.lock();
     try {
       checkSender(end);
       if (fate != null) {
         throw new ChannelException(pid, fate);
       }
-      if (credit + bytes.length <= 0) {
+      if (credit + size(bytes) <= 0) {
         return false;
       }
       enqueue(bytes);
@@ -195,8 +212,8 @@ final class Peer implements Connection.Listener {
   }
 
   /** Call only when holding lock. */
-  private void enqueue(byte[] bytes) {
-    credit -= bytes.length;
+  private void enqueue(Object bytes) {
+    credit -= size(bytes);
     outbound.add(bytes);
     sent++;
   }
@@ -226,11 +243,11 @@ final class Peer implements Connection.Listener {
    * @throws ChannelException EXITED after the sender's END or the remote's exit, LOST after its
    *     death; values that arrived before are returned first
    */
-  byte[] take(long deadlineNanos) throws ChannelException, InterruptedException {
+  Object take(long deadlineNanos) throws ChannelException, InterruptedException {
     lock.lock();
     try {
       while (true) {
-        byte[] value = poll();
+        Object value = poll();
         if (value != null) {
           return value;
         }
@@ -253,7 +270,7 @@ final class Peer implements Connection.Listener {
   }
 
   /** Call only when holding lock. Returns a value, null when none yet, or throws the end. */
-  private byte[] poll() throws ChannelException {
+  private Object poll() throws ChannelException {
     if (receiverEnded) {
       throw new ChannelException(pid, Reason.EXITED);
     }
@@ -265,9 +282,8 @@ final class Peer implements Connection.Listener {
     }
     if (head != null) {
       inbound.poll();
-      byte[] value = (byte[]) head;
-      free(value.length);
-      return value;
+      free(size(head));
+      return head;
     }
     if (fate != null) {
       throw new ChannelException(pid, fate);
@@ -305,7 +321,7 @@ final class Peer implements Connection.Listener {
           if (o == END) {
             break;
           }
-          free(((byte[]) o).length);
+          free(size(o));
         }
       }
       receiverEnded = false;
@@ -470,10 +486,11 @@ final class Peer implements Connection.Listener {
       throw new ProtocolException(
           "a DATA frame from " + pid + " has flags " + flags + " in the middle of a value");
     }
+    boolean raw = (flags & Frames.RAW) != 0;
     if (first && last) {
       byte[] bytes = new byte[payload.remaining()];
       payload.get(bytes);
-      arrived(bytes);
+      arrived(raw ? new Raw(bytes) : bytes);
       return;
     }
     if (first) {
@@ -488,6 +505,7 @@ final class Peer implements Connection.Listener {
       }
       assembling = new byte[total];
       assembled = 0;
+      assemblingRaw = raw;
     }
     int n = payload.remaining();
     if (n > assembling.length - assembled) {
@@ -504,7 +522,7 @@ final class Peer implements Connection.Listener {
       }
       byte[] value = assembling;
       assembling = null;
-      arrived(value);
+      arrived(assemblingRaw ? new Raw(value) : value);
     }
   }
 
@@ -669,7 +687,8 @@ final class Peer implements Connection.Listener {
             continue;
           }
           outbound.poll();
-          writing = (byte[]) next;
+          writingRaw = next instanceof Raw;
+          writing = writingRaw ? ((Raw) next).bytes() : (byte[]) next;
           writingOffset = 0;
         }
         int left = writing.length - writingOffset;
@@ -680,6 +699,9 @@ final class Peer implements Connection.Listener {
         lastActivity = table.now();
         int flags = (writingOffset == 0 ? Frames.FIRST : 0) | (chunk == left ? Frames.LAST : 0);
         boolean sized = flags == Frames.FIRST; // the first of several chunks says the total
+        if (writingRaw) {
+          flags |= Frames.RAW;
+        }
         if (sized && out.remaining() < 10 + chunk) {
           break;
         }

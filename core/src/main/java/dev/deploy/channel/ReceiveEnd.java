@@ -33,14 +33,18 @@ public final class ReceiveEnd {
    */
   public Object recv(long deadlineNanos) throws ChannelException, InterruptedException {
     checkOpen();
-    byte[] bytes = peer.take(deadlineNanos);
+    Object bytes = peer.take(deadlineNanos);
     return bytes == null ? NONE : decode(bytes);
   }
 
   /** Returned by {@link #recv} when nothing came in time (values may be null). */
   public static final Object NONE = new Object();
 
-  private Object decode(byte[] bytes) {
+  private Object decode(Object value) {
+    if (value instanceof Peer.Raw raw) {
+      return raw.bytes(); // a byte[] sent as is: the assembled array is the value
+    }
+    byte[] bytes = (byte[]) value;
     return table.codec().decode(bytes, 0, bytes.length);
   }
 
@@ -78,7 +82,7 @@ public final class ReceiveEnd {
         return;
       }
       try {
-        byte[] bytes = peer.take(0);
+        Object bytes = peer.take(0);
         if (bytes == null) {
           peer.addWaiter(wake);
           if (!peer.takeReady()) {

@@ -31,7 +31,10 @@ public final class SendEnd {
    *
    * @throws IllegalArgumentException naming the class when the value cannot be serialised
    */
-  public byte[] encode(Object value) {
+  public Object encode(Object value) {
+    if (value instanceof byte[] array) {
+      return new Peer.Raw(array.clone()); // as is: one copy, the caller may reuse its array
+    }
     return table.codec().encode(value);
   }
 
@@ -41,13 +44,13 @@ public final class SendEnd {
   }
 
   /** Queues an encoded value; blocks while the remote's window is full. */
-  public void sendEncoded(byte[] bytes) throws ChannelException, InterruptedException {
+  public void sendEncoded(Object bytes) throws ChannelException, InterruptedException {
     checkOpen();
     peer.send(bytes, this);
   }
 
   /** Queues an encoded value only if that does not block; returns whether it did. */
-  public boolean trySendEncoded(byte[] bytes) throws ChannelException {
+  public boolean trySendEncoded(Object bytes) throws ChannelException {
     checkOpen();
     return peer.trySend(bytes, this);
   }
@@ -60,7 +63,7 @@ public final class SendEnd {
   /** Completes once the value is queued, without blocking the caller. */
   public CompletableFuture<Void> sendAsync(Object value) {
     CompletableFuture<Void> result = new CompletableFuture<>();
-    byte[] bytes;
+    Object bytes;
     try {
       checkOpen();
       bytes = encode(value);
@@ -75,10 +78,10 @@ public final class SendEnd {
   /** One try of an asynchronous send; re-arms itself on the peer's next change. */
   private final class Attempt implements Runnable {
     private final CompletableFuture<Void> result;
-    private final byte[] bytes;
+    private final Object bytes;
     private final Runnable wake;
 
-    Attempt(CompletableFuture<Void> result, byte[] bytes) {
+    Attempt(CompletableFuture<Void> result, Object bytes) {
       this.result = result;
       this.bytes = bytes;
       this.wake = () -> table.async().execute(this);

@@ -72,8 +72,8 @@ final class TableProbe {
     try {
       long bytes = 0;
       for (Object o : (ArrayDeque<?>) field(Peer.class, "inbound", p)) {
-        if (o instanceof byte[] b) {
-          bytes += b.length;
+        if (o != Peer.END) {
+          bytes += Peer.size(o);
         }
       }
       return bytes;
