@@ -88,8 +88,12 @@ public final class ChannelTable {
             });
   }
 
+  /** How often peers whose remote is gone are forgotten. */
+  private static final long PRUNE_NANOS = TimeUnit.SECONDS.toNanos(30);
+
   /** Starts accepting connections on the pid's port. */
   public void start() {
+    loop.execute(() -> loop.schedule(PRUNE_NANOS, this::prune));
     loop.execute(
         () -> {
           try {
@@ -349,6 +353,23 @@ public final class ChannelTable {
     } catch (IOException e) {
       return "an unknown address";
     }
+  }
+
+  /**
+   * Loop timer: forgets peers whose remote is gone (its fate is known and final, and this
+   * process has no channel with it), so a process that talked to many short-lived ones does not
+   * keep them all. A new channel to such a pid asks its fate again. Peers that are only idle are
+   * kept: their books (credit, counts) must match the remote's.
+   */
+  private void prune() {
+    peers.values().removeIf(p -> p.fate() != null && !p.busy() && p.connection == null
+        && p.dialing == null);
+    loop.schedule(PRUNE_NANOS, this::prune);
+  }
+
+  /** Returns how many remotes this process has books for. */
+  int peerCount() {
+    return peers.size();
   }
 
   /** Orders pids: the lower one's dial wins a race. */

@@ -93,4 +93,26 @@ class ChannelIdleTest {
     assertThat(a.openConnections()).isEqualTo(1);
     assertThat(b.openConnections()).isEqualTo(1);
   }
+
+  @Test
+  void givenRemoteGoneAndChannelsClosed_whenThirtySecondsPass_thenItsPeerIsForgotten()
+      throws Exception {
+    LoopbackTables.Table a = tables.add(LoopbackTables.spec().clock(clock));
+    LoopbackTables.Table b = tables.add(LoopbackTables.spec().clock(clock));
+    ReceiveEnd in = a.table().openReceiver(b.pid());
+    SendEnd out = b.table().openSender(a.pid());
+    out.send("x");
+    assertThat(in.recv(Long.MAX_VALUE)).isEqualTo("x");
+
+    b.kill();
+    assertThatThrownBy(() -> in.recv(Long.MAX_VALUE)).isInstanceOf(ChannelException.class);
+    in.close();
+    assertThat(a.table().peerCount()).isEqualTo(1);
+    for (int i = 0; i < 31; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      a.wake();
+    }
+
+    await().atMost(WAIT).until(() -> a.table().peerCount() == 0);
+  }
 }
