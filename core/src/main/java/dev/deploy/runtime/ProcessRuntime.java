@@ -133,14 +133,11 @@ public final class ProcessRuntime {
     try {
       ClusterKey key = ClusterKey.fromHex(requireEnv(Env.RUN_KEY));
       long launch = Long.parseUnsignedLong(requireEnv(Env.LAUNCH), 16);
-      InetAddress bind = InetAddress.getByName(requireEnv(Env.BIND));
-      ServerSocketChannel listener =
-          ServerSocketChannel.open().bind(new InetSocketAddress(bind, 0), 128);
-      InetSocketAddress local = (InetSocketAddress) listener.getLocalAddress();
-      Pid pid = Pid.of(bind.getAddress(), local.getPort(), Nonces.nextLong());
+      String bind = requireEnv(Env.BIND);
       CompletableFuture<FabricClient> fabricReady = new CompletableFuture<>();
-      // The channel table starts while this thread joins the run; others may dial the pid as
-      // soon as it registers, and wait in the listener's backlog until the loop accepts.
+      // The pid's port and the channel table start on another thread while this one dials the
+      // fabric; others may dial the pid as soon as it registers, and wait in the listener's
+      // backlog until the loop accepts.
       CompletableFuture<ChannelTable> channelsReady = new CompletableFuture<>();
       onNewThread(
           "deploy-channels",
@@ -148,7 +145,10 @@ public final class ProcessRuntime {
             @Override
             public void run() {
               try {
-                channelsReady.complete(startChannels(pid, key, listener, fabricReady));
+                channelsReady.complete(startChannels(bind, key, fabricReady));
+              } catch (IOException e) {
+                channelsReady.completeExceptionally(
+                    new IOException("cannot open the pid's port on " + bind + ": " + e, e));
               } catch (RuntimeException | Error e) {
                 channelsReady.completeExceptionally(e);
               }
@@ -157,6 +157,7 @@ public final class ProcessRuntime {
       FabricClient fabric = FabricClient.connect(parseAddress(requireEnv(Env.FABRIC)), key);
       fabricReady.complete(fabric);
       ChannelTable channels = channelsReady.join();
+      Pid pid = channels.self();
       ExitNotice.install(
           fabric,
           new Runnable() {
@@ -213,10 +214,13 @@ public final class ProcessRuntime {
   }
 
   private static ChannelTable startChannels(
-      Pid pid,
-      ClusterKey key,
-      ServerSocketChannel listener,
-      CompletableFuture<FabricClient> fabric) {
+      String bindAddress, ClusterKey key, CompletableFuture<FabricClient> fabric)
+      throws IOException {
+    InetAddress bind = InetAddress.getByName(bindAddress);
+    ServerSocketChannel listener =
+        ServerSocketChannel.open().bind(new InetSocketAddress(bind, 0), 128);
+    InetSocketAddress local = (InetSocketAddress) listener.getLocalAddress();
+    Pid pid = Pid.of(bind.getAddress(), local.getPort(), Nonces.nextLong());
     IoLoop loop = new IoLoop(System::nanoTime);
     ChannelTable channels =
         new ChannelTable(
