@@ -20,11 +20,11 @@ public final class Deploy {
   private Deploy() {}
 
   /**
-   * Must be the first statement of {@code main}. In the JVM the user started, this JVM becomes
-   * the bridge: it prints every process's output and exits, with the run's exit code, once every
-   * process has exited, and {@code main} runs again in a new JVM, the first process, where
-   * {@code init} returns. In a spawned process it runs the spawned task and exits; code after
-   * {@code init} never runs there.
+   * Must be the first statement of {@code main}. In the JVM the user started, this JVM becomes the
+   * bridge: it prints every process's output and exits, with the run's exit code, once every
+   * process has exited, and {@code main} runs again in a new JVM, the first process, where {@code
+   * init} returns. In a spawned process it runs the spawned task and exits; code after {@code init}
+   * never runs there.
    *
    * @param resources what the first process needs
    * @throws IllegalStateException when called twice, or from a thread other than main
@@ -67,8 +67,8 @@ public final class Deploy {
   }
 
   /**
-   * Returns the resources this process was started with: the argument of {@code init} for the
-   * first process, of {@code spawn} for a spawned one.
+   * Returns the resources this process was started with: the argument of {@code init} for the first
+   * process, of {@code spawn} for a spawned one.
    *
    * @throws IllegalStateException before {@link #init}
    */

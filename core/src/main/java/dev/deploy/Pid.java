@@ -7,9 +7,9 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * A cluster-wide process id: the address of the process's single listening port plus a random
- * key, so a pid is never reused. {@link #toString()} is 7 lowercase hex characters; equality
- * uses the whole id. Pids travel inside messages like any other value.
+ * A cluster-wide process id: the address of the process's single listening port plus a random key,
+ * so a pid is never reused. {@link #toString()} is 7 lowercase hex characters; equality uses the
+ * whole id. Pids travel inside messages like any other value.
  */
 public final class Pid {
   /** The listening address's IP bytes (4 or 16); never mutated. */
@@ -34,8 +34,7 @@ public final class Pid {
   }
 
   /**
-   * Makes a pid. For the runtime: programs get pids from {@code spawn}, {@code pid()} and
-   * messages.
+   * Makes a pid. For the runtime: programs get pids from {@code spawn}, {@code pid()} and messages.
    */
   public static Pid of(byte[] host, int port, long key) {
     return new Pid(host.clone(), port, key);

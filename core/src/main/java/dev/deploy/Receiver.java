@@ -18,13 +18,13 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
- * The receiving end of a simplex, ordered, reliable channel of {@code T} values from {@code
- * remote} to this process.
+ * The receiving end of a simplex, ordered, reliable channel of {@code T} values from {@code remote}
+ * to this process.
  *
  * <p>Construction never blocks. At most one open {@code Receiver} per remote in a process; after
- * {@link #close()} a new one may be made, even with another {@code T}. A {@code recv} on a
- * channel whose remote is gone never hangs: it returns the values that arrived, then throws
- * {@code EXITED} (the remote closed its Sender or exited) or {@code LOST} (it died). Thread safe.
+ * {@link #close()} a new one may be made, even with another {@code T}. A {@code recv} on a channel
+ * whose remote is gone never hangs: it returns the values that arrived, then throws {@code EXITED}
+ * (the remote closed its Sender or exited) or {@code LOST} (it died). Thread safe.
  *
  * @param <T> the type of the values
  */
@@ -91,9 +91,9 @@ public final class Receiver<T> implements AutoCloseable {
   }
 
   /**
-   * Returns the values as a sequential stream that ends when the remote closes its Sender or
-   * exits; a lost remote makes the stream throw an {@link UncheckedIOException} wrapping the
-   * {@link ChannelException}.
+   * Returns the values as a sequential stream that ends when the remote closes its Sender or exits;
+   * a lost remote makes the stream throw an {@link UncheckedIOException} wrapping the {@link
+   * ChannelException}.
    */
   public Stream<T> stream() {
     Spliterator<T> values =

@@ -8,11 +8,10 @@ import java.util.regex.Pattern;
 /**
  * The memory and CPU a process may use.
  *
- * <p>{@code memory} is in bytes for the whole process (heap, metaspace, threads, buffers), not
- * only the heap; the JVM gets a share of it as {@code -Xmx}. {@code cpu} is a fraction of one
- * logical core: a scheduling weight, and a limit where the machine allows one. Memory is
- * enforced on a best-effort basis (JVM heap flags always; an operating-system limit where the
- * machine allows it).
+ * <p>{@code memory} is in bytes for the whole process (heap, metaspace, threads, buffers), not only
+ * the heap; the JVM gets a share of it as {@code -Xmx}. {@code cpu} is a fraction of one logical
+ * core: a scheduling weight, and a limit where the machine allows one. Memory is enforced on a
+ * best-effort basis (JVM heap flags always; an operating-system limit where the machine allows it).
  *
  * @param memory bytes, at least {@link #MIN_MEMORY}
  * @param cpu logical cores, finite and not negative
@@ -30,8 +29,8 @@ public record Resources(long memory, double cpu) {
   /**
    * Checks the values.
    *
-   * @throws IllegalArgumentException when memory is below {@link #MIN_MEMORY} or cpu is
-   *     negative, NaN or infinite
+   * @throws IllegalArgumentException when memory is below {@link #MIN_MEMORY} or cpu is negative,
+   *     NaN or infinite
    */
   public Resources {
     if (memory < MIN_MEMORY) {
@@ -66,8 +65,8 @@ public record Resources(long memory, double cpu) {
   }
 
   /**
-   * Parses a size: a number, then optionally (with or without a space) one of B, KiB, MiB, GiB,
-   * TiB (powers of 1024) or KB, MB, GB, TB (powers of 1000). A bare number is bytes.
+   * Parses a size: a number, then optionally (with or without a space) one of B, KiB, MiB, GiB, TiB
+   * (powers of 1024) or KB, MB, GB, TB (powers of 1000). A bare number is bytes.
    *
    * @throws IllegalArgumentException naming the text when it is not such a size
    */
@@ -75,7 +74,9 @@ public record Resources(long memory, double cpu) {
     Matcher m = MEMORY.matcher(text == null ? "" : text);
     if (!m.matches()) {
       throw new IllegalArgumentException(
-          "memory \"" + text + "\" is not a size: write a number and one of"
+          "memory \""
+              + text
+              + "\" is not a size: write a number and one of"
               + " B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. \"512 MiB\")");
     }
     String unit = m.group(2) == null ? "B" : m.group(2);
@@ -116,7 +117,10 @@ public record Resources(long memory, double cpu) {
 
   @Override
   public String toString() {
-    return "Resources[memory=" + formatMemory(memory) + ", cpu=" + BigDecimal.valueOf(cpu)
-        .stripTrailingZeros().toPlainString() + "]";
+    return "Resources[memory="
+        + formatMemory(memory)
+        + ", cpu="
+        + BigDecimal.valueOf(cpu).stripTrailingZeros().toPlainString()
+        + "]";
   }
 }

@@ -19,10 +19,10 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p>{@link #select(Selectable...)} blocks until at least one operation can proceed without
- * blocking, runs exactly one of the ready ones, chosen uniformly at random, and returns its
- * index. An operation whose channel failed is ready: its error handler receives the {@link
- * ChannelException}, and without one {@code select} throws it. Callbacks run on the calling
- * thread. A send operation's value supplier is called only when that operation is chosen.
+ * blocking, runs exactly one of the ready ones, chosen uniformly at random, and returns its index.
+ * An operation whose channel failed is ready: its error handler receives the {@link
+ * ChannelException}, and without one {@code select} throws it. Callbacks run on the calling thread.
+ * A send operation's value supplier is called only when that operation is chosen.
  */
 public final class Select {
   private Select() {}

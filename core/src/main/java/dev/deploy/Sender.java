@@ -5,14 +5,14 @@ import dev.deploy.runtime.ProcessRuntime;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The sending end of a simplex, ordered, reliable channel of {@code T} values from this process
- * to {@code remote}.
+ * The sending end of a simplex, ordered, reliable channel of {@code T} values from this process to
+ * {@code remote}.
  *
  * <p>Construction never blocks and does not need the remote to have its {@link Receiver} yet:
  * values sent before are delivered once it does. At most one open {@code Sender} per remote in a
  * process; after {@link #close()} a new one may be made, even with another {@code T}. Before this
- * process exits, every value {@code send} accepted is delivered and acknowledged, or the remote
- * is known to be gone. Thread safe.
+ * process exits, every value {@code send} accepted is delivered and acknowledged, or the remote is
+ * known to be gone. Thread safe.
  *
  * @param <T> the type of the values
  */
@@ -30,8 +30,8 @@ public final class Sender<T> implements AutoCloseable {
   }
 
   /**
-   * Queues {@code value}. Returns as soon as it is queued; blocks only while the channel's
-   * buffer (a window of a few hundred KiB the remote grants) is full.
+   * Queues {@code value}. Returns as soon as it is queued; blocks only while the channel's buffer
+   * (a window of a few hundred KiB the remote grants) is full.
    *
    * @throws ChannelException when the remote has exited ({@code EXITED}) or died ({@code LOST})
    * @throws IllegalArgumentException naming the class when the value cannot be serialised
@@ -47,8 +47,8 @@ public final class Sender<T> implements AutoCloseable {
   }
 
   /**
-   * Like {@link #send}, without blocking: completes once the value is queued, or exceptionally
-   * with the {@link ChannelException} or {@link IllegalArgumentException} send would throw.
+   * Like {@link #send}, without blocking: completes once the value is queued, or exceptionally with
+   * the {@link ChannelException} or {@link IllegalArgumentException} send would throw.
    */
   public CompletableFuture<Void> sendAsync(T value) {
     return end.sendAsync(value);

@@ -3,10 +3,10 @@ package dev.deploy;
 import java.io.Serializable;
 
 /**
- * The code a spawned process runs: a method reference to a static method ({@code Hello::worker})
- * or a lambda. A lambda may capture values; they travel with it and must be serialisable like
- * any message. Java object serialization is never used: {@code Serializable} only makes the
- * compiler keep the lambda's description, which the runtime ships.
+ * The code a spawned process runs: a method reference to a static method ({@code Hello::worker}) or
+ * a lambda. A lambda may capture values; they travel with it and must be serialisable like any
+ * message. Java object serialization is never used: {@code Serializable} only makes the compiler
+ * keep the lambda's description, which the runtime ships.
  *
  * @param <A> the type of the argument given to {@link Deploy#spawn}
  */

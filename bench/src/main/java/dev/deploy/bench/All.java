@@ -3,9 +3,9 @@ package dev.deploy.bench;
 import java.util.List;
 
 /**
- * Every benchmark in one command, one table after the other: spawn ({@link SpawnLatency}: bare
- * JVM, cold and warm spawn, first message, throughput) and channels ({@link ChannelBench}:
- * round trip, throughput and bandwidth against raw NIO).
+ * Every benchmark in one command, one table after the other: spawn ({@link SpawnLatency}: bare JVM,
+ * cold and warm spawn, first message, throughput) and channels ({@link ChannelBench}: round trip,
+ * throughput and bandwidth against raw NIO).
  *
  * <pre>
  * mvn -q -DskipTests package
@@ -21,7 +21,10 @@ public final class All {
     String java = ProcessHandle.current().info().command().orElse("java");
     Process channels =
         new ProcessBuilder(
-                List.of(java, "-cp", System.getProperty("java.class.path"),
+                List.of(
+                    java,
+                    "-cp",
+                    System.getProperty("java.class.path"),
                     ChannelBench.class.getName()))
             .redirectOutput(ProcessBuilder.Redirect.INHERIT)
             .redirectError(ProcessBuilder.Redirect.DISCARD)

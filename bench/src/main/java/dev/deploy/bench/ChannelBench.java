@@ -26,42 +26,42 @@ import java.util.concurrent.TimeUnit;
 /**
  * Channels against raw NIO, side by side in one run, between the same two JVMs on loopback: the
  * first process spawns an echo child, which also opens a plain {@link ServerSocketChannel} and
- * sends its port over a deploy channel, so both legs run between the very same pair of JVMs
- * (same flags, same JIT state, same machine noise).
+ * sends its port over a deploy channel, so both legs run between the very same pair of JVMs (same
+ * flags, same JIT state, same machine noise).
  *
  * <ul>
  *   <li><b>rtt</b>: ping-pong of a {@code Long}; deploy: {@code send} then {@code recv} of the
- *       echo; raw: a blocking {@link SocketChannel} with {@code TCP_NODELAY} carrying the same
- *       8 bytes behind a 4-byte length. Warm-up, then {@link #RTT_BLOCKS} blocks of {@link
+ *       echo; raw: a blocking {@link SocketChannel} with {@code TCP_NODELAY} carrying the same 8
+ *       bytes behind a 4-byte length. Warm-up, then {@link #RTT_BLOCKS} blocks of {@link
  *       #RTT_BLOCK} round trips that alternate between the legs; p50 and p99 per leg.
- *   <li><b>tput</b>: one-way {@code Long}s on a deploy channel for up to {@link #TPUT_COUNT}
- *       values or {@link #TPUT_NANOS}, then a stop marker; the child answers with the count it
- *       received. Time is first send to that answer. Target: 1,000,000/s.
- *   <li><b>bw</b>: 1 MiB {@code byte[]} values, up to 1 GiB or {@link #BW_NANOS} per leg, in
- *       {@link #BW_BLOCKS} blocks that alternate between the legs; raw: the same array written as
+ *   <li><b>tput</b>: one-way {@code Long}s on a deploy channel for up to {@link #TPUT_COUNT} values
+ *       or {@link #TPUT_NANOS}, then a stop marker; the child answers with the count it received.
+ *       Time is first send to that answer. Target: 1,000,000/s.
+ *   <li><b>bw</b>: 1 MiB {@code byte[]} values, up to 1 GiB or {@link #BW_NANOS} per leg, in {@link
+ *       #BW_BLOCKS} blocks that alternate between the legs; raw: the same array written as
  *       length-prefixed frames on the blocking socket, read into a reused 1 MiB buffer. A block
  *       ends when the child's byte total arrives back. Then the same with 256 KiB values, a
  *       diagnostic row: a value no larger than the channel window behaves differently.
  * </ul>
  *
  * <p>Both processes ask for {@link #CPU} (so {@code -XX:ActiveProcessorCount=1}, and the pair fits
- * on one core, e.g. under {@code taskset -c 0}) and 1 GiB. A watchdog ends a run that takes
- * longer than {@link #LIMIT_SECONDS} (exit 3); the child ends when its parent goes (its channel
- * and its socket close) and has a watchdog of its own. The table goes to stdout through the
- * bridge; {@code 2>/dev/null} leaves it alone.
+ * on one core, e.g. under {@code taskset -c 0}) and 1 GiB. A watchdog ends a run that takes longer
+ * than {@link #LIMIT_SECONDS} (exit 3); the child ends when its parent goes (its channel and its
+ * socket close) and has a watchdog of its own. The table goes to stdout through the bridge; {@code
+ * 2>/dev/null} leaves it alone.
  *
  * <pre>
  * mvn -q -o -Dmaven.test.skip=true package
  * java -cp cli/target/deploy.jar:bench/target/classes dev.deploy.bench.ChannelBench [rtt] [tput] [bw]
  * </pre>
  *
- * <p>On a VM the raw round trip depends on where the scheduler puts the two threads (here 15 us
- * on one vCPU, 50 to 80 us across two, from run to run); {@code taskset -c 0 java ...} pins the
- * whole run to one core and gives a stable comparison.
+ * <p>On a VM the raw round trip depends on where the scheduler puts the two threads (here 15 us on
+ * one vCPU, 50 to 80 us across two, from run to run); {@code taskset -c 0 java ...} pins the whole
+ * run to one core and gives a stable comparison.
  *
  * <p>Without arguments it runs all three phases, in 10 to 45 s on 2 cores. To profile one phase,
- * name it and give every JVM of the run a flight recording in one directory (JDK 17 does not
- * expand {@code %p}; a directory gets one file per process): {@code
+ * name it and give every JVM of the run a flight recording in one directory (JDK 17 does not expand
+ * {@code %p}; a directory gets one file per process): {@code
  * JAVA_TOOL_OPTIONS=-XX:StartFlightRecording=filename=/tmp/cb/,settings=profile}.
  */
 public final class ChannelBench {
@@ -166,10 +166,20 @@ public final class ChannelBench {
     Arrays.sort(rawNanos);
     Arrays.sort(deployNanos);
     String n = " (" + rawNanos.length + " round trips)";
-    table.row("ping-pong Long RTT p50, us" + n, percentile(rawNanos, 0.50) / 1e3,
-        percentile(deployNanos, 0.50) / 1e3, "<= 1.20x raw", Dir.LOWER, 1.2);
-    table.row("ping-pong Long RTT p99, us", percentile(rawNanos, 0.99) / 1e3,
-        percentile(deployNanos, 0.99) / 1e3, "", Dir.NONE, 0);
+    table.row(
+        "ping-pong Long RTT p50, us" + n,
+        percentile(rawNanos, 0.50) / 1e3,
+        percentile(deployNanos, 0.50) / 1e3,
+        "<= 1.20x raw",
+        Dir.LOWER,
+        1.2);
+    table.row(
+        "ping-pong Long RTT p99, us",
+        percentile(rawNanos, 0.99) / 1e3,
+        percentile(deployNanos, 0.99) / 1e3,
+        "",
+        Dir.NONE,
+        0);
   }
 
   static void deployPingPong(Sender<Object> tx, Receiver<Object> rx, int count, long[] nanos)
@@ -189,8 +199,9 @@ public final class ChannelBench {
     }
   }
 
-  static void rawPingPong(Sender<Object> tx, SocketChannel raw, ByteBuffer buf, int count,
-      long[] nanos) throws IOException {
+  static void rawPingPong(
+      Sender<Object> tx, SocketChannel raw, ByteBuffer buf, int count, long[] nanos)
+      throws IOException {
     tx.send(new RawEcho(count));
     for (int i = 0; i < count; i++) {
       long value = 1_000_000L + i;
@@ -217,8 +228,13 @@ public final class ChannelBench {
     long sent = oneWayLongs(tx, rx, TPUT_COUNT, TPUT_NANOS);
     double seconds = (System.nanoTime() - t0) / 1e9;
     double rate = sent / seconds;
-    table.row(String.format(Locale.ROOT, "one-way Long, msgs/s (%,d msgs)", sent), Double.NaN,
-        rate, ">= 1,000,000/s", Dir.HIGHER_ABS, 1_000_000);
+    table.row(
+        String.format(Locale.ROOT, "one-way Long, msgs/s (%,d msgs)", sent),
+        Double.NaN,
+        rate,
+        ">= 1,000,000/s",
+        Dir.HIGHER_ABS,
+        1_000_000);
   }
 
   /** Sends up to {@code count} Longs (stops early after {@code nanos}); returns how many. */
@@ -269,16 +285,24 @@ public final class ChannelBench {
       }
       boolean main = size == BW_VALUE;
       table.row(
-          String.format(Locale.ROOT, "%d KiB byte[], MiB/s (%d / %d MiB)", size >> 10,
-              rawBytes >> 20, deployBytes >> 20),
-          rawBytes / (rawNanos / 1e9) / (1 << 20), deployBytes / (deployNanos / 1e9) / (1 << 20),
-          main ? ">= 0.70x raw" : "(diagnostic)", main ? Dir.HIGHER : Dir.NONE, 0.7);
+          String.format(
+              Locale.ROOT,
+              "%d KiB byte[], MiB/s (%d / %d MiB)",
+              size >> 10,
+              rawBytes >> 20,
+              deployBytes >> 20),
+          rawBytes / (rawNanos / 1e9) / (1 << 20),
+          deployBytes / (deployNanos / 1e9) / (1 << 20),
+          main ? ">= 0.70x raw" : "(diagnostic)",
+          main ? Dir.HIGHER : Dir.NONE,
+          0.7);
     }
   }
 
   /** Sends {@code value} until {@code total} bytes or {@code nanos} are reached; returns bytes. */
-  static long deployStream(Sender<Object> tx, Receiver<Object> rx, byte[] value, long total,
-      long nanos) throws ChannelException {
+  static long deployStream(
+      Sender<Object> tx, Receiver<Object> rx, byte[] value, long total, long nanos)
+      throws ChannelException {
     tx.send(new Count());
     long start = System.nanoTime();
     long sent = 0;
@@ -295,8 +319,8 @@ public final class ChannelBench {
   }
 
   /** The raw leg of {@link #deployStream}: length-prefixed frames, then a zero length. */
-  static long rawStream(Sender<Object> tx, SocketChannel raw, byte[] value, long total,
-      long nanos) throws IOException {
+  static long rawStream(Sender<Object> tx, SocketChannel raw, byte[] value, long total, long nanos)
+      throws IOException {
     tx.send(new RawSink());
     ByteBuffer header = ByteBuffer.allocateDirect(4);
     ByteBuffer[] frame = {header, null};
@@ -428,8 +452,10 @@ public final class ChannelBench {
 
   static Object answer(Receiver<Object> rx, String what) throws ChannelException {
     return rx.recv(ANSWER)
-        .orElseThrow(() -> new IllegalStateException("the child sent no " + what + " in "
-            + ANSWER.toSeconds() + " s"));
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "the child sent no " + what + " in " + ANSWER.toSeconds() + " s"));
   }
 
   static void readFully(SocketChannel s, ByteBuffer b) throws IOException {
@@ -455,29 +481,34 @@ public final class ChannelBench {
   }
 
   /**
-   * Ends this process when {@code finished} is not counted down within {@code seconds}: exit 3,
-   * and a halt 5 s later in case the exit's channel drain is stuck.
+   * Ends this process when {@code finished} is not counted down within {@code seconds}: exit 3, and
+   * a halt 5 s later in case the exit's channel drain is stuck.
    */
   static void watchdog(String who, CountDownLatch finished, int seconds) {
-    daemon("bench-watchdog-" + who, () -> {
-      try {
-        if (finished.await(seconds, TimeUnit.SECONDS)) {
-          return;
-        }
-        System.err.println("ChannelBench: the " + who + " took over " + seconds + " s; exiting");
-        daemon("bench-halt-" + who, () -> {
+    daemon(
+        "bench-watchdog-" + who,
+        () -> {
           try {
-            TimeUnit.SECONDS.sleep(5);
+            if (finished.await(seconds, TimeUnit.SECONDS)) {
+              return;
+            }
+            System.err.println(
+                "ChannelBench: the " + who + " took over " + seconds + " s; exiting");
+            daemon(
+                "bench-halt-" + who,
+                () -> {
+                  try {
+                    TimeUnit.SECONDS.sleep(5);
+                  } catch (InterruptedException ignored) {
+                    // Halting anyway.
+                  }
+                  Runtime.getRuntime().halt(3);
+                });
+            System.exit(3);
           } catch (InterruptedException ignored) {
-            // Halting anyway.
+            // Nothing to watch any more.
           }
-          Runtime.getRuntime().halt(3);
         });
-        System.exit(3);
-      } catch (InterruptedException ignored) {
-        // Nothing to watch any more.
-      }
-    });
   }
 
   static void daemon(String name, Runnable r) {
@@ -489,7 +520,12 @@ public final class ChannelBench {
   // ===================== the table =====================
 
   /** How a row meets its target: deploy/raw at most, at least, deploy alone at least, none. */
-  enum Dir { LOWER, HIGHER, HIGHER_ABS, NONE }
+  enum Dir {
+    LOWER,
+    HIGHER,
+    HIGHER_ABS,
+    NONE
+  }
 
   /** Rows of raw, deploy, deploy/raw and the target, printed together at the end. */
   static final class Table {
@@ -508,24 +544,43 @@ public final class ChannelBench {
             };
         verdict = ok ? "ok" : "MISSED";
       }
-      rows.append(String.format(Locale.ROOT, "%-44s %12s %12s %10s  %-16s %s%n", name,
-          fmt(raw), fmt(deploy), ratio, target, verdict));
+      rows.append(
+          String.format(
+              Locale.ROOT,
+              "%-44s %12s %12s %10s  %-16s %s%n",
+              name,
+              fmt(raw),
+              fmt(deploy),
+              ratio,
+              target,
+              verdict));
     }
 
     private static String fmt(double v) {
       if (Double.isNaN(v)) {
         return "-";
       }
-      return v >= 10_000 ? String.format(Locale.ROOT, "%,.0f", v)
+      return v >= 10_000
+          ? String.format(Locale.ROOT, "%,.0f", v)
           : String.format(Locale.ROOT, "%.1f", v);
     }
 
     void print() {
-      System.out.printf(Locale.ROOT,
+      System.out.printf(
+          Locale.ROOT,
           "ChannelBench: 2 JVMs on loopback, JDK %s, cpu=%s each (ActiveProcessorCount=%d)%n",
-          Runtime.version(), CPU, Runtime.getRuntime().availableProcessors());
-      System.out.printf(Locale.ROOT, "%-44s %12s %12s %10s  %-16s %s%n", "", "raw NIO", "deploy",
-          "deploy/raw", "target", "");
+          Runtime.version(),
+          CPU,
+          Runtime.getRuntime().availableProcessors());
+      System.out.printf(
+          Locale.ROOT,
+          "%-44s %12s %12s %10s  %-16s %s%n",
+          "",
+          "raw NIO",
+          "deploy",
+          "deploy/raw",
+          "target",
+          "");
       System.out.print(rows);
     }
   }

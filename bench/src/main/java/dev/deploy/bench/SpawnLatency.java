@@ -16,20 +16,20 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What a spawn costs, side by side in one command: a bare JVM start of the same class path, a
- * cold spawn (warm pool off), a warm spawn (a JVM from the pool), a fresh JVM's first message,
- * and spawn throughput.
+ * What a spawn costs, side by side in one command: a bare JVM start of the same class path, a cold
+ * spawn (warm pool off), a warm spawn (a JVM from the pool), a fresh JVM's first message, and spawn
+ * throughput.
  *
  * <ul>
  *   <li><b>bare</b>: {@code java -cp <this class path> dev.deploy.bench.Trivial}, from {@code
  *       ProcessBuilder.start()} to the first line of its {@code main}.
- *   <li><b>cold / warm spawn</b>: from the call of {@code spawn} to the first line of the task;
- *       the task sends {@code System.nanoTime()} back (one monotonic clock for every process on
- *       the machine).
- *   <li><b>first message</b>: from the first line of a cold JVM's task to its first value
- *       arriving at the parent (connection, handshake and codec included).
- *   <li><b>throughput</b>: {@code spawnAsync} of many trivial tasks at once, each sending one
- *       value back, until all arrived.
+ *   <li><b>cold / warm spawn</b>: from the call of {@code spawn} to the first line of the task; the
+ *       task sends {@code System.nanoTime()} back (one monotonic clock for every process on the
+ *       machine).
+ *   <li><b>first message</b>: from the first line of a cold JVM's task to its first value arriving
+ *       at the parent (connection, handshake and codec included).
+ *   <li><b>throughput</b>: {@code spawnAsync} of many trivial tasks at once, each sending one value
+ *       back, until all arrived.
  * </ul>
  *
  * <p>The bare starts run first, then this class twice as a deploy program ({@code --run}), once
@@ -62,24 +62,38 @@ public final class SpawnLatency {
     Map<String, List<Long>> warm = deployRun(java, classPath, "warm", rounds, "2");
 
     double bareP50 = percentile(bare, 0.5);
-    System.out.printf(Locale.ROOT, "%-46s %9s %9s%n", "spawn (" + rounds + " rounds)", "p50 ms",
-        "p99 ms");
+    System.out.printf(
+        Locale.ROOT, "%-46s %9s %9s%n", "spawn (" + rounds + " rounds)", "p50 ms", "p99 ms");
     row("bare java -cp <same class path> Trivial", bare);
     row("cold spawn, to task running", cold.get("spawn"));
     row("warm spawn (pool), to task running", warm.get("spawn"));
     row("first message of a cold JVM, after its task", cold.get("first"));
     long tasks = warm.get("tasks").get(0);
     double seconds = warm.get("elapsed").get(0) / 1e9;
-    System.out.printf(Locale.ROOT, "%-46s %9.0f tasks/s (%d tasks at once)%n",
-        "spawn throughput, spawned and finished", tasks / seconds, tasks);
-    System.out.printf(Locale.ROOT, "%-46s %8.2fx%n", "cold spawn / bare (p50)",
+    System.out.printf(
+        Locale.ROOT,
+        "%-46s %9.0f tasks/s (%d tasks at once)%n",
+        "spawn throughput, spawned and finished",
+        tasks / seconds,
+        tasks);
+    System.out.printf(
+        Locale.ROOT,
+        "%-46s %8.2fx%n",
+        "cold spawn / bare (p50)",
         percentile(cold.get("spawn"), 0.5) / bareP50);
-    System.out.printf(Locale.ROOT, "%-46s %8.2fx%n", "warm spawn / bare (p50)",
+    System.out.printf(
+        Locale.ROOT,
+        "%-46s %8.2fx%n",
+        "warm spawn / bare (p50)",
         percentile(warm.get("spawn"), 0.5) / bareP50);
   }
 
   private static void row(String name, List<Long> nanos) {
-    System.out.printf(Locale.ROOT, "%-46s %9.1f %9.1f%n", name, percentile(nanos, 0.5) / 1e6,
+    System.out.printf(
+        Locale.ROOT,
+        "%-46s %9.1f %9.1f%n",
+        name,
+        percentile(nanos, 0.5) / 1e6,
         percentile(nanos, 0.99) / 1e6);
   }
 
@@ -104,7 +118,12 @@ public final class SpawnLatency {
       throws IOException, InterruptedException {
     ProcessBuilder builder =
         new ProcessBuilder(
-                java, "-cp", classPath, SpawnLatency.class.getName(), "--run", kind,
+                java,
+                "-cp",
+                classPath,
+                SpawnLatency.class.getName(),
+                "--run",
+                kind,
                 Integer.toString(rounds))
             .redirectError(ProcessBuilder.Redirect.DISCARD);
     builder.environment().put("DEPLOY_WARM", warm);

@@ -8,13 +8,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Collects every process's events, prints them in one format and decides the run's exit code.
- * The run is over when no process is alive and no launch is pending; then {@link #done()}
- * completes with the code of {@link ExitCodeRule}.
+ * Collects every process's events, prints them in one format and decides the run's exit code. The
+ * run is over when no process is alive and no launch is pending; then {@link #done()} completes
+ * with the code of {@link ExitCodeRule}.
  *
- * <p>Thread safe: fabrics' threads call it concurrently; one lock orders the events and keeps
- * the format single-threaded. Writing may block on the terminal, which is the back-pressure
- * that keeps a chatty process from growing the bridge's memory.
+ * <p>Thread safe: fabrics' threads call it concurrently; one lock orders the events and keeps the
+ * format single-threaded. Writing may block on the terminal, which is the back-pressure that keeps
+ * a chatty process from growing the bridge's memory.
  */
 public final class Bridge implements EventSink {
   private final ReentrantLock lock = new ReentrantLock();
@@ -105,9 +105,9 @@ public final class Bridge implements EventSink {
   }
 
   /**
-   * Call only when holding lock. Every event is flushed: an output chunk is a pump's whole read
-   * (up to 64 KiB), so this is one write per chunk, and a line a process printed before it waits
-   * shows at once.
+   * Call only when holding lock. Every event is flushed: an output chunk is a pump's whole read (up
+   * to 64 KiB), so this is one write per chunk, and a line a process printed before it waits shows
+   * at once.
    */
   private void write(Event event) throws IOException {
     if (outputBroken) {
@@ -139,8 +139,8 @@ public final class Bridge implements EventSink {
   }
 
   /**
-   * Waits up to {@code millis} until no process is alive and no launch pending; for a run that
-   * is being shut down, so the exits of the processes it killed are printed before it ends.
+   * Waits up to {@code millis} until no process is alive and no launch pending; for a run that is
+   * being shut down, so the exits of the processes it killed are printed before it ends.
    */
   public void awaitQuiet(long millis) {
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);

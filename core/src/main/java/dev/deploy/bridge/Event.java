@@ -3,9 +3,9 @@ package dev.deploy.bridge;
 import dev.deploy.Pid;
 
 /**
- * What the bridge hears about a process: its spawn, a chunk of its output, the end of one of
- * its output streams, and its end. A process has one {@link Spawned} before any other event and
- * its {@link Exit} after the {@link Eof} of both fd 1 and fd 2.
+ * What the bridge hears about a process: its spawn, a chunk of its output, the end of one of its
+ * output streams, and its end. A process has one {@link Spawned} before any other event and its
+ * {@link Exit} after the {@link Eof} of both fd 1 and fd 2.
  */
 public sealed interface Event {
   /** Returns the process this event is about. */

@@ -1,8 +1,8 @@
 package dev.deploy.bridge;
 
 /**
- * Where fabrics send what happens to their processes: the bridge, in this JVM or over the
- * network. Called from fabrics' pump, control and exit threads, concurrently.
+ * Where fabrics send what happens to their processes: the bridge, in this JVM or over the network.
+ * Called from fabrics' pump, control and exit threads, concurrently.
  */
 public interface EventSink {
   /** A process's event; events of one process arrive in their order. */

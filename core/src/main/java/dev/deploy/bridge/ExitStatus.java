@@ -1,12 +1,12 @@
 package dev.deploy.bridge;
 
 /**
- * How a process ended: it exited with a code, a signal killed it, or its monitor vanished and
- * its end is unknown.
+ * How a process ended: it exited with a code, a signal killed it, or its monitor vanished and its
+ * end is unknown.
  *
  * @param kind which of the three
- * @param value the exit code for {@link Kind#EXITED}, the signal number for {@link
- *     Kind#KILLED}, 0 for {@link Kind#LOST}
+ * @param value the exit code for {@link Kind#EXITED}, the signal number for {@link Kind#KILLED}, 0
+ *     for {@link Kind#LOST}
  */
 public record ExitStatus(Kind kind, int value) {
   /** The three ways a process ends. */
@@ -37,8 +37,8 @@ public record ExitStatus(Kind kind, int value) {
   }
 
   /**
-   * Returns the code a shell would report: the exit code, 128 + the signal number, or 1 for a
-   * lost process.
+   * Returns the code a shell would report: the exit code, 128 + the signal number, or 1 for a lost
+   * process.
    */
   public int shellCode() {
     return switch (kind) {

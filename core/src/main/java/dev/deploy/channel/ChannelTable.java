@@ -31,11 +31,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This process's channels: one {@link Peer} per remote pid, the listening port that accepts
- * other processes' connections, and the dialling of ours. One connection per pair of processes;
- * when both dial at once, the connection dialled by the lower pid wins (the acceptor decides
- * with {@link Frames#ACCEPT}/{@link Frames#REJECT} before any data flows on it). A remote we
- * cannot reach is asked about from the fabric, which knows how every pid it ran ended.
+ * This process's channels: one {@link Peer} per remote pid, the listening port that accepts other
+ * processes' connections, and the dialling of ours. One connection per pair of processes; when both
+ * dial at once, the connection dialled by the lower pid wins (the acceptor decides with {@link
+ * Frames#ACCEPT}/{@link Frames#REJECT} before any data flows on it). A remote we cannot reach is
+ * asked about from the fabric, which knows how every pid it ran ended.
  *
  * <p>Thread safe: user threads open and close channels; connections live on the loop thread.
  */
@@ -311,8 +311,7 @@ public final class ChannelTable {
         throw new ProtocolException("a connection claims to come from this process itself");
       }
       Peer p = peers.computeIfAbsent(remote, pid -> new Peer(pid, ChannelTable.this));
-      boolean reject =
-          p.connection != null || (p.dialing != null && compare(self, remote) < 0);
+      boolean reject = p.connection != null || (p.dialing != null && compare(self, remote) < 0);
       if (reject) {
         c.sendFrame(Frames.REJECT, new byte[0]);
         c.close();
@@ -337,8 +336,10 @@ public final class ChannelTable {
     public void onClosed(Connection c, IOException cause) {
       if (cause instanceof AuthenticationException || cause instanceof ProtocolException) {
         if (logged.putIfAbsent(from, Boolean.TRUE) == null) {
-          log.warn("dropped a connection from {}: {} (further ones from there are not logged)",
-              from, cause.getMessage());
+          log.warn(
+              "dropped a connection from {}: {} (further ones from there are not logged)",
+              from,
+              cause.getMessage());
         }
       }
     }
@@ -356,14 +357,15 @@ public final class ChannelTable {
   }
 
   /**
-   * Loop timer: forgets peers whose remote is gone (its fate is known and final, and this
-   * process has no channel with it), so a process that talked to many short-lived ones does not
-   * keep them all. A new channel to such a pid asks its fate again. Peers that are only idle are
-   * kept: their books (credit, counts) must match the remote's.
+   * Loop timer: forgets peers whose remote is gone (its fate is known and final, and this process
+   * has no channel with it), so a process that talked to many short-lived ones does not keep them
+   * all. A new channel to such a pid asks its fate again. Peers that are only idle are kept: their
+   * books (credit, counts) must match the remote's.
    */
   private void prune() {
-    peers.values().removeIf(p -> p.fate() != null && !p.busy() && p.connection == null
-        && p.dialing == null);
+    peers
+        .values()
+        .removeIf(p -> p.fate() != null && !p.busy() && p.connection == null && p.dialing == null);
     loop.schedule(PRUNE_NANOS, this::prune);
   }
 

@@ -1,9 +1,9 @@
 package dev.deploy.channel;
 
 /**
- * Frame types on a connection between two processes, after the handshake. One connection per
- * pair of processes carries both directions; each direction is one ordered stream of values,
- * cut into epochs by {@link #END} (a {@code Sender} closed).
+ * Frame types on a connection between two processes, after the handshake. One connection per pair
+ * of processes carries both directions; each direction is one ordered stream of values, cut into
+ * epochs by {@link #END} (a {@code Sender} closed).
  */
 final class Frames {
   /** Dialer to acceptor, first: the dialer's pid. */

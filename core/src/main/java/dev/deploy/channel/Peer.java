@@ -18,13 +18,12 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Everything this process has with one remote process: the values it sent us (waiting for our
  * {@code Receiver}, bounded by the credit we grant), the values we send it (bounded by the credit
- * it grants), acknowledgements, the remote's fate, and the connection that carries both
- * directions.
+ * it grants), acknowledgements, the remote's fate, and the connection that carries both directions.
  *
- * <p>Thread safe: user threads and the I/O loop share the state under {@link #lock}; the
- * connection and its frames are loop-thread only. User threads wait on {@link #changed}, which
- * is signalled on every arrival, credit, acknowledgement and change of fate; select and
- * asynchronous operations register {@link #waiters} instead.
+ * <p>Thread safe: user threads and the I/O loop share the state under {@link #lock}; the connection
+ * and its frames are loop-thread only. User threads wait on {@link #changed}, which is signalled on
+ * every arrival, credit, acknowledgement and change of fate; select and asynchronous operations
+ * register {@link #waiters} instead.
  */
 final class Peer implements Connection.Listener {
   /** Bytes of values a receiver holds for a sender before it must wait for credit. */
@@ -151,9 +150,9 @@ final class Peer implements Connection.Listener {
 
   /**
    * Accepts {@code bytes} for sending; blocks while the credit left plus the value's own size is
-   * not positive. Small values thus wait when the window is spent; a value larger than the
-   * window may start while the one before it is still being consumed, so big values pipeline,
-   * and the receiver holds at most the window plus two values.
+   * not positive. Small values thus wait when the window is spent; a value larger than the window
+   * may start while the one before it is still being consumed, so big values pipeline, and the
+   * receiver holds at most the window plus two values.
    */
   void send(Object bytes, Object end) throws ChannelException, InterruptedException {
     lock.lock();
@@ -202,8 +201,8 @@ final class Peer implements Connection.Listener {
   }
 
   /**
-   * Call only when holding lock. A send that waited for credit while its Sender was closed must
-   * not put its value into the next Sender's stream.
+   * Call only when holding lock. A send that waited for credit while its Sender was closed must not
+   * put its value into the next Sender's stream.
    */
   private void checkSender(Object end) {
     if (sender != end) {
@@ -237,8 +236,8 @@ final class Peer implements Connection.Listener {
   }
 
   /**
-   * Takes the next value for the open Receiver, waiting until {@code deadlineNanos}
-   * ({@code Long.MAX_VALUE}: forever). Returns null on timeout.
+   * Takes the next value for the open Receiver, waiting until {@code deadlineNanos} ({@code
+   * Long.MAX_VALUE}: forever). Returns null on timeout.
    *
    * @throws ChannelException EXITED after the sender's END or the remote's exit, LOST after its
    *     death; values that arrived before are returned first
@@ -309,7 +308,9 @@ final class Peer implements Connection.Listener {
     }
   }
 
-  /** The Receiver closed: values of its epoch still queued are dropped and their credit returned. */
+  /**
+   * The Receiver closed: values of its epoch still queued are dropped and their credit returned.
+   */
   void closeReceiver() {
     lock.lock();
     try {
@@ -500,8 +501,7 @@ final class Peer implements Connection.Listener {
       }
       int total = payload.getInt();
       if (total <= payload.remaining() || total > MAX_VALUE) {
-        throw new ProtocolException(
-            "a chunked value from " + pid + " claims " + total + " bytes");
+        throw new ProtocolException("a chunked value from " + pid + " claims " + total + " bytes");
       }
       assembling = new byte[total];
       assembled = 0;
@@ -517,7 +517,12 @@ final class Peer implements Connection.Listener {
     if (last) {
       if (assembled != assembling.length) {
         throw new ProtocolException(
-            "a value from " + pid + " ended at " + assembled + " of " + assembling.length
+            "a value from "
+                + pid
+                + " ended at "
+                + assembled
+                + " of "
+                + assembling.length
                 + " bytes");
       }
       byte[] value = assembling;
@@ -561,7 +566,8 @@ final class Peer implements Connection.Listener {
 
   private void onCredit(ByteBuffer payload) throws ProtocolException {
     if (payload.remaining() != 4) {
-      throw new ProtocolException("a CREDIT from " + pid + " has " + payload.remaining() + " bytes");
+      throw new ProtocolException(
+          "a CREDIT from " + pid + " has " + payload.remaining() + " bytes");
     }
     int bytes = payload.getInt();
     if (bytes <= 0) {
@@ -603,8 +609,8 @@ final class Peer implements Connection.Listener {
 
   /**
    * Loop: true when this side has no channel with the remote and nothing in flight, queued or
-   * unread: closing the connection then loses nothing, and the books (credit, counts) carry over
-   * to the next one.
+   * unread: closing the connection then loses nothing, and the books (credit, counts) carry over to
+   * the next one.
    */
   private boolean idle() {
     lock.lock();
@@ -633,9 +639,9 @@ final class Peer implements Connection.Listener {
   }
 
   /**
-   * How long an acknowledgement may wait for a frame to ride on. Acks matter only to a process
-   * that is exiting (it waits for them) and to idleness; sending one per read round would cost
-   * every message a write and a wake-up on both sides.
+   * How long an acknowledgement may wait for a frame to ride on. Acks matter only to a process that
+   * is exiting (it waits for them) and to idleness; sending one per read round would cost every
+   * message a write and a wake-up on both sides.
    */
   static final long ACK_DELAY_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2);
 
@@ -715,7 +721,10 @@ final class Peer implements Connection.Listener {
           writing = null;
         }
       }
-      if (goodbyeDue && !goodbyeSent && writing == null && outbound.isEmpty()
+      if (goodbyeDue
+          && !goodbyeSent
+          && writing == null
+          && outbound.isEmpty()
           && out.remaining() >= 5) {
         out.putInt(1).put((byte) Frames.GOODBYE);
         goodbyeSent = true;

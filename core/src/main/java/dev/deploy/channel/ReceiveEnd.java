@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The receiving end of a channel, under {@code dev.deploy.Receiver}: takes values the I/O loop
- * queued and decodes them on the caller's thread (a class outside the allow-list is refused
- * before it is instantiated).
+ * queued and decodes them on the caller's thread (a class outside the allow-list is refused before
+ * it is instantiated).
  *
  * <p>Thread safe.
  */
@@ -28,8 +28,8 @@ public final class ReceiveEnd {
   }
 
   /**
-   * Takes the next value, waiting until {@code deadlineNanos} ({@code Long.MAX_VALUE} forever,
-   * 0 not at all). Returns {@link #NONE} on timeout.
+   * Takes the next value, waiting until {@code deadlineNanos} ({@code Long.MAX_VALUE} forever, 0
+   * not at all). Returns {@link #NONE} on timeout.
    */
   public Object recv(long deadlineNanos) throws ChannelException, InterruptedException {
     checkOpen();

@@ -12,11 +12,11 @@ import java.util.Arrays;
 import java.util.function.BiFunction;
 
 /**
- * A spawned task rebuilt without building its lambda: it calls the lambda's implementation
- * method (a static method, the synthetic {@code lambda$...} method, or the instance method of a
- * bound method reference) by reflection, with the captured values first. A fresh JVM then never
- * sets up {@code LambdaMetafactory} for its task, which costs it tens of milliseconds; the
- * compiled lambda's own checks are kept by looking the method up by its exact descriptor.
+ * A spawned task rebuilt without building its lambda: it calls the lambda's implementation method
+ * (a static method, the synthetic {@code lambda$...} method, or the instance method of a bound
+ * method reference) by reflection, with the captured values first. A fresh JVM then never sets up
+ * {@code LambdaMetafactory} for its task, which costs it tens of milliseconds; the compiled
+ * lambda's own checks are kept by looking the method up by its exact descriptor.
  *
  * <p>Immutable; {@link #run} may be called from any thread.
  */
@@ -62,8 +62,14 @@ final class DirectTask implements Task<Object> {
               .parameterArray();
     } catch (RuntimeException e) { // TypeNotPresentException, IllegalArgumentException
       throw new CodecException(
-          "the task " + className + "." + lambda.implMethodName() + " names a type this process"
-              + " does not have: " + e.getMessage(), e);
+          "the task "
+              + className
+              + "."
+              + lambda.implMethodName()
+              + " names a type this process"
+              + " does not have: "
+              + e.getMessage(),
+          e);
     }
     int kind = lambda.implMethodKind();
     Executable target;
@@ -76,13 +82,24 @@ final class DirectTask implements Task<Object> {
       target.setAccessible(true);
     } catch (NoSuchMethodException e) {
       throw new CodecException(
-          "class " + className + " has no lambda " + lambda.implMethodName()
-              + lambda.implMethodSignature() + " for " + lambda.functionalInterfaceClass()
-              + "; does this process run a different build of the program?", e);
+          "class "
+              + className
+              + " has no lambda "
+              + lambda.implMethodName()
+              + lambda.implMethodSignature()
+              + " for "
+              + lambda.functionalInterfaceClass()
+              + "; does this process run a different build of the program?",
+          e);
     } catch (RuntimeException e) { // InaccessibleObjectException from a named module
       throw new CodecException(
-          "the task " + className + "." + lambda.implMethodName() + " cannot be called: "
-              + e.getMessage(), e);
+          "the task "
+              + className
+              + "."
+              + lambda.implMethodName()
+              + " cannot be called: "
+              + e.getMessage(),
+          e);
     }
     Object[] values = new Object[lambda.capturedArgs().length];
     for (int i = 0; i < values.length; i++) {
@@ -99,16 +116,27 @@ final class DirectTask implements Task<Object> {
     Object receiver = null;
     if (instance) {
       if (values.length == 0) {
-        throw new CodecException("malformed task: an instance method " + className + "."
-            + lambda.implMethodName() + " without a receiver");
+        throw new CodecException(
+            "malformed task: an instance method "
+                + className
+                + "."
+                + lambda.implMethodName()
+                + " without a receiver");
       }
       receiver = values[0];
       values = Arrays.copyOfRange(values, 1, values.length);
     }
     if (parameters.length != values.length + 2) {
       throw new CodecException(
-          "malformed task: " + className + "." + lambda.implMethodName() + " takes "
-              + parameters.length + " values, not " + values.length + " captured + 2");
+          "malformed task: "
+              + className
+              + "."
+              + lambda.implMethodName()
+              + " takes "
+              + parameters.length
+              + " values, not "
+              + values.length
+              + " captured + 2");
     }
     return new DirectTask(target, receiver, values);
   }

@@ -158,8 +158,8 @@ public final class LambdaCodec {
     try {
       int version = in.readUnsignedByte();
       if (version != ENVELOPE_VERSION) {
-        throw new CodecException("malformed task: envelope version " + version + ", not "
-            + ENVELOPE_VERSION);
+        throw new CodecException(
+            "malformed task: envelope version " + version + ", not " + ENVELOPE_VERSION);
       }
       int kind = in.readUnsignedByte();
       LambdaDescriptor lambda = null;
@@ -204,8 +204,17 @@ public final class LambdaCodec {
       int tag = in.readUnsignedByte();
       captured[i] = tag == 1 ? readLambda(in, limit, nesting + 1) : readBytes(in, limit);
     }
-    return new LambdaDescriptor(capturing, iface, ifaceMethod, ifaceSignature, kind, implClass,
-        implMethod, implSignature, instantiated, captured);
+    return new LambdaDescriptor(
+        capturing,
+        iface,
+        ifaceMethod,
+        ifaceSignature,
+        kind,
+        implClass,
+        implMethod,
+        implSignature,
+        instantiated,
+        captured);
   }
 
   private static byte[] readBytes(java.io.DataInputStream in, int limit)

@@ -18,9 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The fabric's end of one process's control connection: authenticates it, binds it to its
- * launch by the Hello, then serves the process's spawn requests and exit notice until the
- * connection ends. Runs on its own thread; {@link #send} may be called from any thread.
+ * The fabric's end of one process's control connection: authenticates it, binds it to its launch by
+ * the Hello, then serves the process's spawn requests and exit notice until the connection ends.
+ * Runs on its own thread; {@link #send} may be called from any thread.
  */
 final class ControlSession implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ControlSession.class);
@@ -58,8 +58,8 @@ final class ControlSession implements Runnable {
         return;
       }
       if (!(Control.decode(first) instanceof Control.Hello hello)) {
-        throw new ProtocolException("the first control message is type " + first.type()
-            + ", not Hello");
+        throw new ProtocolException(
+            "the first control message is type " + first.type() + ", not Hello");
       }
       launch = fabric.launchOf(hello.launchId());
       if (launch == null || !launch.onHello(this, hello.pid())) {
@@ -87,7 +87,9 @@ final class ControlSession implements Runnable {
     } catch (SocketTimeoutException e) {
       log.warn("dropped a connection from {}: it did not authenticate in time", peer);
     } catch (ProtocolException e) {
-      log.warn("dropped the control connection of {}: {}", launch != null ? launch : peer,
+      log.warn(
+          "dropped the control connection of {}: {}",
+          launch != null ? launch : peer,
           e.getMessage());
     } catch (IOException e) {
       // The process ended or the connection broke: its exit is reported from its status.

@@ -9,9 +9,9 @@ import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Launched;
 import dev.deploy.master.Launcher;
 import dev.deploy.master.Master;
-import dev.deploy.process.JvmCommand;
 import dev.deploy.process.CdsArchive;
 import dev.deploy.process.Env;
+import dev.deploy.process.JvmCommand;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Nonces;
 import dev.deploy.wire.Control;
@@ -36,13 +36,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A machine's launcher and the monitor of every process it starts: starts JVMs with the
- * program's command line and a process's resources, captures their output through pipes, waits
- * for their exit, and serves their control connections (registration, spawn requests, exit
- * notices). Spawn requests go to the {@link Master}.
+ * A machine's launcher and the monitor of every process it starts: starts JVMs with the program's
+ * command line and a process's resources, captures their output through pipes, waits for their
+ * exit, and serves their control connections (registration, spawn requests, exit notices). Spawn
+ * requests go to the {@link Master}.
  *
- * <p>Threads: one accepting control connections, one per control connection, two pumps per
- * process, and a small pool for launches, exits and timers. Thread safe.
+ * <p>Threads: one accepting control connections, one per control connection, two pumps per process,
+ * and a small pool for launches, exits and timers. Thread safe.
  */
 public final class Fabric implements Launcher, AutoCloseable {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Fabric.class);
@@ -358,8 +358,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       return;
     }
     m.spawn(new LaunchOrder(parent, request.resources(), request.task()), request.queue())
-        .whenComplete(
-            (pid, error) -> session.send(reply(request.requestId(), pid, error)));
+        .whenComplete((pid, error) -> session.send(reply(request.requestId(), pid, error)));
   }
 
   private static Control.SpawnReply reply(long id, Optional<Pid> pid, Throwable error) {
@@ -367,8 +366,8 @@ public final class Fabric implements Launcher, AutoCloseable {
       return pid.map(p -> Control.SpawnReply.started(id, p))
           .orElseGet(() -> Control.SpawnReply.noRoom(id));
     }
-    Throwable cause = error instanceof CompletionException && error.getCause() != null
-        ? error.getCause() : error;
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (cause instanceof CancellationException) {
       return Control.SpawnReply.failed(id, "the run is shutting down");
     }

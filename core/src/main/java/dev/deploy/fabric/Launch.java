@@ -17,14 +17,14 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One process a fabric started, from its launch to its exit: the fabric is its monitor. Output
- * that arrives before the process registers is held (bounded) so its {@code Spawned} event comes
- * first; a process that dies before registering fails its launch with its own stderr as the
- * reason. The exit is reported once both pipes ended and the control connection closed, so the
- * last output and the exit notice are never lost.
+ * One process a fabric started, from its launch to its exit: the fabric is its monitor. Output that
+ * arrives before the process registers is held (bounded) so its {@code Spawned} event comes first;
+ * a process that dies before registering fails its launch with its own stderr as the reason. The
+ * exit is reported once both pipes ended and the control connection closed, so the last output and
+ * the exit notice are never lost.
  *
- * <p>Thread safe: pump, control and exit threads call it; its state is under one lock, and it
- * emits events under that lock so a process's events keep their order.
+ * <p>Thread safe: pump, control and exit threads call it; its state is under one lock, and it emits
+ * events under that lock so a process's events keep their order.
  */
 final class Launch {
   /** Output held before registration; pumps wait when it is full. */
@@ -185,9 +185,9 @@ final class Launch {
   }
 
   /**
-   * Control thread: the process registered as {@code registered}. Emits its Spawned event, then
-   * the output it wrote so far, then tells it what to run. Returns false when the launch is no
-   * longer waiting for a registration (a second Hello, or it already failed).
+   * Control thread: the process registered as {@code registered}. Emits its Spawned event, then the
+   * output it wrote so far, then tells it what to run. Returns false when the launch is no longer
+   * waiting for a registration (a second Hello, or it already failed).
    */
   boolean onHello(ControlSession session, Pid registered) {
     lock.lock();
@@ -214,9 +214,9 @@ final class Launch {
   }
 
   /**
-   * Spawn thread: hands this pool JVM the spawn {@code real}. Emits its Spawned event and what
-   * it wrote while waiting, then sends it the task. Returns false when it is no longer waiting
-   * (it died meanwhile); the caller then starts a JVM the usual way.
+   * Spawn thread: hands this pool JVM the spawn {@code real}. Emits its Spawned event and what it
+   * wrote while waiting, then sends it the task. Returns false when it is no longer waiting (it
+   * died meanwhile); the caller then starts a JVM the usual way.
    */
   boolean activate(LaunchOrder real) {
     Pid registered;
@@ -304,8 +304,8 @@ final class Launch {
   }
 
   /**
-   * Exit thread: the process ended. Waits (bounded) for both pipes and the control connection
-   * to end, then reports the exit, or fails the launch when the process never registered.
+   * Exit thread: the process ended. Waits (bounded) for both pipes and the control connection to
+   * end, then reports the exit, or fails the launch when the process never registered.
    */
   void onProcessExit() {
     Process p = process;
@@ -399,8 +399,8 @@ final class Launch {
   }
 
   /**
-   * The status of a process that exited with {@code code}: an exit notice tells its own exit
-   * from a signal; without one (SIGKILL, a crash) a code over 128 is 128 + the signal.
+   * The status of a process that exited with {@code code}: an exit notice tells its own exit from a
+   * signal; without one (SIGKILL, a crash) a code over 128 is 128 + the signal.
    */
   static ExitStatus statusOf(int code, int exitingSignal) {
     if (exitingSignal > 0) {

@@ -5,9 +5,9 @@ import java.io.InputStream;
 import java.util.Arrays;
 
 /**
- * Reads one of a process's output pipes until its end and hands each chunk to the launch. Runs
- * on its own daemon thread; blocks when the launch blocks (the bridge writes slowly), which
- * fills the pipe and so slows the process: that is the back-pressure.
+ * Reads one of a process's output pipes until its end and hands each chunk to the launch. Runs on
+ * its own daemon thread; blocks when the launch blocks (the bridge writes slowly), which fills the
+ * pipe and so slows the process: that is the back-pressure.
  */
 final class OutputPump implements Runnable {
   private static final int CHUNK = 64 << 10;

@@ -12,9 +12,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The fabric's JVMs that wait inside {@code init} for a task, by the resources they were started
- * with: at most {@code size} per resources, started after a spawn of those resources, handed to
- * the next spawn that asks for the same, stopped when idle. Each member holds its resources in
- * the master's books from its start until it is handed out or stopped.
+ * with: at most {@code size} per resources, started after a spawn of those resources, handed to the
+ * next spawn that asks for the same, stopped when idle. Each member holds its resources in the
+ * master's books from its start until it is handed out or stopped.
  *
  * <p>Thread safe: spawn, control and exit threads call it under its lock; it never blocks.
  */
@@ -90,8 +90,8 @@ final class WarmPool {
   }
 
   /**
-   * Takes a waiting member for {@code r}, or returns null. The member is no longer the pool's:
-   * the caller hands it out and gives its pool reservation back.
+   * Takes a waiting member for {@code r}, or returns null. The member is no longer the pool's: the
+   * caller hands it out and gives its pool reservation back.
    */
   Launch take(Resources r) {
     lock.lock();
@@ -111,8 +111,8 @@ final class WarmPool {
   }
 
   /**
-   * A launch ended; returns true when it was still a member (so its pool reservation is to be
-   * given back). {@code failedToStart} counts towards giving up on its resources.
+   * A launch ended; returns true when it was still a member (so its pool reservation is to be given
+   * back). {@code failedToStart} counts towards giving up on its resources.
    */
   boolean ended(Launch launch, boolean failedToStart) {
     lock.lock();

@@ -15,10 +15,10 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One TCP connection between two processes, driven by the {@link IoLoop}: connect, the
- * cluster-key handshake (nothing is parsed as a frame before it passes), then length-prefixed
- * frames {@code u32 length, u8 type, payload} with a hard maximum. Idle connections carry
- * heartbeats; one silent for {@link #SILENCE_NANOS} is closed as lost.
+ * One TCP connection between two processes, driven by the {@link IoLoop}: connect, the cluster-key
+ * handshake (nothing is parsed as a frame before it passes), then length-prefixed frames {@code u32
+ * length, u8 type, payload} with a hard maximum. Idle connections carry heartbeats; one silent for
+ * {@link #SILENCE_NANOS} is closed as lost.
  *
  * <p>Loop thread only. The {@link Listener} gets every frame and fills every write.
  */
@@ -64,8 +64,8 @@ public final class Connection implements IoLoop.Handler {
     void fill(Connection c, ByteBuffer out);
 
     /**
-     * The connection closed: {@code cause} is null when this side closed it, else why (an
-     * {@link AuthenticationException} or {@link ProtocolException} for a misbehaving peer).
+     * The connection closed: {@code cause} is null when this side closed it, else why (an {@link
+     * AuthenticationException} or {@link ProtocolException} for a misbehaving peer).
      */
     void onClosed(Connection c, IOException cause);
   }
@@ -90,6 +90,7 @@ public final class Connection implements IoLoop.Handler {
 
   /** When connecting began; the handshake must be done within {@link #HANDSHAKE_NANOS}. */
   private long handshakeStarted;
+
   private long lastWrite;
   private IoLoop.Timer timer;
 
@@ -345,8 +346,8 @@ public final class Connection implements IoLoop.Handler {
   }
 
   /**
-   * Loop thread: writes one small frame now, ahead of anything the listener has. For the
-   * frames that decide who owns a connection, before a listener with data takes it.
+   * Loop thread: writes one small frame now, ahead of anything the listener has. For the frames
+   * that decide who owns a connection, before a listener with data takes it.
    */
   public void sendFrame(int type, byte[] payload) {
     if (state != State.OPEN || out.remaining() < 5 + payload.length) {

@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A process's one I/O thread: a NIO selector, a queue of commands from other threads and timers
- * on an injected clock. {@link #runOnce} drains the commands, selects until the next timer, hands
+ * A process's one I/O thread: a NIO selector, a queue of commands from other threads and timers on
+ * an injected clock. {@link #runOnce} drains the commands, selects until the next timer, hands
  * ready keys to their {@link Handler}, and runs due timers. Other threads only {@link #execute}
  * commands; no user code, codec work or blocking runs here.
  *
@@ -38,8 +38,8 @@ public final class IoLoop implements AutoCloseable {
   private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
 
   /**
-   * False only while the loop sleeps in select (or is about to): then the first execute() wakes
-   * it. True while it runs, or once a wake-up is owed.
+   * False only while the loop sleeps in select (or is about to): then the first execute() wakes it.
+   * True while it runs, or once a wake-up is owed.
    */
   private final AtomicBoolean wakeupPending = new AtomicBoolean(true);
 

@@ -3,13 +3,13 @@ package dev.deploy.master;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Starts processes on one machine: a fabric, in this JVM or over the network. The master calls
- * it after reserving the order's resources on that machine.
+ * Starts processes on one machine: a fabric, in this JVM or over the network. The master calls it
+ * after reserving the order's resources on that machine.
  */
 public interface Launcher {
   /**
-   * Starts the process. The future completes when the process has registered, or exceptionally
-   * with a {@link LaunchException} saying why it could not start.
+   * Starts the process. The future completes when the process has registered, or exceptionally with
+   * a {@link LaunchException} saying why it could not start.
    */
   CompletableFuture<Launched> launch(LaunchOrder order);
 

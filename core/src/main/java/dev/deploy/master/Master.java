@@ -15,12 +15,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * Places spawns on nodes by their free memory and CPU.
  *
  * <p>Policy: a spawn goes to the node that has the most memory free after it fits (spreading
- * processes, so one machine's noise hurts few of them). {@code spawn} answers empty at once when
- * no node has room; {@code spawnAsync} waits in a first-come-first-served queue: the head of the
- * queue starts as soon as some node has room for it, and nothing behind it overtakes it. A plain
- * {@code spawn} that fits is not held back by the queue, since it would not wait anyway. A
- * {@code spawn} larger than any node's whole capacity answers empty like any other that does
- * not fit; a {@code spawnAsync} of that size could never start and fails at once.
+ * processes, so one machine's noise hurts few of them). {@code spawn} answers empty at once when no
+ * node has room; {@code spawnAsync} waits in a first-come-first-served queue: the head of the queue
+ * starts as soon as some node has room for it, and nothing behind it overtakes it. A plain {@code
+ * spawn} that fits is not held back by the queue, since it would not wait anyway. A {@code spawn}
+ * larger than any node's whole capacity answers empty like any other that does not fit; a {@code
+ * spawnAsync} of that size could never start and fails at once.
  *
  * <p>Thread safe: every method may be called from any thread; the books are under one lock and
  * launches are started after leaving it.
@@ -117,8 +117,7 @@ public final class Master {
   }
 
   /**
-   * Withdraws the queued requests of {@code parent}, which has ended; their futures are
-   * cancelled.
+   * Withdraws the queued requests of {@code parent}, which has ended; their futures are cancelled.
    */
   public void cancelWaitingOf(Pid parent) {
     List<Waiting> cancelled = new ArrayList<>();

@@ -709,8 +709,7 @@ public final class NodesFile {
           case 'u' -> text.appendCodePoint(unicodeEscape(4));
           case 'U' -> text.appendCodePoint(unicodeEscape(8));
           default ->
-              throw fail(
-                  "unknown escape \\" + escape + " in a string; write \\\\ for a backslash");
+              throw fail("unknown escape \\" + escape + " in a string; write \\\\ for a backslash");
         }
       }
     }

@@ -17,17 +17,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A class-data-sharing archive of the runtime's own classes for a program's JVMs, so a spawned
- * JVM maps the classes of its way to the task (handshake, channels, codec, Kryo) instead of
- * loading and verifying them: about half of a spawn's cost above a bare JVM.
+ * A class-data-sharing archive of the runtime's own classes for a program's JVMs, so a spawned JVM
+ * maps the classes of its way to the task (handshake, channels, codec, Kryo) instead of loading and
+ * verifying them: about half of a spawn's cost above a bare JVM.
  *
  * <p>The archive covers the longest prefix of the class path made of jar files (JDK 17 cannot
- * archive with directories on the path; a prefix of the path is enough for the JVM to use it)
- * and exists only when that prefix holds the runtime. It is made once per (java, prefix jars
- * with their sizes and times) by a training JVM in the background, kept in a directory only its
- * owner may write ({@code $XDG_CACHE_HOME/deploy/cds} or {@code ~/.cache/deploy/cds}), and used
- * only once complete. Failures to use it are silenced ({@code -Xlog:cds=off}): it is an
- * optimisation, never an error. Thread safe; immutable.
+ * archive with directories on the path; a prefix of the path is enough for the JVM to use it) and
+ * exists only when that prefix holds the runtime. It is made once per (java, prefix jars with their
+ * sizes and times) by a training JVM in the background, kept in a directory only its owner may
+ * write ({@code $XDG_CACHE_HOME/deploy/cds} or {@code ~/.cache/deploy/cds}), and used only once
+ * complete. Failures to use it are silenced ({@code -Xlog:cds=off}): it is an optimisation, never
+ * an error. Thread safe; immutable.
  */
 public final class CdsArchive {
   private static final Logger log = LoggerFactory.getLogger(CdsArchive.class);
@@ -43,14 +43,16 @@ public final class CdsArchive {
   }
 
   /**
-   * Returns the archive for {@code command}, or empty when it cannot have one: the user chose
-   * their own sharing options, the path's jar prefix lacks the runtime, or there is no private
-   * cache directory.
+   * Returns the archive for {@code command}, or empty when it cannot have one: the user chose their
+   * own sharing options, the path's jar prefix lacks the runtime, or there is no private cache
+   * directory.
    */
   public static Optional<CdsArchive> forCommand(JvmCommand command, Path runtimeJar) {
     for (String o : command.options()) {
-      if (o.startsWith("-Xshare") || o.contains("SharedArchiveFile")
-          || o.contains("ArchiveClassesAtExit") || o.startsWith("-XX:AOT")) {
+      if (o.startsWith("-Xshare")
+          || o.contains("SharedArchiveFile")
+          || o.contains("ArchiveClassesAtExit")
+          || o.startsWith("-XX:AOT")) {
         return Optional.empty();
       }
     }
@@ -71,8 +73,10 @@ public final class CdsArchive {
       return Optional.empty();
     }
     return cacheDirectory()
-        .map(dir -> new CdsArchive(command.java(), prefix, dir.resolve(key(command.java(), prefix)
-            + ".jsa")));
+        .map(
+            dir ->
+                new CdsArchive(
+                    command.java(), prefix, dir.resolve(key(command.java(), prefix) + ".jsa")));
   }
 
   private static boolean sameFile(Path a, Path b) {
@@ -106,8 +110,11 @@ public final class CdsArchive {
 
   /** Names an archive by the JVM and the exact jars it was made from. */
   static String key(String java, List<String> prefix) {
-    StringBuilder text = new StringBuilder(java).append('\n')
-        .append(System.getProperty("java.vm.version")).append('\n');
+    StringBuilder text =
+        new StringBuilder(java)
+            .append('\n')
+            .append(System.getProperty("java.vm.version"))
+            .append('\n');
     for (String jar : prefix) {
       Path p = Path.of(jar).toAbsolutePath();
       text.append(p).append(' ');
@@ -118,7 +125,8 @@ public final class CdsArchive {
       }
       text.append('\n');
     }
-    byte[] digest = dev.deploy.security.Sha256.digest(text.toString().getBytes(StandardCharsets.UTF_8));
+    byte[] digest =
+        dev.deploy.security.Sha256.digest(text.toString().getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(digest, 0, 12);
   }
 
@@ -165,8 +173,8 @@ public final class CdsArchive {
         return;
       }
       if (p.exitValue() == 0 && Files.isRegularFile(partial)) {
-        Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            partial, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         prune(file.getParent(), KEEP);
       }
     } catch (IOException e) {
@@ -189,7 +197,8 @@ public final class CdsArchive {
   static void prune(Path dir, int keep) {
     try (var files = Files.list(dir)) {
       List<Path> archives =
-          files.filter(f -> f.getFileName().toString().endsWith(".jsa"))
+          files
+              .filter(f -> f.getFileName().toString().endsWith(".jsa"))
               .sorted(Comparator.comparing(CdsArchive::modified).reversed())
               .toList();
       for (Path old : archives.subList(Math.min(keep, archives.size()), archives.size())) {

@@ -1,8 +1,8 @@
 package dev.deploy.process;
 
 /**
- * The environment variables the runtime sets for its own processes. All start with {@code
- * DEPLOY_}; a launch removes any the parent had and sets its own.
+ * The environment variables the runtime sets for its own processes. All start with {@code DEPLOY_};
+ * a launch removes any the parent had and sets its own.
  */
 public final class Env {
   /** "process" in a JVM a fabric started; absent in the JVM the user started. */

@@ -7,9 +7,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The command line of a program's JVM, split into the java executable, the JVM options and the
- * rest (main class or {@code -jar}/{@code -m} and the program's arguments), so a spawned process
- * can get the same command with its own resources.
+ * The command line of a program's JVM, split into the java executable, the JVM options and the rest
+ * (main class or {@code -jar}/{@code -m} and the program's arguments), so a spawned process can get
+ * the same command with its own resources.
  *
  * <p>Immutable and thread safe.
  */
@@ -17,9 +17,20 @@ public final class JvmCommand {
   /** Options whose value is the next argument. */
   private static final Set<String> TAKES_VALUE =
       Set.of(
-          "-cp", "-classpath", "--class-path", "-p", "--module-path", "--upgrade-module-path",
-          "--add-modules", "--limit-modules", "--add-reads", "--add-exports", "--add-opens",
-          "--patch-module", "--enable-native-access", "--source");
+          "-cp",
+          "-classpath",
+          "--class-path",
+          "-p",
+          "--module-path",
+          "--upgrade-module-path",
+          "--add-modules",
+          "--limit-modules",
+          "--add-reads",
+          "--add-exports",
+          "--add-opens",
+          "--patch-module",
+          "--enable-native-access",
+          "--source");
 
   /** Absolute path of the java executable. */
   private final String java;
@@ -38,16 +49,14 @@ public final class JvmCommand {
 
   /**
    * Returns the command line of this JVM, as the operating system recorded it (so options from
-   * {@code JAVA_TOOL_OPTIONS} and {@code JDK_JAVA_OPTIONS} are not in it: the environment,
-   * which children inherit, brings them back).
+   * {@code JAVA_TOOL_OPTIONS} and {@code JDK_JAVA_OPTIONS} are not in it: the environment, which
+   * children inherit, brings them back).
    *
    * @throws IllegalStateException when this platform does not tell a process its arguments
    */
   public static JvmCommand current() {
     ProcessHandle.Info info = ProcessHandle.current().info();
-    String java =
-        info.command()
-            .orElseGet(() -> System.getProperty("java.home") + "/bin/java");
+    String java = info.command().orElseGet(() -> System.getProperty("java.home") + "/bin/java");
     String[] args =
         info.arguments()
             .orElseThrow(
@@ -99,8 +108,8 @@ public final class JvmCommand {
   }
 
   /**
-   * Returns the heap for a process of {@code memory} bytes: three quarters of it, leaving the
-   * rest for metaspace, code, threads and direct buffers.
+   * Returns the heap for a process of {@code memory} bytes: three quarters of it, leaving the rest
+   * for metaspace, code, threads and direct buffers.
    */
   public static long heapFor(long memory) {
     return Math.max(16L << 20, memory / 4 * 3) >> 20 << 20;

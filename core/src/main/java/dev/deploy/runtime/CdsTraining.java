@@ -35,8 +35,8 @@ import java.util.concurrent.CompletableFuture;
  * The training run of a class-data-sharing archive: a JVM started with {@code
  * -XX:ArchiveClassesAtExit} runs this main, which walks the path of a spawned process (handshake,
  * control messages, the I/O loop, a channel between two tables, the codec and a lambda task), so
- * every class that path loads is in the archive and later spawns map them instead of loading
- * them. Not API; started by {@code dev.deploy.process.CdsArchive}.
+ * every class that path loads is in the archive and later spawns map them instead of loading them.
+ * Not API; started by {@code dev.deploy.process.CdsArchive}.
  */
 public final class CdsTraining {
   private CdsTraining() {}
@@ -110,14 +110,22 @@ public final class CdsTraining {
     loop.start("deploy-io");
     ServerSocketChannel la = ServerSocketChannel.open().bind(new InetSocketAddress(loopback, 0));
     ServerSocketChannel lb = ServerSocketChannel.open().bind(new InetSocketAddress(loopback, 0));
-    Pid pa = Pid.of(loopback.getAddress(), ((InetSocketAddress) la.getLocalAddress()).getPort(),
-        Nonces.nextLong());
-    Pid pb = Pid.of(loopback.getAddress(), ((InetSocketAddress) lb.getLocalAddress()).getPort(),
-        Nonces.nextLong());
-    ChannelTable ta = new ChannelTable(pa, key, loop, codec, la,
-        p -> CompletableFuture.completedFuture(Reason.LOST));
-    ChannelTable tb = new ChannelTable(pb, key, loop, codec, lb,
-        p -> CompletableFuture.completedFuture(Reason.LOST));
+    Pid pa =
+        Pid.of(
+            loopback.getAddress(),
+            ((InetSocketAddress) la.getLocalAddress()).getPort(),
+            Nonces.nextLong());
+    Pid pb =
+        Pid.of(
+            loopback.getAddress(),
+            ((InetSocketAddress) lb.getLocalAddress()).getPort(),
+            Nonces.nextLong());
+    ChannelTable ta =
+        new ChannelTable(
+            pa, key, loop, codec, la, p -> CompletableFuture.completedFuture(Reason.LOST));
+    ChannelTable tb =
+        new ChannelTable(
+            pb, key, loop, codec, lb, p -> CompletableFuture.completedFuture(Reason.LOST));
     ta.start();
     tb.start();
     SendEnd out = ta.openSender(pb);

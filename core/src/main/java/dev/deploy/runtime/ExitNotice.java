@@ -4,10 +4,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import sun.misc.Signal;
 
 /**
- * Tells the fabric how this process exits, so it can tell {@code System.exit(143)} from a
- * SIGTERM: handlers for SIGINT, SIGTERM and SIGHUP remember the signal and exit as the JVM
- * would (128 + its number); a shutdown hook flushes stdout/stderr and sends the notice. A
- * SIGKILL or a crash sends none, and the fabric reads the signal from the exit code.
+ * Tells the fabric how this process exits, so it can tell {@code System.exit(143)} from a SIGTERM:
+ * handlers for SIGINT, SIGTERM and SIGHUP remember the signal and exit as the JVM would (128 + its
+ * number); a shutdown hook flushes stdout/stderr and sends the notice. A SIGKILL or a crash sends
+ * none, and the fabric reads the signal from the exit code.
  */
 final class ExitNotice {
   private ExitNotice() {}

@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A process's end of its control connection to the fabric that launched it: registers, asks for
- * spawns, and tells how it exits. If the connection ends, the fabric (and so the run) is gone,
- * and this process halts at once: nothing outlives its run.
+ * spawns, and tells how it exits. If the connection ends, the fabric (and so the run) is gone, and
+ * this process halts at once: nothing outlives its run.
  *
  * <p>One reader thread; {@link #spawn} and {@link #exiting} may be called from any thread.
  */

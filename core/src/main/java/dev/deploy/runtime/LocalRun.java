@@ -25,10 +25,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * A run on this machine: the JVM the user started becomes the bridge, the master and a fabric
- * whose capacity is this machine, and starts the program's {@code main} again as the first
- * process. Exits with the run's exit code once every process has exited; Ctrl-C or any other
- * end of this JVM kills every process of the run.
+ * A run on this machine: the JVM the user started becomes the bridge, the master and a fabric whose
+ * capacity is this machine, and starts the program's {@code main} again as the first process. Exits
+ * with the run's exit code once every process has exited; Ctrl-C or any other end of this JVM kills
+ * every process of the run.
  */
 final class LocalRun {
   private LocalRun() {}
@@ -69,7 +69,8 @@ final class LocalRun {
     Fabric fabric;
     try {
       fabric =
-          new Fabric(ClusterKey.generate(), InetAddress.getLoopbackAddress(), command, bridge, true);
+          new Fabric(
+              ClusterKey.generate(), InetAddress.getLoopbackAddress(), command, bridge, true);
     } catch (IOException e) {
       throw new LocalRunException("cannot open a port on the loopback interface: " + e, 1);
     } catch (IllegalArgumentException e) {
@@ -97,18 +98,25 @@ final class LocalRun {
             (pid, error) -> {
               if (error != null) {
                 Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-                throw new LocalRunException("the program could not start: " + cause.getMessage(), 1);
+                throw new LocalRunException(
+                    "the program could not start: " + cause.getMessage(), 1);
               }
               if (pid.isEmpty()) {
                 throw new LocalRunException(
-                    "init(" + resources + ") asks for more than this machine has ("
-                        + capacity + ")", 1);
+                    "init("
+                        + resources
+                        + ") asks for more than this machine has ("
+                        + capacity
+                        + ")",
+                    1);
               }
               return null;
             });
     try {
-      return (Integer) CompletableFuture.anyOf(bridge.done(), failed.thenCompose(
-          ignored -> new CompletableFuture<Integer>())).join();
+      return (Integer)
+          CompletableFuture.anyOf(
+                  bridge.done(), failed.thenCompose(ignored -> new CompletableFuture<Integer>()))
+              .join();
     } catch (CompletionException e) {
       if (e.getCause() instanceof LocalRunException l) {
         throw l;

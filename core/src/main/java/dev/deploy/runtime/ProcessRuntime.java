@@ -7,10 +7,11 @@ import dev.deploy.SpawnException;
 import dev.deploy.Task;
 import dev.deploy.channel.ChannelTable;
 import dev.deploy.codec.Codec;
-import dev.deploy.io.IoLoop;
 import dev.deploy.codec.LambdaCodec;
+import dev.deploy.io.IoLoop;
 import dev.deploy.process.Env;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Nonces;
 import dev.deploy.wire.Control;
 import dev.deploy.wire.FrameReader;
 import java.io.IOException;
@@ -19,7 +20,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import dev.deploy.security.Nonces;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -28,10 +28,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The runtime of one process: what {@code init} does, this process's pid and resources, and
- * {@code spawn}. In the JVM the user started, {@code init} hands over to {@link LocalRun} and
- * never returns; in a JVM a fabric started, it registers with the fabric and either returns into
- * {@code main} (the first process) or runs the spawned task and exits.
+ * The runtime of one process: what {@code init} does, this process's pid and resources, and {@code
+ * spawn}. In the JVM the user started, {@code init} hands over to {@link LocalRun} and never
+ * returns; in a JVM a fabric started, it registers with the fabric and either returns into {@code
+ * main} (the first process) or runs the spawned task and exits.
  *
  * <p>Thread safe: {@code init} runs once on the main thread; the rest from any thread after.
  */
@@ -50,8 +50,7 @@ public final class ProcessRuntime {
   /** This process's channels, over the pid's listening port. */
   private final ChannelTable channels;
 
-  private ProcessRuntime(
-      Pid pid, Resources resources, FabricClient fabric, ChannelTable channels) {
+  private ProcessRuntime(Pid pid, Resources resources, FabricClient fabric, ChannelTable channels) {
     this.pid = pid;
     this.resources = resources;
     this.fabric = fabric;
@@ -73,7 +72,8 @@ public final class ProcessRuntime {
         || !thread.getThreadGroup().getName().equals("main")) {
       throw new IllegalStateException(
           "init() must be called first in main(), on the main thread, not on thread \""
-              + thread.getName() + "\"");
+              + thread.getName()
+              + "\"");
     }
     if (!initCalled.compareAndSet(false, true)) {
       throw new IllegalStateException("init() was already called in this process");
@@ -173,7 +173,9 @@ public final class ProcessRuntime {
     } catch (IOException | RuntimeException e) {
       Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
       System.err.println(
-          "deploy: this process cannot join its run (fabric " + fabricAddress + "): "
+          "deploy: this process cannot join its run (fabric "
+              + fabricAddress
+              + "): "
               + cause.getMessage());
       Runtime.getRuntime().halt(1);
       return;
@@ -372,7 +374,8 @@ public final class ProcessRuntime {
     }
     if (blob.length > FrameReader.MAX_FRAME - 1024) {
       throw new SpawnException(
-          "the task and its argument take " + Resources.formatMemory(blob.length)
+          "the task and its argument take "
+              + Resources.formatMemory(blob.length)
               + "; a spawn carries at most 16 MiB: send large data over a channel");
     }
     return blob;

@@ -33,8 +33,8 @@ public final class ClusterKey {
   /**
    * Parses 64 hex characters (surrounding white space ignored).
    *
-   * @throws IllegalArgumentException when the text is not 64 hex characters; the message does
-   *     not repeat the text, which may be a secret
+   * @throws IllegalArgumentException when the text is not 64 hex characters; the message does not
+   *     repeat the text, which may be a secret
    */
   public static ClusterKey fromHex(String text) {
     String hex = text.strip();

@@ -11,11 +11,10 @@ import java.security.MessageDigest;
 /**
  * Mutual challenge–response over the cluster key, run on a fresh connection before any frame is
  * read. Both sides send {@code MAGIC, version, 32-byte nonce} ({@link #HELLO} bytes); then each
- * sends {@code HMAC-SHA256(key, label || role || own nonce || peer nonce)} ({@link #PROOF}
- * bytes) where the role byte differs for the side that dialled and the side that accepted, so a
- * proof can be neither replayed (the peer's nonce is fresh) nor reflected back (the role
- * differs). A peer that sends anything else fails with {@link AuthenticationException}; nothing
- * it sent is acted on.
+ * sends {@code HMAC-SHA256(key, label || role || own nonce || peer nonce)} ({@link #PROOF} bytes)
+ * where the role byte differs for the side that dialled and the side that accepted, so a proof can
+ * be neither replayed (the peer's nonce is fresh) nor reflected back (the role differs). A peer
+ * that sends anything else fails with {@link AuthenticationException}; nothing it sent is acted on.
  *
  * <p>{@link #run} is the blocking form; the static steps let a non-blocking loop run the same
  * exchange. Stateless and thread safe.
@@ -45,8 +44,7 @@ public final class Handshake {
   /**
    * Runs the handshake as the side that dialled ({@code dialer} true) or accepted.
    *
-   * @throws AuthenticationException when the peer does not prove the key or speaks another
-   *     protocol
+   * @throws AuthenticationException when the peer does not prove the key or speaks another protocol
    * @throws IOException when the connection fails
    */
   public static void run(ClusterKey key, InputStream in, OutputStream out, boolean dialer)

@@ -7,9 +7,9 @@ import java.security.SecureRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Unpredictable bytes for nonces, keys and pid keys: read from the kernel's {@code
- * /dev/urandom} where there is one (a few microseconds, no provider set-up on a JVM's start-up
- * path), else from {@link SecureRandom}. Thread safe.
+ * Unpredictable bytes for nonces, keys and pid keys: read from the kernel's {@code /dev/urandom}
+ * where there is one (a few microseconds, no provider set-up on a JVM's start-up path), else from
+ * {@link SecureRandom}. Thread safe.
  */
 public final class Nonces {
   private static final ReentrantLock lock = new ReentrantLock();

@@ -1,10 +1,10 @@
 package dev.deploy.security;
 
 /**
- * SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), in plain Java. The JDK's {@code Mac} costs a
- * new JVM 70–120 ms of provider set-up before its first use, which every spawned process would
- * pay on its way to running its task; this costs a few classes. Tested against the JDK's
- * implementation and the RFC 4231 vectors.
+ * SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), in plain Java. The JDK's {@code Mac} costs a new
+ * JVM 70–120 ms of provider set-up before its first use, which every spawned process would pay on
+ * its way to running its task; this costs a few classes. Tested against the JDK's implementation
+ * and the RFC 4231 vectors.
  *
  * <p>Stateless static functions; thread safe.
  */
@@ -71,7 +71,9 @@ public final class Sha256 {
     }
     for (int i = 16; i < 64; i++) {
       int s0 =
-          Integer.rotateRight(w[i - 15], 7) ^ Integer.rotateRight(w[i - 15], 18) ^ (w[i - 15] >>> 3);
+          Integer.rotateRight(w[i - 15], 7)
+              ^ Integer.rotateRight(w[i - 15], 18)
+              ^ (w[i - 15] >>> 3);
       int s1 =
           Integer.rotateRight(w[i - 2], 17) ^ Integer.rotateRight(w[i - 2], 19) ^ (w[i - 2] >>> 10);
       w[i] = w[i - 16] + s0 + w[i - 7] + s1;

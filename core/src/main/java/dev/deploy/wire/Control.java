@@ -26,11 +26,13 @@ public sealed interface Control {
         switch (frame.type()) {
           case Hello.TYPE -> new Hello(in.i64("launch id"), in.pid("pid"));
           case Start.TYPE ->
-              new Start(in.optionalPid("parent"), in.resources("resources"),
-                  in.optionalBytes("task"));
+              new Start(
+                  in.optionalPid("parent"), in.resources("resources"), in.optionalBytes("task"));
           case SpawnRequest.TYPE ->
               new SpawnRequest(
-                  in.i64("request id"), in.resources("resources"), in.bytes("task"),
+                  in.i64("request id"),
+                  in.resources("resources"),
+                  in.bytes("task"),
                   in.u8("wait") != 0);
           case SpawnReply.TYPE -> decodeReply(in);
           case Exiting.TYPE -> new Exiting(in.u8("signal"));
@@ -78,8 +80,8 @@ public sealed interface Control {
   }
 
   /**
-   * Fabric to process, in answer to Hello: run {@code task} (a {@code LambdaCodec} blob) for
-   * {@code parent}, or return from {@code init} into {@code main} when {@code task} is null.
+   * Fabric to process, in answer to Hello: run {@code task} (a {@code LambdaCodec} blob) for {@code
+   * parent}, or return from {@code init} into {@code main} when {@code task} is null.
    */
   record Start(Pid parent, Resources resources, byte[] task) implements Control {
     static final int TYPE = 2;
@@ -91,7 +93,10 @@ public sealed interface Control {
 
     @Override
     public byte[] encode() {
-      return new MessageOut().optionalPid(parent).resources(resources).optionalBytes(task)
+      return new MessageOut()
+          .optionalPid(parent)
+          .resources(resources)
+          .optionalBytes(task)
           .toByteArray();
     }
   }
@@ -108,7 +113,11 @@ public sealed interface Control {
 
     @Override
     public byte[] encode() {
-      return new MessageOut().i64(requestId).resources(resources).bytes(task).u8(queue ? 1 : 0)
+      return new MessageOut()
+          .i64(requestId)
+          .resources(resources)
+          .bytes(task)
+          .u8(queue ? 1 : 0)
           .toByteArray();
     }
   }
@@ -153,8 +162,8 @@ public sealed interface Control {
   }
 
   /**
-   * Process to fabric, from its shutdown: it is exiting on its own ({@code signal} 0) or because
-   * of the signal numbered {@code signal}. Lets the fabric tell {@code System.exit(137)} from a
+   * Process to fabric, from its shutdown: it is exiting on its own ({@code signal} 0) or because of
+   * the signal numbered {@code signal}. Lets the fabric tell {@code System.exit(137)} from a
    * SIGKILL, which give the same exit code.
    */
   record Exiting(int signal) implements Control {

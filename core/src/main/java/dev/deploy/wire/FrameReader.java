@@ -6,8 +6,8 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Reads length-prefixed frames from a blocking stream: {@code u32 length, u8 type, payload}
- * where length counts the type byte and the payload and is at most {@link #MAX_FRAME}.
+ * Reads length-prefixed frames from a blocking stream: {@code u32 length, u8 type, payload} where
+ * length counts the type byte and the payload and is at most {@link #MAX_FRAME}.
  *
  * <p>Not thread safe: one reader thread per connection.
  */

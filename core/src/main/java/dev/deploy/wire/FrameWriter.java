@@ -5,8 +5,8 @@ import java.io.OutputStream;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Writes length-prefixed frames (see {@link FrameReader}) to a blocking stream. Thread safe: a
- * lock keeps frames whole when several threads write.
+ * Writes length-prefixed frames (see {@link FrameReader}) to a blocking stream. Thread safe: a lock
+ * keeps frames whole when several threads write.
  */
 public final class FrameWriter {
   private final OutputStream out;
@@ -26,10 +26,17 @@ public final class FrameWriter {
     int length = payload.length + 1;
     if (length > FrameReader.MAX_FRAME) {
       throw new IllegalArgumentException(
-          "a frame of " + payload.length + " bytes is over the limit of " + (FrameReader.MAX_FRAME - 1));
+          "a frame of "
+              + payload.length
+              + " bytes is over the limit of "
+              + (FrameReader.MAX_FRAME - 1));
     }
     byte[] header = {
-      (byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length, (byte) type
+      (byte) (length >>> 24),
+      (byte) (length >>> 16),
+      (byte) (length >>> 8),
+      (byte) length,
+      (byte) type
     };
     lock.lock();
     try {

@@ -21,7 +21,12 @@ public final class MessageIn {
   private void need(int n, String field) throws ProtocolException {
     if (n < 0 || bytes.length - position < n) {
       throw new ProtocolException(
-          "message ends inside " + field + " (needs " + n + " bytes, " + (bytes.length - position)
+          "message ends inside "
+              + field
+              + " (needs "
+              + n
+              + " bytes, "
+              + (bytes.length - position)
               + " left)");
     }
   }

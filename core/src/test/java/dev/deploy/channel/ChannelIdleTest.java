@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.deploy.ChannelException;
-
 import dev.deploy.testing.LoopbackTables;
 import dev.deploy.testing.ManualClock;
 import java.time.Duration;
@@ -15,9 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Connections exist only while a channel needs them: once neither side has a channel with the
- * other and nothing is in flight, the pair agrees to close the connection, and a new channel
- * dials again with the books (credit, counts) carried over.
+ * Connections exist only while a channel needs them: once neither side has a channel with the other
+ * and nothing is in flight, the pair agrees to close the connection, and a new channel dials again
+ * with the books (credit, counts) carried over.
  */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class ChannelIdleTest {

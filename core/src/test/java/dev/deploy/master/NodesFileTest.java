@@ -204,7 +204,7 @@ class NodesFileTest {
       delimiter = '|',
       quoteCharacter = '`',
       textBlock =
-          """
+"""
 unknown key in a node        | 4 | [[node]]~address = "a:1"~memory = "1GiB"~mem = "2GiB"                | unknown key mem in [[node]]; its keys are address, memory and cpu
 unknown key in the master    | 2 | [master]~cores = 4                                                     | unknown key cores in [master]; its keys are memory, cpu and bridge
 address in the master        | 2 | [master]~address = "a:1"                                               | [master] takes no address: the master listens on the <bind-addr> given to fabric master
@@ -312,7 +312,7 @@ control character            | 2 | [[node]]~cpu = 4\\u0007                      
   @CsvSource(
       delimiter = '|',
       textBlock =
-          """
+"""
 node1             | address "node1" has no port; write host:port, like node1:7000
 :7000             | address ":7000" has no host; write host:port, like 0.0.0.0:7000 to listen on every interface
 node1:            | address "node1:" has no port after the colon; write host:port, like host:7000

@@ -64,7 +64,6 @@ class OutputClosedIT {
     assertThat(bridge.exitValue()).isEqualTo(128 + 13);
     await()
         .atMost(2, SECONDS)
-        .untilAsserted(
-            () -> assertThat(started).filteredOn(RunningProgram::isRunning).isEmpty());
+        .untilAsserted(() -> assertThat(started).filteredOn(RunningProgram::isRunning).isEmpty());
   }
 }

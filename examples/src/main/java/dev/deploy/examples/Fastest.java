@@ -9,8 +9,8 @@ import java.util.List;
 
 /**
  * A {@code select} over several workers: each worker searches for a number with a property and
- * reports what it finds; the first process takes results from whichever worker is ready, in a
- * fair random order, and gives up on a worker when its channel ends.
+ * reports what it finds; the first process takes results from whichever worker is ready, in a fair
+ * random order, and gives up on a worker when its channel ends.
  *
  * <pre>java -cp cli/target/deploy.jar:examples/target/classes dev.deploy.examples.Fastest</pre>
  */

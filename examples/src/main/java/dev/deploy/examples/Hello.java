@@ -5,8 +5,8 @@ import static dev.deploy.Deploy.*;
 import dev.deploy.*;
 
 /**
- * The example of API.md: ten workers each greet and send back a number; the first process adds
- * them up.
+ * The example of API.md: ten workers each greet and send back a number; the first process adds them
+ * up.
  *
  * <pre>java -cp cli/target/deploy.jar:examples/target/classes dev.deploy.examples.Hello</pre>
  */
@@ -18,7 +18,9 @@ public class Hello {
     long total = 0;
     for (int index = 0; index < 10; index++) {
       Pid pid =
-          spawn(Hello::worker, new WorkerArg(index, "hello worker " + index + "!"),
+          spawn(
+                  Hello::worker,
+                  new WorkerArg(index, "hello worker " + index + "!"),
                   Resources.DEFAULT)
               .orElseThrow(() -> new IllegalStateException("Out of resources!"));
       try (Receiver<Integer> receiver = new Receiver<>(pid)) {

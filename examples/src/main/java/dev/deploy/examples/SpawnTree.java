@@ -5,8 +5,8 @@ import static dev.deploy.Deploy.*;
 import dev.deploy.*;
 
 /**
- * A tree of processes: the first process spawns two children, each of which spawns two more.
- * Every process prints its depth and its parent; the bridge shows who spawned whom.
+ * A tree of processes: the first process spawns two children, each of which spawns two more. Every
+ * process prints its depth and its parent; the bridge shows who spawned whom.
  *
  * <pre>java -cp cli/target/deploy.jar:examples/target/classes dev.deploy.examples.SpawnTree</pre>
  */

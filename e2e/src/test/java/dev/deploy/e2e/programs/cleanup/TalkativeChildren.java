@@ -7,9 +7,9 @@ import dev.deploy.Pid;
 import dev.deploy.Resources;
 
 /**
- * The first process spawns two children that print a line every 20 ms for a minute, and prints
- * too: {@code OutputClosedIT} closes the bridge's stdout (as {@code | head} does) and checks that
- * the run ends like a program that got SIGPIPE. No {@code EXPECTED}: its outcome is the test's.
+ * The first process spawns two children that print a line every 20 ms for a minute, and prints too:
+ * {@code OutputClosedIT} closes the bridge's stdout (as {@code | head} does) and checks that the
+ * run ends like a program that got SIGPIPE. No {@code EXPECTED}: its outcome is the test's.
  */
 public final class TalkativeChildren {
   public static void main(String[] args) throws InterruptedException {
