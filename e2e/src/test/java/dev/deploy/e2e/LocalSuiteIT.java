@@ -35,7 +35,8 @@ class LocalSuiteIT {
   void givenProgramsPackage_whenDiscovered_thenEveryAreaHasPrograms() {
     List<ProgramCase> cases = ProgramCase.discover(LocalRunner.programClasses());
     List<String> areas = cases.stream().map(ProgramCase::area).distinct().toList();
-    if (!areas.containsAll(List.of("badinput", "exits", "output", "resources", "tasks", "trees"))) {
+    if (!areas.containsAll(
+        List.of("badinput", "channels", "exits", "output", "resources", "tasks", "trees"))) {
       throw new AssertionError("some area has no self-describing program: " + cases);
     }
   }
