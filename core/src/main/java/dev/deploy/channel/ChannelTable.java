@@ -173,6 +173,31 @@ public final class ChannelTable {
     return peers.computeIfAbsent(remote, pid -> new Peer(pid, this));
   }
 
+  /**
+   * Sends closer together than this are left to the loop, which batches them into one write; a send
+   * after a pause is written by the sending thread itself.
+   */
+  private static final long WRITE_THROUGH_GAP_NANOS = 10_000;
+
+  /**
+   * User thread, after queueing a value: when the connection is idle and the last send was a while
+   * ago, writes it now on this thread (the connection's output lock keeps it whole), which saves
+   * the hand-off to the I/O thread and back that a lone message would pay; else, and whenever the
+   * connection is busy, the loop writes it as usual. DESIGN said user threads never touch sockets;
+   * this is the one exception, for latency, and the loop still owns reading, closing and everything
+   * the socket does not take at once.
+   */
+  void flushOrSchedule(Peer p) {
+    long now = System.nanoTime();
+    long last = p.lastSend;
+    p.lastSend = now;
+    Connection c = p.connection;
+    if (c != null && now - last >= WRITE_THROUGH_GAP_NANOS && c.flushFromCaller()) {
+      return;
+    }
+    scheduleFlush(p);
+  }
+
   /** Any thread: have the loop write what {@code p} has queued. */
   void scheduleFlush(Peer p) {
     if (p.flushScheduled.compareAndSet(false, true)) {

@@ -94,7 +94,7 @@ final class Peer implements Connection.Listener {
 
   // --- loop thread only ---
   /** The connection carrying this pair's frames once accepted, or null. */
-  Connection connection;
+  volatile Connection connection;
 
   /** The connection this side is dialling, or null. */
   Connection dialing;
@@ -119,9 +119,9 @@ final class Peer implements Connection.Listener {
   private long ackSent;
 
   /** Whether GOODBYE is to be sent once everything before it is written; then sent. */
-  private boolean goodbyeDue;
+  private volatile boolean goodbyeDue;
 
-  boolean goodbyeSent;
+  volatile boolean goodbyeSent;
 
   /** True once the remote said GOODBYE. */
   private boolean goodbyeReceived;
@@ -130,13 +130,16 @@ final class Peer implements Connection.Listener {
   static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
   /** When a frame other than a heartbeat last went either way; loop thread only. */
-  private long lastActivity;
+  private volatile long lastActivity;
 
   /** True after we sent IDLE and until the answer: no data is written meanwhile. */
-  private boolean idleAsked;
+  private volatile boolean idleAsked;
 
   /** True once both sides agreed to close: the end of the connection is not a death. */
   private boolean idleClosed;
+
+  /** When a user thread last queued a value, in nanoTime; see ChannelTable.flushOrSchedule. */
+  volatile long lastSend;
 
   /** Coalesces flush requests from user threads into one loop command. */
   final AtomicBoolean flushScheduled = new AtomicBoolean();
@@ -168,7 +171,7 @@ final class Peer implements Connection.Listener {
     } finally {
       lock.unlock();
     }
-    table.scheduleFlush(this);
+    table.flushOrSchedule(this);
   }
 
   /** Accepts {@code bytes} only if it can without waiting; returns whether it did. */
@@ -186,7 +189,7 @@ final class Peer implements Connection.Listener {
     } finally {
       lock.unlock();
     }
-    table.scheduleFlush(this);
+    table.flushOrSchedule(this);
     return true;
   }
 

@@ -76,13 +76,21 @@ public final class Connection implements IoLoop.Handler {
   private final boolean dialer;
   private Listener listener;
   private SelectionKey selectionKey;
-  private State state;
+  private volatile State state;
 
   /** Bytes read and not yet parsed; in write mode between reads. */
   private final ByteBuffer in = ByteBuffer.allocateDirect(2 * MAX_FRAME); // no hidden copy
 
   /** Bytes to write; in write mode (filled from position 0 up to position). */
   private final ByteBuffer out = ByteBuffer.allocateDirect(4 * MAX_FRAME);
+
+  /**
+   * Guards {@link #out} and writes to the socket: the loop thread writes, and so may a sending
+   * thread that finds the connection idle ({@link #flushFromCaller}), which saves a round of thread
+   * hand-offs per message.
+   */
+  private final java.util.concurrent.locks.ReentrantLock outLock =
+      new java.util.concurrent.locks.ReentrantLock();
 
   private byte[] ownNonce;
   private byte[] peerNonce;
@@ -91,7 +99,7 @@ public final class Connection implements IoLoop.Handler {
   /** When connecting began; the handshake must be done within {@link #HANDSHAKE_NANOS}. */
   private long handshakeStarted;
 
-  private long lastWrite;
+  private volatile long lastWrite;
   private IoLoop.Timer timer;
 
   /** Optional name for logs, set by the owner once it knows who the peer is. */
@@ -150,7 +158,12 @@ public final class Connection implements IoLoop.Handler {
     state = State.HANDSHAKE;
     handshakeStarted = loop.now();
     ownNonce = Handshake.newNonce();
-    out.put(Handshake.hello(ownNonce));
+    outLock.lock();
+    try {
+      out.put(Handshake.hello(ownNonce));
+    } finally {
+      outLock.unlock();
+    }
     armTimer();
     writeOut();
   }
@@ -178,9 +191,15 @@ public final class Connection implements IoLoop.Handler {
       fail(new IOException("the peer was silent for 10 s"));
       return;
     } else {
-      if (now - lastWrite >= HEARTBEAT_NANOS && out.position() == 0) {
-        out.putInt(1).put((byte) HEARTBEAT);
-        writeOut();
+      if (now - lastWrite >= HEARTBEAT_NANOS && outLock.tryLock()) {
+        try {
+          if (out.position() == 0) {
+            out.putInt(1).put((byte) HEARTBEAT);
+            writeOut();
+          }
+        } finally {
+          outLock.unlock();
+        }
       }
       listener.onTick(this, now);
       if (state == State.CLOSED) {
@@ -294,7 +313,12 @@ public final class Connection implements IoLoop.Handler {
       byte[] hello = new byte[Handshake.HELLO];
       in.get(hello);
       peerNonce = Handshake.peerNonce(hello, ownNonce);
-      out.put(Handshake.proofFor(key, dialer, ownNonce, peerNonce));
+      outLock.lock();
+      try {
+        out.put(Handshake.proofFor(key, dialer, ownNonce, peerNonce));
+      } finally {
+        outLock.unlock();
+      }
       writeOut();
     }
     if (in.remaining() < Handshake.PROOF) {
@@ -312,11 +336,62 @@ public final class Connection implements IoLoop.Handler {
     if (state != State.OPEN) {
       return;
     }
-    listener.fill(this, out);
-    writeOut();
+    outLock.lock();
+    try {
+      listener.fill(this, out);
+      writeOut();
+    } finally {
+      outLock.unlock();
+    }
+  }
+
+  /**
+   * Any thread: writes what the listener has now, if the connection is open and nothing is pending,
+   * without waiting for the lock. Returns whether it did; when it did not, the caller asks the loop
+   * to. What the socket does not take is left to the loop; a failure is the loop's to handle.
+   */
+  public boolean flushFromCaller() {
+    if (state != State.OPEN || !outLock.tryLock()) {
+      return false;
+    }
+    try {
+      if (state != State.OPEN || out.position() != 0) {
+        return false;
+      }
+      listener.fill(this, out);
+      if (out.position() == 0) {
+        return true;
+      }
+      out.flip();
+      socket.write(out);
+      lastWrite = loop.now();
+      out.compact();
+      if (out.position() == 0) {
+        listener.fill(this, out); // more than one buffer (a large value): the loop goes on
+      }
+      if (out.position() > 0) {
+        loop.execute(this::writeOut); // the loop finishes it and watches for writability
+      }
+      return true;
+    } catch (IOException e) {
+      loop.execute(() -> fail(e));
+      return true;
+    } finally {
+      outLock.unlock();
+    }
   }
 
   private void writeOut() {
+    outLock.lock();
+    try {
+      writeOutLocked();
+    } finally {
+      outLock.unlock();
+    }
+  }
+
+  /** Call only when holding outLock. */
+  private void writeOutLocked() {
     if (state == State.CLOSED || out.position() == 0) {
       return;
     }
@@ -350,16 +425,26 @@ public final class Connection implements IoLoop.Handler {
    * that decide who owns a connection, before a listener with data takes it.
    */
   public void sendFrame(int type, byte[] payload) {
-    if (state != State.OPEN || out.remaining() < 5 + payload.length) {
-      return;
+    outLock.lock();
+    try {
+      if (state != State.OPEN || out.remaining() < 5 + payload.length) {
+        return;
+      }
+      out.putInt(1 + payload.length).put((byte) type).put(payload);
+      writeOutLocked();
+    } finally {
+      outLock.unlock();
     }
-    out.putInt(1 + payload.length).put((byte) type).put(payload);
-    writeOut();
   }
 
   /** Returns whether everything handed to the socket was written. */
   public boolean drained() {
-    return out.position() == 0;
+    outLock.lock();
+    try {
+      return out.position() == 0;
+    } finally {
+      outLock.unlock();
+    }
   }
 
   /** Loop thread: closes the connection; the listener hears {@code onClosed(null)}. */
