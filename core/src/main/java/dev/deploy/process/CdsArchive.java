@@ -220,9 +220,4 @@ public final class CdsArchive {
   private static String nullDevice() {
     return System.getProperty("os.name", "").startsWith("Windows") ? "NUL" : "/dev/null";
   }
-
-  /** Returns the archive's path. */
-  public Path file() {
-    return file;
-  }
 }

@@ -169,9 +169,4 @@ final class FabricClient {
       // The fabric is gone; nobody to tell.
     }
   }
-
-  /** Returns the local address of the connection, which the fabric can reach us from. */
-  InetSocketAddress localAddress() {
-    return (InetSocketAddress) socket.getLocalSocketAddress();
-  }
 }

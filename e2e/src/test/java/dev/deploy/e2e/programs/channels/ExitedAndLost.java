@@ -36,7 +36,9 @@ public final class ExitedAndLost {
     Pid killed = spawn(ExitedAndLost::sendThenDie, 2, SMALL).orElseThrow();
     System.out.println("killed: " + drain(killed));
     Pid silent = spawn(ExitedAndLost::sendThenExit, 0, SMALL).orElseThrow();
-    Thread.sleep(1500); // let it exit before we ever open a channel to it
+    // Usually it has exited by now, so its fate comes from the fabric; if not, its goodbye on
+    // the connection our Receiver opens gives the same EXITED. Not a synchronisation.
+    Thread.sleep(1500);
     try (Receiver<Integer> in = new Receiver<>(silent)) {
       Integer unexpected = in.recv(Duration.ofSeconds(20)).orElse(null);
       System.out.println("silent: got " + unexpected);
