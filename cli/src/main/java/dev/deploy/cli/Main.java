@@ -18,7 +18,12 @@ import picocli.CommandLine.Command;
       "Put this jar on your program's classpath and call Deploy.init() first in main;",
       "`java -cp deploy.jar:<your classes> <Main>` then runs it on this machine."
     },
-    subcommands = {Main.VersionCommand.class, KeygenCommand.class})
+    subcommands = {
+      Main.VersionCommand.class,
+      KeygenCommand.class,
+      FabricCommand.class,
+      DeployCommand.class
+    })
 public final class Main implements Callable<Integer> {
   @Override
   public Integer call() {
@@ -27,7 +32,41 @@ public final class Main implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "info");
+    System.setProperty("org.slf4j.simpleLogger.showThreadName", String.valueOf(verbose));
+    System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+    System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+    System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
     System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  /** A command's body, which may fail with a sentence for the user. */
+  interface Body {
+    int run() throws CommandException;
+  }
+
+  /**
+   * Runs a command's body: a {@link CommandException} becomes {@code <command>: <sentence>} on
+   * stderr and its exit code; anything else is a bug of ours, one line too, with the stack trace
+   * under {@code --verbose}.
+   */
+  static int guard(String command, boolean verbose, Body body) {
+    try {
+      return body.run();
+    } catch (CommandException e) {
+      System.err.println(command + ": " + e.getMessage());
+      if (verbose) {
+        e.printStackTrace();
+      }
+      return e.code;
+    } catch (RuntimeException e) {
+      System.err.println(command + ": internal error: " + e + " (--verbose shows where)");
+      if (verbose) {
+        e.printStackTrace();
+      }
+      return 1;
+    }
   }
 
   /** Prints the library's version. */

@@ -73,7 +73,7 @@ final class ControlSession implements Runnable {
       while ((frame = reader.read()) != null) {
         Control message = Control.decode(frame);
         if (message instanceof Control.SpawnRequest request) {
-          fabric.onSpawnRequest(this, pid, request);
+          fabric.onSpawnRequest(this, launch, pid, request);
         } else if (message instanceof Control.FateQuery query) {
           fabric.onFateQuery(this, query);
         } else if (message instanceof Control.Exiting exiting) {

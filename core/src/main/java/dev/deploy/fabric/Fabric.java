@@ -8,7 +8,7 @@ import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Launched;
 import dev.deploy.master.Launcher;
-import dev.deploy.master.Master;
+import dev.deploy.master.Scheduler;
 import dev.deploy.process.CdsArchive;
 import dev.deploy.process.Env;
 import dev.deploy.process.JvmCommand;
@@ -39,7 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A machine's launcher and the monitor of every process it starts: starts JVMs with the program's
  * command line and a process's resources, captures their output through pipes, waits for their
  * exit, and serves their control connections (registration, spawn requests, exit notices). Spawn
- * requests go to the {@link Master}.
+ * requests go to the master ({@link Scheduler}).
  *
  * <p>Threads: one accepting control connections, one per control connection, two pumps per process,
  * and a small pool for launches, exits and timers. Thread safe.
@@ -51,11 +51,26 @@ public final class Fabric implements Launcher, AutoCloseable {
   static final long REGISTRATION_TIMEOUT_SECONDS = 60;
 
   private final ClusterKey key;
-  private final JvmCommand command;
-  private final EventSink sink;
 
-  /** Whether the first process of a run reads this JVM's stdin (a local run). */
-  private final boolean stdinForMain;
+  /** The programs this fabric runs processes of, by id. */
+  private final Map<Long, ProgramState> programs = new ConcurrentHashMap<>();
+
+  /** A program and its class-sharing archive. */
+  private static final class ProgramState {
+    final Program program;
+
+    /** The class-sharing archive its JVMs use once it is made, or empty. */
+    final Optional<CdsArchive> cds;
+
+    /** Set when the archive's training has been started. */
+    final java.util.concurrent.atomic.AtomicBoolean training =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    ProgramState(Program program, Optional<CdsArchive> cds) {
+      this.program = program;
+      this.cds = cds;
+    }
+  }
 
   private final ServerSocket server;
 
@@ -83,13 +98,6 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   static final int ENDED_LIMIT = 100_000;
 
-  /** The class-sharing archive spawned JVMs use once it is made, or empty. */
-  private final Optional<CdsArchive> cds;
-
-  /** Set when the archive's training has been started. */
-  private final java.util.concurrent.atomic.AtomicBoolean training =
-      new java.util.concurrent.atomic.AtomicBoolean();
-
   /** How long a pool JVM may wait for a spawn before it is stopped. */
   static final long WARM_IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
 
@@ -97,7 +105,7 @@ public final class Fabric implements Launcher, AutoCloseable {
   private final WarmPool pool;
 
   /** Where spawn requests go; set once before the first launch. */
-  private volatile Master master;
+  private volatile Scheduler master;
 
   private volatile boolean closed;
 
@@ -106,27 +114,52 @@ public final class Fabric implements Launcher, AutoCloseable {
    *
    * @throws IOException when the port cannot be bound
    */
-  public Fabric(
-      ClusterKey key, InetAddress bind, JvmCommand command, EventSink sink, boolean stdinForMain)
-      throws IOException {
+  public Fabric(ClusterKey key, InetAddress bind) throws IOException {
     this.key = key;
-    this.command = command;
-    this.sink = sink;
-    this.stdinForMain = stdinForMain;
     this.server = new ServerSocket(0, 128, bind);
     this.pool = new WarmPool(warmSize(System.getenv("DEPLOY_WARM")));
     timers.scheduleWithFixedDelay(this::shrinkIdle, 10, 10, TimeUnit.SECONDS);
-    this.cds =
-        "0".equals(System.getenv("DEPLOY_CDS"))
-            ? Optional.empty()
-            : CdsArchive.forCommand(command, runtimeJar());
     Thread acceptor = daemon("deploy-fabric-accept").newThread(this::acceptLoop);
     acceptor.start();
   }
 
   /** Sets the master that spawn requests go to. */
-  public void setMaster(Master master) {
+  public void setMaster(Scheduler master) {
     this.master = master;
+  }
+
+  /** Adds a program whose processes the master may now ask this fabric to start. */
+  public void addProgram(Program program) {
+    Optional<CdsArchive> cds =
+        "0".equals(System.getenv("DEPLOY_CDS"))
+            ? Optional.empty()
+            : CdsArchive.forCommand(program.command(), runtimeJar());
+    programs.put(program.id(), new ProgramState(program, cds));
+  }
+
+  /** Returns whether program {@code id} was added and not removed. */
+  public boolean hasProgram(long id) {
+    return programs.containsKey(id);
+  }
+
+  /**
+   * Removes a program: kills every process of it, started or waiting in the pool, at once. Their
+   * exits are still reported to its sink.
+   */
+  public void removeProgram(long id) {
+    ProgramState state = programs.remove(id);
+    if (state == null) {
+      return;
+    }
+    for (Launch l : pool.removeProgram(id)) {
+      releaseWarm(l);
+      l.kill();
+    }
+    for (Launch l : new ArrayList<>(launches.values())) {
+      if (l.order().program() == id) {
+        l.kill();
+      }
+    }
   }
 
   /** Returns the address processes dial for their control connection. */
@@ -159,39 +192,55 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   @Override
   public CompletableFuture<Launched> launch(LaunchOrder order) {
+    if (!programs.containsKey(order.program())) {
+      return CompletableFuture.failedFuture(
+          new LaunchException("this machine does not run program " + order.program()));
+    }
     if (order.task() != null && pool.enabled()) {
       Launch warm;
-      while ((warm = pool.take(order.resources())) != null) {
+      while ((warm = pool.take(order.program(), order.resources())) != null) {
         // The spawn's own reservation now covers this JVM: give back the pool's.
         releaseWarm(warm);
         if (warm.activate(order)) {
-          refill(order.resources());
+          refill(order.program(), order.resources());
           return warm.launched;
         }
       }
     }
     CompletableFuture<Launched> cold = startLaunch(order, false);
     if (order.task() != null) {
-      refill(order.resources());
+      refill(order.program(), order.resources());
     }
     return cold;
   }
 
-  /** Starts warm JVMs until the pool has its share for {@code r} or the machine has no room. */
-  private void refill(Resources r) {
-    Master m = master;
-    if (m == null || closed) {
+  /**
+   * Starts warm JVMs of {@code program} until the pool has its share for {@code r} or the machine
+   * has no room. Runs on a pool thread: asking a remote master for room takes a round trip.
+   */
+  private void refill(long program, Resources r) {
+    Scheduler m = master;
+    if (m == null || closed || !pool.enabled()) {
       return;
     }
-    for (int i = pool.missing(r); i > 0 && m.reserveWarm(this, r); i--) {
-      startLaunch(new LaunchOrder(null, r, null), true);
-    }
+    threads.execute(
+        () -> {
+          for (int i = pool.missing(program, r);
+              i > 0 && programs.containsKey(program) && m.reserveWarm(this, r);
+              i--) {
+            startLaunch(new LaunchOrder(program, null, r, null), true);
+          }
+        });
   }
 
   private void releaseWarm(Launch launch) {
-    Master m = master;
+    releaseWarmOf(launch.order().resources());
+  }
+
+  private void releaseWarmOf(Resources r) {
+    Scheduler m = master;
     if (m != null) {
-      m.releaseWarm(this, launch.order().resources());
+      m.releaseWarm(this, r);
     }
   }
 
@@ -213,6 +262,15 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   private CompletableFuture<Launched> startLaunch(LaunchOrder order, boolean warm) {
     long id = Nonces.nextLong();
+    ProgramState program = programs.get(order.program());
+    if (program == null) {
+      if (warm) {
+        releaseWarmOf(order.resources());
+      }
+      return CompletableFuture.failedFuture(
+          new LaunchException("this machine does not run program " + order.program()));
+    }
+    EventSink sink = program.program.sink();
     Launch launch = new Launch(id, order, sink, warm);
     if (warm) {
       pool.added(launch);
@@ -227,7 +285,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     threads.execute(
         () -> {
           try {
-            start(launch);
+            start(launch, program);
           } catch (RuntimeException e) {
             // A bug of ours must fail the spawn, not leave it waiting forever.
             log.warn("launch failed", e);
@@ -270,13 +328,14 @@ public final class Fabric implements Launcher, AutoCloseable {
   }
 
   /** Starts the JVM of a launch; runs on a pool thread (fork+exec takes milliseconds). */
-  private void start(Launch launch) {
+  private void start(Launch launch, ProgramState program) {
+    JvmCommand command = program.program.command();
     List<String> runtimeOptions = List.of();
-    if (cds.isPresent()) {
-      CdsArchive archive = cds.get();
+    if (program.cds.isPresent()) {
+      CdsArchive archive = program.cds.get();
       if (archive.ready()) {
         runtimeOptions = archive.options();
-      } else if (launch.order().task() != null && training.compareAndSet(false, true)) {
+      } else if (launch.order().task() != null && program.training.compareAndSet(false, true)) {
         // The first spawn of a run makes the archive for the ones after it.
         threads.execute(() -> archive.train("dev.deploy.runtime.CdsTraining"));
       }
@@ -285,6 +344,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(argv);
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(Env::isInternal);
+    env.putAll(program.program.environment());
     env.put(Env.ROLE, "process");
     env.put(Env.FABRIC, address().getAddress().getHostAddress() + ":" + address().getPort());
     env.put(Env.LAUNCH, Long.toHexString(launch.id));
@@ -292,7 +352,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     env.put(Env.BIND, address().getAddress().getHostAddress());
     boolean main = launch.order().task() == null && launch.order().parent() == null;
     builder.redirectInput(
-        main && stdinForMain
+        main && program.program.stdinForMain()
             ? ProcessBuilder.Redirect.INHERIT
             : ProcessBuilder.Redirect.from(new File(nullDevice())));
     Process process;
@@ -350,14 +410,16 @@ public final class Fabric implements Launcher, AutoCloseable {
     return System.getProperty("os.name", "").startsWith("Windows") ? "NUL" : "/dev/null";
   }
 
-  /** Control thread: process {@code parent} asks for a spawn. */
-  void onSpawnRequest(ControlSession session, Pid parent, Control.SpawnRequest request) {
-    Master m = master;
+  /** Control thread: process {@code parent} of {@code launch} asks for a spawn. */
+  void onSpawnRequest(
+      ControlSession session, Launch launch, Pid parent, Control.SpawnRequest request) {
+    Scheduler m = master;
     if (m == null) {
       session.send(Control.SpawnReply.failed(request.requestId(), "this fabric has no master"));
       return;
     }
-    m.spawn(new LaunchOrder(parent, request.resources(), request.task()), request.queue())
+    long program = launch.order().program();
+    m.spawn(new LaunchOrder(program, parent, request.resources(), request.task()), request.queue())
         .whenComplete((pid, error) -> session.send(reply(request.requestId(), pid, error)));
   }
 
@@ -390,16 +452,33 @@ public final class Fabric implements Launcher, AutoCloseable {
    * it runs here, and as a death if this fabric never ran it.
    */
   void onFateQuery(ControlSession session, Control.FateQuery query) {
-    ExitStatus status = ended.get(query.pid());
-    Launch launch = running.get(query.pid());
+    CompletableFuture<ExitStatus> here = localFate(query.pid());
+    Scheduler m = master;
+    CompletableFuture<ExitStatus> fate = here != null || m == null ? here : m.fate(query.pid());
+    if (fate == null) {
+      fate = CompletableFuture.completedFuture(ExitStatus.lost());
+    }
+    fate.whenComplete(
+        (status, error) -> session.send(fateReply(query, error == null ? status : null)));
+  }
+
+  /** How a pid this fabric ran ends, or null when it never ran it (or forgot it). */
+  private CompletableFuture<ExitStatus> localFate(Pid pid) {
+    ExitStatus status = ended.get(pid);
+    Launch launch = running.get(pid);
     if (status == null && launch != null) {
-      launch.exitFuture().thenAccept(s -> session.send(fateReply(query, s)));
-      return;
+      return launch.exitFuture();
     }
     if (status == null) {
-      status = ended.get(query.pid()); // it may have ended between the two looks
+      status = ended.get(pid); // it may have ended between the two looks
     }
-    session.send(fateReply(query, status));
+    return status == null ? null : CompletableFuture.completedFuture(status);
+  }
+
+  @Override
+  public CompletableFuture<ExitStatus> fate(Pid pid) {
+    CompletableFuture<ExitStatus> here = localFate(pid);
+    return here != null ? here : CompletableFuture.completedFuture(ExitStatus.lost());
   }
 
   private static Control.FateReply fateReply(Control.FateQuery query, ExitStatus status) {
@@ -409,7 +488,7 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   /** Control thread: a registered process's control connection ended. */
   void onControlClosed(Pid pid) {
-    Master m = master;
+    Scheduler m = master;
     if (m != null) {
       m.cancelWaitingOf(pid);
     }

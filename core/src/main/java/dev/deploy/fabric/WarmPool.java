@@ -19,6 +19,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread safe: spawn, control and exit threads call it under its lock; it never blocks.
  */
 final class WarmPool {
+  /** What a spawn must match to take a member: its program and resources. */
+  private record Shape(long program, Resources resources) {
+    static Shape of(Launch l) {
+      return new Shape(l.order().program(), l.order().resources());
+    }
+  }
+
   private final ReentrantLock lock = new ReentrantLock();
 
   /** JVMs per resources, at most; 0 turns the pool off. */
@@ -28,13 +35,13 @@ final class WarmPool {
   private final Set<Launch> members = new HashSet<>();
 
   /** Members that registered and wait, oldest first, by resources; guarded by lock. */
-  private final Map<Resources, ArrayDeque<Launch>> waiting = new HashMap<>();
+  private final Map<Shape, ArrayDeque<Launch>> waiting = new HashMap<>();
 
   /** When each waiting member last became idle, in nanoTime; guarded by lock. */
   private final Map<Launch, Long> idleSince = new HashMap<>();
 
   /** Warm starts that failed in a row, by resources; the pool gives up on those after 3. */
-  private final Map<Resources, Integer> failures = new HashMap<>();
+  private final Map<Shape, Integer> failures = new HashMap<>();
 
   WarmPool(int size) {
     this.size = Math.max(0, size);
@@ -45,8 +52,9 @@ final class WarmPool {
     return size > 0;
   }
 
-  /** Returns how many more members {@code r} may have now. */
-  int missing(Resources r) {
+  /** Returns how many more members {@code program} may have now for {@code resources}. */
+  int missing(long program, Resources resources) {
+    Shape r = new Shape(program, resources);
     lock.lock();
     try {
       if (size == 0 || failures.getOrDefault(r, 0) >= 3) {
@@ -54,7 +62,7 @@ final class WarmPool {
       }
       int have = 0;
       for (Launch l : members) {
-        if (l.order().resources().equals(r)) {
+        if (Shape.of(l).equals(r)) {
           have++;
         }
       }
@@ -79,7 +87,7 @@ final class WarmPool {
     lock.lock();
     try {
       if (members.contains(launch)) {
-        Resources r = launch.order().resources();
+        Shape r = Shape.of(launch);
         waiting.computeIfAbsent(r, k -> new ArrayDeque<>()).add(launch);
         idleSince.put(launch, now);
         failures.remove(r);
@@ -93,7 +101,8 @@ final class WarmPool {
    * Takes a waiting member for {@code r}, or returns null. The member is no longer the pool's: the
    * caller hands it out and gives its pool reservation back.
    */
-  Launch take(Resources r) {
+  Launch take(long program, Resources resources) {
+    Shape r = new Shape(program, resources);
     lock.lock();
     try {
       ArrayDeque<Launch> queue = waiting.get(r);
@@ -120,7 +129,7 @@ final class WarmPool {
       if (!members.remove(launch)) {
         return false;
       }
-      Resources r = launch.order().resources();
+      Shape r = Shape.of(launch);
       ArrayDeque<Launch> queue = waiting.get(r);
       if (queue != null) {
         queue.remove(launch);
@@ -130,6 +139,28 @@ final class WarmPool {
         failures.merge(r, 1, Integer::sum);
       }
       return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Removes and returns every member of {@code program}. */
+  List<Launch> removeProgram(long program) {
+    lock.lock();
+    try {
+      List<Launch> out = new ArrayList<>();
+      for (Launch l : new ArrayList<>(members)) {
+        if (l.order().program() == program) {
+          members.remove(l);
+          idleSince.remove(l);
+          ArrayDeque<Launch> queue = waiting.get(Shape.of(l));
+          if (queue != null) {
+            queue.remove(l);
+          }
+          out.add(l);
+        }
+      }
+      return out;
     } finally {
       lock.unlock();
     }
@@ -145,7 +176,7 @@ final class WarmPool {
         if (!onlyIdle || (since != null && since - idleBefore < 0)) {
           members.remove(l);
           idleSince.remove(l);
-          ArrayDeque<Launch> queue = waiting.get(l.order().resources());
+          ArrayDeque<Launch> queue = waiting.get(Shape.of(l));
           if (queue != null) {
             queue.remove(l);
           }

@@ -1,5 +1,7 @@
 package dev.deploy.master;
 
+import dev.deploy.Pid;
+import dev.deploy.bridge.ExitStatus;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -18,4 +20,10 @@ public interface Launcher {
    * (and stops them), because a spawn needs the room. Default: there are none.
    */
   default void dropWarm() {}
+
+  /**
+   * Completes with how {@code pid}, which this machine ran, ended: now if it has, when it does if
+   * it runs; {@link ExitStatus#lost()} if this machine does not know it.
+   */
+  CompletableFuture<ExitStatus> fate(Pid pid);
 }

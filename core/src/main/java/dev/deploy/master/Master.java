@@ -2,6 +2,7 @@ package dev.deploy.master;
 
 import dev.deploy.Pid;
 import dev.deploy.Resources;
+import dev.deploy.bridge.ExitStatus;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -25,7 +26,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread safe: every method may be called from any thread; the books are under one lock and
  * launches are started after leaving it.
  */
-public final class Master {
+public final class Master implements Scheduler {
   private static final long MICRO = 1_000_000;
 
   private final ReentrantLock lock = new ReentrantLock();
@@ -39,11 +40,34 @@ public final class Master {
   /** spawnAsync requests waiting for room, oldest first; guarded by lock. */
   private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
 
+  /** Which node each started pid was placed on, the oldest forgotten past a limit; for fates. */
+  private final java.util.Map<Pid, Books> placedOn =
+      java.util.Collections.synchronizedMap(
+          new java.util.LinkedHashMap<>() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(java.util.Map.Entry<Pid, Books> eldest) {
+              return size() > PLACED_LIMIT;
+            }
+          });
+
+  private static final int PLACED_LIMIT = 100_000;
+
   /** Free memory and CPU of one node. CPU is in millionths of a core so sums are exact. */
   private static final class Books {
     final Node node;
     long freeMemory;
     long freeCpu;
+
+    /** False while the node's machine is unreachable: nothing is placed there. */
+    boolean up = true;
+
+    /**
+     * Counts the node's comebacks: a reservation made before the node was lost is not given back
+     * again when its process's loss is reported, since the books were reset when it was lost.
+     */
+    int epoch;
 
     Books(Node node) {
       this.node = node;
@@ -52,7 +76,7 @@ public final class Master {
     }
 
     boolean fits(Resources r) {
-      return freeMemory >= r.memory() && freeCpu >= micro(r.cpu());
+      return up && freeMemory >= r.memory() && freeCpu >= micro(r.cpu());
     }
 
     boolean couldEverFit(Resources r) {
@@ -63,7 +87,8 @@ public final class Master {
 
   private record Waiting(LaunchOrder order, CompletableFuture<Optional<Pid>> result) {}
 
-  private record Placed(Books books, LaunchOrder order, CompletableFuture<Optional<Pid>> result) {}
+  private record Placed(
+      Books books, int epoch, LaunchOrder order, CompletableFuture<Optional<Pid>> result) {}
 
   /** Creates a master placing onto {@code nodes}. */
   public Master(List<Node> nodes) {
@@ -81,6 +106,7 @@ public final class Master {
    * registered; with empty when no node has room and {@code wait} is false; exceptionally with a
    * {@link LaunchException} when the launch failed or the request can never fit.
    */
+  @Override
   public CompletableFuture<Optional<Pid>> spawn(LaunchOrder order, boolean wait) {
     if (!fitsNow(order.resources())) {
       // Warm JVMs hold room for spawns to come; a spawn that needs the room now comes first.
@@ -97,7 +123,7 @@ public final class Master {
         result.completeExceptionally(new CancellationException("the run is shutting down"));
       } else if (books != null && (!wait || queue.isEmpty())) {
         reserve(books, order.resources());
-        placed = new Placed(books, order, result);
+        placed = new Placed(books, books.epoch, order, result);
       } else if (!wait) {
         result.complete(Optional.empty()); // also for more than any machine has: not an error
       } else if (nodes.stream().noneMatch(b -> b.couldEverFit(order.resources()))) {
@@ -119,14 +145,24 @@ public final class Master {
   /**
    * Withdraws the queued requests of {@code parent}, which has ended; their futures are cancelled.
    */
+  @Override
   public void cancelWaitingOf(Pid parent) {
+    cancelWaiting(w -> parent.equals(w.order().parent()));
+  }
+
+  /** Withdraws the queued requests of {@code program}, which is ending. */
+  public void cancelProgram(long program) {
+    cancelWaiting(w -> w.order().program() == program);
+  }
+
+  private void cancelWaiting(java.util.function.Predicate<Waiting> which) {
     List<Waiting> cancelled = new ArrayList<>();
     List<Placed> started;
     lock.lock();
     try {
       for (Iterator<Waiting> it = queue.iterator(); it.hasNext(); ) {
         Waiting w = it.next();
-        if (parent.equals(w.order().parent())) {
+        if (which.test(w)) {
           it.remove();
           cancelled.add(w);
         }
@@ -152,6 +188,7 @@ public final class Master {
    * Reserves {@code r} on {@code launcher}'s machine for a warm JVM, only if the machine has it
    * free and no spawnAsync is waiting for room. Returns whether it did.
    */
+  @Override
   public boolean reserveWarm(Launcher launcher, Resources r) {
     lock.lock();
     try {
@@ -171,13 +208,67 @@ public final class Master {
   }
 
   /** Gives back what {@link #reserveWarm} took. */
+  @Override
   public void releaseWarm(Launcher launcher, Resources r) {
+    Books books = booksOf(launcher);
+    int epoch;
+    lock.lock();
+    try {
+      epoch = books.epoch;
+    } finally {
+      lock.unlock();
+    }
+    release(books, epoch, r);
+  }
+
+  private Books booksOf(Launcher launcher) {
     for (Books b : nodes) {
       if (b.node.launcher() == launcher) {
-        release(b, r);
-        return;
+        return b;
       }
     }
+    throw new IllegalArgumentException("not a node of this master: " + launcher);
+  }
+
+  /**
+   * The machine of {@code launcher} is unreachable: nothing is placed there until {@link #nodeUp};
+   * its books are reset to its whole capacity, and what its processes held is not given back again
+   * when their loss is reported.
+   */
+  public void nodeDown(Launcher launcher) {
+    Books books = booksOf(launcher);
+    lock.lock();
+    try {
+      books.up = false;
+      books.epoch++;
+      books.freeMemory = books.node.capacity().memory();
+      books.freeCpu = micro(books.node.capacity().cpu());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The machine of {@code launcher} is reachable (again) with nothing running on it. */
+  public void nodeUp(Launcher launcher) {
+    Books books = booksOf(launcher);
+    List<Placed> started;
+    lock.lock();
+    try {
+      books.up = true;
+      started = startable();
+    } finally {
+      lock.unlock();
+    }
+    started.forEach(this::start);
+  }
+
+  @Override
+  public CompletableFuture<ExitStatus> fate(Pid pid) {
+    Books books = placedOn.get(pid);
+    if (books == null) {
+      return CompletableFuture.completedFuture(ExitStatus.lost());
+    }
+    return books.node.launcher().fate(pid);
   }
 
   /** Returns how many spawnAsync requests are waiting. */
@@ -218,11 +309,12 @@ public final class Master {
     launch.whenComplete(
         (launched, error) -> {
           if (error != null) {
-            release(placed.books(), r);
+            release(placed.books(), placed.epoch(), r);
             placed.result().completeExceptionally(error);
             return;
           }
-          launched.exit().whenComplete((status, e) -> release(placed.books(), r));
+          placedOn.put(launched.pid(), placed.books());
+          launched.exit().whenComplete((status, e) -> release(placed.books(), placed.epoch(), r));
           if (!placed.result().complete(Optional.of(launched.pid()))) {
             // The requester went away meanwhile; the process runs on and is reported as usual.
             assert placed.result().isCancelled();
@@ -231,10 +323,13 @@ public final class Master {
   }
 
   /** Gives back a process's resources and starts what the queue can now start. */
-  private void release(Books books, Resources r) {
+  private void release(Books books, int epoch, Resources r) {
     List<Placed> started;
     lock.lock();
     try {
+      if (books.epoch != epoch) {
+        return; // the node was lost meanwhile and its books reset
+      }
       books.freeMemory += r.memory();
       books.freeCpu += micro(r.cpu());
       started = startable();
@@ -255,7 +350,7 @@ public final class Master {
       }
       queue.poll();
       reserve(room, head.order().resources());
-      started.add(new Placed(room, head.order(), head.result()));
+      started.add(new Placed(room, room.epoch, head.order(), head.result()));
     }
     return started;
   }

@@ -48,6 +48,22 @@ public final class JvmCommand {
   }
 
   /**
+   * Returns a command of {@code java} with JVM {@code options} (kept as given) and {@code program}:
+   * the main class and its arguments.
+   */
+  public static JvmCommand of(String java, List<String> options, List<String> program) {
+    return new JvmCommand(java, options, program);
+  }
+
+  /** Returns the java executable of this JVM. */
+  public static String currentJava() {
+    return ProcessHandle.current()
+        .info()
+        .command()
+        .orElseGet(() -> System.getProperty("java.home") + "/bin/java");
+  }
+
+  /**
    * Returns the command line of this JVM, as the operating system recorded it (so options from
    * {@code JAVA_TOOL_OPTIONS} and {@code JDK_JAVA_OPTIONS} are not in it: the environment, which
    * children inherit, brings them back).

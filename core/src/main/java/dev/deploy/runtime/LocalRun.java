@@ -4,21 +4,17 @@ import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.Bridge;
 import dev.deploy.bridge.EventFormat;
-import dev.deploy.bridge.HumanFormat;
-import dev.deploy.bridge.JsonFormat;
+import dev.deploy.bridge.Formats;
 import dev.deploy.fabric.Fabric;
+import dev.deploy.fabric.Program;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Master;
 import dev.deploy.master.Node;
 import dev.deploy.process.JvmCommand;
 import dev.deploy.security.ClusterKey;
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -68,9 +64,8 @@ final class LocalRun {
     Bridge bridge = new Bridge(format);
     Fabric fabric;
     try {
-      fabric =
-          new Fabric(
-              ClusterKey.generate(), InetAddress.getLoopbackAddress(), command, bridge, true);
+      fabric = new Fabric(ClusterKey.generate(), InetAddress.getLoopbackAddress());
+      fabric.addProgram(new Program(0, command, bridge, true));
     } catch (IOException e) {
       throw new LocalRunException("cannot open a port on the loopback interface: " + e, 1);
     } catch (IllegalArgumentException e) {
@@ -128,27 +123,10 @@ final class LocalRun {
   }
 
   static EventFormat format(String name) {
-    FileOutputStream out = new FileOutputStream(FileDescriptor.out);
-    FileOutputStream err = new FileOutputStream(FileDescriptor.err);
-    if (name == null || name.equals("human")) {
-      return new HumanFormat(out, err, colour());
-    }
-    if (name.equals("json")) {
-      return new JsonFormat(out);
-    }
-    throw new LocalRunException("DEPLOY_FORMAT must be human or json, not \"" + name + "\"", 2);
-  }
-
-  /** Colour when stderr is a terminal and the user did not ask for none. */
-  private static boolean colour() {
-    if (System.getenv("NO_COLOR") != null || "dumb".equals(System.getenv("TERM"))) {
-      return false;
-    }
     try {
-      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
-      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
-    } catch (IOException | UnsupportedOperationException e) {
-      return false;
+      return Formats.forName(name);
+    } catch (IllegalArgumentException e) {
+      throw new LocalRunException("DEPLOY_FORMAT must be human or json, not \"" + name + "\"", 2);
     }
   }
 

@@ -36,6 +36,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Thread safe: {@code init} runs once on the main thread; the rest from any thread after.
  */
 public final class ProcessRuntime {
+  /** The role of a JVM started only to learn the resources its main passes to init. */
+  public static final String PROBE_ROLE = "probe";
+
+  /** What a probed JVM prints before the resources: {@code deploy-init <bytes> <cores>}. */
+  public static final String PROBE_PREFIX = "deploy-init ";
+
   static final String NOT_INITIALISED = "You must call init() first in your application's main()";
 
   private static final AtomicBoolean initCalled = new AtomicBoolean();
@@ -87,6 +93,11 @@ public final class ProcessRuntime {
       LocalRun.run(resources);
     } else if (role.equals("process")) {
       startProcess();
+    } else if (role.equals(PROBE_ROLE)) {
+      // A cluster's bridge asks what the program's first process needs before placing it.
+      System.out.println(PROBE_PREFIX + resources.memory() + " " + resources.cpu());
+      System.out.flush();
+      Runtime.getRuntime().halt(0);
     } else {
       System.err.println("deploy: " + Env.ROLE + "=" + role + " is not a role this runtime knows");
       System.exit(1);

@@ -106,6 +106,35 @@ public final class MessageIn {
     }
   }
 
+  /** Reads a list of at most {@code max} strings. */
+  public java.util.List<String> strings(String field, int max) throws ProtocolException {
+    int n = i32(field + " count");
+    if (n < 0 || n > max) {
+      throw new ProtocolException(field + " count " + n + " is outside 0.." + max);
+    }
+    java.util.List<String> out = new java.util.ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(string(field));
+    }
+    return out;
+  }
+
+  /** Reads a string that may be absent. */
+  public String optionalString(String field) throws ProtocolException {
+    return u8(field + " presence") == 0 ? null : string(field);
+  }
+
+  /** Reads how a process ended. */
+  public dev.deploy.bridge.ExitStatus exitStatus(String field) throws ProtocolException {
+    int kind = u8(field + " kind");
+    int value = i32(field + " value");
+    dev.deploy.bridge.ExitStatus.Kind[] kinds = dev.deploy.bridge.ExitStatus.Kind.values();
+    if (kind >= kinds.length) {
+      throw new ProtocolException(field + " kind " + kind + " is unknown");
+    }
+    return new dev.deploy.bridge.ExitStatus(kinds[kind], value);
+  }
+
   /** Checks that every byte was read. */
   public void end(String message) throws ProtocolException {
     if (position != bytes.length) {

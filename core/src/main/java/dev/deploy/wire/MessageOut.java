@@ -67,6 +67,25 @@ public final class MessageOut {
   }
 
   /** Returns the bytes written. */
+  /** Writes a list of strings. */
+  public MessageOut strings(java.util.List<String> v) {
+    i32(v.size());
+    for (String x : v) {
+      string(x);
+    }
+    return this;
+  }
+
+  /** Writes a string that may be absent. */
+  public MessageOut optionalString(String v) {
+    return v == null ? u8(0) : u8(1).string(v);
+  }
+
+  /** Writes how a process ended. */
+  public MessageOut exitStatus(dev.deploy.bridge.ExitStatus v) {
+    return u8(v.kind().ordinal()).i32(v.value());
+  }
+
   public byte[] toByteArray() {
     return out.toByteArray();
   }

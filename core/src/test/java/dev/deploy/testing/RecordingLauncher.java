@@ -74,6 +74,17 @@ public final class RecordingLauncher implements Launcher {
     }
   }
 
+  /** The end of a pid this launcher started, or lost for one it did not. */
+  @Override
+  public synchronized CompletableFuture<ExitStatus> fate(Pid pid) {
+    for (Call c : calls) {
+      if (c.pid.equals(pid) && c.answered()) {
+        return c.exit;
+      }
+    }
+    return CompletableFuture.completedFuture(ExitStatus.lost());
+  }
+
   @Override
   public synchronized CompletableFuture<Launched> launch(LaunchOrder order) {
     if (throwOnLaunch != null) {

@@ -1,0 +1,43 @@
+package dev.deploy.cli;
+
+import dev.deploy.Resources;
+import dev.deploy.master.NodesFile;
+import java.net.InetSocketAddress;
+
+/** Parsing of the command line's addresses and sizes into one-sentence errors. */
+final class Addresses {
+  private Addresses() {}
+
+  /**
+   * Parses and resolves {@code host:port}.
+   *
+   * @throws CommandException (code 2) naming the text when it is malformed or the host unknown
+   */
+  static InetSocketAddress parse(String what, String text) throws CommandException {
+    NodesFile.HostPort hostPort;
+    try {
+      hostPort = NodesFile.parseAddress(text);
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(what + ": " + e.getMessage(), 2);
+    }
+    InetSocketAddress address = hostPort.toSocketAddress();
+    if (address.isUnresolved()) {
+      throw new CommandException(
+          what + ": the host \"" + hostPort.host() + "\" of \"" + text + "\" is not known", 2);
+    }
+    return address;
+  }
+
+  /**
+   * Parses a memory and cpu pair, like {@code 8GiB 4}.
+   *
+   * @throws CommandException (code 2) naming the bad value
+   */
+  static Resources resources(String what, String memory, String cpu) throws CommandException {
+    try {
+      return Resources.parse(memory, cpu);
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(what + ": " + e.getMessage(), 2);
+    }
+  }
+}

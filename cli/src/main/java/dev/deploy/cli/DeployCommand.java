@@ -1,0 +1,161 @@
+package dev.deploy.cli;
+
+import dev.deploy.bridge.EventFormat;
+import dev.deploy.bridge.Formats;
+import dev.deploy.cluster.DeployClient;
+import dev.deploy.cluster.Environment;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.ProtocolException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code deploy ...}: runs a program on a cluster and prints what its processes do. */
+@Command(
+    name = "deploy",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = {
+      "Run a program on a cluster: send its jars to the bridge (each once: the cluster keeps"
+          + " jars by SHA-256), start its main there, and print every process's output and"
+          + " exit as a local run would. Exits with the program's exit code. Ctrl-C, or losing"
+          + " the connection, kills every process of this deployment and nothing else.",
+      "",
+      "<app.jar | classpath>: a jar, or a class path of jars and directories (directories are"
+          + " packed into jars). <main-class>: the class whose main to run; by default the"
+          + " first jar's Main-Class. Arguments for the program go after --."
+    },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:every process exited 0",
+      "n:the code of the first process that did not (128+signal; 1 when lost)",
+      "1:the program could not be sent or started",
+      "2:the arguments are wrong"
+    },
+    footerHeading = "%nExample:%n",
+    footer = {"  java -jar deploy.jar deploy 10.0.0.1:7000 app.jar com.example.Main -- input.csv"})
+final class DeployCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--format",
+      paramLabel = "human|json",
+      description = "Output format (default: $DEPLOY_FORMAT, else human).")
+  String format;
+
+  @Option(
+      names = "--key-file",
+      paramLabel = "<file>",
+      description = "The cluster key (default: $DEPLOY_KEY_FILE; on loopback, your own key).")
+  Path keyFile;
+
+  @Option(names = "--verbose", description = "Say more, and print stack traces of errors.")
+  boolean verbose;
+
+  @Option(
+      names = "--jvm-option",
+      paramLabel = "<option>",
+      description =
+          "A JVM option for every process of the program, like --jvm-option=-Dkey=value;"
+              + " repeatable. -Xmx and the processor count come from the resources.")
+  List<String> jvmOptions = new ArrayList<>();
+
+  @Option(
+      names = "--env",
+      paramLabel = "NAME=value",
+      description =
+          "An environment variable for every process of the program, on top of each machine's"
+              + " own environment; repeatable.")
+  List<String> environment = new ArrayList<>();
+
+  @Parameters(
+      paramLabel = "<bridge-addr> <app.jar|classpath> [<main-class>] [-- <args>...]",
+      arity = "2..*",
+      description = "Where the bridge listens (host:port), the program, its main class, its args.")
+  List<String> positional;
+
+  @Override
+  public Integer call() {
+    return Main.guard(
+        "deploy",
+        verbose,
+        () -> {
+          List<String> raw = spec.commandLine().getParseResult().originalArgs();
+          int dashes = raw.indexOf("--");
+          int programArgs = dashes < 0 ? 0 : raw.size() - dashes - 1;
+          List<String> before = positional.subList(0, positional.size() - programArgs);
+          List<String> arguments =
+              new ArrayList<>(
+                  positional.subList(positional.size() - programArgs, positional.size()));
+          if (before.size() < 2) {
+            throw new CommandException("give the bridge's address and the program", 2);
+          }
+          if (before.size() > 3) {
+            throw new CommandException(
+                "the program's arguments go after --, like: deploy "
+                    + before.get(0)
+                    + " "
+                    + before.get(1)
+                    + " "
+                    + before.get(2)
+                    + " -- "
+                    + String.join(" ", before.subList(3, before.size())),
+                2);
+          }
+          InetSocketAddress bridge = Addresses.parse("<bridge-addr>", before.get(0));
+          String mainClass = before.size() == 3 ? before.get(2) : null;
+          try {
+            Environment.parse(environment);
+          } catch (ProtocolException e) {
+            throw new CommandException("--env: " + e.getMessage(), 2);
+          }
+          String name = format != null ? format : System.getenv("DEPLOY_FORMAT");
+          EventFormat out;
+          try {
+            out = Formats.forName(name);
+          } catch (IllegalArgumentException e) {
+            throw new CommandException("--format is human or json, not \"" + name + "\"", 2);
+          }
+          ClusterKey key =
+              ClusterKeys.resolve(
+                  keyFile,
+                  bridge.getAddress().isLoopbackAddress(),
+                  "deploy to " + before.get(0) + ", which is not a loopback address,");
+          boolean json = "json".equals(name);
+          DeployClient client =
+              new DeployClient(key, out, json ? null : System.err, Formats.stderrIsTerminal());
+          Thread interrupt = new Thread(() -> client.interrupt(5_000), "deploy-interrupt");
+          Runtime.getRuntime().addShutdownHook(interrupt);
+          int code;
+          try {
+            code =
+                client.run(
+                    new DeployClient.Request(
+                        bridge, before.get(1), mainClass, arguments, jvmOptions, environment));
+          } catch (DeployClient.DeployFailure e) {
+            removeHook(interrupt);
+            throw new CommandException(e.getMessage());
+          }
+          removeHook(interrupt);
+          if (verbose) {
+            System.err.println("deploy: sent " + client.sentBytes() + " bytes of jars");
+          }
+          return code;
+        });
+  }
+
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // Already shutting down: the hook runs.
+    }
+  }
+}

@@ -1,0 +1,187 @@
+package dev.deploy.cli;
+
+import dev.deploy.Resources;
+import dev.deploy.cluster.ClusterMaster;
+import dev.deploy.master.NodesFile;
+import dev.deploy.security.ClusterKey;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code fabric master ...}: the cluster's master, a worker itself, and its bridge. */
+@Command(
+    name = "master",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = {
+      "Run the master of a cluster: it places every process on a worker with the memory and"
+          + " cpu free, runs its own share as a worker, and starts the bridge that deploy"
+          + " talks to.",
+      "",
+      "  fabric master <bind-addr> <mem> <cpu> [bridge <bridge-addr>]",
+      "                (<addr> <mem> <cpu>)...",
+      "  fabric master <bind-addr> <nodes.toml>",
+      "",
+      "<mem> <cpu> first: what the master itself may run (like 8GiB 4); then each worker's"
+          + " address (where its `fabric <bind-addr>` listens) and what it may run. deploy"
+          + " connects to <bind-addr>, or to <bridge-addr> when given. Workers may start"
+          + " before or after the master; one that disappears is dropped (its processes"
+          + " reported lost) and may rejoin. The nodes file is described in docs/nodes-toml.md."
+    },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:stopped by a signal",
+      "1:it could not start (address in use, key file unreadable)",
+      "2:the arguments or the nodes file are wrong"
+    },
+    footerHeading = "%nExample:%n",
+    footer = {
+      "  java -jar deploy.jar fabric master 10.0.0.1:7000 8GiB 4 \\",
+      "      10.0.0.2:7000 64GiB 16 10.0.0.3:7000 64GiB 16"
+    })
+final class MasterCommand implements Callable<Integer> {
+  @Parameters(
+      paramLabel = "<arg>",
+      arity = "2..*",
+      description = "<bind-addr> followed by the nodes, as above.")
+  List<String> args;
+
+  @Option(
+      names = "--key-file",
+      paramLabel = "<file>",
+      description = "The cluster key (default: $DEPLOY_KEY_FILE; on loopback, your own key).")
+  Path keyFile;
+
+  @Option(
+      names = "--cache",
+      paramLabel = "<dir>",
+      description = "Where jars are kept (default: ~/.cache/deploy/jars).")
+  Path cache;
+
+  @Option(names = "--verbose", description = "Log more, and print stack traces of errors.")
+  boolean verbose;
+
+  /** The parsed command line. */
+  record Plan(
+      InetSocketAddress bind,
+      Optional<Resources> own,
+      Optional<InetSocketAddress> bridge,
+      List<ClusterMaster.Worker> workers) {}
+
+  @Override
+  public Integer call() {
+    return Main.guard(
+        "fabric master",
+        verbose,
+        () -> {
+          Plan plan = parse(args);
+          boolean loopback =
+              plan.bind().getAddress().isLoopbackAddress()
+                  && plan.bridge().map(b -> b.getAddress().isLoopbackAddress()).orElse(true)
+                  && plan.workers().stream()
+                      .allMatch(w -> w.address().getAddress().isLoopbackAddress());
+          ClusterKey key =
+              ClusterKeys.resolve(
+                  keyFile, loopback, "master whose addresses are not all loopback addresses");
+          ClusterMaster master;
+          try {
+            master =
+                new ClusterMaster(
+                    key,
+                    plan.bind(),
+                    plan.own(),
+                    plan.bridge(),
+                    plan.workers(),
+                    FabricCommand.openCache(cache));
+          } catch (IOException e) {
+            throw new CommandException(e.getMessage());
+          }
+          System.err.println(
+              "fabric master: deploy to "
+                  + show(plan.bridge().orElse(plan.bind()))
+                  + "; "
+                  + plan.workers().size()
+                  + (plan.workers().size() == 1 ? " worker" : " workers"));
+          FabricCommand.runUntilSignal(master);
+          return 0;
+        });
+  }
+
+  private static String show(InetSocketAddress a) {
+    return a.getHostString() + ":" + a.getPort();
+  }
+
+  /** Parses the arguments after {@code fabric master}. */
+  static Plan parse(List<String> args) throws CommandException {
+    InetSocketAddress bind = Addresses.parse("<bind-addr>", args.get(0));
+    if (args.size() == 2) {
+      return fromFile(bind, Path.of(args.get(1)));
+    }
+    if (args.size() < 3) {
+      throw new CommandException("after <bind-addr> come <mem> <cpu> or a nodes.toml", 2);
+    }
+    Resources own = Addresses.resources("the master's own <mem> <cpu>", args.get(1), args.get(2));
+    int i = 3;
+    Optional<InetSocketAddress> bridge = Optional.empty();
+    if (i < args.size() && args.get(i).equals("bridge")) {
+      if (i + 1 >= args.size()) {
+        throw new CommandException("\"bridge\" must be followed by the bridge's host:port", 2);
+      }
+      bridge = Optional.of(Addresses.parse("bridge", args.get(i + 1)));
+      i += 2;
+    }
+    List<ClusterMaster.Worker> workers = new ArrayList<>();
+    while (i < args.size()) {
+      if (i + 3 > args.size()) {
+        throw new CommandException(
+            "each worker is <addr> <mem> <cpu>, but \""
+                + String.join(" ", args.subList(i, args.size()))
+                + "\" is not all three",
+            2);
+      }
+      InetSocketAddress a = Addresses.parse("worker", args.get(i));
+      Resources r = Addresses.resources("worker " + args.get(i), args.get(i + 1), args.get(i + 2));
+      for (ClusterMaster.Worker w : workers) {
+        if (w.address().equals(a)) {
+          throw new CommandException("the worker " + args.get(i) + " is named twice", 2);
+        }
+      }
+      if (a.equals(bind)) {
+        throw new CommandException(
+            "the worker " + args.get(i) + " has the master's own address", 2);
+      }
+      workers.add(new ClusterMaster.Worker(a, r));
+      i += 3;
+    }
+    return new Plan(bind, Optional.of(own), bridge, workers);
+  }
+
+  private static Plan fromFile(InetSocketAddress bind, Path file) throws CommandException {
+    NodesFile nodes;
+    try {
+      nodes = NodesFile.read(file);
+    } catch (IOException e) {
+      throw new CommandException(e.getMessage(), 2);
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(e.getMessage(), 2);
+    }
+    Optional<Resources> own = nodes.master().map(NodesFile.MasterSpec::resources);
+    Optional<InetSocketAddress> bridge = Optional.empty();
+    if (nodes.master().isPresent() && nodes.master().get().bridge().isPresent()) {
+      bridge = Optional.of(Addresses.parse(file + ": bridge", nodes.master().get().bridge().get()));
+    }
+    List<ClusterMaster.Worker> workers = new ArrayList<>();
+    for (NodesFile.NodeSpec n : nodes.nodes()) {
+      workers.add(
+          new ClusterMaster.Worker(Addresses.parse(file + ": node", n.address()), n.resources()));
+    }
+    return new Plan(bind, own, bridge, workers);
+  }
+}

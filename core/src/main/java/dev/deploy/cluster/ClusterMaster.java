@@ -1,0 +1,224 @@
+package dev.deploy.cluster;
+
+import dev.deploy.Resources;
+import dev.deploy.bridge.EventSink;
+import dev.deploy.fabric.Fabric;
+import dev.deploy.master.Master;
+import dev.deploy.master.Node;
+import dev.deploy.program.JarCache;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.Link;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code fabric master}: the master of a cluster, which is a worker too, and its bridge. Keeps the
+ * books of every worker's room (dialling each worker and dropping it from the books while it is
+ * unreachable), places every spawn, runs this machine's share on its own {@link Fabric}, and serves
+ * {@code deploy} clients: each connection is one {@link Deployment} with its own program, output
+ * and exit code. Several deployments share the cluster at once.
+ */
+public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs {
+  /** A worker machine: where its fabric listens and what it may run in all. */
+  public record Worker(InetSocketAddress address, Resources capacity) {}
+
+  private final ClusterKey key;
+  private final Fabric fabric;
+  private final Master master;
+  private final JarCache cache;
+  private final Path runtimeJar = Daemons.runtimeJar();
+  private final List<RemoteFabric> workers = new ArrayList<>();
+  private final List<ServerSocket> listeners = new ArrayList<>();
+  private final Map<Long, Deployment> deployments = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService timers =
+      Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-master-timer"));
+  private volatile boolean closed;
+
+  /**
+   * Starts the master: binds {@code bind} (where deploy connects, unless {@code bridge} is given)
+   * and {@code bridge}, and starts dialling the workers.
+   *
+   * @param own what this machine may run itself; empty: nothing (it only places and bridges)
+   * @throws IOException when an address cannot be bound
+   */
+  public ClusterMaster(
+      ClusterKey key,
+      InetSocketAddress bind,
+      Optional<Resources> own,
+      Optional<InetSocketAddress> bridge,
+      List<Worker> workerList,
+      JarCache cache)
+      throws IOException {
+    this.key = key;
+    this.cache = cache;
+    try {
+      listeners.add(listen(bind));
+      if (bridge.isPresent()) {
+        listeners.add(listen(bridge.get()));
+      }
+      this.fabric = new Fabric(key, bind.getAddress());
+    } catch (IOException e) {
+      closeListeners();
+      throw e;
+    }
+    List<Node> nodes = new ArrayList<>();
+    own.ifPresent(r -> nodes.add(new Node("master", r, fabric)));
+    for (Worker w : workerList) {
+      String name = w.address().getHostString() + ":" + w.address().getPort();
+      RemoteFabric remote = new RemoteFabric(name, w.address(), key, this, timers);
+      workers.add(remote);
+      nodes.add(new Node(name, w.capacity(), remote));
+    }
+    this.master = new Master(nodes);
+    fabric.setMaster(master);
+    for (RemoteFabric r : workers) {
+      r.start(master);
+    }
+    AtomicInteger count = new AtomicInteger();
+    for (ServerSocket s : listeners) {
+      Thread t = Daemons.threads("deploy-bridge-accept").newThread(() -> acceptLoop(s, count));
+      t.start();
+    }
+  }
+
+  private static ServerSocket listen(InetSocketAddress address) throws IOException {
+    ServerSocket s = new ServerSocket();
+    try {
+      s.setReuseAddress(true);
+      s.bind(address, 64);
+      return s;
+    } catch (IOException e) {
+      s.close();
+      throw new IOException(
+          "cannot listen on "
+              + address.getHostString()
+              + ":"
+              + address.getPort()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /** Returns the addresses deploy may connect to. */
+  public List<InetSocketAddress> addresses() {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (ServerSocket s : listeners) {
+      out.add((InetSocketAddress) s.getLocalSocketAddress());
+    }
+    return out;
+  }
+
+  private void acceptLoop(ServerSocket server, AtomicInteger count) {
+    while (!closed) {
+      Socket socket;
+      try {
+        socket = server.accept();
+      } catch (IOException e) {
+        if (closed) {
+          return;
+        }
+        Daemons.pause();
+        continue;
+      }
+      Deployment d = new Deployment(this, socket);
+      Thread t = new Thread(d, "deploy-deployment-" + count.incrementAndGet());
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  ClusterKey key() {
+    return key;
+  }
+
+  JarCache cache() {
+    return cache;
+  }
+
+  Path runtimeJar() {
+    return runtimeJar;
+  }
+
+  Fabric fabric() {
+    return fabric;
+  }
+
+  Master master() {
+    return master;
+  }
+
+  ScheduledExecutorService timers() {
+    return timers;
+  }
+
+  void register(Deployment d) {
+    deployments.put(d.id(), d);
+  }
+
+  /** Kills every process of deployment {@code id} on every machine. */
+  void kill(long id) {
+    master.cancelProgram(id);
+    fabric.removeProgram(id);
+    for (RemoteFabric r : workers) {
+      r.removeProgram(id);
+    }
+  }
+
+  /** The deployment ended: kills what is left of it and forgets it. */
+  void unregister(Deployment d) {
+    kill(d.id());
+    deployments.remove(d.id());
+  }
+
+  @Override
+  public Link.AddProgram spec(long program) {
+    Deployment d = deployments.get(program);
+    return d == null ? null : d.spec();
+  }
+
+  @Override
+  public EventSink sink(long program) {
+    Deployment d = deployments.get(program);
+    return d == null ? null : d.sink();
+  }
+
+  @Override
+  public Optional<Path> jar(String sha256) {
+    return cache.get(sha256);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    closeListeners();
+    for (Deployment d : new ArrayList<>(deployments.values())) {
+      d.close();
+    }
+    master.close();
+    workers.forEach(RemoteFabric::close);
+    fabric.close();
+    timers.shutdownNow();
+  }
+
+  private void closeListeners() {
+    for (ServerSocket s : listeners) {
+      try {
+        s.close();
+      } catch (IOException ignored) {
+        // Closing to stop accepting.
+      }
+    }
+  }
+}

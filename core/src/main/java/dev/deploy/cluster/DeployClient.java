@@ -1,0 +1,273 @@
+package dev.deploy.cluster;
+
+import dev.deploy.bridge.Bridge;
+import dev.deploy.bridge.EventFormat;
+import dev.deploy.program.ClassPathPacker;
+import dev.deploy.program.ClassPathPacker.PackedJar;
+import dev.deploy.program.JarRef;
+import dev.deploy.program.ProgramException;
+import dev.deploy.security.AuthenticationException;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.Link;
+import dev.deploy.wire.ProtocolException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code deploy}: ships a program to a cluster's bridge and prints what its processes do, in the
+ * user's format, through a {@link Bridge} of its own. Jars the cluster already has (by SHA-256) are
+ * not sent again. Returns the deployment's exit code; a user's Ctrl-C asks the bridge to kill the
+ * deployment's processes, prints their ends, and exits.
+ */
+public final class DeployClient {
+  /**
+   * What the command line asks for: the program on {@code classPath} with {@code mainClass} (null:
+   * the first jar's Main-Class), its {@code arguments}, extra JVM {@code options}, and {@code
+   * environment} variables ({@code NAME=value}) on top of each machine's own.
+   */
+  public record Request(
+      InetSocketAddress bridge,
+      String classPath,
+      String mainClass,
+      List<String> arguments,
+      List<String> options,
+      List<String> environment) {}
+
+  /** A deploy that cannot go on; one sentence for the user, and the exit code. */
+  public static final class DeployFailure extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** Creates a failure with a one-sentence reason. */
+    public DeployFailure(String message) {
+      super(message);
+    }
+  }
+
+  private final ClusterKey key;
+  private final EventFormat format;
+
+  /** Where upload progress goes, or null for none (JSON output). */
+  private final PrintStream progress;
+
+  private final boolean terminal;
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private volatile LinkConnection link;
+  private volatile long sentBytes;
+
+  /**
+   * A client that prints with {@code format} and reports upload progress to {@code progress}
+   * (redrawn in place when {@code terminal}), or not at all when it is null.
+   */
+  public DeployClient(ClusterKey key, EventFormat format, PrintStream progress, boolean terminal) {
+    this.key = key;
+    this.format = format;
+    this.progress = progress;
+    this.terminal = terminal;
+  }
+
+  /** Returns how many jar bytes the last run sent. */
+  public long sentBytes() {
+    return sentBytes;
+  }
+
+  /**
+   * Deploys and waits for the end.
+   *
+   * @return the deployment's exit code
+   * @throws DeployFailure when the program cannot be packed, the bridge cannot be reached or
+   *     refuses the key, the program cannot start, or the connection is lost
+   */
+  public int run(Request request) throws DeployFailure {
+    Path work;
+    try {
+      work = Files.createTempDirectory("deploy-pack");
+    } catch (IOException e) {
+      throw new DeployFailure("cannot create a temporary directory: " + e.getMessage());
+    }
+    ScheduledExecutorService timers =
+        Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-client-timer"));
+    try {
+      List<PackedJar> jars;
+      try {
+        jars = ClassPathPacker.pack(request.classPath(), work);
+      } catch (ProgramException e) {
+        throw new DeployFailure(e.getMessage());
+      }
+      String where = request.bridge().getHostString() + ":" + request.bridge().getPort();
+      try {
+        link = LinkConnection.dial(request.bridge(), key);
+      } catch (AuthenticationException e) {
+        throw new DeployFailure(
+            "the bridge at " + where + " refused the cluster key: " + e.getMessage());
+      } catch (IOException e) {
+        throw new DeployFailure("cannot reach the bridge at " + where + ": " + e.getMessage());
+      }
+      link.startPings(timers);
+      try {
+        return converse(request, jars);
+      } catch (SocketTimeoutException e) {
+        throw new DeployFailure("the bridge at " + where + " was silent for 10 s");
+      } catch (ProtocolException e) {
+        throw new DeployFailure("the bridge at " + where + " sent garbage: " + e.getMessage());
+      } catch (IOException e) {
+        throw new DeployFailure("lost the connection to the bridge at " + where);
+      } finally {
+        link.close();
+        finished.countDown();
+      }
+    } finally {
+      timers.shutdownNow();
+      deleteQuietly(work);
+    }
+  }
+
+  private int converse(Request request, List<PackedJar> jars) throws IOException, DeployFailure {
+    List<JarRef> refs = new ArrayList<>();
+    Map<String, PackedJar> bySha = new HashMap<>();
+    for (PackedJar j : jars) {
+      refs.add(j.ref());
+      bySha.put(j.ref().sha256(), j);
+    }
+    link.send(
+        new Link.DeployRequest(
+            request.mainClass(),
+            request.arguments(),
+            request.options(),
+            request.environment(),
+            refs));
+    Link answer = link.read();
+    if (answer == null) {
+      throw new IOException("closed");
+    }
+    if (answer instanceof Link.Failed f) {
+      throw new DeployFailure(f.message());
+    }
+    if (!(answer instanceof Link.JarsWanted wanted)) {
+      throw new ProtocolException("it answered with a " + answer.getClass().getSimpleName());
+    }
+    List<PackedJar> toSend = new ArrayList<>();
+    for (String sha : wanted.sha256s()) {
+      PackedJar j = bySha.get(sha);
+      if (j == null) {
+        throw new ProtocolException("it asked for a jar this program does not have");
+      }
+      toSend.add(j);
+    }
+    upload(toSend);
+    Bridge bridge = new Bridge(format);
+    Link m;
+    while ((m = link.read()) != null) {
+      if (m instanceof Link.EventOf e) {
+        bridge.onEvent(e.event());
+        if (bridge.done().isDone()) {
+          return bridge.done().join(); // our output is gone (| head): stop, which kills the rest
+        }
+      } else if (m instanceof Link.Done d) {
+        bridge.flush();
+        return d.code();
+      } else if (m instanceof Link.Failed f) {
+        bridge.flush();
+        throw new DeployFailure(f.message());
+      } else {
+        throw new ProtocolException("it sent a " + m.getClass().getSimpleName());
+      }
+    }
+    bridge.flush();
+    throw new IOException("closed");
+  }
+
+  private void upload(List<PackedJar> jars) throws IOException {
+    long total = jars.stream().mapToLong(j -> j.ref().size()).sum();
+    long sent = 0;
+    byte[] buffer = new byte[Link.JAR_CHUNK];
+    int lastShown = -1;
+    for (PackedJar j : jars) {
+      if (progress != null && !terminal) {
+        progress.println("deploy: sending " + j.ref().name() + " (" + mib(j.ref().size()) + ")");
+      }
+      try (InputStream in = Files.newInputStream(j.file())) {
+        int n;
+        long left = j.ref().size();
+        while (left > 0
+            && (n = in.readNBytes(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+          link.send(new Link.JarChunk(j.ref().sha256(), Arrays.copyOf(buffer, n)));
+          left -= n;
+          sent += n;
+          sentBytes = sent;
+          int percent = (int) (100 * sent / Math.max(1, total));
+          if (progress != null && terminal && percent != lastShown) {
+            lastShown = percent;
+            progress.print(
+                "\rdeploy: sending "
+                    + jars.size()
+                    + (jars.size() == 1 ? " jar " : " jars ")
+                    + percent
+                    + "% ("
+                    + mib(sent)
+                    + " of "
+                    + mib(total)
+                    + ")");
+            progress.flush();
+          }
+        }
+        if (left > 0) {
+          throw new IOException(j.file() + " shrank while it was being sent");
+        }
+      }
+    }
+    if (progress != null && terminal && !jars.isEmpty()) {
+      progress.println();
+    }
+  }
+
+  private static String mib(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+  }
+
+  /**
+   * Asks the bridge to kill the deployment's processes and waits up to {@code millis} for their
+   * ends to be printed; for the user's Ctrl-C.
+   */
+  public void interrupt(long millis) {
+    LinkConnection l = link;
+    if (l != null && l.trySend(new Link.Kill())) {
+      try {
+        finished.await(millis, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (Stream<Path> all = Files.walk(dir)) {
+      all.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                  // A temporary file; the system cleans its temp directory.
+                }
+              });
+    } catch (IOException ignored) {
+      // As above.
+    }
+  }
+}

@@ -1,0 +1,296 @@
+package dev.deploy.cluster;
+
+import dev.deploy.Pid;
+import dev.deploy.Resources;
+import dev.deploy.bridge.Bridge;
+import dev.deploy.bridge.Event;
+import dev.deploy.bridge.EventFormat;
+import dev.deploy.bridge.EventSink;
+import dev.deploy.fabric.Program;
+import dev.deploy.master.LaunchOrder;
+import dev.deploy.process.JvmCommand;
+import dev.deploy.program.ClassPathPacker;
+import dev.deploy.program.JarCache;
+import dev.deploy.program.JarRef;
+import dev.deploy.program.ProgramException;
+import dev.deploy.security.AuthenticationException;
+import dev.deploy.security.Nonces;
+import dev.deploy.wire.Link;
+import dev.deploy.wire.ProtocolException;
+import java.io.File;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@code deploy} of a program onto the cluster, from the client's connection to its last exit:
+ * receives the jars the cluster lacks, learns the resources the program's {@code init} asks for,
+ * has the master place the first process, and relays every event of every process of the program to
+ * the client, whose own {@link Bridge} prints them. The deployment's bridge here tracks the
+ * processes and the exit code; when the last one ends it sends {@link Link.Done}. A client that
+ * asks to {@link Link.Kill}, disconnects or falls silent gets every process of its deployment
+ * killed, and only those.
+ *
+ * <p>Runs on its own thread, which reads the client's connection.
+ */
+final class Deployment implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(Deployment.class);
+
+  /** A Java class name, dotted: what {@code <main-class>} must look like. */
+  private static final Pattern CLASS_NAME =
+      Pattern.compile(
+          "[\\p{javaJavaIdentifierStart}][\\p{javaJavaIdentifierPart}]*"
+              + "(\\.[\\p{javaJavaIdentifierStart}][\\p{javaJavaIdentifierPart}]*)*");
+
+  private final ClusterMaster cluster;
+  private final Socket socket;
+  private final long id = Nonces.nextLong() & Long.MAX_VALUE;
+  private volatile LinkConnection link;
+  private volatile Link.AddProgram spec;
+  private volatile Bridge bridge;
+  private volatile boolean registered;
+
+  Deployment(ClusterMaster cluster, Socket socket) {
+    this.cluster = cluster;
+    this.socket = socket;
+  }
+
+  long id() {
+    return id;
+  }
+
+  Link.AddProgram spec() {
+    return spec;
+  }
+
+  EventSink sink() {
+    return bridge;
+  }
+
+  @Override
+  public void run() {
+    String peer = String.valueOf(socket.getRemoteSocketAddress());
+    try {
+      link = LinkConnection.accept(socket, cluster.key());
+    } catch (AuthenticationException e) {
+      log.warn("refused a connection from {}: {}", peer, e.getMessage());
+      return;
+    } catch (IOException e) {
+      log.warn("dropped a connection from {}: {}", peer, e.getMessage());
+      return;
+    }
+    link.startPings(cluster.timers());
+    try {
+      start();
+      readUntilEnd();
+    } catch (DeployException e) {
+      link.trySend(new Link.Failed(e.getMessage()));
+    } catch (SocketTimeoutException e) {
+      log.warn("the deploy client at {} was silent for 10 s: killed its processes", peer);
+    } catch (ProtocolException e) {
+      log.warn("dropped the deploy client at {}: {}", peer, e.getMessage());
+    } catch (IOException e) {
+      // The client went away: its processes are killed below.
+    } catch (RuntimeException e) {
+      log.warn("dropped the deploy client at {} after an internal error", peer, e);
+      link.trySend(new Link.Failed("internal error in the bridge: " + e));
+    } finally {
+      end();
+    }
+  }
+
+  /** Receives the program and starts its first process. */
+  private void start() throws IOException, DeployException {
+    Link first = link.read();
+    if (first == null) {
+      throw new IOException("closed before it asked for anything");
+    }
+    if (!(first instanceof Link.DeployRequest request)) {
+      throw new ProtocolException("the first message is a " + first.getClass().getSimpleName());
+    }
+    Map<String, String> environment;
+    try {
+      environment = Environment.parse(request.environment());
+    } catch (ProtocolException e) {
+      throw new DeployException(e.getMessage());
+    }
+    List<Path> jars = receiveJars(request.jars());
+    String main = mainClass(request.mainClass(), jars);
+    List<String> classPath = new ArrayList<>();
+    if (cluster.runtimeJar() != null) {
+      classPath.add(cluster.runtimeJar().toString());
+    }
+    jars.forEach(j -> classPath.add(j.toString()));
+    List<String> program = new ArrayList<>();
+    program.add(main);
+    program.addAll(request.arguments());
+    List<String> options = new ArrayList<>(request.options());
+    options.add("-cp");
+    options.add(String.join(File.pathSeparator, classPath));
+    JvmCommand command = JvmCommand.of(JvmCommand.currentJava(), options, program);
+    Resources resources;
+    try {
+      resources = Probe.run(command, environment);
+    } catch (Probe.ProbeException e) {
+      throw new DeployException(e.getMessage());
+    }
+    spec =
+        new Link.AddProgram(
+            id,
+            main,
+            request.arguments(),
+            request.options(),
+            request.environment(),
+            request.jars());
+    bridge = new Bridge(new Relay());
+    cluster.fabric().addProgram(new Program(id, command, bridge, false, environment));
+    cluster.register(this);
+    registered = true;
+    bridge.done().thenAccept(this::finish);
+    CompletableFuture<Optional<Pid>> first0 =
+        cluster.master().spawn(new LaunchOrder(id, null, resources, null), true);
+    first0.whenComplete(
+        (pid, error) -> {
+          if (error != null) {
+            link.trySend(
+                new Link.Failed("the program could not start: " + MasterSession.reason(error)));
+            link.close();
+          }
+        });
+  }
+
+  /** Takes the jars the cache lacks from the client; returns every jar's path in order. */
+  private List<Path> receiveJars(List<JarRef> refs) throws IOException, DeployException {
+    JarCache cache = cluster.cache();
+    List<JarRef> missing = cache.missing(refs);
+    List<String> wanted = new ArrayList<>();
+    Map<String, JarRef> unique = new HashMap<>();
+    for (JarRef r : missing) {
+      if (unique.putIfAbsent(r.sha256(), r) == null) {
+        wanted.add(r.sha256());
+      }
+    }
+    link.send(new Link.JarsWanted(wanted));
+    for (String sha : wanted) {
+      JarRef ref = unique.get(sha);
+      try (JarCache.Upload upload = cache.begin(ref)) {
+        long received = 0;
+        while (received < ref.size()) {
+          Link m = link.read();
+          if (m == null) {
+            throw new IOException("closed while sending " + ref.name());
+          }
+          if (!(m instanceof Link.JarChunk chunk) || !chunk.sha256().equals(sha)) {
+            throw new ProtocolException("expected the bytes of " + ref.name());
+          }
+          upload.write(chunk.data(), 0, chunk.data().length);
+          received += chunk.data().length;
+        }
+        upload.commit();
+      } catch (ProgramException e) {
+        throw new DeployException(e.getMessage());
+      }
+    }
+    List<Path> paths = new ArrayList<>();
+    for (JarRef r : refs) {
+      paths.add(
+          cache
+              .get(r.sha256())
+              .orElseThrow(() -> new DeployException(r.name() + " left the bridge's jar cache")));
+    }
+    return paths;
+  }
+
+  private static String mainClass(String given, List<Path> jars) throws DeployException {
+    if (given != null) {
+      if (!CLASS_NAME.matcher(given).matches()) {
+        throw new DeployException("\"" + given + "\" is not a Java class name");
+      }
+      return given;
+    }
+    try {
+      return ClassPathPacker.mainClass(jars)
+          .orElseThrow(
+              () ->
+                  new DeployException(
+                      "no main class: name it after the class path, or deploy a jar whose"
+                          + " manifest has a Main-Class"));
+    } catch (ProgramException e) {
+      throw new DeployException(e.getMessage());
+    }
+  }
+
+  /** Reads the client until it ends: a Kill kills the deployment's processes. */
+  private void readUntilEnd() throws IOException {
+    Link m;
+    while ((m = link.read()) != null) {
+      if (m instanceof Link.Kill) {
+        cluster.kill(id);
+      } else {
+        throw new ProtocolException("a " + m.getClass().getSimpleName() + " after the start");
+      }
+    }
+  }
+
+  /** Every process ended: tells the client the exit code. */
+  private void finish(int code) {
+    link.trySend(new Link.Done(code));
+    link.close();
+  }
+
+  /** The client is gone or was told the end: nothing of this deployment may run on. */
+  private void end() {
+    LinkConnection l = link;
+    if (l != null) {
+      l.close();
+    }
+    if (registered) {
+      cluster.kill(id);
+      Bridge b = bridge;
+      // Processes still running report their exits to the bridge as they are killed.
+      CompletableFuture.runAsync(
+          () -> {
+            b.awaitQuiet(5_000);
+            cluster.unregister(this);
+          });
+    }
+  }
+
+  /** Closes the client's connection, which ends the deployment. */
+  void close() {
+    LinkConnection l = link;
+    if (l != null) {
+      l.close();
+    }
+  }
+
+  /** The deployment's bridge prints by sending each event to the client. */
+  private final class Relay implements EventFormat {
+    @Override
+    public void write(Event event) throws IOException {
+      link.send(new Link.EventOf(0, event));
+    }
+
+    @Override
+    public void flush() {}
+  }
+
+  /** A deployment that cannot start; one sentence for the user. */
+  private static final class DeployException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    DeployException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package dev.deploy.cluster;
+
+import dev.deploy.runtime.ProcessRuntime;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Handshake;
+import dev.deploy.wire.Frame;
+import dev.deploy.wire.FrameReader;
+import dev.deploy.wire.FrameWriter;
+import dev.deploy.wire.Link;
+import dev.deploy.wire.ProtocolException;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One authenticated connection between two daemons (master and worker, or deploy and bridge),
+ * carrying {@link Link} messages over blocking streams: the cluster-key handshake, then a {@link
+ * Link.Hello} each way, then frames. A side that hears nothing for {@link #SILENCE_MILLIS} takes
+ * the other as gone; {@link #startPings} keeps an idle connection from looking so.
+ *
+ * <p>{@link #send} may be called from any thread (frames stay whole); {@link #read} from one.
+ */
+final class LinkConnection implements AutoCloseable {
+  /** A peer silent this long is gone. */
+  static final int SILENCE_MILLIS = 10_000;
+
+  /** Idle connections send a ping this often. */
+  static final long PING_MILLIS = 1_000;
+
+  private final Socket socket;
+  private final FrameReader reader;
+  private final FrameWriter writer;
+  private final String peer;
+  private volatile ScheduledFuture<?> pings;
+
+  private LinkConnection(Socket socket, FrameReader reader, FrameWriter writer, String peer) {
+    this.socket = socket;
+    this.reader = reader;
+    this.writer = writer;
+    this.peer = peer;
+  }
+
+  /**
+   * Dials {@code address}, authenticates and exchanges Hellos.
+   *
+   * @throws IOException when the address cannot be reached, the key is refused, or the peer speaks
+   *     another protocol; the message says which in one sentence
+   */
+  static LinkConnection dial(InetSocketAddress address, ClusterKey key) throws IOException {
+    Socket socket = new Socket();
+    try {
+      socket.connect(address, SILENCE_MILLIS);
+      return open(socket, key, true, address.getHostString() + ":" + address.getPort());
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /** Authenticates an accepted socket and exchanges Hellos; closes it on failure. */
+  static LinkConnection accept(Socket socket, ClusterKey key) throws IOException {
+    try {
+      return open(socket, key, false, String.valueOf(socket.getRemoteSocketAddress()));
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  private static LinkConnection open(Socket socket, ClusterKey key, boolean dialer, String peer)
+      throws IOException {
+    socket.setTcpNoDelay(true);
+    socket.setSoTimeout(SILENCE_MILLIS);
+    BufferedInputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+    BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+    Handshake.run(key, in, out, dialer);
+    LinkConnection c = new LinkConnection(socket, new FrameReader(in), new FrameWriter(out), peer);
+    c.send(new Link.Hello(Link.Hello.PROTOCOL, ProcessRuntime.version()));
+    Frame first = c.reader.read();
+    if (first == null) {
+      throw new IOException(peer + " closed the connection after the handshake");
+    }
+    if (!(Link.decode(first) instanceof Link.Hello hello)) {
+      throw new ProtocolException(peer + " did not start with a Hello");
+    }
+    if (hello.protocol() != Link.Hello.PROTOCOL) {
+      throw new ProtocolException(
+          peer
+              + " runs deploy "
+              + hello.version()
+              + " (protocol "
+              + hello.protocol()
+              + "), this is deploy "
+              + ProcessRuntime.version()
+              + " (protocol "
+              + Link.Hello.PROTOCOL
+              + "); run the same version everywhere");
+    }
+    return c;
+  }
+
+  /** Sends a ping every {@link #PING_MILLIS} until closed. */
+  void startPings(ScheduledExecutorService timers) {
+    pings =
+        timers.scheduleWithFixedDelay(
+            () -> trySend(new Link.Ping()), PING_MILLIS, PING_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Sends a message. */
+  void send(Link message) throws IOException {
+    writer.write(message.type(), message.encode());
+  }
+
+  /** Sends a message; on failure closes the connection (the reader then sees it end). */
+  boolean trySend(Link message) {
+    try {
+      send(message);
+      return true;
+    } catch (IOException e) {
+      close();
+      return false;
+    }
+  }
+
+  /**
+   * Returns the next message other than a ping, or null at the end of the stream.
+   *
+   * @throws java.net.SocketTimeoutException when the peer was silent for {@link #SILENCE_MILLIS}
+   * @throws ProtocolException when a frame is malformed
+   */
+  Link read() throws IOException {
+    while (true) {
+      Frame frame = reader.read();
+      if (frame == null) {
+        return null;
+      }
+      Link message = Link.decode(frame);
+      if (!(message instanceof Link.Ping)) {
+        return message;
+      }
+    }
+  }
+
+  /** Returns who is at the other end, for messages. */
+  String peer() {
+    return peer;
+  }
+
+  @Override
+  public void close() {
+    ScheduledFuture<?> p = pings;
+    if (p != null) {
+      p.cancel(false);
+    }
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // Closing.
+    }
+  }
+}

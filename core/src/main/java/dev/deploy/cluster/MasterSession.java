@@ -1,0 +1,377 @@
+package dev.deploy.cluster;
+
+import dev.deploy.Pid;
+import dev.deploy.Resources;
+import dev.deploy.bridge.Event;
+import dev.deploy.bridge.EventSink;
+import dev.deploy.bridge.ExitStatus;
+import dev.deploy.fabric.Fabric;
+import dev.deploy.fabric.Program;
+import dev.deploy.master.LaunchException;
+import dev.deploy.master.LaunchOrder;
+import dev.deploy.master.Launcher;
+import dev.deploy.master.Scheduler;
+import dev.deploy.process.JvmCommand;
+import dev.deploy.program.JarCache;
+import dev.deploy.program.JarRef;
+import dev.deploy.program.ProgramException;
+import dev.deploy.wire.Link;
+import dev.deploy.wire.ProtocolException;
+import java.io.File;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker's end of its link to the master: runs the master's orders on this machine's {@link
+ * Fabric}, fetches the jars a program needs that the cache lacks, sends every event of its
+ * processes back, and is the fabric's {@link Scheduler} (spawns, warm room and fates go to the
+ * master). When the link ends, every process it started is killed: nothing outlives its master.
+ *
+ * <p>{@link #run} reads on one thread; the scheduler methods may be called from any thread.
+ */
+final class MasterSession implements Scheduler, Runnable {
+  private static final Logger log = LoggerFactory.getLogger(MasterSession.class);
+
+  /** How long a warm JVM waits for the master's yes before it is not started. */
+  private static final long WARM_ANSWER_MILLIS = 2_000;
+
+  private final LinkConnection link;
+  private final Fabric fabric;
+  private final JarCache cache;
+  private final String java = JvmCommand.currentJava();
+
+  /** The runtime jar this fabric runs, put first on every program's class path, or null. */
+  private final Path runtimeJar;
+
+  /** Programs the master added, ready once their jars are here; by program id. */
+  private final Map<Long, CompletableFuture<Void>> programs = new ConcurrentHashMap<>();
+
+  /** Jars being received, by hash; written only by the reading thread. */
+  private final Map<String, Receiving> receiving = new ConcurrentHashMap<>();
+
+  /** Requests to the master waiting for their answer, by request id. */
+  private final Map<Long, CompletableFuture<Link>> asked = new ConcurrentHashMap<>();
+
+  private final AtomicLong requests = new AtomicLong();
+
+  private volatile boolean ended;
+
+  /** A jar arriving in chunks, and everything that waits for it. */
+  private static final class Receiving {
+    final JarRef ref;
+    final JarCache.Upload upload;
+    final CompletableFuture<Path> done = new CompletableFuture<>();
+    long received;
+
+    Receiving(JarRef ref, JarCache.Upload upload) {
+      this.ref = ref;
+      this.upload = upload;
+    }
+  }
+
+  MasterSession(LinkConnection link, Fabric fabric, JarCache cache, Path runtimeJar) {
+    this.link = link;
+    this.fabric = fabric;
+    this.cache = cache;
+    this.runtimeJar = runtimeJar;
+  }
+
+  @Override
+  public void run() {
+    try {
+      Link message;
+      while ((message = link.read()) != null) {
+        handle(message);
+      }
+      log.info("the master at {} closed the link", link.peer());
+    } catch (SocketTimeoutException e) {
+      log.warn("the master at {} was silent for 10 s: dropped its link", link.peer());
+    } catch (ProtocolException e) {
+      log.warn("dropped the link of the master at {}: {}", link.peer(), e.getMessage());
+    } catch (IOException e) {
+      log.info("lost the link to the master at {}: {}", link.peer(), e.getMessage());
+    } catch (RuntimeException e) {
+      log.warn("dropped the link of the master at {} after an internal error", link.peer(), e);
+    } finally {
+      end();
+    }
+  }
+
+  /** Ends the session: kills every process of its programs and fails what waits on the master. */
+  void end() {
+    ended = true;
+    link.close();
+    for (Long id : new ArrayList<>(programs.keySet())) {
+      programs.remove(id);
+      fabric.removeProgram(id);
+    }
+    for (Receiving r : receiving.values()) {
+      r.upload.close();
+      r.done.completeExceptionally(new IOException("the link to the master ended"));
+    }
+    receiving.clear();
+    for (CompletableFuture<Link> f : asked.values()) {
+      f.completeExceptionally(new LaunchException("the link to the master ended"));
+    }
+    asked.clear();
+  }
+
+  private void handle(Link message) throws IOException {
+    if (message instanceof Link.AddProgram add) {
+      addProgram(add);
+    } else if (message instanceof Link.Launch launch) {
+      launch(launch);
+    } else if (message instanceof Link.RemoveProgram remove) {
+      CompletableFuture<Void> ready = programs.remove(remove.program());
+      if (ready != null) {
+        ready.cancel(false);
+      }
+      fabric.removeProgram(remove.program());
+    } else if (message instanceof Link.JarChunk chunk) {
+      receive(chunk);
+    } else if (message instanceof Link.DropWarm) {
+      fabric.dropWarm();
+    } else if (message instanceof Link.Fate fate) {
+      fabric
+          .fate(fate.pid())
+          .whenComplete(
+              (status, error) ->
+                  link.trySend(
+                      new Link.FateAnswer(
+                          fate.request(), error == null ? status : ExitStatus.lost())));
+    } else if (message instanceof Link.SpawnResult r) {
+      answer(r.request(), r);
+    } else if (message instanceof Link.WarmAnswer r) {
+      answer(r.request(), r);
+    } else if (message instanceof Link.FateAnswer r) {
+      answer(r.request(), r);
+    } else {
+      throw new ProtocolException(
+          "the master sent a " + message.getClass().getSimpleName() + ", which it never sends");
+    }
+  }
+
+  private void answer(long request, Link message) {
+    CompletableFuture<Link> f = asked.remove(request);
+    if (f != null) {
+      f.complete(message);
+    }
+  }
+
+  /** Registers the program once every jar is in the cache, asking the master for the others. */
+  private void addProgram(Link.AddProgram add) throws IOException {
+    Map<String, String> environment = Environment.parse(add.environment());
+    List<CompletableFuture<Path>> jars = new ArrayList<>();
+    for (JarRef ref : add.jars()) {
+      Optional<Path> cached = cache.get(ref.sha256());
+      if (cached.isPresent()) {
+        jars.add(CompletableFuture.completedFuture(cached.get()));
+        continue;
+      }
+      Receiving r = receiving.get(ref.sha256());
+      if (r == null) {
+        r = new Receiving(ref, cache.begin(ref));
+        receiving.put(ref.sha256(), r);
+        link.send(new Link.JarWanted(ref.sha256()));
+        if (ref.size() == 0) {
+          finish(r);
+        }
+      }
+      jars.add(r.done);
+    }
+    CompletableFuture<Void> ready =
+        CompletableFuture.allOf(jars.toArray(new CompletableFuture<?>[0]))
+            .thenRun(
+                () -> {
+                  List<String> classPath = new ArrayList<>();
+                  if (runtimeJar != null) {
+                    classPath.add(runtimeJar.toString());
+                  }
+                  for (CompletableFuture<Path> j : jars) {
+                    classPath.add(j.join().toString());
+                  }
+                  List<String> options = new ArrayList<>(add.options());
+                  options.add("-cp");
+                  options.add(String.join(File.pathSeparator, classPath));
+                  List<String> program = new ArrayList<>();
+                  program.add(add.mainClass());
+                  program.addAll(add.arguments());
+                  fabric.addProgram(
+                      new Program(
+                          add.program(),
+                          JvmCommand.of(java, options, program),
+                          new LinkSink(add.program()),
+                          false,
+                          environment));
+                });
+    programs.put(add.program(), ready);
+  }
+
+  private void receive(Link.JarChunk chunk) throws IOException {
+    Receiving r = receiving.get(chunk.sha256());
+    if (r == null) {
+      throw new ProtocolException("the master sent bytes of a jar nobody asked for");
+    }
+    try {
+      r.upload.write(chunk.data(), 0, chunk.data().length);
+    } catch (ProgramException e) {
+      throw new ProtocolException("jar " + r.ref.name() + ": " + e.getMessage());
+    }
+    r.received += chunk.data().length;
+    if (r.received == r.ref.size()) {
+      finish(r);
+    }
+  }
+
+  private void finish(Receiving r) throws IOException {
+    receiving.remove(r.ref.sha256());
+    try {
+      r.done.complete(r.upload.commit());
+    } catch (ProgramException e) {
+      throw new ProtocolException("jar " + r.ref.name() + ": " + e.getMessage());
+    } finally {
+      r.upload.close();
+    }
+  }
+
+  private void launch(Link.Launch launch) {
+    CompletableFuture<Void> ready = programs.get(launch.program());
+    if (ready == null) {
+      link.trySend(
+          new Link.LaunchResult(
+              launch.order(), null, "this machine was not given program " + launch.program()));
+      return;
+    }
+    LaunchOrder order =
+        new LaunchOrder(launch.program(), launch.parent(), launch.resources(), launch.task());
+    ready
+        .thenCompose(ignored -> fabric.launch(order))
+        .whenComplete(
+            (launched, error) -> {
+              if (error == null) {
+                link.trySend(new Link.LaunchResult(launch.order(), launched.pid(), null));
+              } else {
+                link.trySend(new Link.LaunchResult(launch.order(), null, reason(error)));
+              }
+            });
+  }
+
+  static String reason(Throwable error) {
+    Throwable cause = error;
+    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof LaunchException) {
+      return cause.getMessage();
+    }
+    if (cause instanceof java.util.concurrent.CancellationException) {
+      return "the deployment ended";
+    }
+    return String.valueOf(cause.getMessage() != null ? cause.getMessage() : cause);
+  }
+
+  /** Sends a request and returns the future of its answer. */
+  private CompletableFuture<Link> ask(long request, Link message) {
+    CompletableFuture<Link> answer = new CompletableFuture<>();
+    if (ended) {
+      answer.completeExceptionally(new LaunchException("the link to the master ended"));
+      return answer;
+    }
+    asked.put(request, answer);
+    if (!link.trySend(message)) {
+      asked.remove(request);
+      answer.completeExceptionally(new LaunchException("the link to the master ended"));
+    }
+    return answer;
+  }
+
+  @Override
+  public CompletableFuture<Optional<Pid>> spawn(LaunchOrder order, boolean wait) {
+    long id = requests.incrementAndGet();
+    return ask(
+            id,
+            new Link.Spawn(
+                id, order.program(), order.parent(), order.resources(), order.task(), wait))
+        .thenApply(
+            answer -> {
+              Link.SpawnResult r = (Link.SpawnResult) answer;
+              return switch (r.outcome()) {
+                case Link.SpawnResult.STARTED -> Optional.of(r.pid());
+                case Link.SpawnResult.NO_ROOM -> Optional.<Pid>empty();
+                default -> throw new LaunchException(r.error());
+              };
+            });
+  }
+
+  @Override
+  public void cancelWaitingOf(Pid parent) {
+    link.trySend(new Link.CancelWaiting(parent));
+  }
+
+  @Override
+  public boolean reserveWarm(Launcher launcher, Resources r) {
+    long id = requests.incrementAndGet();
+    try {
+      Link answer =
+          ask(id, new Link.ReserveWarm(id, r)).get(WARM_ANSWER_MILLIS, TimeUnit.MILLISECONDS);
+      return ((Link.WarmAnswer) answer).granted();
+    } catch (TimeoutException e) {
+      asked.remove(id);
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void releaseWarm(Launcher launcher, Resources r) {
+    link.trySend(new Link.ReleaseWarm(r));
+  }
+
+  @Override
+  public CompletableFuture<ExitStatus> fate(Pid pid) {
+    long id = requests.incrementAndGet();
+    return ask(id, new Link.Fate(id, pid))
+        .handle((answer, error) -> error == null ? ((Link.FateAnswer) answer).status() : null)
+        .thenApply(s -> s == null ? ExitStatus.lost() : s);
+  }
+
+  /** A program's events, sent to the master, which hands them to the program's bridge. */
+  private final class LinkSink implements EventSink {
+    private final long program;
+
+    LinkSink(long program) {
+      this.program = program;
+    }
+
+    @Override
+    public void onEvent(Event event) {
+      link.trySend(new Link.EventOf(program, event));
+    }
+
+    @Override
+    public void onLaunchPending() {
+      link.trySend(new Link.Pending(program));
+    }
+
+    @Override
+    public void onLaunchSettled() {
+      link.trySend(new Link.Settled(program));
+    }
+  }
+}

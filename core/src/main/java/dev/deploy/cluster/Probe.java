@@ -1,0 +1,133 @@
+package dev.deploy.cluster;
+
+import dev.deploy.Resources;
+import dev.deploy.process.Env;
+import dev.deploy.process.JvmCommand;
+import dev.deploy.runtime.ProcessRuntime;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Learns what a deployed program's first process needs: starts its {@code main} once with {@code
+ * DEPLOY_ROLE=probe}, where {@code init(resources)} prints the resources and exits at once, so the
+ * master can place the real first process on a machine with that room.
+ */
+final class Probe {
+  /** What the probing JVM may use. */
+  static final Resources PROBE = new Resources(256L << 20, 1);
+
+  /** How long a program's main may take to reach init. */
+  static final long TIMEOUT_SECONDS = 60;
+
+  /** The most output kept from the probing JVM, per stream. */
+  private static final int KEEP = 64 << 10;
+
+  private Probe() {}
+
+  /**
+   * Runs the probe (blocking, up to {@link #TIMEOUT_SECONDS}).
+   *
+   * @throws ProbeException saying in one sentence why the program did not tell its resources
+   */
+  static Resources run(JvmCommand command, java.util.Map<String, String> environment)
+      throws ProbeException {
+    ProcessBuilder builder = new ProcessBuilder(command.forResources(PROBE));
+    builder.environment().keySet().removeIf(Env::isInternal);
+    builder.environment().putAll(environment);
+    builder.environment().put(Env.ROLE, ProcessRuntime.PROBE_ROLE);
+    builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new ProbeException("cannot start " + command.java() + ": " + e.getMessage());
+    }
+    try {
+      CompletableFuture<byte[]> out = drain(process.getInputStream());
+      CompletableFuture<byte[]> err = drain(process.getErrorStream());
+      if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        throw new ProbeException(
+            "the program's main did not call init() within " + TIMEOUT_SECONDS + " s");
+      }
+      String stdout = new String(out.join(), StandardCharsets.UTF_8);
+      String stderr = new String(err.join(), StandardCharsets.UTF_8).strip();
+      Resources r = parse(stdout);
+      if (r != null && process.exitValue() == 0) {
+        return r;
+      }
+      String said = stderr.isEmpty() ? stdout.strip() : stderr;
+      String[] lines = said.split("\n");
+      String last =
+          String.join(
+                  " / ",
+                  java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 6), lines.length))
+              .strip();
+      throw new ProbeException(
+          "the program exited with code "
+              + process.exitValue()
+              + " before it called init()"
+              + (last.isEmpty() ? "" : ": " + last));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProbeException("interrupted while starting the program");
+    } finally {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+    }
+  }
+
+  /** Returns the resources of the last {@code deploy-init} line, or null. */
+  static Resources parse(String stdout) {
+    Resources found = null;
+    for (String line : stdout.split("\n")) {
+      if (line.startsWith(ProcessRuntime.PROBE_PREFIX)) {
+        String[] parts = line.substring(ProcessRuntime.PROBE_PREFIX.length()).strip().split(" ");
+        try {
+          found = new Resources(Long.parseLong(parts[0]), Double.parseDouble(parts[1]));
+        } catch (RuntimeException e) {
+          found = null;
+        }
+      }
+    }
+    return found;
+  }
+
+  private static CompletableFuture<byte[]> drain(InputStream in) {
+    CompletableFuture<byte[]> f = new CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              ByteArrayOutputStream kept = new ByteArrayOutputStream();
+              byte[] buffer = new byte[8192];
+              try (in) {
+                int n;
+                while ((n = in.read(buffer)) > 0) {
+                  if (kept.size() < KEEP) {
+                    kept.write(buffer, 0, Math.min(n, KEEP - kept.size()));
+                  }
+                }
+              } catch (IOException ignored) {
+                // The process ended; what was read is what there is.
+              }
+              f.complete(kept.toByteArray());
+            },
+            "deploy-probe-output");
+    t.setDaemon(true);
+    t.start();
+    return f;
+  }
+
+  /** The program did not tell its resources; the message says why in one sentence. */
+  static final class ProbeException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    ProbeException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,565 @@
+package dev.deploy.cluster;
+
+import dev.deploy.Pid;
+import dev.deploy.Resources;
+import dev.deploy.bridge.Event;
+import dev.deploy.bridge.EventSink;
+import dev.deploy.bridge.ExitStatus;
+import dev.deploy.master.LaunchException;
+import dev.deploy.master.LaunchOrder;
+import dev.deploy.master.Launched;
+import dev.deploy.master.Launcher;
+import dev.deploy.master.Master;
+import dev.deploy.security.AuthenticationException;
+import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.Link;
+import dev.deploy.wire.ProtocolException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The master's end of its link to one worker machine: a {@link Launcher} over the network. Dials
+ * the worker and keeps dialling while it is unreachable; while the link is up the machine is in the
+ * master's books, and when it goes down (the worker died, was killed, or was silent for 10 s) its
+ * processes are reported {@code lost}, its launches fail, and its room leaves the books until it
+ * rejoins.
+ *
+ * <p>One thread reads the link; launches and fates may be asked from any thread.
+ */
+final class RemoteFabric implements Launcher, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RemoteFabric.class);
+
+  /** How long to wait between attempts to reach an unreachable worker. */
+  private static final long REDIAL_MILLIS = 1_000;
+
+  /** What the master knows of the programs it runs. */
+  interface Programs {
+    /** Returns the program's description for a worker, or null when it has ended. */
+    Link.AddProgram spec(long program);
+
+    /** Returns where the program's events go, or null when it has ended. */
+    EventSink sink(long program);
+
+    /** Returns a jar of the cache, when there. */
+    Optional<Path> jar(String sha256);
+  }
+
+  private final String name;
+  private final InetSocketAddress address;
+  private final ClusterKey key;
+  private final Programs programs;
+  private final ScheduledExecutorService timers;
+  private final ExecutorService senders =
+      Executors.newCachedThreadPool(Daemons.threads("deploy-jar-send"));
+  private volatile Master master;
+  private volatile boolean closed;
+
+  private final ReentrantLock lock = new ReentrantLock();
+
+  /** The link while up; guarded by lock. */
+  private LinkConnection link;
+
+  /** Programs the worker was told of on this link; guarded by lock. */
+  private final Set<Long> told = new HashSet<>();
+
+  /** Launches waiting for their result, by order id; guarded by lock. */
+  private final Map<Long, CompletableFuture<Launched>> launching = new HashMap<>();
+
+  /** Processes of this machine not yet ended, by pid; guarded by lock. */
+  private final Map<Pid, Proc> running = new HashMap<>();
+
+  /** Launches pending at the worker, per program; guarded by lock. */
+  private final Map<Long, Integer> pending = new HashMap<>();
+
+  /** Warm JVM room granted and not given back, per resources; guarded by lock. */
+  private final Map<Resources, Integer> warm = new HashMap<>();
+
+  /** Fates asked of the worker, by request id. */
+  private final Map<Long, CompletableFuture<ExitStatus>> fates = new ConcurrentHashMap<>();
+
+  private final AtomicLong ids = new AtomicLong();
+
+  /** A process of this machine, as far as its events tell. */
+  private static final class Proc {
+    final long program;
+    final boolean[] eof = new boolean[3];
+    final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+
+    Proc(long program) {
+      this.program = program;
+    }
+  }
+
+  RemoteFabric(
+      String name,
+      InetSocketAddress address,
+      ClusterKey key,
+      Programs programs,
+      ScheduledExecutorService timers) {
+    this.name = name;
+    this.address = address;
+    this.key = key;
+    this.programs = programs;
+    this.timers = timers;
+  }
+
+  /** Starts dialling; {@code master} hears when the machine comes and goes. */
+  void start(Master master) {
+    this.master = master;
+    master.nodeDown(this); // nothing is placed here before the link is up
+    Thread t = Daemons.threads("deploy-link-" + name).newThread(this::dialLoop);
+    t.start();
+  }
+
+  private void dialLoop() {
+    String lastFailure = null;
+    while (!closed) {
+      LinkConnection c;
+      try {
+        c = LinkConnection.dial(address, key);
+      } catch (AuthenticationException e) {
+        lastFailure = logOnce(lastFailure, "the worker " + name + " refused the cluster key");
+        sleep();
+        continue;
+      } catch (IOException e) {
+        lastFailure =
+            logOnce(lastFailure, "cannot reach the worker " + name + ": " + e.getMessage());
+        sleep();
+        continue;
+      }
+      lastFailure = null;
+      lock.lock();
+      try {
+        if (closed) {
+          c.close();
+          return;
+        }
+        link = c;
+        told.clear();
+      } finally {
+        lock.unlock();
+      }
+      c.startPings(timers);
+      log.info("the worker {} joined", name);
+      master.nodeUp(this);
+      String why = serve(c);
+      if (!closed) {
+        log.warn("lost the worker {}: {}; its processes are lost", name, why);
+      }
+      lost(c);
+      sleep();
+    }
+  }
+
+  private static String logOnce(String last, String failure) {
+    if (!failure.equals(last)) {
+      log.warn("{}; trying again every second", failure);
+    }
+    return failure;
+  }
+
+  private static void sleep() {
+    try {
+      Thread.sleep(REDIAL_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Reads the link until it ends; returns why it ended. */
+  private String serve(LinkConnection c) {
+    try {
+      Link message;
+      while ((message = c.read()) != null) {
+        handle(c, message);
+      }
+      return "it closed the link";
+    } catch (SocketTimeoutException e) {
+      return "it was silent for 10 s";
+    } catch (ProtocolException e) {
+      return "it sent a malformed message (" + e.getMessage() + ")";
+    } catch (IOException e) {
+      return String.valueOf(e.getMessage());
+    } catch (RuntimeException e) {
+      log.warn("internal error on the link to {}", name, e);
+      return "internal error " + e;
+    } finally {
+      c.close();
+    }
+  }
+
+  private void handle(LinkConnection c, Link message) throws ProtocolException {
+    if (message instanceof Link.EventOf e) {
+      onEvent(e.program(), e.event());
+    } else if (message instanceof Link.LaunchResult r) {
+      onLaunchResult(r);
+    } else if (message instanceof Link.Pending p) {
+      count(p.program(), 1);
+      EventSink sink = programs.sink(p.program());
+      if (sink != null) {
+        sink.onLaunchPending();
+      }
+    } else if (message instanceof Link.Settled s) {
+      count(s.program(), -1);
+      EventSink sink = programs.sink(s.program());
+      if (sink != null) {
+        sink.onLaunchSettled();
+      }
+    } else if (message instanceof Link.Spawn s) {
+      master
+          .spawn(new LaunchOrder(s.program(), s.parent(), s.resources(), s.task()), s.queue())
+          .whenComplete(
+              (pid, error) -> {
+                Link.SpawnResult answer;
+                if (error != null) {
+                  answer =
+                      new Link.SpawnResult(
+                          s.request(), Link.SpawnResult.FAILED, null, MasterSession.reason(error));
+                } else if (pid.isPresent()) {
+                  answer =
+                      new Link.SpawnResult(s.request(), Link.SpawnResult.STARTED, pid.get(), null);
+                } else {
+                  answer = new Link.SpawnResult(s.request(), Link.SpawnResult.NO_ROOM, null, null);
+                }
+                c.trySend(answer);
+              });
+    } else if (message instanceof Link.CancelWaiting w) {
+      master.cancelWaitingOf(w.parent());
+    } else if (message instanceof Link.ReserveWarm w) {
+      boolean granted = master.reserveWarm(this, w.resources());
+      if (granted) {
+        lock.lock();
+        try {
+          warm.merge(w.resources(), 1, Integer::sum);
+        } finally {
+          lock.unlock();
+        }
+      }
+      c.trySend(new Link.WarmAnswer(w.request(), granted));
+    } else if (message instanceof Link.ReleaseWarm w) {
+      boolean held;
+      lock.lock();
+      try {
+        held = warm.getOrDefault(w.resources(), 0) > 0;
+        if (held) {
+          warm.merge(w.resources(), -1, Integer::sum);
+        }
+      } finally {
+        lock.unlock();
+      }
+      if (held) {
+        master.releaseWarm(this, w.resources());
+      }
+    } else if (message instanceof Link.Fate f) {
+      master
+          .fate(f.pid())
+          .whenComplete(
+              (status, error) ->
+                  c.trySend(
+                      new Link.FateAnswer(
+                          f.request(), error == null ? status : ExitStatus.lost())));
+    } else if (message instanceof Link.FateAnswer a) {
+      CompletableFuture<ExitStatus> f = fates.remove(a.request());
+      if (f != null) {
+        f.complete(a.status());
+      }
+    } else if (message instanceof Link.JarWanted w) {
+      Optional<Path> jar = programs.jar(w.sha256());
+      if (jar.isEmpty()) {
+        throw new ProtocolException("it asked for a jar no program of this cluster has");
+      }
+      senders.execute(() -> sendJar(c, w.sha256(), jar.get()));
+    } else {
+      throw new ProtocolException(
+          "a " + message.getClass().getSimpleName() + ", which a worker never sends");
+    }
+  }
+
+  private void count(long program, int delta) {
+    lock.lock();
+    try {
+      pending.merge(program, delta, Integer::sum);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void sendJar(LinkConnection c, String sha, Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[Link.JAR_CHUNK];
+      int n;
+      while ((n = in.readNBytes(buffer, 0, buffer.length)) > 0) {
+        c.send(new Link.JarChunk(sha, java.util.Arrays.copyOf(buffer, n)));
+      }
+    } catch (IOException e) {
+      log.warn("could not send jar {} to {}: {}", file.getFileName(), name, e.getMessage());
+      c.close();
+    }
+  }
+
+  private void onEvent(long program, Event event) {
+    lock.lock();
+    try {
+      if (event instanceof Event.Spawned s) {
+        running.putIfAbsent(s.pid(), new Proc(program));
+      } else if (event instanceof Event.Eof e) {
+        Proc p = running.get(e.pid());
+        if (p != null) {
+          p.eof[e.fd()] = true;
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    EventSink sink = programs.sink(program);
+    if (sink != null) {
+      sink.onEvent(event);
+    }
+    if (event instanceof Event.Exit x) {
+      Proc p;
+      lock.lock();
+      try {
+        p = running.remove(x.pid());
+      } finally {
+        lock.unlock();
+      }
+      if (p != null) {
+        p.exit.complete(x.status());
+      }
+    }
+  }
+
+  private void onLaunchResult(Link.LaunchResult r) {
+    CompletableFuture<Launched> f;
+    Proc p = null;
+    lock.lock();
+    try {
+      f = launching.remove(r.order());
+      if (r.pid() != null) {
+        p = running.get(r.pid());
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (f == null) {
+      return;
+    }
+    if (r.pid() == null) {
+      f.completeExceptionally(new LaunchException(r.error() != null ? r.error() : "unknown"));
+    } else if (p == null) {
+      f.completeExceptionally(new LaunchException("the worker " + name + " lost the process"));
+    } else {
+      f.complete(new Launched(r.pid(), p.exit));
+    }
+  }
+
+  /** The link ended: everything that was running there is lost. */
+  private void lost(LinkConnection c) {
+    Master m = master;
+    if (m != null) {
+      m.nodeDown(this);
+    }
+    List<CompletableFuture<Launched>> failed;
+    Map<Pid, Proc> gone;
+    Map<Long, Integer> unsettled;
+    lock.lock();
+    try {
+      if (link == c) {
+        link = null;
+      }
+      failed = new ArrayList<>(launching.values());
+      launching.clear();
+      gone = new HashMap<>(running);
+      running.clear();
+      unsettled = new HashMap<>(pending);
+      pending.clear();
+      warm.clear();
+    } finally {
+      lock.unlock();
+    }
+    for (Map.Entry<Pid, Proc> e : gone.entrySet()) {
+      Proc p = e.getValue();
+      EventSink sink = programs.sink(p.program);
+      if (sink != null) {
+        for (int fd = 1; fd <= 2; fd++) {
+          if (!p.eof[fd]) {
+            sink.onEvent(new Event.Eof(e.getKey(), fd));
+          }
+        }
+        sink.onEvent(new Event.Exit(e.getKey(), ExitStatus.lost()));
+      }
+      p.exit.complete(ExitStatus.lost());
+    }
+    for (Map.Entry<Long, Integer> e : unsettled.entrySet()) {
+      EventSink sink = programs.sink(e.getKey());
+      for (int i = 0; sink != null && i < e.getValue(); i++) {
+        sink.onLaunchSettled();
+      }
+    }
+    LaunchException why = new LaunchException("the machine " + name + " was lost");
+    failed.forEach(f -> f.completeExceptionally(why));
+    for (Long id : new ArrayList<>(fates.keySet())) {
+      CompletableFuture<ExitStatus> f = fates.remove(id);
+      if (f != null) {
+        f.complete(ExitStatus.lost());
+      }
+    }
+  }
+
+  @Override
+  public CompletableFuture<Launched> launch(LaunchOrder order) {
+    long id = ids.incrementAndGet();
+    CompletableFuture<Launched> result = new CompletableFuture<>();
+    LinkConnection c;
+    boolean tell;
+    lock.lock();
+    try {
+      c = link;
+      if (c == null) {
+        result.completeExceptionally(
+            new LaunchException("the machine " + name + " is not reachable"));
+        return result;
+      }
+      tell = told.add(order.program());
+      launching.put(id, result);
+    } finally {
+      lock.unlock();
+    }
+    if (tell) {
+      Link.AddProgram spec = programs.spec(order.program());
+      if (spec == null) {
+        fail(id, "the deployment has ended");
+        return result;
+      }
+      c.trySend(spec);
+    }
+    if (!c.trySend(
+        new Link.Launch(id, order.program(), order.parent(), order.resources(), order.task()))) {
+      fail(id, "the link to the machine " + name + " broke");
+    }
+    return result;
+  }
+
+  private void fail(long id, String why) {
+    CompletableFuture<Launched> f;
+    lock.lock();
+    try {
+      f = launching.remove(id);
+    } finally {
+      lock.unlock();
+    }
+    if (f != null) {
+      f.completeExceptionally(new LaunchException(why));
+    }
+  }
+
+  /** Kills every process of {@code program} on this machine and forgets it. */
+  void removeProgram(long program) {
+    LinkConnection c;
+    boolean wasTold;
+    lock.lock();
+    try {
+      c = link;
+      wasTold = told.remove(program);
+    } finally {
+      lock.unlock();
+    }
+    if (c != null && wasTold) {
+      c.trySend(new Link.RemoveProgram(program));
+    }
+  }
+
+  @Override
+  public void dropWarm() {
+    Map<Resources, Integer> held;
+    LinkConnection c;
+    lock.lock();
+    try {
+      held = new HashMap<>(warm);
+      warm.clear();
+      c = link;
+    } finally {
+      lock.unlock();
+    }
+    if (held.isEmpty()) {
+      return;
+    }
+    // The worker will give each back too; those come after this and are ignored.
+    held.forEach(
+        (r, n) -> {
+          for (int i = 0; i < n; i++) {
+            master.releaseWarm(this, r);
+          }
+        });
+    if (c != null) {
+      c.trySend(new Link.DropWarm());
+    }
+  }
+
+  @Override
+  public CompletableFuture<ExitStatus> fate(Pid pid) {
+    LinkConnection c;
+    lock.lock();
+    try {
+      Proc p = running.get(pid);
+      if (p != null) {
+        return p.exit;
+      }
+      c = link;
+    } finally {
+      lock.unlock();
+    }
+    if (c == null) {
+      return CompletableFuture.completedFuture(ExitStatus.lost());
+    }
+    long id = ids.incrementAndGet();
+    CompletableFuture<ExitStatus> f = new CompletableFuture<>();
+    fates.put(id, f);
+    if (!c.trySend(new Link.Fate(id, pid))) {
+      fates.remove(id);
+      f.complete(ExitStatus.lost());
+    }
+    return f;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    LinkConnection c;
+    lock.lock();
+    try {
+      c = link;
+    } finally {
+      lock.unlock();
+    }
+    if (c != null) {
+      c.close();
+    }
+    senders.shutdownNow();
+  }
+
+  @Override
+  public String toString() {
+    return "worker " + name;
+  }
+}

@@ -1,0 +1,137 @@
+package dev.deploy.cluster;
+
+import dev.deploy.fabric.Fabric;
+import dev.deploy.program.JarCache;
+import dev.deploy.security.AuthenticationException;
+import dev.deploy.security.ClusterKey;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code fabric <bind-addr>}: a worker machine's daemon. Listens on {@code <bind-addr>} for its
+ * master, which dials it; runs the master's orders on this machine's {@link Fabric}. One master at
+ * a time: a new authenticated master link replaces the old one (whose processes are killed), so a
+ * restarted master takes over at once. Connections that do not prove the cluster key are closed and
+ * logged, and nothing they sent is read.
+ */
+public final class WorkerDaemon implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WorkerDaemon.class);
+
+  private final ClusterKey key;
+  private final ServerSocket server;
+  private final Fabric fabric;
+  private final JarCache cache;
+  private final Path runtimeJar;
+  private final ScheduledExecutorService timers =
+      Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-worker-timer"));
+  private final ReentrantLock sessionLock = new ReentrantLock();
+  private MasterSession session;
+  private volatile boolean closed;
+
+  /**
+   * Binds {@code bind} and starts serving.
+   *
+   * @throws IOException when the address cannot be bound
+   */
+  public WorkerDaemon(ClusterKey key, InetSocketAddress bind, JarCache cache) throws IOException {
+    this.key = key;
+    this.cache = cache;
+    this.runtimeJar = Daemons.runtimeJar();
+    this.server = new ServerSocket();
+    server.setReuseAddress(true);
+    server.bind(bind, 64);
+    this.fabric = new Fabric(key, bind.getAddress());
+    Thread acceptor = Daemons.threads("deploy-worker-accept").newThread(this::acceptLoop);
+    acceptor.start();
+  }
+
+  /** Returns the address masters dial. */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) server.getLocalSocketAddress();
+  }
+
+  private void acceptLoop() {
+    AtomicInteger count = new AtomicInteger();
+    while (!closed) {
+      Socket socket;
+      try {
+        socket = server.accept();
+      } catch (IOException e) {
+        if (closed) {
+          return;
+        }
+        Daemons.pause();
+        continue;
+      }
+      Thread t = new Thread(() -> serve(socket), "deploy-worker-link-" + count.incrementAndGet());
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  private void serve(Socket socket) {
+    String peer = String.valueOf(socket.getRemoteSocketAddress());
+    LinkConnection link;
+    try {
+      link = LinkConnection.accept(socket, key);
+    } catch (AuthenticationException e) {
+      log.warn("refused a connection from {}: {}", peer, e.getMessage());
+      return;
+    } catch (IOException e) {
+      log.warn("dropped a connection from {}: {}", peer, e.getMessage());
+      return;
+    }
+    MasterSession next = new MasterSession(link, fabric, cache, runtimeJar);
+    MasterSession previous;
+    sessionLock.lock();
+    try {
+      if (closed) {
+        link.close();
+        return;
+      }
+      previous = session;
+      session = next;
+      fabric.setMaster(next);
+    } finally {
+      sessionLock.unlock();
+    }
+    if (previous != null) {
+      log.info("a new master at {} replaces the previous one", peer);
+      previous.end();
+    }
+    log.info("the master at {} joined", peer);
+    link.startPings(timers);
+    next.run();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    MasterSession s;
+    sessionLock.lock();
+    try {
+      s = session;
+    } finally {
+      sessionLock.unlock();
+    }
+    try {
+      server.close();
+    } catch (IOException ignored) {
+      // Closing to stop accepting.
+    }
+    if (s != null) {
+      s.end();
+    }
+    fabric.close();
+    timers.shutdownNow();
+  }
+}
