@@ -59,6 +59,13 @@ final class FabricCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "Log more, and print stack traces of errors.")
   boolean verbose;
 
+  @Option(
+      names = "--no-cgroups",
+      description =
+          "Do not put each process in a cgroup of its own (memory limit, cpu quota); enforce"
+              + " with JVM flags only.")
+  boolean noCgroups;
+
   @Override
   public Integer call() {
     return Main.guard(
@@ -78,7 +85,7 @@ final class FabricCommand implements Callable<Integer> {
           JarCache jars = openCache(cache);
           WorkerDaemon daemon;
           try {
-            daemon = new WorkerDaemon(key, address, jars);
+            daemon = new WorkerDaemon(key, address, jars, !noCgroups);
           } catch (IOException e) {
             throw new CommandException("cannot listen on " + bind + ": " + e.getMessage());
           }

@@ -68,6 +68,13 @@ final class MasterCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "Log more, and print stack traces of errors.")
   boolean verbose;
 
+  @Option(
+      names = "--no-cgroups",
+      description =
+          "Do not put each process in a cgroup of its own (memory limit, cpu quota); enforce"
+              + " with JVM flags only.")
+  boolean noCgroups;
+
   /** The parsed command line. */
   record Plan(
       InetSocketAddress bind,
@@ -99,7 +106,8 @@ final class MasterCommand implements Callable<Integer> {
                     plan.own(),
                     plan.bridge(),
                     plan.workers(),
-                    FabricCommand.openCache(cache));
+                    FabricCommand.openCache(cache),
+                    !noCgroups);
           } catch (IOException e) {
             throw new CommandException(e.getMessage());
           }

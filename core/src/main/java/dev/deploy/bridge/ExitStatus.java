@@ -7,8 +7,19 @@ package dev.deploy.bridge;
  * @param kind which of the three
  * @param value the exit code for {@link Kind#EXITED}, the signal number for {@link Kind#KILLED}, 0
  *     for {@link Kind#LOST}
+ * @param outOfMemory true when the kernel killed it for going over its memory limit (its cgroup)
  */
-public record ExitStatus(Kind kind, int value) {
+public record ExitStatus(Kind kind, int value, boolean outOfMemory) {
+  /** A status without the out-of-memory mark. */
+  public ExitStatus(Kind kind, int value) {
+    this(kind, value, false);
+  }
+
+  /** Returns the status of a process the kernel killed (SIGKILL) for using all its memory. */
+  public static ExitStatus killedOutOfMemory() {
+    return new ExitStatus(Kind.KILLED, 9, true);
+  }
+
   /** The three ways a process ends. */
   public enum Kind {
     EXITED,

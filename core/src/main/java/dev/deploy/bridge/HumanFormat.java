@@ -136,7 +136,10 @@ public final class HumanFormat implements EventFormat {
     String text =
         switch (status.kind()) {
           case EXITED -> "exited: " + status.value();
-          case KILLED -> "killed: " + SignalNames.name(status.value());
+          case KILLED ->
+              "killed: "
+                  + SignalNames.name(status.value())
+                  + (status.outOfMemory() ? " (out of memory)" : "");
           case LOST -> "lost";
         };
     eventLine(exit.pid(), text);

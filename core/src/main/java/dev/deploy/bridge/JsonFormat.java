@@ -18,6 +18,7 @@ import java.util.Base64;
  * {"event":"exit","pid":"9a1b2c3","code":0}
  * {"event":"exit","pid":"3fecd01","signal":"SIGKILL"}
  * {"event":"exit","pid":"5e6f7a8","lost":true}
+ * {"event":"exit","pid":"6f7a8b9","signal":"SIGKILL","oom":true}
  * </pre>
  *
  * <p>{@code data} is the chunk's raw bytes in base64, so output is byte-exact whatever its
@@ -67,7 +68,11 @@ public final class JsonFormat implements EventFormat {
   private static String status(ExitStatus status) {
     return switch (status.kind()) {
       case EXITED -> "\"code\":" + status.value();
-      case KILLED -> "\"signal\":\"" + SignalNames.name(status.value()) + "\"";
+      case KILLED ->
+          "\"signal\":\""
+              + SignalNames.name(status.value())
+              + "\""
+              + (status.outOfMemory() ? ",\"oom\":true" : "");
       case LOST -> "\"lost\":true";
     };
   }

@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code fabric master}: the master of a cluster, which is a worker too, and its bridge. Keeps the
@@ -50,6 +51,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
    * and {@code bridge}, and starts dialling the workers.
    *
    * @param own what this machine may run itself; empty: nothing (it only places and bridges)
+   * @param cgroups whether each process here gets a cgroup of its own where the machine allows
    * @throws IOException when an address cannot be bound
    */
   public ClusterMaster(
@@ -58,7 +60,8 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
       Optional<Resources> own,
       Optional<InetSocketAddress> bridge,
       List<Worker> workerList,
-      JarCache cache)
+      JarCache cache,
+      boolean cgroups)
       throws IOException {
     this.key = key;
     this.cache = cache;
@@ -71,6 +74,14 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     } catch (IOException e) {
       closeListeners();
       throw e;
+    }
+    if (cgroups) {
+      fabric
+          .limitWithCgroups()
+          .ifPresent(
+              why ->
+                  LoggerFactory.getLogger(ClusterMaster.class)
+                      .warn("processes run without cgroups (JVM flags only): {}", why));
     }
     List<Node> nodes = new ArrayList<>();
     own.ifPresent(r -> nodes.add(new Node("master", r, fabric)));

@@ -38,11 +38,13 @@ public final class WorkerDaemon implements AutoCloseable {
   private volatile boolean closed;
 
   /**
-   * Binds {@code bind} and starts serving.
+   * Binds {@code bind} and starts serving; with {@code cgroups}, each process gets a cgroup of its
+   * own where the machine allows.
    *
    * @throws IOException when the address cannot be bound
    */
-  public WorkerDaemon(ClusterKey key, InetSocketAddress bind, JarCache cache) throws IOException {
+  public WorkerDaemon(ClusterKey key, InetSocketAddress bind, JarCache cache, boolean cgroups)
+      throws IOException {
     this.key = key;
     this.cache = cache;
     this.runtimeJar = Daemons.runtimeJar();
@@ -50,6 +52,11 @@ public final class WorkerDaemon implements AutoCloseable {
     server.setReuseAddress(true);
     server.bind(bind, 64);
     this.fabric = new Fabric(key, bind.getAddress());
+    if (cgroups) {
+      fabric
+          .limitWithCgroups()
+          .ifPresent(why -> log.warn("processes run without cgroups (JVM flags only): {}", why));
+    }
     Thread acceptor = Daemons.threads("deploy-worker-accept").newThread(this::acceptLoop);
     acceptor.start();
   }

@@ -7,6 +7,7 @@ import dev.deploy.bridge.ExitStatus;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Launched;
+import dev.deploy.process.CgroupGroup;
 import dev.deploy.wire.Control;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -67,6 +68,9 @@ final class Launch {
   /** Set once, right after the process starts. */
   private volatile Process process;
 
+  /** The process's cgroup, set with the process; null when the machine gives none. */
+  private volatile CgroupGroup group;
+
   /** Output before registration, per fd (index 1, 2); guarded by lock. */
   private final ByteArrayOutputStream[] prelude = {
     null, new ByteArrayOutputStream(), new ByteArrayOutputStream()
@@ -117,8 +121,14 @@ final class Launch {
     }
   }
 
-  void started(Process process) {
+  void started(Process process, CgroupGroup group) {
+    this.group = group;
     this.process = process;
+  }
+
+  /** Returns the process's cgroup, or null when it runs without one. */
+  CgroupGroup group() {
+    return group;
   }
 
   /** Returns the process, once started. */
@@ -335,6 +345,13 @@ final class Launch {
       }
       awaitNanos(() -> !controlOpen, CONTROL_GRACE_NANOS);
       status = statusOf(p.exitValue(), exitingSignal);
+      CgroupGroup g = group;
+      if (status.kind() == ExitStatus.Kind.KILLED
+          && status.value() == 9
+          && g != null
+          && g.oomKilled()) {
+        status = ExitStatus.killedOutOfMemory();
+      }
       if (state == State.RUNNING) {
         state = State.ENDED;
         sink.onEvent(new Event.Exit(pid, status));

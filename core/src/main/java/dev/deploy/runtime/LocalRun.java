@@ -66,6 +66,11 @@ final class LocalRun {
     try {
       fabric = new Fabric(ClusterKey.generate(), InetAddress.getLoopbackAddress());
       fabric.addProgram(new Program(0, command, bridge, true));
+      if ("1".equals(System.getenv("DEPLOY_CGROUPS"))) {
+        fabric
+            .limitWithCgroups()
+            .ifPresent(why -> System.err.println("deploy: processes run without cgroups: " + why));
+      }
     } catch (IOException e) {
       throw new LocalRunException("cannot open a port on the loopback interface: " + e, 1);
     } catch (IllegalArgumentException e) {

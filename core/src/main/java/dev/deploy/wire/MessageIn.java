@@ -128,11 +128,12 @@ public final class MessageIn {
   public dev.deploy.bridge.ExitStatus exitStatus(String field) throws ProtocolException {
     int kind = u8(field + " kind");
     int value = i32(field + " value");
+    boolean outOfMemory = u8(field + " out of memory") != 0;
     dev.deploy.bridge.ExitStatus.Kind[] kinds = dev.deploy.bridge.ExitStatus.Kind.values();
     if (kind >= kinds.length) {
       throw new ProtocolException(field + " kind " + kind + " is unknown");
     }
-    return new dev.deploy.bridge.ExitStatus(kinds[kind], value);
+    return new dev.deploy.bridge.ExitStatus(kinds[kind], value, outOfMemory);
   }
 
   /** Checks that every byte was read. */

@@ -83,7 +83,7 @@ public final class MessageOut {
 
   /** Writes how a process ended. */
   public MessageOut exitStatus(dev.deploy.bridge.ExitStatus v) {
-    return u8(v.kind().ordinal()).i32(v.value());
+    return u8(v.kind().ordinal()).i32(v.value()).u8(v.outOfMemory() ? 1 : 0);
   }
 
   public byte[] toByteArray() {
