@@ -42,6 +42,8 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   private final List<RemoteFabric> workers = new ArrayList<>();
   private final List<ServerSocket> listeners = new ArrayList<>();
   private final Map<Long, Deployment> deployments = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ExecutorService senders =
+      Executors.newCachedThreadPool(Daemons.threads("deploy-relay"));
   private final ScheduledExecutorService timers =
       Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-master-timer"));
   private volatile boolean closed;
@@ -170,6 +172,11 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     return master;
   }
 
+  /** Threads that send events to deploy clients. */
+  java.util.concurrent.ExecutorService senders() {
+    return senders;
+  }
+
   ScheduledExecutorService timers() {
     return timers;
   }
@@ -221,6 +228,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     workers.forEach(RemoteFabric::close);
     fabric.close();
     timers.shutdownNow();
+    senders.shutdownNow();
   }
 
   private void closeListeners() {

@@ -1,6 +1,5 @@
 package dev.deploy.cluster;
 
-import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.Bridge;
 import dev.deploy.bridge.Event;
@@ -22,12 +21,14 @@ import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +59,7 @@ final class Deployment implements Runnable {
   private volatile LinkConnection link;
   private volatile Link.AddProgram spec;
   private volatile Bridge bridge;
+  private volatile Relay relay;
   private volatile boolean registered;
 
   Deployment(ClusterMaster cluster, Socket socket) {
@@ -152,21 +154,26 @@ final class Deployment implements Runnable {
             request.options(),
             request.environment(),
             request.jars());
-    bridge = new Bridge(new Relay());
+    relay = new Relay();
+    bridge = new Bridge(relay);
     cluster.fabric().addProgram(new Program(id, command, bridge, false, environment));
     cluster.register(this);
     registered = true;
-    bridge.done().thenAccept(this::finish);
-    CompletableFuture<Optional<Pid>> first0 =
-        cluster.master().spawn(new LaunchOrder(id, null, resources, null), true);
-    first0.whenComplete(
-        (pid, error) -> {
-          if (error != null) {
-            link.trySend(
-                new Link.Failed("the program could not start: " + MasterSession.reason(error)));
-            link.close();
-          }
-        });
+    // The end is reported once the first process started: a first launch that fails settles the
+    // bridge with nothing run, which is a failure to start, not an exit code of 0.
+    cluster
+        .master()
+        .spawn(new LaunchOrder(id, null, resources, null), true)
+        .whenComplete(
+            (pid, error) -> {
+              if (error == null) {
+                bridge.done().thenAccept(this::finish);
+              } else {
+                link.trySend(
+                    new Link.Failed("the program could not start: " + MasterSession.reason(error)));
+                link.close();
+              }
+            });
   }
 
   /** Takes the jars the cache lacks from the client; returns every jar's path in order. */
@@ -244,8 +251,14 @@ final class Deployment implements Runnable {
 
   /** Every process ended: tells the client the exit code. */
   private void finish(int code) {
-    link.trySend(new Link.Done(code));
-    link.close();
+    // Runs on the thread that gave the last event: wait for the relay without holding anyone.
+    CompletableFuture.runAsync(
+        () -> {
+          relay.awaitSent(60_000);
+          link.trySend(new Link.Done(code));
+          link.close();
+        },
+        cluster.senders());
   }
 
   /** The client is gone or was told the end: nothing of this deployment may run on. */
@@ -276,9 +289,88 @@ final class Deployment implements Runnable {
 
   /** The deployment's bridge prints by sending each event to the client. */
   private final class Relay implements EventFormat {
+    /** Bytes of output queued for a slow client before the bridge waits for it. */
+    private static final long BUDGET = 32L << 20;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<Link.EventOf> queue = new ArrayDeque<>();
+    private long queued;
+    private boolean broken;
+    private boolean sending;
+
+    /**
+     * Queues the event for the client, so a slow terminal holds up only its own deployment (the
+     * events of other deployments share the links from the workers); waits only past the budget.
+     */
     @Override
     public void write(Event event) throws IOException {
-      link.send(new Link.EventOf(0, event));
+      long size = event instanceof Event.Output o ? o.data().length + 64L : 64L;
+      lock.lock();
+      try {
+        while (!broken && queued > 0 && queued + size > BUDGET) {
+          changed.awaitUninterruptibly();
+        }
+        if (broken) {
+          throw new IOException("the client is gone");
+        }
+        queue.add(new Link.EventOf(0, event));
+        queued += size;
+        if (!sending) {
+          sending = true;
+          cluster.senders().execute(this::drain);
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** Sends what is queued, in order, until the queue is empty. */
+    private void drain() {
+      while (true) {
+        Link.EventOf next;
+        lock.lock();
+        try {
+          next = queue.poll();
+          if (next == null || broken) {
+            sending = false;
+            changed.signalAll();
+            return;
+          }
+        } finally {
+          lock.unlock();
+        }
+        boolean sent = link.trySend(next);
+        long size = next.event() instanceof Event.Output o ? o.data().length + 64L : 64L;
+        lock.lock();
+        try {
+          queued -= size;
+          broken |= !sent;
+          changed.signalAll();
+        } finally {
+          lock.unlock();
+        }
+      }
+    }
+
+    /** Waits (bounded) until everything queued was sent; before the Done. */
+    void awaitSent(long millis) {
+      long deadline =
+          System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
+      lock.lock();
+      try {
+        while (!broken && (sending || !queue.isEmpty())) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return;
+          }
+          changed.awaitNanos(left);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        lock.unlock();
+      }
     }
 
     @Override
