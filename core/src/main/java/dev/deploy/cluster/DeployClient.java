@@ -114,7 +114,7 @@ public final class DeployClient {
         link = LinkConnection.dial(request.bridge(), key);
       } catch (AuthenticationException e) {
         throw new DeployFailure(
-            "the bridge at " + where + " refused the cluster key: " + e.getMessage());
+            "the bridge at " + where + " did not authenticate: " + e.getMessage());
       } catch (IOException e) {
         throw new DeployFailure("cannot reach the bridge at " + where + ": " + e.getMessage());
       }

@@ -138,7 +138,8 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       try {
         c = LinkConnection.dial(address, key);
       } catch (AuthenticationException e) {
-        lastFailure = logOnce(lastFailure, "the worker " + name + " refused the cluster key");
+        lastFailure =
+            logOnce(lastFailure, "the worker " + name + " did not authenticate: " + e.getMessage());
         sleep();
         continue;
       } catch (IOException e) {
