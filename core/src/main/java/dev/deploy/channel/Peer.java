@@ -589,7 +589,7 @@ final class Peer implements Connection.Listener {
 
   @Override
   public void onTick(Connection c, long now) {
-    if (!idleAsked && !goodbyeDue && table.now() - lastActivity >= IDLE_NANOS && idle()) {
+    if (!idleAsked && !goodbyeDue && now - lastActivity >= IDLE_NANOS && idle()) {
       idleAsked = true;
       c.sendFrame(Frames.IDLE, new byte[0]);
     }

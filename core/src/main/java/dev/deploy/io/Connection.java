@@ -177,36 +177,42 @@ public final class Connection implements IoLoop.Handler {
     timer = loop.schedule(HEARTBEAT_NANOS, this::onTimer);
   }
 
+  /**
+   * Loop timer, once a second until closed: the handshake limit, the silence limit, heartbeats and
+   * the listener's tick, all judged at one {@code now}.
+   */
   private void onTimer() {
     if (state == State.CLOSED) {
       return;
     }
     long now = loop.now();
+    // Re-armed first, from this tick's now, and cancelled by closeWith: a listener that throws
+    // cannot end the silence checks, and a clock that moves during the tick (a stall, or a test
+    // advancing its manual clock) cannot push the next check past what the clock reads.
+    timer = loop.scheduleAt(now + HEARTBEAT_NANOS, this::onTimer);
     if (state != State.OPEN) {
       if (now - handshakeStarted >= HANDSHAKE_NANOS) { // total, so a trickle cannot hold it
         fail(new AuthenticationException("it did not authenticate within 10 s"));
-        return;
       }
-    } else if (now - lastRead >= SILENCE_NANOS) {
+      return;
+    }
+    if (now - lastRead >= SILENCE_NANOS) {
       fail(new IOException("the peer was silent for 10 s"));
       return;
-    } else {
-      if (now - lastWrite >= HEARTBEAT_NANOS && outLock.tryLock()) {
-        try {
-          if (out.position() == 0) {
-            out.putInt(1).put((byte) HEARTBEAT);
-            writeOut();
-          }
-        } finally {
-          outLock.unlock();
+    }
+    if (now - lastWrite >= HEARTBEAT_NANOS && outLock.tryLock()) {
+      try {
+        if (out.position() == 0) {
+          out.putInt(1).put((byte) HEARTBEAT);
+          writeOut();
         }
-      }
-      listener.onTick(this, now);
-      if (state == State.CLOSED) {
-        return;
+      } finally {
+        outLock.unlock();
       }
     }
-    timer = loop.schedule(HEARTBEAT_NANOS, this::onTimer);
+    if (state == State.OPEN) {
+      listener.onTick(this, now);
+    }
   }
 
   /** Sets the listener (the owner may hand an authenticated connection to another). */

@@ -115,9 +115,18 @@ public final class IoLoop implements AutoCloseable {
     }
   }
 
-  /** Loop thread: runs {@code task} after {@code delayNanos}. */
+  /** Loop thread: runs {@code task} after {@code delayNanos}, counted from the clock's now. */
   public Timer schedule(long delayNanos, Runnable task) {
-    Timer t = new Timer(clock.getAsLong() + delayNanos, timerSequence++, task);
+    return scheduleAt(clock.getAsLong() + delayNanos, task);
+  }
+
+  /**
+   * Loop thread: runs {@code task} once the clock reaches {@code dueNanos}. For a periodic task
+   * that made its decisions at a {@link #now} it read: counting its next run from that reading, not
+   * from a fresh one, keeps the period even when the clock moved while it ran.
+   */
+  public Timer scheduleAt(long dueNanos, Runnable task) {
+    Timer t = new Timer(dueNanos, timerSequence++, task);
     timers.add(t);
     return t;
   }

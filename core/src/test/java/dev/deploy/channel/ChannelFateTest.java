@@ -149,11 +149,6 @@ class ChannelFateTest {
   }
 
   @Test
-  @org.junit.jupiter.api.Disabled(
-      "Flaky in the full channel package (about 1 run in 3, never alone): after the heartbeat at"
-          + " +5 s the loop runs no further timer for this connection, so LOST never comes."
-          + " Silence closing a connection is covered by ConnectionTest. To investigate: a thread dump"
-          + " of the loop when it hangs.")
   void givenSilentPeer_whenTenSecondsPassOnLoopClock_thenLostAndDropped() throws Exception {
     ManualClock clock = new ManualClock();
     LoopbackTables.Table t = tables.add(LoopbackTables.spec().clock(clock));

@@ -186,6 +186,44 @@ class ConnectionTest {
     assertThat(recorder.cause()).hasMessageContaining("silent");
   }
 
+  /**
+   * The next tick is due one second after this tick's {@code now}, not after whatever the clock
+   * says once the tick is done: a clock that moved meanwhile (another thread advancing a manual
+   * one, or a stall on a real one) must not push the next silence check past the time it reads.
+   */
+  @Test
+  void givenClockMovesWhileATickRuns_whenTheTickEnds_thenNextTickDueFromTheTicksNow()
+      throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+    recorder.onTick = () -> clock.advance(Duration.ofSeconds(10));
+
+    clock.advance(Duration.ofSeconds(5));
+    loop.execute(() -> {});
+
+    assertThat(raw.readFrame().type()).as("the heartbeat of the tick at 5 s").isZero();
+    assertThat(recorder.cause())
+        .as("closed by the tick due at 6 s, run at 15 s")
+        .hasMessageContaining("silent");
+  }
+
+  /** A listener that throws from onTick must not end the connection's silence checks. */
+  @Test
+  void givenListenerThrowsOnTick_whenTenSecondsPass_thenStillClosedAsSilent() throws Exception {
+    acceptedAndAuthenticated();
+    recorder.onTick =
+        () -> {
+          throw new IllegalStateException("a broken listener");
+        };
+    clock.advance(Duration.ofSeconds(5));
+    loop.execute(() -> {});
+    assertThat(recorder.ticks.poll(5, TimeUnit.SECONDS)).as("a tick at 5 s").isNotNull();
+
+    clock.advance(Duration.ofSeconds(5));
+    loop.execute(() -> {});
+
+    assertThat(recorder.cause()).hasMessageContaining("silent");
+  }
+
   @Test
   void givenConnectionThatNeverAuthenticates_whenTenSecondsPass_thenClosedWithAuthentication()
       throws Exception {
@@ -366,6 +404,12 @@ class ConnectionTest {
     /** The connection, once authenticated; loop thread. */
     Connection connection;
 
+    /** Runs on every tick, on the loop thread, after the tick's time is recorded in ticks. */
+    volatile Runnable onTick = () -> {};
+
+    /** The {@code now} of every tick. */
+    final BlockingQueue<Long> ticks = new LinkedBlockingQueue<>();
+
     @Override
     public void onAuthenticated(Connection c) {
       connection = c;
@@ -377,6 +421,12 @@ class ConnectionTest {
       byte[] bytes = new byte[payload.remaining()];
       payload.get(bytes);
       frames.add(new Frame(type, bytes));
+    }
+
+    @Override
+    public void onTick(Connection c, long now) {
+      ticks.add(now);
+      onTick.run();
     }
 
     @Override

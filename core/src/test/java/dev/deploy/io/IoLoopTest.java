@@ -97,6 +97,19 @@ class IoLoopTest {
   }
 
   @Test
+  void givenClockMovedAfterATimerReadIt_whenScheduleAtItsReadingPlusDelay_thenDueFromTheReading() {
+    List<String> ran = new ArrayList<>();
+    long read = loop.now();
+    clock.advance(Duration.ofMillis(50)); // another thread moves the clock meanwhile
+
+    loop.scheduleAt(read + 10 * MS, () -> ran.add("at reading + 10"));
+    loop.schedule(10 * MS, () -> ran.add("at now + 10"));
+    loop.runOnce(0);
+
+    assertThat(ran).containsExactly("at reading + 10");
+  }
+
+  @Test
   void givenCancelledTimer_whenDue_thenDoesNotRun() {
     List<String> ran = new ArrayList<>();
     IoLoop.Timer cancelled = loop.schedule(10 * MS, () -> ran.add("cancelled"));
