@@ -168,7 +168,28 @@ final class MasterCommand implements Callable<Integer> {
       workers.add(new ClusterMaster.Worker(a, r));
       i += 3;
     }
-    return new Plan(bind, Optional.of(own), bridge, workers);
+    return distinct(new Plan(bind, Optional.of(own), bridge, workers));
+  }
+
+  /** Refuses a plan in which two of the master, the bridge and the workers share an address. */
+  private static Plan distinct(Plan plan) throws CommandException {
+    java.util.Map<InetSocketAddress, String> seen = new java.util.HashMap<>();
+    seen.put(plan.bind(), "the master's own address <bind-addr>");
+    if (plan.bridge().isPresent()) {
+      String before = seen.put(plan.bridge().get(), "the bridge's address");
+      if (before != null) {
+        throw new CommandException(
+            "the bridge " + show(plan.bridge().get()) + " has " + before + "; give it its own", 2);
+      }
+    }
+    for (ClusterMaster.Worker w : plan.workers()) {
+      String before = seen.put(w.address(), "a worker's address");
+      if (before != null) {
+        throw new CommandException(
+            "the worker " + show(w.address()) + " has " + before + "; give each its own", 2);
+      }
+    }
+    return plan;
   }
 
   private static Plan fromFile(InetSocketAddress bind, Path file) throws CommandException {
@@ -190,6 +211,6 @@ final class MasterCommand implements Callable<Integer> {
       workers.add(
           new ClusterMaster.Worker(Addresses.parse(file + ": node", n.address()), n.resources()));
     }
-    return new Plan(bind, own, bridge, workers);
+    return distinct(new Plan(bind, own, bridge, workers));
   }
 }

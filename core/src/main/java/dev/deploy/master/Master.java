@@ -60,6 +60,9 @@ public final class Master implements Scheduler {
     long freeMemory;
     long freeCpu;
 
+    /** Warm JVMs' room held on this node, by resources. */
+    final java.util.Map<Resources, Integer> warm = new java.util.HashMap<>();
+
     /** False while the node's machine is unreachable: nothing is placed there. */
     boolean up = true;
 
@@ -198,6 +201,7 @@ public final class Master implements Scheduler {
       for (Books b : nodes) {
         if (b.node.launcher() == launcher && b.fits(r)) {
           reserve(b, r);
+          b.warm.merge(r, 1, Integer::sum);
           return true;
         }
       }
@@ -207,7 +211,10 @@ public final class Master implements Scheduler {
     }
   }
 
-  /** Gives back what {@link #reserveWarm} took. */
+  /**
+   * Gives back what {@link #reserveWarm} took; ignored when the node holds no warm room of {@code
+   * r} (it was lost and its books reset since).
+   */
   @Override
   public void releaseWarm(Launcher launcher, Resources r) {
     Books books = booksOf(launcher);
@@ -215,6 +222,15 @@ public final class Master implements Scheduler {
     lock.lock();
     try {
       epoch = books.epoch;
+      Integer held = books.warm.get(r);
+      if (held == null) {
+        return;
+      }
+      if (held == 1) {
+        books.warm.remove(r);
+      } else {
+        books.warm.put(r, held - 1);
+      }
     } finally {
       lock.unlock();
     }
@@ -241,6 +257,7 @@ public final class Master implements Scheduler {
     try {
       books.up = false;
       books.epoch++;
+      books.warm.clear();
       books.freeMemory = books.node.capacity().memory();
       books.freeCpu = micro(books.node.capacity().cpu());
     } finally {

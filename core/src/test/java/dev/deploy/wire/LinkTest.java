@@ -1,0 +1,520 @@
+package dev.deploy.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.deploy.Pid;
+import dev.deploy.Resources;
+import dev.deploy.bridge.Event;
+import dev.deploy.bridge.ExitStatus;
+import dev.deploy.program.JarRef;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The daemon-to-daemon messages: every type round-trips field by field, and every malformed field
+ * is a {@link ProtocolException} whose message names the field. Malformed payloads are built by
+ * encoding a record with a bad value (records do not check) or by writing fields by hand.
+ */
+@Timeout(10)
+class LinkTest {
+  private static final Pid CHILD = Pid.of(new byte[] {10, 0, 0, 2}, 41_000, 0x1234_5678_9AL);
+  private static final Pid PARENT =
+      Pid.of(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 41_001, -5);
+  private static final Resources SMALL = new Resources(256L << 20, 0.25);
+  private static final byte[] TASK = {(byte) 0xCA, (byte) 0xFE, 0, 1};
+  private static final String SHA_A = "0123456789abcdef".repeat(4);
+  private static final String SHA_B = "fedcba9876543210".repeat(4);
+  private static final List<JarRef> JARS =
+      List.of(new JarRef(SHA_A, "app.jar", 12_345), new JarRef(SHA_B, "lib-ü.jar", 0));
+
+  static Stream<Arguments> everyMessage() {
+    return Stream.of(
+        Arguments.of("Hello", new Link.Hello(Link.Hello.PROTOCOL, "1.2.3-SNAPSHOT")),
+        Arguments.of(
+            "AddProgram",
+            new Link.AddProgram(
+                7,
+                "com.example.Main",
+                List.of("a", "", "b c ✓"),
+                List.of("-Xss1m", "-Dx=y"),
+                List.of("HOME=/home/me", "EMPTY="),
+                JARS)),
+        Arguments.of(
+            "AddProgram, empty lists",
+            new Link.AddProgram(0, "M", List.of(), List.of(), List.of(), List.of())),
+        Arguments.of("RemoveProgram", new Link.RemoveProgram(-3)),
+        Arguments.of("Launch of a main", new Link.Launch(1, 2, null, Resources.DEFAULT, null)),
+        Arguments.of("Launch of a task", new Link.Launch(3, 4, PARENT, SMALL, TASK)),
+        Arguments.of("Launch, empty task", new Link.Launch(3, 4, PARENT, SMALL, new byte[0])),
+        Arguments.of("LaunchResult started", new Link.LaunchResult(5, CHILD, null)),
+        Arguments.of("LaunchResult failed", new Link.LaunchResult(6, null, "no java: ✗")),
+        Arguments.of(
+            "EventOf Spawned of main", new Link.EventOf(1, new Event.Spawned(CHILD, null))),
+        Arguments.of(
+            "EventOf Spawned of a child", new Link.EventOf(1, new Event.Spawned(CHILD, PARENT))),
+        Arguments.of(
+            "EventOf Output on fd 1",
+            new Link.EventOf(1, new Event.Output(CHILD, 1, new byte[] {'h', 'i', '\n'}))),
+        Arguments.of(
+            "EventOf Output on fd 2, empty",
+            new Link.EventOf(1, new Event.Output(CHILD, 2, new byte[0]))),
+        Arguments.of("EventOf Eof fd 1", new Link.EventOf(2, new Event.Eof(CHILD, 1))),
+        Arguments.of("EventOf Eof fd 2", new Link.EventOf(2, new Event.Eof(CHILD, 2))),
+        Arguments.of(
+            "EventOf Exit exited",
+            new Link.EventOf(3, new Event.Exit(CHILD, ExitStatus.exited(42)))),
+        Arguments.of(
+            "EventOf Exit killed",
+            new Link.EventOf(3, new Event.Exit(CHILD, ExitStatus.killed(9)))),
+        Arguments.of(
+            "EventOf Exit lost", new Link.EventOf(3, new Event.Exit(CHILD, ExitStatus.lost()))),
+        Arguments.of("Pending", new Link.Pending(8)),
+        Arguments.of("Settled", new Link.Settled(9)),
+        Arguments.of("Spawn that waits", new Link.Spawn(10, 11, PARENT, SMALL, TASK, true)),
+        Arguments.of(
+            "Spawn that does not wait",
+            new Link.Spawn(-10, 11, CHILD, Resources.DEFAULT, new byte[0], false)),
+        Arguments.of(
+            "SpawnResult started", new Link.SpawnResult(12, Link.SpawnResult.STARTED, CHILD, null)),
+        Arguments.of(
+            "SpawnResult no room", new Link.SpawnResult(13, Link.SpawnResult.NO_ROOM, null, null)),
+        Arguments.of(
+            "SpawnResult failed",
+            new Link.SpawnResult(14, Link.SpawnResult.FAILED, null, "the machine was lost")),
+        Arguments.of("CancelWaiting", new Link.CancelWaiting(PARENT)),
+        Arguments.of("ReserveWarm", new Link.ReserveWarm(15, SMALL)),
+        Arguments.of("WarmAnswer granted", new Link.WarmAnswer(16, true)),
+        Arguments.of("WarmAnswer refused", new Link.WarmAnswer(17, false)),
+        Arguments.of("ReleaseWarm", new Link.ReleaseWarm(SMALL)),
+        Arguments.of("DropWarm", new Link.DropWarm()),
+        Arguments.of("Fate", new Link.Fate(18, CHILD)),
+        Arguments.of("FateAnswer exited", new Link.FateAnswer(19, ExitStatus.exited(0))),
+        Arguments.of("FateAnswer killed", new Link.FateAnswer(20, ExitStatus.killed(15))),
+        Arguments.of("FateAnswer lost", new Link.FateAnswer(21, ExitStatus.lost())),
+        Arguments.of("JarWanted", new Link.JarWanted(SHA_A)),
+        Arguments.of("JarChunk", new Link.JarChunk(SHA_B, new byte[] {1, 2, 3, (byte) 0xFF})),
+        Arguments.of("JarChunk, empty", new Link.JarChunk(SHA_B, new byte[0])),
+        Arguments.of("Ping", new Link.Ping()),
+        Arguments.of(
+            "DeployRequest with main class",
+            new Link.DeployRequest(
+                "com.example.Main", List.of("x"), List.of("-ea"), List.of("A=1"), JARS)),
+        Arguments.of(
+            "DeployRequest, main class from the jar",
+            new Link.DeployRequest(null, List.of(), List.of(), List.of(), JARS.subList(0, 1))),
+        Arguments.of("JarsWanted none", new Link.JarsWanted(List.of())),
+        Arguments.of("JarsWanted two", new Link.JarsWanted(List.of(SHA_A, SHA_B))),
+        Arguments.of("Done", new Link.Done(130)),
+        Arguments.of("Failed", new Link.Failed("the program could not start")),
+        Arguments.of("Kill", new Link.Kill()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("everyMessage")
+  void givenMessage_whenEncodedAndDecoded_thenSameTypeAndEqualFields(String name, Link message)
+      throws Exception {
+    Link decoded = Link.decode(new Frame(message.type(), message.encode()));
+
+    assertThat(decoded).isExactlyInstanceOf(message.getClass());
+    assertThat(decoded.type()).isEqualTo(message.type());
+    assertThat(decoded).usingRecursiveComparison().withStrictTypeChecking().isEqualTo(message);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("everyMessage")
+  void givenMessage_whenSentThroughFrames_thenEqualFields(String name, Link message)
+      throws Exception {
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    new FrameWriter(wire).write(message.type(), message.encode());
+
+    Frame frame = new FrameReader(new ByteArrayInputStream(wire.toByteArray())).read();
+
+    assertThat(Link.decode(frame)).usingRecursiveComparison().isEqualTo(message);
+  }
+
+  @Test
+  void givenEveryMessageRecord_whenListed_thenEachHasARoundTripCase() {
+    Set<Class<?>> covered =
+        everyMessage().map(a -> a.get()[1].getClass()).collect(Collectors.toSet());
+
+    assertThat(covered).containsExactlyInAnyOrder(Link.class.getPermittedSubclasses());
+  }
+
+  @Test
+  void givenEveryMessageRecord_whenTypesCompared_thenNoTwoShareATypeByte() {
+    Map<Class<?>, Integer> typeOf =
+        everyMessage()
+            .map(a -> (Link) a.get()[1])
+            .collect(Collectors.toMap(Object::getClass, Link::type, (x, y) -> x));
+
+    assertThat(typeOf.values()).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void givenLaunchWithTask_whenDecoded_thenTaskBytesAndParentFieldByField() throws Exception {
+    Link.Launch decoded =
+        (Link.Launch)
+            Link.decode(
+                new Frame(Link.Launch.TYPE, new Link.Launch(3, 4, PARENT, SMALL, TASK).encode()));
+
+    assertThat(decoded.order()).isEqualTo(3);
+    assertThat(decoded.program()).isEqualTo(4);
+    assertThat(decoded.parent()).isEqualTo(PARENT);
+    assertThat(decoded.resources()).isEqualTo(SMALL);
+    assertThat(decoded.task()).containsExactly(TASK);
+  }
+
+  @Test
+  void givenAddProgram_whenDecoded_thenListsKeepTheirOrder() throws Exception {
+    Link.AddProgram sent =
+        new Link.AddProgram(
+            7, "Main", List.of("b", "a", "b"), List.of("-Xss1m"), List.of("A=1", "B=2"), JARS);
+
+    Link.AddProgram decoded =
+        (Link.AddProgram) Link.decode(new Frame(Link.AddProgram.TYPE, sent.encode()));
+
+    assertThat(decoded.program()).isEqualTo(7);
+    assertThat(decoded.mainClass()).isEqualTo("Main");
+    assertThat(decoded.arguments()).containsExactly("b", "a", "b");
+    assertThat(decoded.options()).containsExactly("-Xss1m");
+    assertThat(decoded.environment()).containsExactly("A=1", "B=2");
+    assertThat(decoded.jars()).containsExactlyElementsOf(JARS);
+  }
+
+  @Test
+  void givenEventOfOutput_whenDecoded_thenPidFdAndBytesFieldByField() throws Exception {
+    byte[] data = {0, (byte) 0x80, '\n'};
+    Link.EventOf decoded =
+        (Link.EventOf)
+            Link.decode(
+                new Frame(
+                    Link.EventOf.TYPE,
+                    new Link.EventOf(9, new Event.Output(CHILD, 2, data)).encode()));
+
+    assertThat(decoded.program()).isEqualTo(9);
+    Event.Output output = (Event.Output) decoded.event();
+    assertThat(output.pid()).isEqualTo(CHILD);
+    assertThat(output.fd()).isEqualTo(2);
+    assertThat(output.data()).containsExactly(data);
+  }
+
+  // ------------------------------------------------------------- malformed
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("everyMessage")
+  void givenMessageCutShort_whenDecoded_thenProtocolExceptionAtEveryCut(String name, Link message) {
+    byte[] whole = message.encode();
+    for (int length = 0; length < whole.length; length++) {
+      Frame cut = new Frame(message.type(), Arrays.copyOf(whole, length));
+
+      assertThatThrownBy(() -> Link.decode(cut))
+          .as("%s cut to %d of %d bytes", name, length, whole.length)
+          .isInstanceOf(ProtocolException.class)
+          .hasMessageContaining("ends inside");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("everyMessage")
+  void givenMessageWithTrailingBytes_whenDecoded_thenProtocolExceptionNamingTheType(
+      String name, Link message) {
+    byte[] whole = message.encode();
+    Frame longer = new Frame(message.type(), Arrays.copyOf(whole, whole.length + 3));
+
+    assertThatThrownBy(() -> Link.decode(longer))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("message type " + message.type())
+        .hasMessageContaining("3 unexpected bytes");
+  }
+
+  @ParameterizedTest(name = "type {0}")
+  @ValueSource(ints = {0, 1, 19, 40, 49, 55, 99, 255})
+  void givenUnknownType_whenDecoded_thenProtocolExceptionNamingIt(int type) {
+    assertThatThrownBy(() -> Link.decode(new Frame(type, new byte[8])))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("unknown message type " + type);
+  }
+
+  @ParameterizedTest(name = "sha \"{0}\"")
+  @ValueSource(
+      strings = {
+        "",
+        "0123456789abcdef",
+        "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0",
+        "../../../../etc/passwd"
+      })
+  void givenJarWantedWithBadSha256_whenDecoded_thenProtocolExceptionNamingTheSha(String sha) {
+    Frame frame = new Frame(Link.JarWanted.TYPE, new Link.JarWanted(sha).encode());
+
+    assertThatThrownBy(() -> Link.decode(frame))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("SHA-256");
+  }
+
+  @Test
+  void givenJarChunkWithUppercaseSha256_whenDecoded_thenProtocolExceptionNamingTheSha() {
+    Frame frame =
+        new Frame(
+            Link.JarChunk.TYPE,
+            new Link.JarChunk(SHA_A.toUpperCase(java.util.Locale.ROOT), new byte[] {1}).encode());
+
+    assertThatThrownBy(() -> Link.decode(frame))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("SHA-256");
+  }
+
+  @Test
+  void givenJarsWantedWithOneBadSha256_whenDecoded_thenProtocolExceptionNamingTheSha() {
+    Frame frame =
+        new Frame(Link.JarsWanted.TYPE, new Link.JarsWanted(List.of(SHA_A, "nope")).encode());
+
+    assertThatThrownBy(() -> Link.decode(frame))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("SHA-256");
+  }
+
+  @ParameterizedTest(name = "fd {0}")
+  @ValueSource(ints = {0, 3, 255})
+  void givenOutputEventOnFdOtherThan1Or2_whenDecoded_thenProtocolExceptionNamingTheFd(int fd) {
+    Frame frame =
+        new Frame(
+            Link.EventOf.TYPE,
+            new Link.EventOf(1, new Event.Output(CHILD, fd, new byte[] {1})).encode());
+
+    assertThatThrownBy(() -> Link.decode(frame))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("fd " + fd + " is neither 1 nor 2");
+  }
+
+  @ParameterizedTest(name = "fd {0}")
+  @ValueSource(ints = {0, 3})
+  void givenEofEventOnFdOtherThan1Or2_whenDecoded_thenProtocolExceptionNamingTheFd(int fd) {
+    Frame frame =
+        new Frame(Link.EventOf.TYPE, new Link.EventOf(1, new Event.Eof(CHILD, fd)).encode());
+
+    assertThatThrownBy(() -> Link.decode(frame))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("fd " + fd + " is neither 1 nor 2");
+  }
+
+  @ParameterizedTest(name = "kind {0}")
+  @ValueSource(ints = {0, 5, 255})
+  void givenUnknownEventKind_whenDecoded_thenProtocolExceptionNamingIt(int kind) {
+    byte[] payload = new MessageOut().i64(1).u8(kind).pid(CHILD).toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.EventOf.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("unknown event kind " + kind);
+  }
+
+  @ParameterizedTest(name = "kind {0}")
+  @ValueSource(ints = {3, 4, 255})
+  void givenFateAnswerWithUnknownExitKind_whenDecoded_thenProtocolExceptionNamingTheField(
+      int kind) {
+    byte[] payload = new Link.FateAnswer(1, ExitStatus.exited(0)).encode();
+    payload[8] = (byte) kind; // after the 8-byte request id
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.FateAnswer.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("status kind " + kind);
+  }
+
+  @Test
+  void givenExitEventWithUnknownExitKind_whenDecoded_thenProtocolExceptionNamingTheField() {
+    byte[] payload = new Link.EventOf(1, new Event.Exit(CHILD, ExitStatus.exited(0))).encode();
+    int kindAt = new MessageOut().i64(1).u8(4).pid(CHILD).toByteArray().length;
+    payload[kindAt] = 3;
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.EventOf.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("status kind 3");
+  }
+
+  @ParameterizedTest(name = "count {0}")
+  @ValueSource(ints = {Link.MAX_JARS + 1, Integer.MAX_VALUE, -1, Integer.MIN_VALUE})
+  void givenAddProgramWithJarCountOutOfRange_whenDecoded_thenProtocolExceptionNamingIt(int n) {
+    byte[] payload =
+        new MessageOut()
+            .i64(1)
+            .string("Main")
+            .strings(List.of())
+            .strings(List.of())
+            .strings(List.of())
+            .i32(n)
+            .toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.AddProgram.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("jar count " + n + " is outside 0.." + Link.MAX_JARS);
+  }
+
+  @Test
+  void givenDeployRequestWithJarCountOverMax_whenDecoded_thenProtocolExceptionNamingIt() {
+    byte[] payload =
+        new MessageOut()
+            .optionalString(null)
+            .strings(List.of())
+            .strings(List.of())
+            .strings(List.of())
+            .i32(Link.MAX_JARS + 1)
+            .toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.DeployRequest.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("jar count " + (Link.MAX_JARS + 1));
+  }
+
+  @Test
+  void givenJarsWantedWithCountOverMax_whenDecoded_thenProtocolExceptionNamingIt() {
+    byte[] payload = new MessageOut().i32(Link.MAX_JARS + 1).toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.JarsWanted.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("jars count " + (Link.MAX_JARS + 1));
+  }
+
+  @Test
+  void givenAddProgramWithArgumentCountOverMax_whenDecoded_thenProtocolExceptionNamingIt() {
+    byte[] payload = new MessageOut().i64(1).string("Main").i32(Link.MAX_ARGS + 1).toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.AddProgram.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("arguments count " + (Link.MAX_ARGS + 1));
+  }
+
+  @Test
+  void givenAddProgramWithJarNamedAPath_whenDecoded_thenProtocolExceptionNamingTheJar() {
+    byte[] payload =
+        new MessageOut()
+            .i64(1)
+            .string("Main")
+            .strings(List.of())
+            .strings(List.of())
+            .strings(List.of())
+            .i32(1)
+            .string(SHA_A)
+            .string("../evil.jar")
+            .i64(1)
+            .toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.AddProgram.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageStartingWith("jar 0: ")
+        .hasMessageContaining("name");
+  }
+
+  @Test
+  void givenDeployRequestWithNegativeJarSize_whenDecoded_thenProtocolExceptionNamingTheSize() {
+    byte[] payload =
+        new MessageOut()
+            .optionalString("Main")
+            .strings(List.of())
+            .strings(List.of())
+            .strings(List.of())
+            .i32(2)
+            .string(SHA_A)
+            .string("a.jar")
+            .i64(1)
+            .string(SHA_B)
+            .string("b.jar")
+            .i64(-1)
+            .toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.DeployRequest.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageStartingWith("jar 1: ")
+        .hasMessageContaining("size");
+  }
+
+  @Test
+  void givenAddProgramWithBadJarSha_whenDecoded_thenProtocolExceptionNamingTheSha() {
+    byte[] payload =
+        new MessageOut()
+            .i64(1)
+            .string("Main")
+            .strings(List.of())
+            .strings(List.of())
+            .strings(List.of())
+            .i32(1)
+            .string("XYZ")
+            .string("a.jar")
+            .i64(1)
+            .toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.AddProgram.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageStartingWith("jar 0: ")
+        .hasMessageContaining("sha256");
+  }
+
+  @ParameterizedTest(name = "outcome {0}")
+  @ValueSource(ints = {3, 255})
+  void givenUnknownSpawnOutcome_whenDecoded_thenProtocolExceptionNamingIt(int outcome) {
+    byte[] payload = new MessageOut().i64(1).u8(outcome).u8(0).u8(0).toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.SpawnResult.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("unknown spawn outcome " + outcome);
+  }
+
+  @Test
+  void givenFateWithHostOfFiveBytes_whenDecoded_thenProtocolExceptionNamingThePid() {
+    byte[] payload = new MessageOut().i64(1).bytes(new byte[5]).i32(80).i64(2).toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.Fate.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("pid host has 5 bytes");
+  }
+
+  @Test
+  void givenReserveWarmWithTooLittleMemory_whenDecoded_thenProtocolExceptionNamingResources() {
+    byte[] payload = new MessageOut().i64(1).i64(1).f64(1).toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.ReserveWarm.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageStartingWith("resources: ");
+  }
+
+  @Test
+  void givenReleaseWarmWithNaNCpu_whenDecoded_thenProtocolExceptionNamingResources() {
+    byte[] payload = new MessageOut().i64(1L << 30).f64(Double.NaN).toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.ReleaseWarm.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageStartingWith("resources: ")
+        .hasMessageContaining("NaN");
+  }
+
+  @Test
+  void givenJarChunkWithHugeDataLength_whenDecoded_thenProtocolExceptionWithoutAllocating() {
+    byte[] payload = new MessageOut().string(SHA_A).i32(Integer.MAX_VALUE).toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.JarChunk.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("ends inside data");
+  }
+
+  @Test
+  void givenFailedWithNegativeMessageLength_whenDecoded_thenProtocolExceptionNamingTheField() {
+    byte[] payload = new MessageOut().i32(-1).toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.Failed.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("message");
+  }
+}
