@@ -45,6 +45,7 @@ final class ClusterKeys {
     }
     Path own = defaultFile();
     try {
+      createPrivateDirectories(own.getParent());
       try {
         KeyFile.write(own, ClusterKey.generate(), false);
       } catch (FileAlreadyExistsException e) {
@@ -53,6 +54,28 @@ final class ClusterKeys {
       return KeyFile.read(own);
     } catch (IOException e) {
       throw new CommandException(e.getMessage());
+    }
+  }
+
+  /** Creates {@code dir} and its missing parents, the new ones readable only by the user. */
+  private static void createPrivateDirectories(Path dir) throws IOException {
+    if (dir == null || java.nio.file.Files.isDirectory(dir)) {
+      return;
+    }
+    createPrivateDirectories(dir.getParent());
+    try {
+      if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        java.nio.file.Files.createDirectory(
+            dir,
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      } else {
+        java.nio.file.Files.createDirectory(dir);
+      }
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      // Made meanwhile by another command: fine.
+    } catch (IOException e) {
+      throw new IOException("cannot create the directory " + dir + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.deploy.cli;
 
 import dev.deploy.cluster.WorkerDaemon;
+import dev.deploy.fabric.Fabric;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import java.io.IOException;
@@ -66,6 +67,14 @@ final class FabricCommand implements Callable<Integer> {
               + " with JVM flags only.")
   boolean noCgroups;
 
+  @Option(
+      names = "--warm",
+      paramLabel = "<n>",
+      description =
+          "JVMs kept started and waiting per program and resources, so a spawn costs a message"
+              + " (default: $DEPLOY_WARM, else 2; 0 turns the pool off).")
+  Integer warm;
+
   @Override
   public Integer call() {
     return Main.guard(
@@ -85,7 +94,7 @@ final class FabricCommand implements Callable<Integer> {
           JarCache jars = openCache(cache);
           WorkerDaemon daemon;
           try {
-            daemon = new WorkerDaemon(key, address, jars, !noCgroups);
+            daemon = new WorkerDaemon(key, address, jars, !noCgroups, warmSize(warm));
           } catch (IOException e) {
             throw new CommandException("cannot listen on " + bind + ": " + e.getMessage());
           }
@@ -93,6 +102,19 @@ final class FabricCommand implements Callable<Integer> {
           runUntilSignal(daemon);
           return 0;
         });
+  }
+
+  /** The pool size from {@code --warm}, else {@code DEPLOY_WARM}, else the default. */
+  static int warmSize(Integer option) throws CommandException {
+    try {
+      return Fabric.warmSize(option != null ? option.toString() : System.getenv("DEPLOY_WARM"));
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(
+          (option != null ? "--warm" : "DEPLOY_WARM")
+              + ": "
+              + e.getMessage().replace("DEPLOY_WARM must be", "must be"),
+          2);
+    }
   }
 
   static JarCache openCache(Path dir) throws CommandException {

@@ -75,6 +75,14 @@ final class MasterCommand implements Callable<Integer> {
               + " with JVM flags only.")
   boolean noCgroups;
 
+  @Option(
+      names = "--warm",
+      paramLabel = "<n>",
+      description =
+          "JVMs kept started and waiting per program and resources, so a spawn costs a message"
+              + " (default: $DEPLOY_WARM, else 2; 0 turns the pool off).")
+  Integer warm;
+
   /** The parsed command line. */
   record Plan(
       InetSocketAddress bind,
@@ -107,7 +115,8 @@ final class MasterCommand implements Callable<Integer> {
                     plan.bridge(),
                     plan.workers(),
                     FabricCommand.openCache(cache),
-                    !noCgroups);
+                    !noCgroups,
+                    FabricCommand.warmSize(warm));
           } catch (IOException e) {
             throw new CommandException(e.getMessage());
           }

@@ -54,6 +54,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
    *
    * @param own what this machine may run itself; empty: nothing (it only places and bridges)
    * @param cgroups whether each process here gets a cgroup of its own where the machine allows
+   * @param warm how many warm JVMs this machine keeps per program and resources (0: none)
    * @throws IOException when an address cannot be bound
    */
   public ClusterMaster(
@@ -63,7 +64,8 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
       Optional<InetSocketAddress> bridge,
       List<Worker> workerList,
       JarCache cache,
-      boolean cgroups)
+      boolean cgroups,
+      int warm)
       throws IOException {
     this.key = key;
     this.cache = cache;
@@ -72,7 +74,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
       if (bridge.isPresent()) {
         listeners.add(listen(bridge.get()));
       }
-      this.fabric = new Fabric(key, bind.getAddress());
+      this.fabric = new Fabric(key, bind.getAddress(), warm);
     } catch (IOException e) {
       closeListeners();
       throw e;

@@ -39,11 +39,12 @@ public final class WorkerDaemon implements AutoCloseable {
 
   /**
    * Binds {@code bind} and starts serving; with {@code cgroups}, each process gets a cgroup of its
-   * own where the machine allows.
+   * own where the machine allows; {@code warm} JVMs wait per program and resources (0: none).
    *
    * @throws IOException when the address cannot be bound
    */
-  public WorkerDaemon(ClusterKey key, InetSocketAddress bind, JarCache cache, boolean cgroups)
+  public WorkerDaemon(
+      ClusterKey key, InetSocketAddress bind, JarCache cache, boolean cgroups, int warm)
       throws IOException {
     this.key = key;
     this.cache = cache;
@@ -51,7 +52,7 @@ public final class WorkerDaemon implements AutoCloseable {
     this.server = new ServerSocket();
     server.setReuseAddress(true);
     server.bind(bind, 64);
-    this.fabric = new Fabric(key, bind.getAddress());
+    this.fabric = new Fabric(key, bind.getAddress(), warm);
     if (cgroups) {
       fabric
           .limitWithCgroups()

@@ -117,9 +117,18 @@ public final class Fabric implements Launcher, AutoCloseable {
    * @throws IOException when the port cannot be bound
    */
   public Fabric(ClusterKey key, InetAddress bind) throws IOException {
+    this(key, bind, warmSize(System.getenv("DEPLOY_WARM")));
+  }
+
+  /**
+   * Starts a fabric that keeps {@code warm} JVMs per program and resources (0: no pool).
+   *
+   * @throws IOException when the port cannot be bound
+   */
+  public Fabric(ClusterKey key, InetAddress bind, int warm) throws IOException {
     this.key = key;
     this.server = new ServerSocket(0, 128, bind);
-    this.pool = new WarmPool(warmSize(System.getenv("DEPLOY_WARM")));
+    this.pool = new WarmPool(warm);
     timers.scheduleWithFixedDelay(this::shrinkIdle, 10, 10, TimeUnit.SECONDS);
     Thread acceptor = daemon("deploy-fabric-accept").newThread(this::acceptLoop);
     acceptor.start();
@@ -317,7 +326,7 @@ public final class Fabric implements Launcher, AutoCloseable {
   }
 
   /** Warm JVMs per resources: {@code DEPLOY_WARM} (0 turns the pool off), else 2. */
-  static int warmSize(String setting) {
+  public static int warmSize(String setting) {
     if (setting == null || setting.isBlank()) {
       return 2;
     }
