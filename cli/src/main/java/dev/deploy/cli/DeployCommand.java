@@ -77,9 +77,9 @@ final class DeployCommand implements Callable<Integer> {
 
   @Parameters(
       paramLabel = "<bridge-addr> <app.jar|classpath> [<main-class>] [-- <args>...]",
-      arity = "2..*",
+      arity = "0..*",
       description = "Where the bridge listens (host:port), the program, its main class, its args.")
-  List<String> positional;
+  List<String> positional = new ArrayList<>();
 
   @Override
   public Integer call() {
@@ -95,7 +95,10 @@ final class DeployCommand implements Callable<Integer> {
               new ArrayList<>(
                   positional.subList(positional.size() - programArgs, positional.size()));
           if (before.size() < 2) {
-            throw new CommandException("give the bridge's address and the program", 2);
+            throw new CommandException(
+                "give the bridge's address and the program, like: deploy 10.0.0.1:7000 app.jar"
+                    + " (see deploy --help)",
+                2);
           }
           if (before.size() > 3) {
             throw new CommandException(

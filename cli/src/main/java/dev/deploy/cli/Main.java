@@ -38,7 +38,18 @@ public final class Main implements Callable<Integer> {
     System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
     System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
     System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
-    System.exit(new CommandLine(new Main()).execute(args));
+    CommandLine line = new CommandLine(new Main());
+    line.setParameterExceptionHandler(Main::badArguments);
+    System.exit(line.execute(args));
+  }
+
+  /** Wrong arguments: one sentence and where to read more, not the whole usage; exit 2. */
+  private static int badArguments(CommandLine.ParameterException e, String[] args) {
+    CommandLine command = e.getCommandLine();
+    String name = command.getCommandSpec().qualifiedName(" ").replaceFirst("^deploy\\.jar ", "");
+    command.getErr().println(name + ": " + e.getMessage() + " (see " + name + " --help)");
+    command.getErr().flush();
+    return 2;
   }
 
   /** A command's body, which may fail with a sentence for the user. */

@@ -18,9 +18,6 @@ import java.util.concurrent.TimeUnit;
  * master can place the real first process on a machine with that room.
  */
 final class Probe {
-  /** What the probing JVM may use. */
-  static final Resources PROBE = new Resources(256L << 20, 1);
-
   /** How long a program's main may take to reach init. */
   static final long TIMEOUT_SECONDS = 60;
 
@@ -36,7 +33,9 @@ final class Probe {
    */
   static Resources run(JvmCommand command, java.util.Map<String, String> environment)
       throws ProbeException {
-    ProcessBuilder builder = new ProcessBuilder(command.forResources(PROBE));
+    // The program's own JVM options as they are: a heap of ours could contradict them (say,
+    // -XX:MinHeapSize above it), and the probe allocates next to nothing.
+    ProcessBuilder builder = new ProcessBuilder(command.asGiven());
     builder.environment().keySet().removeIf(Env::isInternal);
     builder.environment().putAll(environment);
     builder.environment().put(Env.ROLE, ProcessRuntime.PROBE_ROLE);

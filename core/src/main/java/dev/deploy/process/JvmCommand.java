@@ -153,6 +153,19 @@ public final class JvmCommand {
     return command;
   }
 
+  /**
+   * Returns the command line as given, without the memory and processor options {@link
+   * #forResources} adds: for a JVM that only runs up to {@code init} (the cluster's probe), whose
+   * heap must not contradict the program's own options.
+   */
+  public List<String> asGiven() {
+    List<String> command = new ArrayList<>(options.size() + program.size() + 1);
+    command.add(java);
+    command.addAll(options);
+    command.addAll(program);
+    return command;
+  }
+
   /** Returns the java executable. */
   public String java() {
     return java;

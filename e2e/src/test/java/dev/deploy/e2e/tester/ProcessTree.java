@@ -163,8 +163,9 @@ public final class ProcessTree {
   }
 
   private static Outcome outcomeOf(Map<String, Object> event) {
-    if (event.size() != 3) {
-      return null;
+    boolean outOfMemory = event.size() == 4 && Boolean.TRUE.equals(event.get("oom"));
+    if (event.size() != 3 && !(outOfMemory && "SIGKILL".equals(event.get("signal")))) {
+      return null; // "oom":true marks only a SIGKILL, from a cgroup's memory limit
     }
     if (event.get("code") instanceof Integer code) {
       return Outcome.exited(code);
@@ -203,6 +204,16 @@ public final class ProcessTree {
   /** Pids spawned so far, in spawn order. */
   public synchronized List<String> pids() {
     return List.copyOf(processes.keySet());
+  }
+
+  /**
+   * Every process's stdout so far as UTF-8, by pid in spawn order: unlike {@link ObservedProcess},
+   * safe to read while the run goes on.
+   */
+  public synchronized Map<String, String> stdoutSoFar() {
+    Map<String, String> out = new LinkedHashMap<>();
+    processes.forEach((pid, p) -> out.put(pid, p.stdoutText()));
+    return out;
   }
 
   /** How many processes have an exit event so far. */

@@ -2,9 +2,9 @@ package dev.deploy.e2e.tester;
 
 /**
  * Runs a program class the way a user would and hands back what it printed. The local runner starts
- * {@code java -cp deploy.jar:test-classes <Program>}; a cluster runner would ship the same classes
- * with {@code deploy --format json}: both give a {@link Run} whose tree is compared with the
- * program's {@code EXPECTED}, so one suite runs through either.
+ * {@code java -cp deploy.jar:test-classes <Program>}; the {@link ClusterRunner} ships the same
+ * classes with {@code deploy --format json}: both give a {@link Run} whose tree is compared with
+ * the program's {@code EXPECTED}, so one suite runs through either.
  */
 public interface Runner {
   /** A short name for reports: {@code "local"}. */

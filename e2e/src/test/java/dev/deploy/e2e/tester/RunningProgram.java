@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
@@ -27,11 +28,13 @@ import org.awaitility.core.ConditionTimeoutException;
  * One started program: the bridge's {@link Process} (the JVM the test started), a thread parsing
  * its stdout into a live {@link ProcessTree} (JSON) or keeping it as bytes (human), a thread
  * keeping its stderr, and a sampler that records every descendant it ever sees, so processes that
- * outlive the bridge (and are re-parented away from it) are still known.
+ * outlive the bridge (and are re-parented away from it) are still known. For a deploy client, whose
+ * run's processes live under a cluster's daemons, the sampler also records those ("elsewhere").
  *
  * <p>Hygiene: {@link #close()} collects the bridge's descendants <em>before</em> destroying
  * anything, adds every descendant ever sampled, destroys them all forcibly and waits until each is
- * gone. It only ever signals processes this object started or saw under the bridge, by pid.
+ * gone. It only ever signals processes this object started or saw under the bridge (or elsewhere),
+ * by pid.
  *
  * <p>Created by a {@link Runner}; used by one test thread; its reader and sampler threads are
  * daemons.
@@ -71,15 +74,32 @@ public final class RunningProgram implements AutoCloseable {
   /** Deleted at close; null if the run has none. */
   private final Path disposableDirectory;
 
+  /**
+   * Processes of the run that are not the bridge's descendants (a cluster's daemons run them), as
+   * they are now; sampled, checked and killed like the descendants. Empty for a local run.
+   */
+  private final Supplier<List<ProcessHandle>> elsewhere;
+
+  /** How long each process of the run may take to end once the bridge exited. */
+  private final Duration grace;
+
   private boolean closed;
 
   private RunningProgram(
-      String program, String runner, RunOptions options, Process bridge, Path disposable) {
+      String program,
+      String runner,
+      RunOptions options,
+      Process bridge,
+      Path disposable,
+      Supplier<List<ProcessHandle>> elsewhere,
+      Duration grace) {
     this.program = program;
     this.runner = runner;
     this.options = options;
     this.bridge = bridge;
     this.disposableDirectory = disposable;
+    this.elsewhere = elsewhere;
+    this.grace = grace;
     this.stdoutReader =
         daemon("e2e-stdout-" + bridge.pid(), () -> readStdout(bridge.getInputStream()));
     this.stderrReader =
@@ -97,13 +117,30 @@ public final class RunningProgram implements AutoCloseable {
    */
   static RunningProgram start(
       ProcessBuilder builder, String program, String runner, RunOptions options, Path disposable) {
+    return start(builder, program, runner, options, disposable, List::of, Duration.ofSeconds(1));
+  }
+
+  /**
+   * Starts {@code builder}'s process, a client whose run's processes live elsewhere: {@code
+   * elsewhere} lists them as they are now (every JVM under a cluster's daemons, while this run is
+   * the only one there), and each may take {@code grace} to end after the client exited.
+   */
+  static RunningProgram start(
+      ProcessBuilder builder,
+      String program,
+      String runner,
+      RunOptions options,
+      Path disposable,
+      Supplier<List<ProcessHandle>> elsewhere,
+      Duration grace) {
     Process process;
     try {
       process = builder.start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + builder.command(), e);
     }
-    RunningProgram running = new RunningProgram(program, runner, options, process, disposable);
+    RunningProgram running =
+        new RunningProgram(program, runner, options, process, disposable, elsewhere, grace);
     try {
       process.getOutputStream().close();
     } catch (IOException e) {
@@ -153,6 +190,7 @@ public final class RunningProgram implements AutoCloseable {
   private void sample() {
     try {
       bridge.toHandle().descendants().forEach(seen::add);
+      seen.addAll(elsewhere.get());
     } catch (RuntimeException e) {
       // A process vanished while /proc was read; the next sample sees the rest.
     }
@@ -232,14 +270,14 @@ public final class RunningProgram implements AutoCloseable {
   }
 
   /**
-   * Descendants still running after the bridge exited, each given a second to finish; they are
-   * killed, and named in the run so the test fails.
+   * Processes of the run still running after the bridge exited, each given the grace (a second for
+   * a local run) to finish; they are killed, and named in the run so the test fails.
    */
   private List<String> survivors() {
     sample();
     List<String> names = new ArrayList<>();
     for (ProcessHandle h : seen) {
-      if (!awaitGone(h, Duration.ofSeconds(1))) {
+      if (!awaitGone(h, grace)) {
         names.add(describe(h));
         h.destroyForcibly();
       }
@@ -277,6 +315,11 @@ public final class RunningProgram implements AutoCloseable {
       // Racing an exit; the sampled ones below still count.
     }
     victims.addAll(seen);
+    try {
+      victims.addAll(elsewhere.get());
+    } catch (RuntimeException e) {
+      // Racing an exit, as above.
+    }
     bridge.destroyForcibly();
     victims.forEach(ProcessHandle::destroyForcibly);
     List<String> stuck = new ArrayList<>();

@@ -1,0 +1,55 @@
+package dev.deploy.e2e.tester;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The clusters one test started, all closed after it by {@link ClusterCleanup}: every daemon, every
+ * process under them and every deploy client is killed by pid, whether the test passed or not.
+ *
+ * <pre>{@code
+ * @ExtendWith(ClusterCleanup.class)
+ * class SomeIT {
+ *   @Test @Timeout(120)
+ *   void givenX_whenY_thenZ(Clusters clusters) {
+ *     Cluster cluster = clusters.start(ClusterLayout.THREE_MACHINES);
+ *     ...
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Used by one test thread.
+ */
+public final class Clusters implements AutoCloseable {
+  private final List<Cluster> started = new ArrayList<>();
+
+  Clusters() {}
+
+  /** Starts a cluster of {@code layout}, ready when this returns; see {@link Cluster#start}. */
+  public Cluster start(ClusterLayout layout) {
+    Cluster cluster = Cluster.start(layout);
+    started.add(cluster);
+    return cluster;
+  }
+
+  /** Closes every cluster started, the last first. */
+  @Override
+  public void close() {
+    RuntimeException first = null;
+    for (int i = started.size() - 1; i >= 0; i--) {
+      try {
+        started.get(i).close();
+      } catch (RuntimeException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    started.clear();
+    if (first != null) {
+      throw first;
+    }
+  }
+}
