@@ -68,6 +68,14 @@ final class FabricCommand implements Callable<Integer> {
   boolean noCgroups;
 
   @Option(
+      names = "--cache-limit",
+      paramLabel = "<size>",
+      description =
+          "How much the jar cache may hold; jars unused the longest are removed past it, every 10"
+              + " minutes, never those of a running program (default: 10GiB).")
+  String cacheLimit = "10GiB";
+
+  @Option(
       names = "--warm",
       paramLabel = "<n>",
       description =
@@ -94,7 +102,9 @@ final class FabricCommand implements Callable<Integer> {
           JarCache jars = openCache(cache);
           WorkerDaemon daemon;
           try {
-            daemon = new WorkerDaemon(key, address, jars, !noCgroups, warmSize(warm));
+            daemon =
+                new WorkerDaemon(
+                    key, address, jars, cacheLimit(cacheLimit), !noCgroups, warmSize(warm));
           } catch (IOException e) {
             throw new CommandException("cannot listen on " + bind + ": " + e.getMessage());
           }
@@ -114,6 +124,15 @@ final class FabricCommand implements Callable<Integer> {
               + ": "
               + e.getMessage().replace("DEPLOY_WARM must be", "must be"),
           2);
+    }
+  }
+
+  /** Parses {@code --cache-limit}. */
+  static long cacheLimit(String size) throws CommandException {
+    try {
+      return dev.deploy.Resources.parseMemory(size);
+    } catch (IllegalArgumentException e) {
+      throw new CommandException("--cache-limit: " + e.getMessage(), 2);
     }
   }
 

@@ -76,6 +76,14 @@ final class MasterCommand implements Callable<Integer> {
   boolean noCgroups;
 
   @Option(
+      names = "--cache-limit",
+      paramLabel = "<size>",
+      description =
+          "How much the jar cache may hold; jars unused the longest are removed past it, every 10"
+              + " minutes, never those of a running program (default: 10GiB).")
+  String cacheLimit = "10GiB";
+
+  @Option(
       names = "--warm",
       paramLabel = "<n>",
       description =
@@ -115,6 +123,7 @@ final class MasterCommand implements Callable<Integer> {
                     plan.bridge(),
                     plan.workers(),
                     FabricCommand.openCache(cache),
+                    FabricCommand.cacheLimit(cacheLimit),
                     !noCgroups,
                     FabricCommand.warmSize(warm));
           } catch (IOException e) {

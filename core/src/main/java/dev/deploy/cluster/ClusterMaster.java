@@ -55,6 +55,8 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
    * @param own what this machine may run itself; empty: nothing (it only places and bridges)
    * @param cgroups whether each process here gets a cgroup of its own where the machine allows
    * @param warm how many warm JVMs this machine keeps per program and resources (0: none)
+   * @param cacheLimit the bytes of jars the cache keeps; trimmed every 10 minutes, least recently
+   *     used first, sparing the jars of running deployments
    * @throws IOException when an address cannot be bound
    */
   public ClusterMaster(
@@ -64,6 +66,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
       Optional<InetSocketAddress> bridge,
       List<Worker> workerList,
       JarCache cache,
+      long cacheLimit,
       boolean cgroups,
       int warm)
       throws IOException {
@@ -100,6 +103,11 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     for (RemoteFabric r : workers) {
       r.start(master);
     }
+    timers.scheduleWithFixedDelay(
+        () -> Daemons.trim(cache, cacheLimit, this::jarsInUse),
+        0,
+        10,
+        java.util.concurrent.TimeUnit.MINUTES);
     AtomicInteger count = new AtomicInteger();
     for (ServerSocket s : listeners) {
       Thread t = Daemons.threads("deploy-bridge-accept").newThread(() -> acceptLoop(s, count));
@@ -200,6 +208,18 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   void unregister(Deployment d) {
     kill(d.id());
     deployments.remove(d.id());
+  }
+
+  /** The jars of every deployment: never evicted while it runs. */
+  private java.util.Set<String> jarsInUse() {
+    java.util.Set<String> keep = new java.util.HashSet<>();
+    for (Deployment d : deployments.values()) {
+      Link.AddProgram spec = d.spec();
+      if (spec != null) {
+        spec.jars().forEach(j -> keep.add(j.sha256()));
+      }
+    }
+    return keep;
   }
 
   @Override

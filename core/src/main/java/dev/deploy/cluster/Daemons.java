@@ -34,6 +34,29 @@ final class Daemons {
     }
   }
 
+  /**
+   * Trims {@code cache} to {@code limit} bytes, least recently used first, sparing {@code inUse}; a
+   * failure is logged, never thrown (it runs on a timer).
+   */
+  static void trim(
+      dev.deploy.program.JarCache cache,
+      long limit,
+      java.util.function.Supplier<java.util.Set<String>> inUse) {
+    try {
+      long freed = cache.evict(limit, inUse.get());
+      if (freed > 0) {
+        org.slf4j.LoggerFactory.getLogger(Daemons.class)
+            .info(
+                "removed {} MiB of jars unused the longest from {}",
+                freed >> 20,
+                cache.directory());
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(Daemons.class)
+          .warn("could not trim the jar cache: {}", e.getMessage());
+    }
+  }
+
   /** Waits a moment after a failing accept() (out of file descriptors) before trying again. */
   static void pause() {
     try {

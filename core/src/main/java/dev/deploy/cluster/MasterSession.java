@@ -58,6 +58,9 @@ final class MasterSession implements Scheduler, Runnable {
   /** Programs the master added, ready once their jars are here; by program id. */
   private final Map<Long, CompletableFuture<Void>> programs = new ConcurrentHashMap<>();
 
+  /** The jars of each program the master added, by program id: kept when the cache is trimmed. */
+  private final Map<Long, List<String>> programJars = new ConcurrentHashMap<>();
+
   /** Jars being received, by hash; written only by the reading thread. */
   private final Map<String, Receiving> receiving = new ConcurrentHashMap<>();
 
@@ -134,6 +137,7 @@ final class MasterSession implements Scheduler, Runnable {
     } else if (message instanceof Link.Launch launch) {
       launch(launch);
     } else if (message instanceof Link.RemoveProgram remove) {
+      programJars.remove(remove.program());
       CompletableFuture<Void> ready = programs.remove(remove.program());
       if (ready != null) {
         ready.cancel(false);
@@ -163,6 +167,13 @@ final class MasterSession implements Scheduler, Runnable {
     }
   }
 
+  /** Returns the hashes of the jars this session's programs use: never to be evicted. */
+  java.util.Set<String> jarsInUse() {
+    java.util.Set<String> keep = new java.util.HashSet<>(receiving.keySet());
+    programJars.values().forEach(keep::addAll);
+    return keep;
+  }
+
   private void answer(long request, Link message) {
     CompletableFuture<Link> f = asked.remove(request);
     if (f != null) {
@@ -173,6 +184,7 @@ final class MasterSession implements Scheduler, Runnable {
   /** Registers the program once every jar is in the cache, asking the master for the others. */
   private void addProgram(Link.AddProgram add) throws IOException {
     Map<String, String> environment = Environment.parse(add.environment());
+    programJars.put(add.program(), add.jars().stream().map(JarRef::sha256).toList());
     List<CompletableFuture<Path>> jars = new ArrayList<>();
     for (JarRef ref : add.jars()) {
       Optional<Path> cached = cache.get(ref.sha256());

@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -39,12 +40,18 @@ public final class WorkerDaemon implements AutoCloseable {
 
   /**
    * Binds {@code bind} and starts serving; with {@code cgroups}, each process gets a cgroup of its
-   * own where the machine allows; {@code warm} JVMs wait per program and resources (0: none).
+   * own where the machine allows; {@code warm} JVMs wait per program and resources (0: none); the
+   * jar cache is trimmed to {@code cacheLimit} bytes every 10 minutes, sparing jars in use.
    *
    * @throws IOException when the address cannot be bound
    */
   public WorkerDaemon(
-      ClusterKey key, InetSocketAddress bind, JarCache cache, boolean cgroups, int warm)
+      ClusterKey key,
+      InetSocketAddress bind,
+      JarCache cache,
+      long cacheLimit,
+      boolean cgroups,
+      int warm)
       throws IOException {
     this.key = key;
     this.cache = cache;
@@ -58,6 +65,8 @@ public final class WorkerDaemon implements AutoCloseable {
           .limitWithCgroups()
           .ifPresent(why -> log.warn("processes run without cgroups (JVM flags only): {}", why));
     }
+    timers.scheduleWithFixedDelay(
+        () -> Daemons.trim(cache, cacheLimit, this::jarsInUse), 0, 10, TimeUnit.MINUTES);
     Thread acceptor = Daemons.threads("deploy-worker-accept").newThread(this::acceptLoop);
     acceptor.start();
   }
@@ -119,6 +128,15 @@ public final class WorkerDaemon implements AutoCloseable {
     log.info("the master at {} joined", peer);
     link.startPings(timers);
     next.run();
+  }
+
+  private java.util.Set<String> jarsInUse() {
+    sessionLock.lock();
+    try {
+      return session == null ? java.util.Set.of() : session.jarsInUse();
+    } finally {
+      sessionLock.unlock();
+    }
   }
 
   @Override
