@@ -42,6 +42,14 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   private final List<RemoteFabric> workers = new ArrayList<>();
   private final List<ServerSocket> listeners = new ArrayList<>();
   private final Map<Long, Deployment> deployments = new ConcurrentHashMap<>();
+
+  /** Every deployment whose client is connected, from its first byte: their jars are in use. */
+  private final java.util.Set<Deployment> connected = ConcurrentHashMap.newKeySet();
+
+  /** Connections not yet authenticated, at most this many at once; more wait in the backlog. */
+  private final java.util.concurrent.Semaphore unauthenticated =
+      new java.util.concurrent.Semaphore(Daemons.MAX_UNAUTHENTICATED);
+
   private final java.util.concurrent.ExecutorService senders =
       Executors.newCachedThreadPool(Daemons.threads("deploy-relay"));
   private final ScheduledExecutorService timers =
@@ -145,20 +153,29 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
 
   private void acceptLoop(ServerSocket server, AtomicInteger count) {
     while (!closed) {
+      unauthenticated.acquireUninterruptibly();
       Socket socket;
       try {
         socket = server.accept();
       } catch (IOException e) {
+        unauthenticated.release();
         if (closed) {
           return;
         }
         Daemons.pause();
         continue;
       }
-      Deployment d = new Deployment(this, socket);
-      Thread t = new Thread(d, "deploy-deployment-" + count.incrementAndGet());
-      t.setDaemon(true);
-      t.start();
+      try {
+        Deployment d = new Deployment(this, socket, unauthenticated::release);
+        connected.add(d);
+        Thread t = new Thread(d, "deploy-deployment-" + count.incrementAndGet());
+        t.setDaemon(true);
+        t.start();
+      } catch (Throwable e) { // out of threads or memory: refuse this one, keep serving
+        unauthenticated.release();
+        Daemons.closeQuietly(socket);
+        Daemons.pause();
+      }
     }
   }
 
@@ -210,16 +227,18 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     deployments.remove(d.id());
   }
 
-  /** The jars of every deployment: never evicted while it runs. */
+  /** The jars of every deployment, starting or running: never evicted meanwhile. */
   private java.util.Set<String> jarsInUse() {
     java.util.Set<String> keep = new java.util.HashSet<>();
-    for (Deployment d : deployments.values()) {
-      Link.AddProgram spec = d.spec();
-      if (spec != null) {
-        spec.jars().forEach(j -> keep.add(j.sha256()));
-      }
+    for (Deployment d : connected) {
+      d.jars().forEach(j -> keep.add(j.sha256()));
     }
     return keep;
+  }
+
+  /** The deployment's connection ended: it no longer holds its jars. */
+  void disconnected(Deployment d) {
+    connected.remove(d);
   }
 
   @Override

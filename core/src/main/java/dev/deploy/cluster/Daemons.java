@@ -10,6 +10,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Daemons {
   private Daemons() {}
 
+  /** Connections a daemon lets run their handshake at once; more wait in the listen backlog. */
+  static final int MAX_UNAUTHENTICATED = 64;
+
+  /** Closes a socket, ignoring failure. */
+  static void closeQuietly(java.net.Socket socket) {
+    try {
+      socket.close();
+    } catch (java.io.IOException ignored) {
+      // Closing a socket we are refusing.
+    }
+  }
+
   /** Returns a factory of daemon threads named {@code name-1}, {@code name-2}, ... */
   static ThreadFactory threads(String name) {
     AtomicInteger n = new AtomicInteger();

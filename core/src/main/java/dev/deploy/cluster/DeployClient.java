@@ -111,7 +111,10 @@ public final class DeployClient {
       }
       String where = request.bridge().getHostString() + ":" + request.bridge().getPort();
       try {
-        link = LinkConnection.dial(request.bridge(), key);
+        link = LinkConnection.dial(request.bridge(), key, Link.Hello.DEPLOY, Link.Hello.BRIDGE);
+      } catch (LinkConnection.WrongPeerException e) {
+        throw new DeployFailure(
+            e.getMessage() + ": deploy to the master's address (or its bridge)");
       } catch (AuthenticationException e) {
         throw new DeployFailure(
             "the bridge at " + where + " did not authenticate: " + e.getMessage());
@@ -126,7 +129,12 @@ public final class DeployClient {
       } catch (ProtocolException e) {
         throw new DeployFailure("the bridge at " + where + " sent garbage: " + e.getMessage());
       } catch (IOException e) {
-        throw new DeployFailure("lost the connection to the bridge at " + where);
+        throw new DeployFailure(
+            "lost the connection to the bridge at "
+                + where
+                + (e.getMessage() == null || e.getMessage().equals("closed")
+                    ? ""
+                    : " (" + e.getMessage() + ")"));
       } finally {
         link.close();
         finished.countDown();
@@ -246,7 +254,11 @@ public final class DeployClient {
    */
   public void interrupt(long millis) {
     LinkConnection l = link;
-    if (l != null && l.trySend(new Link.Kill())) {
+    if (l != null && !l.sendIfFree(new Link.Kill())) {
+      l.close(); // a send is stuck (the bridge stopped reading): dropping the link kills too
+      return;
+    }
+    if (l != null) {
       try {
         finished.await(millis, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {

@@ -58,13 +58,21 @@ final class Deployment implements Runnable {
   private final long id = Nonces.nextLong() & Long.MAX_VALUE;
   private volatile LinkConnection link;
   private volatile Link.AddProgram spec;
+
+  /** The program's jars once received: spared when the cache is trimmed, even before the start. */
+  private volatile List<JarRef> jars = List.of();
+
   private volatile Bridge bridge;
   private volatile Relay relay;
   private volatile boolean registered;
 
-  Deployment(ClusterMaster cluster, Socket socket) {
+  /** Called once the connection authenticated or failed to: frees its place in the backlog. */
+  private final Runnable settled;
+
+  Deployment(ClusterMaster cluster, Socket socket, Runnable settled) {
     this.cluster = cluster;
     this.socket = socket;
+    this.settled = settled;
   }
 
   long id() {
@@ -75,6 +83,10 @@ final class Deployment implements Runnable {
     return spec;
   }
 
+  List<JarRef> jars() {
+    return jars;
+  }
+
   EventSink sink() {
     return bridge;
   }
@@ -83,13 +95,17 @@ final class Deployment implements Runnable {
   public void run() {
     String peer = String.valueOf(socket.getRemoteSocketAddress());
     try {
-      link = LinkConnection.accept(socket, cluster.key());
+      link = LinkConnection.accept(socket, cluster.key(), Link.Hello.BRIDGE, Link.Hello.DEPLOY);
     } catch (AuthenticationException e) {
       log.warn("refused a connection from {}: {}", peer, e.getMessage());
+      cluster.disconnected(this);
       return;
     } catch (IOException e) {
       log.warn("dropped a connection from {}: {}", peer, e.getMessage());
+      cluster.disconnected(this);
       return;
+    } finally {
+      settled.run();
     }
     link.startPings(cluster.timers());
     try {
@@ -126,6 +142,7 @@ final class Deployment implements Runnable {
     } catch (ProtocolException e) {
       throw new DeployException(e.getMessage());
     }
+    this.jars = request.jars();
     List<Path> jars = receiveJars(request.jars());
     String main = mainClass(request.mainClass(), jars);
     List<String> classPath = new ArrayList<>();
@@ -210,10 +227,16 @@ final class Deployment implements Runnable {
     }
     List<Path> paths = new ArrayList<>();
     for (JarRef r : refs) {
-      paths.add(
+      Path p =
           cache
               .get(r.sha256())
-              .orElseThrow(() -> new DeployException(r.name() + " left the bridge's jar cache")));
+              .orElseThrow(() -> new DeployException(r.name() + " left the bridge's jar cache"));
+      if (java.nio.file.Files.size(p) != r.size()) {
+        // Workers would wait for the size announced: refuse a ref that does not fit its content.
+        throw new DeployException(
+            r.name() + " is said to have " + r.size() + " bytes, but its content has another size");
+      }
+      paths.add(p);
     }
     return paths;
   }
@@ -251,14 +274,7 @@ final class Deployment implements Runnable {
 
   /** Every process ended: tells the client the exit code. */
   private void finish(int code) {
-    // Runs on the thread that gave the last event: wait for the relay without holding anyone.
-    CompletableFuture.runAsync(
-        () -> {
-          relay.awaitSent(60_000);
-          link.trySend(new Link.Done(code));
-          link.close();
-        },
-        cluster.senders());
+    relay.finish(code); // after every event, in the relay's order
   }
 
   /** The client is gone or was told the end: nothing of this deployment may run on. */
@@ -267,6 +283,7 @@ final class Deployment implements Runnable {
     if (l != null) {
       l.close();
     }
+    cluster.disconnected(this);
     if (registered) {
       cluster.kill(id);
       Bridge b = bridge;
@@ -292,43 +309,83 @@ final class Deployment implements Runnable {
     /** Bytes of output queued for a slow client before the bridge waits for it. */
     private static final long BUDGET = 32L << 20;
 
+    /**
+     * How long the bridge waits for a client over its budget before it drops the client: less than
+     * the links' 10 s write limit, so a worker whose events wait behind it is not cut off first.
+     */
+    private static final long PATIENCE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final ArrayDeque<Link.EventOf> queue = new ArrayDeque<>();
+    private final ArrayDeque<Link> queue = new ArrayDeque<>();
     private long queued;
     private boolean broken;
     private boolean sending;
 
     /**
      * Queues the event for the client, so a slow terminal holds up only its own deployment (the
-     * events of other deployments share the links from the workers); waits only past the budget.
+     * events of other deployments share the links from the workers). Waits only past the budget,
+     * and at most {@link #PATIENCE_NANOS}: a client that stopped reading is dropped (its deployment
+     * is then killed) rather than holding up the thread that delivers events.
      */
     @Override
     public void write(Event event) throws IOException {
-      long size = event instanceof Event.Output o ? o.data().length + 64L : 64L;
+      long size = size(event);
       lock.lock();
       try {
+        long left = PATIENCE_NANOS;
         while (!broken && queued > 0 && queued + size > BUDGET) {
-          changed.awaitUninterruptibly();
+          if (left <= 0) {
+            broken = true;
+            link.close();
+            break;
+          }
+          left = changed.awaitNanos(left);
         }
         if (broken) {
           throw new IOException("the client is gone");
         }
         queue.add(new Link.EventOf(0, event));
         queued += size;
-        if (!sending) {
-          sending = true;
-          cluster.senders().execute(this::drain);
-        }
+        startSending();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
       } finally {
         lock.unlock();
       }
     }
 
+    /** Queues the Done after every event, then the link is closed. */
+    void finish(int code) {
+      lock.lock();
+      try {
+        if (broken) {
+          return;
+        }
+        queue.add(new Link.Done(code));
+        startSending();
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** Call only when holding lock. */
+    private void startSending() {
+      if (!sending) {
+        sending = true;
+        cluster.senders().execute(this::drain);
+      }
+    }
+
+    private static long size(Event event) {
+      return event instanceof Event.Output o ? o.data().length + 64L : 64L;
+    }
+
     /** Sends what is queued, in order, until the queue is empty. */
     private void drain() {
       while (true) {
-        Link.EventOf next;
+        Link next;
         lock.lock();
         try {
           next = queue.poll();
@@ -341,35 +398,19 @@ final class Deployment implements Runnable {
           lock.unlock();
         }
         boolean sent = link.trySend(next);
-        long size = next.event() instanceof Event.Output o ? o.data().length + 64L : 64L;
+        if (next instanceof Link.Done) {
+          link.close();
+        }
         lock.lock();
         try {
-          queued -= size;
+          if (next instanceof Link.EventOf e) {
+            queued -= size(e.event());
+          }
           broken |= !sent;
           changed.signalAll();
         } finally {
           lock.unlock();
         }
-      }
-    }
-
-    /** Waits (bounded) until everything queued was sent; before the Done. */
-    void awaitSent(long millis) {
-      long deadline =
-          System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
-      lock.lock();
-      try {
-        while (!broken && (sending || !queue.isEmpty())) {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) {
-            return;
-          }
-          changed.awaitNanos(left);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } finally {
-        lock.unlock();
       }
     }
 

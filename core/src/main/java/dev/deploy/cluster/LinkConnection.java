@@ -38,6 +38,18 @@ final class LinkConnection implements AutoCloseable {
   private final String peer;
   private volatile ScheduledFuture<?> pings;
 
+  /** When the write in progress began (nanoTime), or 0: a write stuck past the limit is cut. */
+  private volatile long writingSince;
+
+  /** A connection to the daemon the caller did not expect; the message says which it is. */
+  static final class WrongPeerException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    WrongPeerException(String message) {
+      super(message);
+    }
+  }
+
   private LinkConnection(Socket socket, FrameReader reader, FrameWriter writer, String peer) {
     this.socket = socket;
     this.reader = reader;
@@ -51,28 +63,36 @@ final class LinkConnection implements AutoCloseable {
    * @throws IOException when the address cannot be reached, the key is refused, or the peer speaks
    *     another protocol; the message says which in one sentence
    */
-  static LinkConnection dial(InetSocketAddress address, ClusterKey key) throws IOException {
+  static LinkConnection dial(InetSocketAddress address, ClusterKey key, int role, int expected)
+      throws IOException {
     Socket socket = new Socket();
     try {
       socket.connect(address, SILENCE_MILLIS);
-      return open(socket, key, true, address.getHostString() + ":" + address.getPort());
+      return open(
+          socket, key, true, address.getHostString() + ":" + address.getPort(), role, expected);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
     }
   }
 
-  /** Authenticates an accepted socket and exchanges Hellos; closes it on failure. */
-  static LinkConnection accept(Socket socket, ClusterKey key) throws IOException {
+  /**
+   * Authenticates an accepted socket and exchanges Hellos as {@code role}, expecting the peer to be
+   * {@code expected}; closes it on failure.
+   */
+  static LinkConnection accept(Socket socket, ClusterKey key, int role, int expected)
+      throws IOException {
     try {
-      return open(socket, key, false, String.valueOf(socket.getRemoteSocketAddress()));
+      return open(
+          socket, key, false, String.valueOf(socket.getRemoteSocketAddress()), role, expected);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
     }
   }
 
-  private static LinkConnection open(Socket socket, ClusterKey key, boolean dialer, String peer)
+  private static LinkConnection open(
+      Socket socket, ClusterKey key, boolean dialer, String peer, int role, int expected)
       throws IOException {
     socket.setTcpNoDelay(true);
     socket.setSoTimeout(SILENCE_MILLIS);
@@ -80,7 +100,7 @@ final class LinkConnection implements AutoCloseable {
     BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
     Handshake.run(key, in, out, dialer);
     LinkConnection c = new LinkConnection(socket, new FrameReader(in), new FrameWriter(out), peer);
-    c.send(new Link.Hello(Link.Hello.PROTOCOL, ProcessRuntime.version()));
+    c.send(new Link.Hello(Link.Hello.PROTOCOL, ProcessRuntime.version(), role));
     Frame first = c.reader.read();
     if (first == null) {
       throw new IOException(peer + " closed the connection after the handshake");
@@ -101,19 +121,61 @@ final class LinkConnection implements AutoCloseable {
               + Link.Hello.PROTOCOL
               + "); run the same version everywhere");
     }
+    if (hello.role() != expected) {
+      throw new WrongPeerException(
+          peer
+              + " is "
+              + Link.Hello.roleName(hello.role())
+              + ", not "
+              + Link.Hello.roleName(expected));
+    }
     return c;
   }
 
-  /** Sends a ping every {@link #PING_MILLIS} until closed. */
+  /**
+   * Sends a ping every {@link #PING_MILLIS} until closed, unless a write is under way (which says
+   * as much); cuts the connection when one write has not finished in {@link #SILENCE_MILLIS}, so a
+   * peer that stopped reading cannot hold a writer, and what waits behind it, forever.
+   */
   void startPings(ScheduledExecutorService timers) {
     pings =
-        timers.scheduleWithFixedDelay(
-            () -> trySend(new Link.Ping()), PING_MILLIS, PING_MILLIS, TimeUnit.MILLISECONDS);
+        timers.scheduleWithFixedDelay(this::ping, PING_MILLIS, PING_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  private void ping() {
+    long since = writingSince;
+    if (since != 0 && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(SILENCE_MILLIS)) {
+      close();
+      return;
+    }
+    try {
+      Link.Ping ping = new Link.Ping();
+      writer.tryWrite(ping.type(), ping.encode());
+    } catch (IOException e) {
+      close();
+    }
   }
 
   /** Sends a message. */
   void send(Link message) throws IOException {
-    writer.write(message.type(), message.encode());
+    byte[] payload = message.encode();
+    long start = System.nanoTime();
+    writingSince = start == 0 ? 1 : start;
+    try {
+      writer.write(message.type(), payload);
+    } finally {
+      writingSince = 0;
+    }
+  }
+
+  /** Sends a message only if nobody is writing now; returns whether it did. */
+  boolean sendIfFree(Link message) {
+    try {
+      return writer.tryWrite(message.type(), message.encode());
+    } catch (IOException e) {
+      close();
+      return false;
+    }
   }
 
   /** Sends a message; on failure closes the connection (the reader then sees it end). */

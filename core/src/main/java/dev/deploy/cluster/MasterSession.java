@@ -335,12 +335,17 @@ final class MasterSession implements Scheduler, Runnable {
   @Override
   public boolean reserveWarm(Launcher launcher, Resources r) {
     long id = requests.incrementAndGet();
+    CompletableFuture<Link> answer = ask(id, new Link.ReserveWarm(id, r));
     try {
-      Link answer =
-          ask(id, new Link.ReserveWarm(id, r)).get(WARM_ANSWER_MILLIS, TimeUnit.MILLISECONDS);
-      return ((Link.WarmAnswer) answer).granted();
+      return ((Link.WarmAnswer) answer.get(WARM_ANSWER_MILLIS, TimeUnit.MILLISECONDS)).granted();
     } catch (TimeoutException e) {
-      asked.remove(id);
+      // Too late for this JVM, which is not started; room granted later is given back at once.
+      answer.thenAccept(
+          late -> {
+            if (((Link.WarmAnswer) late).granted()) {
+              link.trySend(new Link.ReleaseWarm(r));
+            }
+          });
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

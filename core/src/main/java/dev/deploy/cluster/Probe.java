@@ -53,8 +53,10 @@ final class Probe {
         throw new ProbeException(
             "the program's main did not call init() within " + TIMEOUT_SECONDS + " s");
       }
-      String stdout = new String(out.join(), StandardCharsets.UTF_8);
-      String stderr = new String(err.join(), StandardCharsets.UTF_8).strip();
+      // What main started before init may hold the pipes: it goes first, then the pumps end.
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      String stdout = new String(joined(out), StandardCharsets.UTF_8);
+      String stderr = new String(joined(err), StandardCharsets.UTF_8).strip();
       Resources r = parse(stdout);
       if (r != null && process.exitValue() == 0) {
         return r;
@@ -77,6 +79,18 @@ final class Probe {
     } finally {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
+    }
+  }
+
+  /** What a pump read, waiting a few seconds at most for its end. */
+  private static byte[] joined(CompletableFuture<byte[]> pump) {
+    try {
+      return pump.get(5, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      return new byte[0];
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new byte[0];
     }
   }
 

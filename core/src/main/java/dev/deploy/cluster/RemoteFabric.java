@@ -76,6 +76,20 @@ final class RemoteFabric implements Launcher, AutoCloseable {
 
   private final ReentrantLock lock = new ReentrantLock();
 
+  /** Held while a launch tells the worker of its program and sends itself. */
+  private final ReentrantLock tellLock = new ReentrantLock();
+
+  /** Processes that ended lately, by pid: a launch result may come after a very short life. */
+  private final Map<Pid, Proc> endedLately =
+      new java.util.LinkedHashMap<>() {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Pid, Proc> eldest) {
+          return size() > 1000;
+        }
+      };
+
   /** The link while up; guarded by lock. */
   private LinkConnection link;
 
@@ -136,7 +150,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     while (!closed) {
       LinkConnection c;
       try {
-        c = LinkConnection.dial(address, key);
+        c = LinkConnection.dial(address, key, Link.Hello.MASTER, Link.Hello.WORKER);
       } catch (AuthenticationException e) {
         lastFailure =
             logOnce(lastFailure, "the worker " + name + " did not authenticate: " + e.getMessage());
@@ -341,6 +355,9 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       lock.lock();
       try {
         p = running.remove(x.pid());
+        if (p != null) {
+          endedLately.put(x.pid(), p);
+        }
       } finally {
         lock.unlock();
       }
@@ -358,6 +375,9 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       f = launching.remove(r.order());
       if (r.pid() != null) {
         p = running.get(r.pid());
+        if (p == null) {
+          p = endedLately.get(r.pid()); // it ran and ended before its result came
+        }
       }
     } finally {
       lock.unlock();
@@ -429,6 +449,17 @@ final class RemoteFabric implements Launcher, AutoCloseable {
 
   @Override
   public CompletableFuture<Launched> launch(LaunchOrder order) {
+    // The program's description must reach the worker before any launch of it: one launch at a
+    // time tells and sends, so a second one cannot overtake the first's AddProgram.
+    tellLock.lock();
+    try {
+      return launchInOrder(order);
+    } finally {
+      tellLock.unlock();
+    }
+  }
+
+  private CompletableFuture<Launched> launchInOrder(LaunchOrder order) {
     long id = ids.incrementAndGet();
     CompletableFuture<Launched> result = new CompletableFuture<>();
     LinkConnection c;

@@ -4,6 +4,7 @@ import dev.deploy.fabric.Fabric;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.Link;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -35,6 +36,11 @@ public final class WorkerDaemon implements AutoCloseable {
   private final ScheduledExecutorService timers =
       Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-worker-timer"));
   private final ReentrantLock sessionLock = new ReentrantLock();
+
+  /** Connections not yet authenticated, at most this many at once; more wait in the backlog. */
+  private final java.util.concurrent.Semaphore unauthenticated =
+      new java.util.concurrent.Semaphore(Daemons.MAX_UNAUTHENTICATED);
+
   private MasterSession session;
   private volatile boolean closed;
 
@@ -79,19 +85,27 @@ public final class WorkerDaemon implements AutoCloseable {
   private void acceptLoop() {
     AtomicInteger count = new AtomicInteger();
     while (!closed) {
+      unauthenticated.acquireUninterruptibly();
       Socket socket;
       try {
         socket = server.accept();
       } catch (IOException e) {
+        unauthenticated.release();
         if (closed) {
           return;
         }
         Daemons.pause();
         continue;
       }
-      Thread t = new Thread(() -> serve(socket), "deploy-worker-link-" + count.incrementAndGet());
-      t.setDaemon(true);
-      t.start();
+      try {
+        Thread t = new Thread(() -> serve(socket), "deploy-worker-link-" + count.incrementAndGet());
+        t.setDaemon(true);
+        t.start();
+      } catch (Throwable e) { // out of threads or memory: refuse this one, keep serving
+        unauthenticated.release();
+        Daemons.closeQuietly(socket);
+        Daemons.pause();
+      }
     }
   }
 
@@ -99,13 +113,15 @@ public final class WorkerDaemon implements AutoCloseable {
     String peer = String.valueOf(socket.getRemoteSocketAddress());
     LinkConnection link;
     try {
-      link = LinkConnection.accept(socket, key);
+      link = LinkConnection.accept(socket, key, Link.Hello.WORKER, Link.Hello.MASTER);
     } catch (AuthenticationException e) {
       log.warn("refused a connection from {}: {}", peer, e.getMessage());
       return;
     } catch (IOException e) {
       log.warn("dropped a connection from {}: {}", peer, e.getMessage());
       return;
+    } finally {
+      unauthenticated.release();
     }
     MasterSession next = new MasterSession(link, fabric, cache, runtimeJar);
     MasterSession previous;

@@ -492,8 +492,8 @@ public final class Fabric implements Launcher, AutoCloseable {
   /** Control thread: a process registered as {@code pid}. */
   void onRegistered(Pid pid, Launch launch) {
     running.put(pid, launch);
-    if (launch.warm) {
-      pool.ready(launch, System.nanoTime());
+    if (launch.warm && !pool.ready(launch, System.nanoTime())) {
+      launch.kill(); // dropped from the pool while it started
     }
   }
 

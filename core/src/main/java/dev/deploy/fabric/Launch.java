@@ -68,6 +68,9 @@ final class Launch {
   /** Set once, right after the process starts. */
   private volatile Process process;
 
+  /** Set by kill(): a process started after it is killed at once. Guarded by lock. */
+  private boolean killed;
+
   /** The process's cgroup, set with the process; null when the machine gives none. */
   private volatile CgroupGroup group;
 
@@ -121,9 +124,23 @@ final class Launch {
     }
   }
 
-  void started(Process process, CgroupGroup group) {
-    this.group = group;
-    this.process = process;
+  /**
+   * The JVM started. Returns false when the launch was killed before it had a process: then the
+   * process is killed now, and its exit is reported as usual.
+   */
+  boolean started(Process process, CgroupGroup group) {
+    lock.lock();
+    try {
+      this.group = group;
+      this.process = process;
+      if (!killed) {
+        return true;
+      }
+    } finally {
+      lock.unlock();
+    }
+    kill();
+    return false;
   }
 
   /** Returns the process's cgroup, or null when it runs without one. */
@@ -429,9 +446,19 @@ final class Launch {
     return ExitStatus.exited(code);
   }
 
-  /** Kills the process and its descendants, at once. */
+  /**
+   * Kills the process and its descendants, at once; a launch whose JVM is not started yet is killed
+   * as soon as it is.
+   */
   void kill() {
-    Process p = process;
+    Process p;
+    lock.lock();
+    try {
+      killed = true;
+      p = process;
+    } finally {
+      lock.unlock();
+    }
     if (p != null) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();

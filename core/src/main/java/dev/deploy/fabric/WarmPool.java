@@ -82,16 +82,21 @@ final class WarmPool {
     }
   }
 
-  /** A member registered and waits. */
-  void ready(Launch launch, long now) {
+  /**
+   * A member registered and waits. Returns false when it is no longer a member (the pool was
+   * emptied while it started): the caller stops it, since nobody would ever take it.
+   */
+  boolean ready(Launch launch, long now) {
     lock.lock();
     try {
-      if (members.contains(launch)) {
-        Shape r = Shape.of(launch);
-        waiting.computeIfAbsent(r, k -> new ArrayDeque<>()).add(launch);
-        idleSince.put(launch, now);
-        failures.remove(r);
+      if (!members.contains(launch)) {
+        return false;
       }
+      Shape r = Shape.of(launch);
+      waiting.computeIfAbsent(r, k -> new ArrayDeque<>()).add(launch);
+      idleSince.put(launch, now);
+      failures.remove(r);
+      return true;
     } finally {
       lock.unlock();
     }

@@ -23,6 +23,32 @@ public final class FrameWriter {
    * @throws IllegalArgumentException when the payload is over the frame limit
    */
   public void write(int type, byte[] payload) throws IOException {
+    lock.lock();
+    try {
+      writeLocked(type, payload);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Writes one frame only if no other thread is writing now; returns whether it did. For messages
+   * that may be skipped (a ping), so a writer stuck on a full socket holds up nobody else.
+   */
+  public boolean tryWrite(int type, byte[] payload) throws IOException {
+    if (!lock.tryLock()) {
+      return false;
+    }
+    try {
+      writeLocked(type, payload);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Call only when holding lock. */
+  private void writeLocked(int type, byte[] payload) throws IOException {
     int length = payload.length + 1;
     if (length > FrameReader.MAX_FRAME) {
       throw new IllegalArgumentException(
@@ -38,13 +64,8 @@ public final class FrameWriter {
       (byte) length,
       (byte) type
     };
-    lock.lock();
-    try {
-      out.write(header);
-      out.write(payload);
-      out.flush();
-    } finally {
-      lock.unlock();
-    }
+    out.write(header);
+    out.write(payload);
+    out.flush();
   }
 }

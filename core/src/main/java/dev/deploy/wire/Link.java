@@ -55,7 +55,7 @@ public sealed interface Link {
     MessageIn in = new MessageIn(frame.payload());
     Link message =
         switch (frame.type()) {
-          case Hello.TYPE -> new Hello(in.i32("protocol"), in.string("version"));
+          case Hello.TYPE -> new Hello(in.i32("protocol"), in.string("version"), in.u8("role"));
           case AddProgram.TYPE ->
               new AddProgram(
                   in.i64("program"),
@@ -187,13 +187,38 @@ public sealed interface Link {
   }
 
   /**
-   * Both ways, first: the protocol number and the runtime's version, for a clear mismatch error.
+   * Both ways, first: the protocol number and the runtime's version, for a clear mismatch error,
+   * and what the sender is ({@link #MASTER}, {@link #WORKER}, {@link #DEPLOY}, {@link #BRIDGE}), so
+   * a connection to the wrong daemon is refused before it does anything.
    */
-  record Hello(int protocol, String version) implements Link {
+  record Hello(int protocol, String version, int role) implements Link {
     public static final int TYPE = 20;
 
     /** This build's protocol number. */
-    public static final int PROTOCOL = 1;
+    public static final int PROTOCOL = 2;
+
+    /** The master, dialling a worker. */
+    public static final int MASTER = 1;
+
+    /** A worker, answering its master. */
+    public static final int WORKER = 2;
+
+    /** A deploy client, dialling a bridge. */
+    public static final int DEPLOY = 3;
+
+    /** A bridge, answering a deploy client. */
+    public static final int BRIDGE = 4;
+
+    /** Returns what {@code role} names, for messages. */
+    public static String roleName(int role) {
+      return switch (role) {
+        case MASTER -> "a cluster's master";
+        case WORKER -> "a worker (fabric)";
+        case DEPLOY -> "a deploy client";
+        case BRIDGE -> "a bridge (fabric master)";
+        default -> "something unknown (role " + role + ")";
+      };
+    }
 
     @Override
     public int type() {
@@ -202,7 +227,7 @@ public sealed interface Link {
 
     @Override
     public void encode(MessageOut out) {
-      out.i32(protocol).string(version);
+      out.i32(protocol).string(version).u8(role);
     }
   }
 

@@ -172,7 +172,9 @@ class LinkPropertyTest {
             Combinators.combine(pids(), statuses()).as(Event.Exit::new));
     return Arbitraries.oneOf(
         List.<Arbitrary<? extends Link>>of(
-            Combinators.combine(Arbitraries.integers(), texts).as(Link.Hello::new),
+            Combinators.combine(
+                    Arbitraries.integers(), texts, Arbitraries.integers().between(0, 255))
+                .as(Link.Hello::new),
             Combinators.combine(ids, texts, lists, lists, lists, jars).as(Link.AddProgram::new),
             ids.map(Link.RemoveProgram::new),
             Combinators.combine(

@@ -42,7 +42,8 @@ class LinkTest {
 
   static Stream<Arguments> everyMessage() {
     return Stream.of(
-        Arguments.of("Hello", new Link.Hello(Link.Hello.PROTOCOL, "1.2.3-SNAPSHOT")),
+        Arguments.of(
+            "Hello", new Link.Hello(Link.Hello.PROTOCOL, "1.2.3-SNAPSHOT", Link.Hello.WORKER)),
         Arguments.of(
             "AddProgram",
             new Link.AddProgram(

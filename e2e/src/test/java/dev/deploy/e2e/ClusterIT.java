@@ -142,7 +142,10 @@ class ClusterIT {
     RunningProgram running =
         runner.start(LoseOneMachine.class, RunOptions.defaults().env("E2E_VICTIM", WORKER_2));
     awaitStdout(running, "children on [127.0.0.1, 127.0.0.2, 127.0.0.3]\n", cluster);
-    assertChildrenRunUnderTheirDaemons(running, cluster);
+    // Each child's own line travels from its machine on its own: it may come after the parent's.
+    await()
+        .atMost(10, TimeUnit.SECONDS)
+        .untilAsserted(() -> assertChildrenRunUnderTheirDaemons(running, cluster));
 
     List<ProcessHandle> orphans = cluster.killWorker(WORKER_2);
     Run run = running.await(Duration.ofSeconds(60));
@@ -233,6 +236,34 @@ class ClusterIT {
     assertThat(refused.stderr()).as(refused.context()).contains("cluster key");
     assertThat(refused.stdout()).as(refused.context()).isEmpty();
     assertThat(cluster.master().log()).contains("refused a connection");
+    cluster
+        .runner()
+        .run(Success.class, RunOptions.defaults())
+        .assertMatches(ProgramCase.of(Success.class).expected());
+  }
+
+  @Test
+  @Timeout(120)
+  void givenWorkersAddress_whenDeploy_thenExit1SayingSoAndTheWorkerKeepsItsMaster(
+      Clusters clusters) {
+    Cluster cluster = clusters.start(ClusterLayout.THREE_SMALL_MACHINES);
+    String worker = cluster.worker(WORKER_2).name().substring("worker ".length());
+
+    Tool.Result refused =
+        Tool.run(
+            Duration.ofSeconds(60),
+            "deploy",
+            "--format",
+            "json",
+            "--key-file",
+            cluster.keyFile().toString(),
+            worker,
+            ClusterRunner.classPath(),
+            Success.class.getName());
+
+    assertThat(refused.exitCode()).as(refused.context()).isEqualTo(1);
+    assertOneSentence(refused, "deploy: " + worker + " is a worker (fabric), not a bridge");
+    assertThat(cluster.master().log()).doesNotContain("lost the worker");
     cluster
         .runner()
         .run(Success.class, RunOptions.defaults())
