@@ -212,6 +212,14 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     deployments.put(d.id(), d);
   }
 
+  /** Stops or restarts reading the output of deployment {@code id}'s processes everywhere. */
+  void pauseOutput(long id, boolean paused) {
+    fabric.pauseOutput(id, paused);
+    for (RemoteFabric r : workers) {
+      r.pauseOutput(id, paused);
+    }
+  }
+
   /** Kills every process of deployment {@code id} on every machine. */
   void kill(long id) {
     master.cancelProgram(id);
@@ -251,6 +259,12 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   public EventSink sink(long program) {
     Deployment d = deployments.get(program);
     return d == null ? null : d.sink();
+  }
+
+  @Override
+  public boolean outputPaused(long program) {
+    Deployment d = deployments.get(program);
+    return d != null && d.outputPaused();
   }
 
   @Override

@@ -27,7 +27,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -91,6 +90,12 @@ final class Deployment implements Runnable {
     return bridge;
   }
 
+  /** Returns whether this deployment's output is paused (its client is behind). */
+  boolean outputPaused() {
+    Relay r = relay;
+    return r != null && r.paused();
+  }
+
   @Override
   public void run() {
     String peer = String.valueOf(socket.getRemoteSocketAddress());
@@ -107,7 +112,7 @@ final class Deployment implements Runnable {
     } finally {
       settled.run();
     }
-    link.startPings(cluster.timers());
+    link.startPings(cluster.timers(), false);
     try {
       start();
       readUntilEnd();
@@ -306,51 +311,53 @@ final class Deployment implements Runnable {
 
   /** The deployment's bridge prints by sending each event to the client. */
   private final class Relay implements EventFormat {
-    /** Bytes of output queued for a slow client before the bridge waits for it. */
+    /** Bytes of output queued for the client past which the program's output is paused. */
     private static final long BUDGET = 32L << 20;
 
-    /**
-     * How long the bridge waits for a client over its budget before it drops the client: less than
-     * the links' 10 s write limit, so a worker whose events wait behind it is not cut off first.
-     */
-    private static final long PATIENCE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
-
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
     private final ArrayDeque<Link> queue = new ArrayDeque<>();
     private long queued;
     private boolean broken;
     private boolean sending;
 
+    /** Whether the fabrics were told to stop reading this program's output. Guarded by lock. */
+    private boolean paused;
+
     /**
-     * Queues the event for the client, so a slow terminal holds up only its own deployment (the
-     * events of other deployments share the links from the workers). Waits only past the budget,
-     * and at most {@link #PATIENCE_NANOS}: a client that stopped reading is dropped (its deployment
-     * is then killed) rather than holding up the thread that delivers events.
+     * Queues the event for the client and returns at once: the thread that delivers it may be a
+     * worker link's reader, shared by every deployment. Past the budget, every fabric stops reading
+     * this program's output until the client has taken half of it, so a slow client (a pager, a
+     * stalled laptop) slows its own processes, as a slow terminal slows a local run, and holds up
+     * nobody else. What was already read when the pause came is queued on top.
      */
     @Override
     public void write(Event event) throws IOException {
-      long size = size(event);
+      boolean pause = false;
       lock.lock();
       try {
-        long left = PATIENCE_NANOS;
-        while (!broken && queued > 0 && queued + size > BUDGET) {
-          if (left <= 0) {
-            broken = true;
-            link.close();
-            break;
-          }
-          left = changed.awaitNanos(left);
-        }
         if (broken) {
           throw new IOException("the client is gone");
         }
         queue.add(new Link.EventOf(0, event));
-        queued += size;
+        queued += size(event);
+        if (queued > BUDGET && !paused) {
+          paused = true;
+          pause = true;
+        }
         startSending();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted");
+      } finally {
+        lock.unlock();
+      }
+      if (pause) {
+        cluster.pauseOutput(id, true);
+      }
+    }
+
+    /** Returns whether the program's output is paused now. */
+    boolean paused() {
+      lock.lock();
+      try {
+        return paused;
       } finally {
         lock.unlock();
       }
@@ -391,7 +398,6 @@ final class Deployment implements Runnable {
           next = queue.poll();
           if (next == null || broken) {
             sending = false;
-            changed.signalAll();
             return;
           }
         } finally {
@@ -401,15 +407,22 @@ final class Deployment implements Runnable {
         if (next instanceof Link.Done) {
           link.close();
         }
+        boolean resume = false;
         lock.lock();
         try {
           if (next instanceof Link.EventOf e) {
             queued -= size(e.event());
           }
           broken |= !sent;
-          changed.signalAll();
+          if (paused && (queued < BUDGET / 2 || broken)) {
+            paused = false;
+            resume = true;
+          }
         } finally {
           lock.unlock();
+        }
+        if (resume) {
+          cluster.pauseOutput(id, false);
         }
       }
     }

@@ -138,13 +138,27 @@ final class LinkConnection implements AutoCloseable {
    * peer that stopped reading cannot hold a writer, and what waits behind it, forever.
    */
   void startPings(ScheduledExecutorService timers) {
+    startPings(timers, true);
+  }
+
+  /**
+   * As {@link #startPings(ScheduledExecutorService)}; with {@code cutStuckWrites} false a write may
+   * wait as long as the peer keeps the connection alive: the bridge's writes to a deploy client
+   * that does not read its output (a pager) are back-pressure, not a fault.
+   */
+  void startPings(ScheduledExecutorService timers, boolean cutStuckWrites) {
+    this.cutStuckWrites = cutStuckWrites;
     pings =
         timers.scheduleWithFixedDelay(this::ping, PING_MILLIS, PING_MILLIS, TimeUnit.MILLISECONDS);
   }
 
+  private volatile boolean cutStuckWrites = true;
+
   private void ping() {
     long since = writingSince;
-    if (since != 0 && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(SILENCE_MILLIS)) {
+    if (cutStuckWrites
+        && since != 0
+        && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(SILENCE_MILLIS)) {
       close();
       return;
     }

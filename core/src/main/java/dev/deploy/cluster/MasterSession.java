@@ -145,6 +145,8 @@ final class MasterSession implements Scheduler, Runnable {
       fabric.removeProgram(remove.program());
     } else if (message instanceof Link.JarChunk chunk) {
       receive(chunk);
+    } else if (message instanceof Link.PauseOutput p) {
+      fabric.pauseOutput(p.program(), p.paused());
     } else if (message instanceof Link.DropWarm) {
       fabric.dropWarm();
     } else if (message instanceof Link.Fate fate) {

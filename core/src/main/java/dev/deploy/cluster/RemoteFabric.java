@@ -62,6 +62,9 @@ final class RemoteFabric implements Launcher, AutoCloseable {
 
     /** Returns a jar of the cache, when there. */
     Optional<Path> jar(String sha256);
+
+    /** Returns whether the program's output is paused (its client is behind). */
+    boolean outputPaused(long program);
   }
 
   private final String name;
@@ -484,6 +487,9 @@ final class RemoteFabric implements Launcher, AutoCloseable {
         return result;
       }
       c.trySend(spec);
+      if (programs.outputPaused(order.program())) {
+        c.trySend(new Link.PauseOutput(order.program(), true));
+      }
     }
     if (!c.trySend(
         new Link.Launch(id, order.program(), order.parent(), order.resources(), order.task()))) {
@@ -502,6 +508,20 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
     if (f != null) {
       f.completeExceptionally(new LaunchException(why));
+    }
+  }
+
+  /** Stops or restarts reading the output of {@code program}'s processes on this machine. */
+  void pauseOutput(long program, boolean paused) {
+    LinkConnection c;
+    lock.lock();
+    try {
+      c = told.contains(program) ? link : null;
+    } finally {
+      lock.unlock();
+    }
+    if (c != null) {
+      c.trySend(new Link.PauseOutput(program, paused));
     }
   }
 

@@ -68,6 +68,9 @@ public final class Fabric implements Launcher, AutoCloseable {
     final java.util.concurrent.atomic.AtomicBoolean training =
         new java.util.concurrent.atomic.AtomicBoolean();
 
+    /** Closed while the program's bridge holds more output than it can pass on. */
+    final OutputGate gate = new OutputGate();
+
     ProgramState(Program program, Optional<CdsArchive> cds) {
       this.program = program;
       this.cds = cds;
@@ -166,6 +169,18 @@ public final class Fabric implements Launcher, AutoCloseable {
     programs.put(program.id(), new ProgramState(program, cds));
   }
 
+  /**
+   * Stops ({@code paused}) or restarts the reading of the output of every process of program {@code
+   * id}: its bridge holds more than it can pass on. A process that keeps writing then waits on its
+   * full pipe.
+   */
+  public void pauseOutput(long id, boolean paused) {
+    ProgramState state = programs.get(id);
+    if (state != null) {
+      state.gate.set(!paused);
+    }
+  }
+
   /** Returns whether program {@code id} was added and not removed. */
   public boolean hasProgram(long id) {
     return programs.containsKey(id);
@@ -180,6 +195,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     if (state == null) {
       return;
     }
+    state.gate.set(true); // killed processes' last output still drains
     for (Launch l : pool.removeProgram(id)) {
       releaseWarm(l);
       l.kill();
@@ -414,8 +430,8 @@ public final class Fabric implements Launcher, AutoCloseable {
       return;
     }
     launch.started(process, group);
-    startPump(launch, 1, process);
-    startPump(launch, 2, process);
+    startPump(launch, 1, process, program.gate);
+    startPump(launch, 2, process, program.gate);
     timers.schedule(
         () -> launch.onRegistrationTimeout(REGISTRATION_TIMEOUT_SECONDS),
         REGISTRATION_TIMEOUT_SECONDS,
@@ -448,9 +464,10 @@ public final class Fabric implements Launcher, AutoCloseable {
             threads);
   }
 
-  private void startPump(Launch launch, int fd, Process process) {
+  private void startPump(Launch launch, int fd, Process process, OutputGate gate) {
     OutputPump pump =
-        new OutputPump(launch, fd, fd == 1 ? process.getInputStream() : process.getErrorStream());
+        new OutputPump(
+            launch, fd, fd == 1 ? process.getInputStream() : process.getErrorStream(), gate);
     Thread t = new Thread(pump, "deploy-pump-" + process.pid() + "-" + fd);
     t.setDaemon(true);
     t.start();

@@ -19,10 +19,14 @@ final class OutputPump implements Runnable {
 
   private final InputStream in;
 
-  OutputPump(Launch launch, int fd, InputStream in) {
+  /** The program's gate: closed while its bridge holds too much. */
+  private final OutputGate gate;
+
+  OutputPump(Launch launch, int fd, InputStream in, OutputGate gate) {
     this.launch = launch;
     this.fd = fd;
     this.in = in;
+    this.gate = gate;
   }
 
   @Override
@@ -30,9 +34,15 @@ final class OutputPump implements Runnable {
     byte[] buffer = new byte[CHUNK];
     try {
       int n;
-      while ((n = in.read(buffer)) > 0) {
+      while (true) {
+        gate.awaitOpen();
+        if ((n = in.read(buffer)) <= 0) {
+          break;
+        }
         launch.onOutput(fd, Arrays.copyOf(buffer, n));
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (IOException e) {
       // The pipe was closed under us (the process is gone and a grandchild held it): its end.
     } finally {

@@ -101,6 +101,7 @@ public sealed interface Link {
           case JarWanted.TYPE -> new JarWanted(sha(in.string("sha256")));
           case JarChunk.TYPE -> new JarChunk(sha(in.string("sha256")), in.bytes("data"));
           case Ping.TYPE -> new Ping();
+          case PauseOutput.TYPE -> new PauseOutput(in.i64("program"), in.u8("paused") != 0);
           case DeployRequest.TYPE ->
               new DeployRequest(
                   in.optionalString("main class"),
@@ -526,6 +527,24 @@ public sealed interface Link {
     @Override
     public void encode(MessageOut out) {
       out.string(sha256).bytes(data);
+    }
+  }
+
+  /**
+   * Master to worker: stop ({@code paused}) or restart reading the output of {@code program}'s
+   * processes; its bridge holds more than its client takes.
+   */
+  record PauseOutput(long program, boolean paused) implements Link {
+    public static final int TYPE = 40;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {
+      out.i64(program).u8(paused ? 1 : 0);
     }
   }
 

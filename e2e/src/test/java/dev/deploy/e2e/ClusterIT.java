@@ -9,6 +9,7 @@ import dev.deploy.e2e.programs.cluster.PrintArgs;
 import dev.deploy.e2e.programs.cluster.Sleepers;
 import dev.deploy.e2e.programs.cluster.Spread;
 import dev.deploy.e2e.programs.exits.Success;
+import dev.deploy.e2e.programs.output.BigOutput;
 import dev.deploy.e2e.tester.Cluster;
 import dev.deploy.e2e.tester.ClusterCleanup;
 import dev.deploy.e2e.tester.ClusterLayout;
@@ -268,6 +269,41 @@ class ClusterIT {
         .runner()
         .run(Success.class, RunOptions.defaults())
         .assertMatches(ProgramCase.of(Success.class).expected());
+  }
+
+  // ----- a deploy client that stops reading
+
+  @Test
+  @Timeout(180)
+  void givenClientThatStopsReading_whenAnotherDeploys_thenItIsNotHeldUpAndTheFirstLosesNothing(
+      Clusters clusters) throws IOException, InterruptedException {
+    Cluster cluster = clusters.start(ClusterLayout.THREE_MACHINES);
+    ClusterRunner runner = cluster.runner().sharing();
+    RunningProgram big = runner.start(BigOutput.class, RunOptions.defaults());
+    await()
+        .atMost(30, TimeUnit.SECONDS)
+        .until(() -> big.tree().stdoutSoFar().values().stream().anyMatch(o -> !o.isEmpty()));
+
+    // The client stops reading (as a pager that waits for a key would make it) for 6 s: less
+    // than the 10 s after which the bridge takes a silent client as gone.
+    signal("-STOP", big.handle().pid());
+    try {
+      long start = System.nanoTime();
+      runner
+          .run(Success.class, RunOptions.defaults())
+          .assertMatches(ProgramCase.of(Success.class).expected());
+      long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      Thread.sleep(Math.max(0, 6_000 - elapsed));
+    } finally {
+      signal("-CONT", big.handle().pid());
+    }
+
+    big.await(Duration.ofSeconds(90)).assertMatches(ProgramCase.of(BigOutput.class).expected());
+  }
+
+  private static void signal(String signal, long pid) throws IOException, InterruptedException {
+    int status = new ProcessBuilder("kill", signal, String.valueOf(pid)).start().waitFor();
+    assertThat(status).as("kill " + signal + " " + pid).isZero();
   }
 
   // ----- a deploy client that is killed
