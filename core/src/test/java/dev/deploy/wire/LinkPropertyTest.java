@@ -203,6 +203,7 @@ class LinkPropertyTest {
             shas().map(Link.JarWanted::new),
             Combinators.combine(shas(), blobs).as(Link.JarChunk::new),
             Arbitraries.just(new Link.Ping()),
+            Combinators.combine(ids, Arbitraries.of(true, false)).as(Link.PauseOutput::new),
             Combinators.combine(texts.injectNull(0.3), lists, lists, lists, jars)
                 .as(Link.DeployRequest::new),
             shas().list().ofMaxSize(4).map(Link.JarsWanted::new),

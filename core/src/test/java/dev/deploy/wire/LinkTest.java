@@ -109,6 +109,7 @@ class LinkTest {
         Arguments.of("JarChunk", new Link.JarChunk(SHA_B, new byte[] {1, 2, 3, (byte) 0xFF})),
         Arguments.of("JarChunk, empty", new Link.JarChunk(SHA_B, new byte[0])),
         Arguments.of("Ping", new Link.Ping()),
+        Arguments.of("PauseOutput", new Link.PauseOutput(7, true)),
         Arguments.of(
             "DeployRequest with main class",
             new Link.DeployRequest(
@@ -242,7 +243,7 @@ class LinkTest {
   }
 
   @ParameterizedTest(name = "type {0}")
-  @ValueSource(ints = {0, 1, 19, 40, 49, 55, 99, 255})
+  @ValueSource(ints = {0, 1, 19, 41, 49, 55, 99, 255})
   void givenUnknownType_whenDecoded_thenProtocolExceptionNamingIt(int type) {
     assertThatThrownBy(() -> Link.decode(new Frame(type, new byte[8])))
         .isInstanceOf(ProtocolException.class)
