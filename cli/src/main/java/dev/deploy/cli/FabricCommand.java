@@ -1,16 +1,12 @@
 package dev.deploy.cli;
 
 import dev.deploy.cluster.WorkerDaemon;
-import dev.deploy.fabric.Fabric;
-import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -45,49 +41,13 @@ final class FabricCommand implements Callable<Integer> {
       description = "host:port to listen on for the master, like 10.0.0.2:7000 or [::1]:7000.")
   String bind;
 
-  @Option(
-      names = "--key-file",
-      paramLabel = "<file>",
-      description = "The cluster key (default: $DEPLOY_KEY_FILE; on loopback, your own key).")
-  Path keyFile;
-
-  @Option(
-      names = "--cache",
-      paramLabel = "<dir>",
-      description = "Where jars are kept (default: ~/.cache/deploy/jars).")
-  Path cache;
-
-  @Option(names = "--verbose", description = "Log more, and print stack traces of errors.")
-  boolean verbose;
-
-  @Option(
-      names = "--no-cgroups",
-      description =
-          "Do not put each process in a cgroup of its own (memory limit, cpu quota); enforce"
-              + " with JVM flags only.")
-  boolean noCgroups;
-
-  @Option(
-      names = "--cache-limit",
-      paramLabel = "<size>",
-      description =
-          "How much the jar cache may hold; jars unused the longest are removed past it, every 10"
-              + " minutes, never those of a running program (default: 10GiB).")
-  String cacheLimit = "10GiB";
-
-  @Option(
-      names = "--warm",
-      paramLabel = "<n>",
-      description =
-          "JVMs kept started and waiting per program and resources, so a spawn costs a message"
-              + " (default: $DEPLOY_WARM, else 2; 0 turns the pool off).")
-  Integer warm;
+  @Mixin DaemonOptions options;
 
   @Override
   public Integer call() {
     return Main.guard(
         "fabric",
-        verbose,
+        options.verbose,
         () -> {
           if (bind == null) {
             throw new CommandException(
@@ -96,73 +56,25 @@ final class FabricCommand implements Callable<Integer> {
           InetSocketAddress address = Addresses.parse("<bind-addr>", bind);
           ClusterKey key =
               ClusterKeys.resolve(
-                  keyFile,
+                  options.keyFile,
                   address.getAddress().isLoopbackAddress(),
                   "fabric bound to " + bind + ", which is not a loopback address,");
-          JarCache jars = openCache(cache);
           WorkerDaemon daemon;
           try {
             daemon =
                 new WorkerDaemon(
-                    key, address, jars, cacheLimit(cacheLimit), !noCgroups, warmSize(warm));
+                    key,
+                    address,
+                    options.jarCache(),
+                    options.cacheLimitBytes(),
+                    !options.noCgroups,
+                    options.warmSize());
           } catch (IOException e) {
             throw new CommandException("cannot listen on " + bind + ": " + e.getMessage());
           }
           System.err.println("fabric: worker listening on " + bind);
-          runUntilSignal(daemon);
+          DaemonOptions.runUntilSignal(daemon);
           return 0;
         });
-  }
-
-  /** The pool size from {@code --warm}, else {@code DEPLOY_WARM}, else the default. */
-  static int warmSize(Integer option) throws CommandException {
-    try {
-      return Fabric.warmSize(option != null ? option.toString() : System.getenv("DEPLOY_WARM"));
-    } catch (IllegalArgumentException e) {
-      throw new CommandException(
-          (option != null ? "--warm" : "DEPLOY_WARM")
-              + ": "
-              + e.getMessage().replace("DEPLOY_WARM must be", "must be"),
-          2);
-    }
-  }
-
-  /** Parses {@code --cache-limit}. */
-  static long cacheLimit(String size) throws CommandException {
-    try {
-      return dev.deploy.Resources.parseMemory(size);
-    } catch (IllegalArgumentException e) {
-      throw new CommandException("--cache-limit: " + e.getMessage(), 2);
-    }
-  }
-
-  static JarCache openCache(Path dir) throws CommandException {
-    try {
-      return new JarCache(dir != null ? dir : JarCache.defaultDirectory());
-    } catch (IOException e) {
-      throw new CommandException(e.getMessage());
-    }
-  }
-
-  /** Blocks until SIGINT or SIGTERM; then closes {@code daemon}, which kills its processes. */
-  static void runUntilSignal(AutoCloseable daemon) {
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  try {
-                    daemon.close();
-                  } catch (Exception ignored) {
-                    // Stopping anyway.
-                  }
-                  stopped.countDown();
-                },
-                "deploy-daemon-stop"));
-    try {
-      new CountDownLatch(1).await(); // until the JVM exits by a signal
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

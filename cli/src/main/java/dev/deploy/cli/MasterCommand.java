@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code fabric master ...}: the cluster's master, a worker itself, and its bridge. */
@@ -53,43 +53,7 @@ final class MasterCommand implements Callable<Integer> {
       description = "<bind-addr> followed by the nodes, as above.")
   List<String> args;
 
-  @Option(
-      names = "--key-file",
-      paramLabel = "<file>",
-      description = "The cluster key (default: $DEPLOY_KEY_FILE; on loopback, your own key).")
-  Path keyFile;
-
-  @Option(
-      names = "--cache",
-      paramLabel = "<dir>",
-      description = "Where jars are kept (default: ~/.cache/deploy/jars).")
-  Path cache;
-
-  @Option(names = "--verbose", description = "Log more, and print stack traces of errors.")
-  boolean verbose;
-
-  @Option(
-      names = "--no-cgroups",
-      description =
-          "Do not put each process in a cgroup of its own (memory limit, cpu quota); enforce"
-              + " with JVM flags only.")
-  boolean noCgroups;
-
-  @Option(
-      names = "--cache-limit",
-      paramLabel = "<size>",
-      description =
-          "How much the jar cache may hold; jars unused the longest are removed past it, every 10"
-              + " minutes, never those of a running program (default: 10GiB).")
-  String cacheLimit = "10GiB";
-
-  @Option(
-      names = "--warm",
-      paramLabel = "<n>",
-      description =
-          "JVMs kept started and waiting per program and resources, so a spawn costs a message"
-              + " (default: $DEPLOY_WARM, else 2; 0 turns the pool off).")
-  Integer warm;
+  @Mixin DaemonOptions options;
 
   /** The parsed command line. */
   record Plan(
@@ -102,7 +66,7 @@ final class MasterCommand implements Callable<Integer> {
   public Integer call() {
     return Main.guard(
         "fabric master",
-        verbose,
+        options.verbose,
         () -> {
           Plan plan = parse(args);
           boolean loopback =
@@ -112,7 +76,9 @@ final class MasterCommand implements Callable<Integer> {
                       .allMatch(w -> w.address().getAddress().isLoopbackAddress());
           ClusterKey key =
               ClusterKeys.resolve(
-                  keyFile, loopback, "master whose addresses are not all loopback addresses");
+                  options.keyFile,
+                  loopback,
+                  "master whose addresses are not all loopback addresses");
           ClusterMaster master;
           try {
             master =
@@ -122,10 +88,10 @@ final class MasterCommand implements Callable<Integer> {
                     plan.own(),
                     plan.bridge(),
                     plan.workers(),
-                    FabricCommand.openCache(cache),
-                    FabricCommand.cacheLimit(cacheLimit),
-                    !noCgroups,
-                    FabricCommand.warmSize(warm));
+                    options.jarCache(),
+                    options.cacheLimitBytes(),
+                    !options.noCgroups,
+                    options.warmSize());
           } catch (IOException e) {
             throw new CommandException(e.getMessage());
           }
@@ -135,7 +101,7 @@ final class MasterCommand implements Callable<Integer> {
                   + "; "
                   + plan.workers().size()
                   + (plan.workers().size() == 1 ? " worker" : " workers"));
-          FabricCommand.runUntilSignal(master);
+          DaemonOptions.runUntilSignal(master);
           return 0;
         });
   }

@@ -11,7 +11,6 @@ import dev.deploy.wire.Link;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +19,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -38,17 +36,12 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   private final Fabric fabric;
   private final Master master;
   private final JarCache cache;
-  private final Path runtimeJar = Daemons.runtimeJar();
   private final List<RemoteFabric> workers = new ArrayList<>();
   private final List<ServerSocket> listeners = new ArrayList<>();
   private final Map<Long, Deployment> deployments = new ConcurrentHashMap<>();
 
   /** Every deployment whose client is connected, from its first byte: their jars are in use. */
   private final java.util.Set<Deployment> connected = ConcurrentHashMap.newKeySet();
-
-  /** Connections not yet authenticated, at most this many at once; more wait in the backlog. */
-  private final java.util.concurrent.Semaphore unauthenticated =
-      new java.util.concurrent.Semaphore(Daemons.MAX_UNAUTHENTICATED);
 
   private final java.util.concurrent.ExecutorService senders =
       Executors.newCachedThreadPool(Daemons.threads("deploy-relay"));
@@ -116,9 +109,20 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
         0,
         10,
         java.util.concurrent.TimeUnit.MINUTES);
-    AtomicInteger count = new AtomicInteger();
     for (ServerSocket s : listeners) {
-      Thread t = Daemons.threads("deploy-bridge-accept").newThread(() -> acceptLoop(s, count));
+      Thread t =
+          Daemons.threads("deploy-bridge-accept")
+              .newThread(
+                  () ->
+                      Daemons.acceptLoop(
+                          s,
+                          "deploy-deployment",
+                          () -> closed,
+                          (socket, settled) -> {
+                            Deployment d = new Deployment(this, socket, settled);
+                            connected.add(d);
+                            return d;
+                          }));
       t.start();
     }
   }
@@ -151,44 +155,12 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     return out;
   }
 
-  private void acceptLoop(ServerSocket server, AtomicInteger count) {
-    while (!closed) {
-      unauthenticated.acquireUninterruptibly();
-      Socket socket;
-      try {
-        socket = server.accept();
-      } catch (IOException e) {
-        unauthenticated.release();
-        if (closed) {
-          return;
-        }
-        Daemons.pause();
-        continue;
-      }
-      try {
-        Deployment d = new Deployment(this, socket, unauthenticated::release);
-        connected.add(d);
-        Thread t = new Thread(d, "deploy-deployment-" + count.incrementAndGet());
-        t.setDaemon(true);
-        t.start();
-      } catch (Throwable e) { // out of threads or memory: refuse this one, keep serving
-        unauthenticated.release();
-        Daemons.closeQuietly(socket);
-        Daemons.pause();
-      }
-    }
-  }
-
   ClusterKey key() {
     return key;
   }
 
   JarCache cache() {
     return cache;
-  }
-
-  Path runtimeJar() {
-    return runtimeJar;
   }
 
   Fabric fabric() {

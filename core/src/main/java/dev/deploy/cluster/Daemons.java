@@ -1,8 +1,9 @@
 package dev.deploy.cluster;
 
-import java.net.URISyntaxException;
-import java.nio.file.Path;
-import java.security.CodeSource;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,10 +15,10 @@ final class Daemons {
   static final int MAX_UNAUTHENTICATED = 64;
 
   /** Closes a socket, ignoring failure. */
-  static void closeQuietly(java.net.Socket socket) {
+  static void closeQuietly(Socket socket) {
     try {
       socket.close();
-    } catch (java.io.IOException ignored) {
+    } catch (IOException ignored) {
       // Closing a socket we are refusing.
     }
   }
@@ -30,20 +31,6 @@ final class Daemons {
       t.setDaemon(true);
       return t;
     };
-  }
-
-  /** Returns the jar this runtime was loaded from, or null when it is not a jar. */
-  static Path runtimeJar() {
-    try {
-      CodeSource source = Daemons.class.getProtectionDomain().getCodeSource();
-      if (source == null) {
-        return null;
-      }
-      Path p = Path.of(source.getLocation().toURI());
-      return p.toString().endsWith(".jar") ? p : null;
-    } catch (URISyntaxException | RuntimeException e) {
-      return null;
-    }
   }
 
   /**
@@ -66,6 +53,48 @@ final class Daemons {
     } catch (java.io.IOException | RuntimeException e) {
       org.slf4j.LoggerFactory.getLogger(Daemons.class)
           .warn("could not trim the jar cache: {}", e.getMessage());
+    }
+  }
+
+  /**
+   * Accepts connections on {@code server} until {@code closed} says so, each served on a thread of
+   * its own named {@code name-<n>}: {@code serve} gets the socket and a callback to run once its
+   * handshake is over (passed or failed). At most {@link #MAX_UNAUTHENTICATED} connections run
+   * their handshake at once; more wait in the listen backlog. Running out of threads refuses one
+   * connection, not the loop.
+   */
+  static void acceptLoop(
+      ServerSocket server,
+      String name,
+      java.util.function.BooleanSupplier closed,
+      java.util.function.BiFunction<Socket, Runnable, Runnable> serve) {
+    Semaphore unauthenticated = new Semaphore(MAX_UNAUTHENTICATED);
+    AtomicInteger count = new AtomicInteger();
+    while (!closed.getAsBoolean()) {
+      unauthenticated.acquireUninterruptibly();
+      Socket socket;
+      try {
+        socket = server.accept();
+      } catch (IOException e) {
+        unauthenticated.release();
+        if (closed.getAsBoolean()) {
+          return;
+        }
+        pause(); // out of file descriptors: wait a moment and go on
+        continue;
+      }
+      try {
+        Thread t =
+            new Thread(
+                serve.apply(socket, unauthenticated::release),
+                name + "-" + count.incrementAndGet());
+        t.setDaemon(true);
+        t.start();
+      } catch (Throwable e) { // out of threads or memory: refuse this one, keep serving
+        unauthenticated.release();
+        closeQuietly(socket);
+        pause();
+      }
     }
   }
 

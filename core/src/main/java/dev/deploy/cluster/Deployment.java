@@ -16,7 +16,6 @@ import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.Nonces;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
-import java.io.File;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -150,18 +149,7 @@ final class Deployment implements Runnable {
     this.jars = request.jars();
     List<Path> jars = receiveJars(request.jars());
     String main = mainClass(request.mainClass(), jars);
-    List<String> classPath = new ArrayList<>();
-    if (cluster.runtimeJar() != null) {
-      classPath.add(cluster.runtimeJar().toString());
-    }
-    jars.forEach(j -> classPath.add(j.toString()));
-    List<String> program = new ArrayList<>();
-    program.add(main);
-    program.addAll(request.arguments());
-    List<String> options = new ArrayList<>(request.options());
-    options.add("-cp");
-    options.add(String.join(File.pathSeparator, classPath));
-    JvmCommand command = JvmCommand.of(JvmCommand.currentJava(), options, program);
+    JvmCommand command = JvmCommand.deployed(jars, main, request.arguments(), request.options());
     Resources resources;
     try {
       resources = Probe.run(command, environment);

@@ -162,12 +162,7 @@ final class LinkConnection implements AutoCloseable {
       close();
       return;
     }
-    try {
-      Link.Ping ping = new Link.Ping();
-      writer.tryWrite(ping.type(), ping.encode());
-    } catch (IOException e) {
-      close();
-    }
+    sendIfFree(new Link.Ping()); // a write under way says as much
   }
 
   /** Sends a message. */

@@ -17,7 +17,6 @@ import dev.deploy.program.JarRef;
 import dev.deploy.program.ProgramException;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
-import java.io.File;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
@@ -50,10 +49,6 @@ final class MasterSession implements Scheduler, Runnable {
   private final LinkConnection link;
   private final Fabric fabric;
   private final JarCache cache;
-  private final String java = JvmCommand.currentJava();
-
-  /** The runtime jar this fabric runs, put first on every program's class path, or null. */
-  private final Path runtimeJar;
 
   /** Programs the master added, ready once their jars are here; by program id. */
   private final Map<Long, CompletableFuture<Void>> programs = new ConcurrentHashMap<>();
@@ -84,11 +79,10 @@ final class MasterSession implements Scheduler, Runnable {
     }
   }
 
-  MasterSession(LinkConnection link, Fabric fabric, JarCache cache, Path runtimeJar) {
+  MasterSession(LinkConnection link, Fabric fabric, JarCache cache) {
     this.link = link;
     this.fabric = fabric;
     this.cache = cache;
-    this.runtimeJar = runtimeJar;
   }
 
   @Override
@@ -209,23 +203,13 @@ final class MasterSession implements Scheduler, Runnable {
         CompletableFuture.allOf(jars.toArray(new CompletableFuture<?>[0]))
             .thenRun(
                 () -> {
-                  List<String> classPath = new ArrayList<>();
-                  if (runtimeJar != null) {
-                    classPath.add(runtimeJar.toString());
-                  }
-                  for (CompletableFuture<Path> j : jars) {
-                    classPath.add(j.join().toString());
-                  }
-                  List<String> options = new ArrayList<>(add.options());
-                  options.add("-cp");
-                  options.add(String.join(File.pathSeparator, classPath));
-                  List<String> program = new ArrayList<>();
-                  program.add(add.mainClass());
-                  program.addAll(add.arguments());
+                  List<Path> paths = new ArrayList<>();
+                  jars.forEach(j -> paths.add(j.join()));
                   fabric.addProgram(
                       new Program(
                           add.program(),
-                          JvmCommand.of(java, options, program),
+                          JvmCommand.deployed(
+                              paths, add.mainClass(), add.arguments(), add.options()),
                           new LinkSink(add.program()),
                           false,
                           environment));

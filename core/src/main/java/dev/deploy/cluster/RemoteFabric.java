@@ -1,7 +1,6 @@
 package dev.deploy.cluster;
 
 import dev.deploy.Pid;
-import dev.deploy.Resources;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
@@ -107,9 +106,6 @@ final class RemoteFabric implements Launcher, AutoCloseable {
 
   /** Launches pending at the worker, per program; guarded by lock. */
   private final Map<Long, Integer> pending = new HashMap<>();
-
-  /** Warm JVM room granted and not given back, per resources; guarded by lock. */
-  private final Map<Resources, Integer> warm = new HashMap<>();
 
   /** Fates asked of the worker, by request id. */
   private final Map<Long, CompletableFuture<ExitStatus>> fates = new ConcurrentHashMap<>();
@@ -264,30 +260,9 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     } else if (message instanceof Link.CancelWaiting w) {
       master.cancelWaitingOf(w.parent());
     } else if (message instanceof Link.ReserveWarm w) {
-      boolean granted = master.reserveWarm(this, w.resources());
-      if (granted) {
-        lock.lock();
-        try {
-          warm.merge(w.resources(), 1, Integer::sum);
-        } finally {
-          lock.unlock();
-        }
-      }
-      c.trySend(new Link.WarmAnswer(w.request(), granted));
+      c.trySend(new Link.WarmAnswer(w.request(), master.reserveWarm(this, w.resources())));
     } else if (message instanceof Link.ReleaseWarm w) {
-      boolean held;
-      lock.lock();
-      try {
-        held = warm.getOrDefault(w.resources(), 0) > 0;
-        if (held) {
-          warm.merge(w.resources(), -1, Integer::sum);
-        }
-      } finally {
-        lock.unlock();
-      }
-      if (held) {
-        master.releaseWarm(this, w.resources());
-      }
+      master.releaseWarm(this, w.resources()); // ignored for room the master already took back
     } else if (message instanceof Link.Fate f) {
       master
           .fate(f.pid())
@@ -417,7 +392,6 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       running.clear();
       unsettled = new HashMap<>(pending);
       pending.clear();
-      warm.clear();
     } finally {
       lock.unlock();
     }
@@ -543,26 +517,13 @@ final class RemoteFabric implements Launcher, AutoCloseable {
 
   @Override
   public void dropWarm() {
-    Map<Resources, Integer> held;
     LinkConnection c;
     lock.lock();
     try {
-      held = new HashMap<>(warm);
-      warm.clear();
       c = link;
     } finally {
       lock.unlock();
     }
-    if (held.isEmpty()) {
-      return;
-    }
-    // The worker will give each back too; those come after this and are ignored.
-    held.forEach(
-        (r, n) -> {
-          for (int i = 0; i < n; i++) {
-            master.releaseWarm(this, r);
-          }
-        });
     if (c != null) {
       c.trySend(new Link.DropWarm());
     }

@@ -9,11 +9,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Path;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,14 +30,9 @@ public final class WorkerDaemon implements AutoCloseable {
   private final ServerSocket server;
   private final Fabric fabric;
   private final JarCache cache;
-  private final Path runtimeJar;
   private final ScheduledExecutorService timers =
       Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-worker-timer"));
   private final ReentrantLock sessionLock = new ReentrantLock();
-
-  /** Connections not yet authenticated, at most this many at once; more wait in the backlog. */
-  private final java.util.concurrent.Semaphore unauthenticated =
-      new java.util.concurrent.Semaphore(Daemons.MAX_UNAUTHENTICATED);
 
   private MasterSession session;
   private volatile boolean closed;
@@ -61,7 +54,6 @@ public final class WorkerDaemon implements AutoCloseable {
       throws IOException {
     this.key = key;
     this.cache = cache;
-    this.runtimeJar = Daemons.runtimeJar();
     this.server = new ServerSocket();
     server.setReuseAddress(true);
     server.bind(bind, 64);
@@ -73,7 +65,15 @@ public final class WorkerDaemon implements AutoCloseable {
     }
     timers.scheduleWithFixedDelay(
         () -> Daemons.trim(cache, cacheLimit, this::jarsInUse), 0, 10, TimeUnit.MINUTES);
-    Thread acceptor = Daemons.threads("deploy-worker-accept").newThread(this::acceptLoop);
+    Thread acceptor =
+        Daemons.threads("deploy-worker-accept")
+            .newThread(
+                () ->
+                    Daemons.acceptLoop(
+                        server,
+                        "deploy-worker-link",
+                        () -> closed,
+                        (socket, settled) -> () -> serve(socket, settled)));
     acceptor.start();
   }
 
@@ -82,34 +82,7 @@ public final class WorkerDaemon implements AutoCloseable {
     return (InetSocketAddress) server.getLocalSocketAddress();
   }
 
-  private void acceptLoop() {
-    AtomicInteger count = new AtomicInteger();
-    while (!closed) {
-      unauthenticated.acquireUninterruptibly();
-      Socket socket;
-      try {
-        socket = server.accept();
-      } catch (IOException e) {
-        unauthenticated.release();
-        if (closed) {
-          return;
-        }
-        Daemons.pause();
-        continue;
-      }
-      try {
-        Thread t = new Thread(() -> serve(socket), "deploy-worker-link-" + count.incrementAndGet());
-        t.setDaemon(true);
-        t.start();
-      } catch (Throwable e) { // out of threads or memory: refuse this one, keep serving
-        unauthenticated.release();
-        Daemons.closeQuietly(socket);
-        Daemons.pause();
-      }
-    }
-  }
-
-  private void serve(Socket socket) {
+  private void serve(Socket socket, Runnable settled) {
     String peer = String.valueOf(socket.getRemoteSocketAddress());
     LinkConnection link;
     try {
@@ -121,9 +94,9 @@ public final class WorkerDaemon implements AutoCloseable {
       log.warn("dropped a connection from {}: {}", peer, e.getMessage());
       return;
     } finally {
-      unauthenticated.release();
+      settled.run();
     }
-    MasterSession next = new MasterSession(link, fabric, cache, runtimeJar);
+    MasterSession next = new MasterSession(link, fabric, cache);
     MasterSession previous;
     sessionLock.lock();
     try {

@@ -165,7 +165,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     Optional<CdsArchive> cds =
         "0".equals(System.getenv("DEPLOY_CDS"))
             ? Optional.empty()
-            : CdsArchive.forCommand(program.command(), runtimeJar());
+            : CdsArchive.forCommand(program.command(), JvmCommand.runtimeJar());
     programs.put(program.id(), new ProgramState(program, cds));
   }
 
@@ -289,10 +289,10 @@ public final class Fabric implements Launcher, AutoCloseable {
     }
   }
 
+  /** Stops every pool JVM; the master has taken their room back already. */
   @Override
   public void dropWarm() {
     for (Launch l : pool.removeAll(0, false)) {
-      releaseWarm(l);
       l.kill();
     }
   }
@@ -356,20 +356,6 @@ public final class Fabric implements Launcher, AutoCloseable {
     }
     throw new IllegalArgumentException(
         "DEPLOY_WARM must be a number of JVMs from 0 to 64, not \"" + setting + "\"");
-  }
-
-  /** Returns the jar this runtime was loaded from, or null when it is not a jar. */
-  private static java.nio.file.Path runtimeJar() {
-    try {
-      java.security.CodeSource source = Fabric.class.getProtectionDomain().getCodeSource();
-      if (source == null) {
-        return null;
-      }
-      java.nio.file.Path p = java.nio.file.Path.of(source.getLocation().toURI());
-      return p.toString().endsWith(".jar") ? p : null;
-    } catch (java.net.URISyntaxException | RuntimeException e) {
-      return null;
-    }
   }
 
   /** Starts the JVM of a launch; runs on a pool thread (fork+exec takes milliseconds). */

@@ -16,8 +16,8 @@ public interface Launcher {
   CompletableFuture<Launched> launch(LaunchOrder order);
 
   /**
-   * Gives back, at once, the resources this machine holds for warm JVMs that no spawn has taken
-   * (and stops them), because a spawn needs the room. Default: there are none.
+   * Stops the warm JVMs that no spawn has taken, because a spawn needs their room; the master has
+   * already given that room back in its books. Default: there are none.
    */
   default void dropWarm() {}
 

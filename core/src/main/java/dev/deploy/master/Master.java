@@ -113,7 +113,9 @@ public final class Master implements Scheduler {
   public CompletableFuture<Optional<Pid>> spawn(LaunchOrder order, boolean wait) {
     if (!fitsNow(order.resources())) {
       // Warm JVMs hold room for spawns to come; a spawn that needs the room now comes first.
+      // The books give it back here, at once; the launchers' own give-backs are then ignored.
       for (Books b : nodes) {
+        releaseAllWarm(b);
         b.node.launcher().dropWarm();
       }
     }
@@ -235,6 +237,23 @@ public final class Master implements Scheduler {
       lock.unlock();
     }
     release(books, epoch, r);
+  }
+
+  /** Gives back all the warm room {@code books} holds. */
+  private void releaseAllWarm(Books books) {
+    List<Placed> started;
+    lock.lock();
+    try {
+      for (java.util.Map.Entry<Resources, Integer> e : books.warm.entrySet()) {
+        books.freeMemory += e.getKey().memory() * e.getValue();
+        books.freeCpu += micro(e.getKey().cpu()) * e.getValue();
+      }
+      books.warm.clear();
+      started = startable();
+    } finally {
+      lock.unlock();
+    }
+    started.forEach(this::start);
   }
 
   private Books booksOf(Launcher launcher) {

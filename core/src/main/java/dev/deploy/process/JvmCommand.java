@@ -1,6 +1,10 @@
 package dev.deploy.process;
 
 import dev.deploy.Resources;
+import java.io.File;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.security.CodeSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -48,11 +52,40 @@ public final class JvmCommand {
   }
 
   /**
-   * Returns a command of {@code java} with JVM {@code options} (kept as given) and {@code program}:
-   * the main class and its arguments.
+   * Returns the command of a program deployed to a cluster: this JVM's java, the program's JVM
+   * {@code options}, a class path of this runtime's jar (first, so a program runs with the
+   * cluster's version of the library) and then the program's {@code jars}, {@code mainClass} and
+   * its {@code arguments}.
    */
-  public static JvmCommand of(String java, List<String> options, List<String> program) {
-    return new JvmCommand(java, options, program);
+  public static JvmCommand deployed(
+      List<Path> jars, String mainClass, List<String> arguments, List<String> options) {
+    List<String> classPath = new ArrayList<>();
+    Path runtime = runtimeJar();
+    if (runtime != null) {
+      classPath.add(runtime.toString());
+    }
+    jars.forEach(j -> classPath.add(j.toString()));
+    List<String> all = new ArrayList<>(options);
+    all.add("-cp");
+    all.add(String.join(File.pathSeparator, classPath));
+    List<String> program = new ArrayList<>();
+    program.add(mainClass);
+    program.addAll(arguments);
+    return new JvmCommand(currentJava(), all, program);
+  }
+
+  /** Returns the jar this runtime was loaded from, or null when it is not a jar. */
+  public static Path runtimeJar() {
+    try {
+      CodeSource source = JvmCommand.class.getProtectionDomain().getCodeSource();
+      if (source == null) {
+        return null;
+      }
+      Path p = Path.of(source.getLocation().toURI());
+      return p.toString().endsWith(".jar") ? p : null;
+    } catch (URISyntaxException | RuntimeException e) {
+      return null;
+    }
   }
 
   /** Returns the java executable of this JVM. */

@@ -9,6 +9,7 @@ import dev.deploy.testing.LoopbackTables;
 import dev.deploy.testing.ManualClock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -71,8 +72,7 @@ class ChannelIdleTest {
     // A few more seconds of loop time while waiting: a loaded machine may have run a side's last
     // tick before the 5 s were up, or had the other side say "not yet"; each asks again a tick
     // later. Three more seconds stay well inside the 10 s silence limit.
-    java.util.concurrent.atomic.AtomicInteger more =
-        new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger more = new AtomicInteger();
     await()
         .atMost(WAIT)
         .until(

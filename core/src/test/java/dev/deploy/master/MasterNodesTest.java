@@ -224,9 +224,8 @@ class MasterNodesTest {
   }
 
   /**
-   * The same over-credit by another path: {@code RemoteFabric.dropWarm} gives back the warm room it
-   * held outside its lock, so the link can be lost (and the books reset) between its taking the
-   * list and its calling {@code releaseWarm}.
+   * The same over-credit by another path: a worker's give-back of warm room that arrives after its
+   * node was lost (and the books reset).
    */
   @Test
   void givenWarmRoomReservedBeforeDown_whenReleasedWhileDown_thenNotCreditedAfterNodeUp() {
@@ -238,6 +237,21 @@ class MasterNodesTest {
     master.nodeUp(a);
 
     assertFullyFreeAndNoMore(master, a, 2 * GIB, 2);
+  }
+
+  @Test
+  void givenWarmRoomHeld_whenASpawnNeedsIt_thenTheBooksGiveItBackWithoutTheLauncher() {
+    Master master = master(node("a", 2 * GIB, 2, a));
+    assertThat(master.reserveWarm(a, new Resources(GIB, 1))).isTrue();
+
+    CompletableFuture<Optional<Pid>> whole = master.spawn(order(2 * GIB, 2), false);
+    master.releaseWarm(a, new Resources(GIB, 1)); // a launcher's late give-back: ignored
+
+    assertThat(whole).as("placed, not answered empty").isNotDone();
+    assertThat(a.count()).isEqualTo(1);
+    assertThat(master.spawn(order(64 * MIB, 0), false))
+        .as("the late give-back did not over-credit the books")
+        .isCompletedWithValue(Optional.empty());
   }
 
   @Test

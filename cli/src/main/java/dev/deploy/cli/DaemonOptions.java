@@ -1,0 +1,102 @@
+package dev.deploy.cli;
+
+import dev.deploy.Resources;
+import dev.deploy.fabric.Fabric;
+import dev.deploy.program.JarCache;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Option;
+
+/** The options {@code fabric} and {@code fabric master} share, and what they turn into. */
+final class DaemonOptions {
+  @Option(
+      names = "--key-file",
+      paramLabel = "<file>",
+      description = "The cluster key (default: $DEPLOY_KEY_FILE; on loopback, your own key).")
+  Path keyFile;
+
+  @Option(
+      names = "--cache",
+      paramLabel = "<dir>",
+      description = "Where jars are kept (default: ~/.cache/deploy/jars).")
+  Path cache;
+
+  @Option(names = "--verbose", description = "Log more, and print stack traces of errors.")
+  boolean verbose;
+
+  @Option(
+      names = "--no-cgroups",
+      description =
+          "Do not put each process in a cgroup of its own (memory limit, cpu quota); enforce"
+              + " with JVM flags only.")
+  boolean noCgroups;
+
+  @Option(
+      names = "--cache-limit",
+      paramLabel = "<size>",
+      description =
+          "How much the jar cache may hold; jars unused the longest are removed past it, every 10"
+              + " minutes, never those of a running program (default: 10GiB).")
+  String cacheLimit = "10GiB";
+
+  @Option(
+      names = "--warm",
+      paramLabel = "<n>",
+      description =
+          "JVMs kept started and waiting per program and resources, so a spawn costs a message"
+              + " (default: $DEPLOY_WARM, else 2; 0 turns the pool off).")
+  Integer warm;
+
+  /** The pool size from {@code --warm}, else {@code DEPLOY_WARM}, else the default. */
+  int warmSize() throws CommandException {
+    Integer option = warm;
+    try {
+      return Fabric.warmSize(option != null ? option.toString() : System.getenv("DEPLOY_WARM"));
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(
+          (option != null ? "--warm" : "DEPLOY_WARM")
+              + ": "
+              + e.getMessage().replace("DEPLOY_WARM must be", "must be"),
+          2);
+    }
+  }
+
+  /** Parses {@code --cache-limit}. */
+  long cacheLimitBytes() throws CommandException {
+    try {
+      return Resources.parseMemory(cacheLimit);
+    } catch (IllegalArgumentException e) {
+      throw new CommandException("--cache-limit: " + e.getMessage(), 2);
+    }
+  }
+
+  /** Opens the jar cache of {@code --cache}, else the default directory. */
+  JarCache jarCache() throws CommandException {
+    try {
+      return new JarCache(cache != null ? cache : JarCache.defaultDirectory());
+    } catch (IOException e) {
+      throw new CommandException(e.getMessage());
+    }
+  }
+
+  /** Blocks until SIGINT or SIGTERM; then closes {@code daemon}, which kills its processes. */
+  static void runUntilSignal(AutoCloseable daemon) {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    daemon.close();
+                  } catch (Exception ignored) {
+                    // Stopping anyway.
+                  }
+                },
+                "deploy-daemon-stop"));
+    try {
+      new CountDownLatch(1).await(); // until the JVM exits by a signal
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
