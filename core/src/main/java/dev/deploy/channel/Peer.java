@@ -26,8 +26,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * register {@link #waiters} instead.
  */
 final class Peer implements Connection.Listener {
-  /** Bytes of values a receiver holds for a sender before it must wait for credit. */
+  /**
+   * Bytes of values a receiver holds for a sender before it must wait for credit, at first and
+   * whenever the reader falls behind.
+   */
   static final int WINDOW = 256 << 10;
+
+  /**
+   * The most a receiver's window grows to while its reader keeps up with a stream of large values:
+   * a credit round trip then hides behind the data in flight instead of stalling the sender (at 256
+   * KiB a stream of 1 MiB values spent a third of its time waiting for credit).
+   */
+  static final int MAX_WINDOW = 4 << 20;
 
   /** The largest value, so a broken peer cannot make us assemble an endless one. */
   static final int MAX_VALUE = Integer.MAX_VALUE - 64;
@@ -41,9 +51,36 @@ final class Peer implements Connection.Listener {
    */
   record Raw(byte[] bytes) {}
 
+  /** The smallest {@code byte[]} a blocking send lends instead of copying. */
+  static final int LEND_MIN = Frames.CHUNK;
+
+  /**
+   * A large {@code byte[]} value of a blocking send, carried as is without the sender's copy: the
+   * caller's own array, lent until the loop has copied all of it into the connection's buffer;
+   * {@link #send} returns then, so the caller may reuse its array as with any send. Saves a copy
+   * (and an allocation) of every large value on the sending side.
+   */
+  static final class Loan {
+    /** The array being lent; replaced by a copy if the sender must leave before it is returned. */
+    byte[] bytes; // guarded by lock
+
+    /** True once nothing will read the caller's array any more. */
+    boolean returned; // guarded by lock
+
+    Loan(byte[] bytes) {
+      this.bytes = bytes;
+    }
+  }
+
   /** Returns the bytes a queued value takes on the wire and in the window. */
   static int size(Object value) {
-    return value instanceof Raw r ? r.bytes().length : ((byte[]) value).length;
+    if (value instanceof Raw r) {
+      return r.bytes().length;
+    }
+    if (value instanceof Loan l) {
+      return l.bytes.length;
+    }
+    return ((byte[]) value).length;
   }
 
   final Pid pid;
@@ -57,14 +94,32 @@ final class Peer implements Connection.Listener {
   /** Values (byte[] or Raw) and END markers received and not yet taken by a Receiver. */
   private final ArrayDeque<Object> inbound = new ArrayDeque<>();
 
-  /** Bytes taken from inbound since the last CREDIT went out. */
+  /**
+   * Bytes taken from inbound since the last CREDIT went out, less what a shrinking window withholds
+   * (then negative until repaid).
+   */
   private long freed;
+
+  /** Bytes of values in inbound. */
+  private long inboundBytes;
+
+  /** The window this side grants the remote now: {@link #WINDOW} to {@link #MAX_WINDOW}. */
+  private long window = WINDOW;
 
   /** Values and ENDs received, for ACK. */
   private long received;
 
   /** The open Receiver, or null. */
   Object receiver;
+
+  /**
+   * An array the size of the last large value the Receiver took, allocated on the receiving thread
+   * for the next value of that size (streams of equal-sized values are the common case): the loop
+   * then fills it instead of allocating and zeroing a fresh array on the I/O thread, which would
+   * cost it as much as the copy itself. One per peer at most; dropped with the Receiver.
+   */
+  private final java.util.concurrent.atomic.AtomicReference<byte[]> spare =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   /** True once the open Receiver took its END: it only throws EXITED from then on. */
   private boolean receiverEnded;
@@ -104,6 +159,9 @@ final class Peer implements Connection.Listener {
 
   /** Whether {@link #writing} is a Raw value. */
   private boolean writingRaw;
+
+  /** The loan {@link #writing} belongs to, or null; returned when its last chunk is copied. */
+  private Loan lent;
 
   private int writingOffset;
 
@@ -172,6 +230,35 @@ final class Peer implements Connection.Listener {
       lock.unlock();
     }
     table.flushOrSchedule(this);
+    if (bytes instanceof Loan loan) {
+      awaitReturn(loan);
+    }
+  }
+
+  /**
+   * Waits until the loop copied all of a lent array (or the remote is gone and nothing will). The
+   * value is accepted already, so an interrupt does not take it back: the rest is copied here, the
+   * array returned, and the interrupt left set for the caller's next blocking call.
+   */
+  private void awaitReturn(Loan loan) {
+    lock.lock();
+    try {
+      while (!loan.returned && fate == null) {
+        try {
+          changed.await();
+        } catch (InterruptedException e) {
+          byte[] copy = loan.bytes.clone();
+          if (writing == loan.bytes) {
+            writing = copy; // the loop goes on from writingOffset in the copy
+          }
+          loan.bytes = copy;
+          loan.returned = true;
+          Thread.currentThread().interrupt();
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Accepts {@code bytes} only if it can without waiting; returns whether it did. */
@@ -246,6 +333,20 @@ final class Peer implements Connection.Listener {
    *     death; values that arrived before are returned first
    */
   Object take(long deadlineNanos) throws ChannelException, InterruptedException {
+    Object value = takeLocked(deadlineNanos);
+    if (value != null) {
+      int size = size(value);
+      if (size >= Frames.CHUNK) {
+        byte[] s = spare.get();
+        if (s == null || s.length != size) {
+          spare.set(new byte[size]); // off the lock, on this thread; see spare
+        }
+      }
+    }
+    return value;
+  }
+
+  private Object takeLocked(long deadlineNanos) throws ChannelException, InterruptedException {
     lock.lock();
     try {
       while (true) {
@@ -284,7 +385,10 @@ final class Peer implements Connection.Listener {
     }
     if (head != null) {
       inbound.poll();
-      free(size(head));
+      int size = size(head);
+      inboundBytes -= size;
+      free(size);
+      adaptWindow(size);
       return head;
     }
     if (fate != null) {
@@ -306,8 +410,29 @@ final class Peer implements Connection.Listener {
   /** Call only when holding lock. Returns credit to the remote in batches. */
   private void free(int bytes) {
     freed += bytes;
-    if (freed >= WINDOW / 4) {
+    if (freed >= window / 4) {
       table.scheduleFlush(this);
+    }
+  }
+
+  /**
+   * Call only when holding lock, after the Receiver took a value of {@code size} bytes. A large
+   * value taken with nothing else waiting means the reader keeps up and the window, not the reader,
+   * paces the stream: the window doubles (the increase goes out as credit). Values piling up past
+   * half the window mean the reader is behind: the window halves (credit withheld), back towards
+   * {@link #WINDOW}. So a reader that stops reads costs its sender at most the window it had
+   * reached plus two values, and only a reader that was keeping up with large values ever reaches
+   * {@link #MAX_WINDOW}.
+   */
+  private void adaptWindow(int size) {
+    if (inbound.isEmpty() && size >= Frames.CHUNK && window < MAX_WINDOW) {
+      long more = Math.min(window, MAX_WINDOW - window);
+      window += more;
+      free((int) more);
+    } else if (inboundBytes >= window && window > WINDOW) {
+      long less = Math.min(window / 2, window - WINDOW);
+      window -= less;
+      freed -= less;
     }
   }
 
@@ -315,6 +440,7 @@ final class Peer implements Connection.Listener {
    * The Receiver closed: values of its epoch still queued are dropped and their credit returned.
    */
   void closeReceiver() {
+    spare.set(null);
     lock.lock();
     try {
       receiver = null;
@@ -325,6 +451,7 @@ final class Peer implements Connection.Listener {
           if (o == END) {
             break;
           }
+          inboundBytes -= size(o);
           free(size(o));
         }
       }
@@ -422,6 +549,7 @@ final class Peer implements Connection.Listener {
       }
       fate = reason;
       outbound.clear();
+      spare.set(null);
       w = signal();
     } finally {
       lock.unlock();
@@ -506,7 +634,9 @@ final class Peer implements Connection.Listener {
       if (total <= payload.remaining() || total > MAX_VALUE) {
         throw new ProtocolException("a chunked value from " + pid + " claims " + total + " bytes");
       }
-      assembling = new byte[total];
+      byte[] s = spare.get();
+      assembling =
+          s != null && s.length == total && spare.compareAndSet(s, null) ? s : new byte[total];
       assembled = 0;
       assemblingRaw = raw;
     }
@@ -539,6 +669,9 @@ final class Peer implements Connection.Listener {
     lock.lock();
     try {
       inbound.add(value);
+      if (value != END) {
+        inboundBytes += size(value);
+      }
       received++;
       w = signal();
     } finally {
@@ -675,7 +808,7 @@ final class Peer implements Connection.Listener {
         out.putInt(9).put((byte) Frames.ACK).putLong(received);
         ackSent = received;
       }
-      if (freed >= WINDOW / 4 && out.remaining() >= 9) {
+      if (freed >= window / 4 && out.remaining() >= 9) {
         int grant = (int) Math.min(freed, Integer.MAX_VALUE);
         out.putInt(5).put((byte) Frames.CREDIT).putInt(grant);
         freed -= grant;
@@ -696,8 +829,14 @@ final class Peer implements Connection.Listener {
             continue;
           }
           outbound.poll();
-          writingRaw = next instanceof Raw;
-          writing = writingRaw ? ((Raw) next).bytes() : (byte[]) next;
+          if (next instanceof Loan loan) {
+            lent = loan;
+            writingRaw = true;
+            writing = loan.bytes;
+          } else {
+            writingRaw = next instanceof Raw;
+            writing = writingRaw ? ((Raw) next).bytes() : (byte[]) next;
+          }
           writingOffset = 0;
         }
         int left = writing.length - writingOffset;
@@ -722,6 +861,11 @@ final class Peer implements Connection.Listener {
         writingOffset += chunk;
         if (writingOffset == writing.length) {
           writing = null;
+          if (lent != null) {
+            lent.returned = true;
+            lent = null;
+            changed.signalAll();
+          }
         }
       }
       if (goodbyeDue

@@ -38,8 +38,16 @@ public final class SendEnd {
     return table.codec().encode(value);
   }
 
-  /** Queues a value; blocks while the remote's window is full. */
+  /**
+   * Queues a value; blocks while the remote's window is full. A large {@code byte[]} is lent rather
+   * than copied: this returns once the I/O loop has copied it out.
+   */
   public void send(Object value) throws ChannelException, InterruptedException {
+    if (value instanceof byte[] array && array.length >= Peer.LEND_MIN) {
+      checkOpen();
+      peer.send(new Peer.Loan(array), this);
+      return;
+    }
     sendEncoded(encode(value));
   }
 

@@ -79,10 +79,28 @@ public final class Connection implements IoLoop.Handler {
   private volatile State state;
 
   /** Bytes read and not yet parsed; in write mode between reads. */
-  private final ByteBuffer in = ByteBuffer.allocateDirect(2 * MAX_FRAME); // no hidden copy
+  private ByteBuffer in = ByteBuffer.allocateDirect(SMALL_IN); // direct: no hidden copy
 
   /** Bytes to write; in write mode (filled from position 0 up to position). */
-  private final ByteBuffer out = ByteBuffer.allocateDirect(4 * MAX_FRAME);
+  private ByteBuffer out = ByteBuffer.allocateDirect(SMALL_OUT);
+
+  /**
+   * Buffer sizes. A connection starts small, which is all messages need; one that carries a stream
+   * of large values (a read fills {@link #in}, the listener has more than {@link #out} holds) gets
+   * {@link #BULK}-sized buffers, so a 1 MiB value goes in one write and comes in one or two reads
+   * instead of going back to the selector for every 64 KiB, and a sender's value is copied out in
+   * one go. A connection that carried no bulk for a tick goes back to small buffers, so direct
+   * memory stays proportional to the connections that stream, not to all of them.
+   */
+  static final int SMALL_IN = 2 * MAX_FRAME;
+
+  static final int SMALL_OUT = 4 * MAX_FRAME;
+  static final int BULK = 16 * MAX_FRAME;
+
+  /** Whether a buffer was filled to the brim since the last tick. */
+  private boolean bulkIn;
+
+  private boolean bulkOut; // guarded by outLock
 
   /**
    * Guards {@link #out} and writes to the socket: the loop thread writes, and so may a sending
@@ -210,6 +228,7 @@ public final class Connection implements IoLoop.Handler {
         outLock.unlock();
       }
     }
+    shrinkIdleBuffers();
     if (state == State.OPEN) {
       listener.onTick(this, now);
     }
@@ -259,7 +278,9 @@ public final class Connection implements IoLoop.Handler {
         return;
       }
       if (key.isReadable()) {
-        read();
+        // A read that filled the buffer likely left more in the socket: read on (a few rounds, so
+        // other connections get their turn) rather than go back to the selector for it.
+        for (int round = 0; round < READ_ROUNDS && read() && state != State.CLOSED; round++) {}
       }
       if (state != State.CLOSED && key.isValid() && key.isWritable()) {
         flush();
@@ -269,13 +290,15 @@ public final class Connection implements IoLoop.Handler {
     }
   }
 
-  private void read() throws IOException {
+  /** Reads once and hands out the whole frames; returns whether the read filled the buffer. */
+  private boolean read() throws IOException {
+    int room = in.remaining();
     int n = socket.read(in);
     if (n < 0) {
       throw new EOFException("the peer closed the connection");
     }
     if (n == 0) {
-      return;
+      return false;
     }
     lastRead = loop.now();
     in.flip();
@@ -309,7 +332,59 @@ public final class Connection implements IoLoop.Handler {
     } finally {
       in.compact();
     }
+    if (n == room) {
+      bulkIn = true;
+      if (in.capacity() < BULK) {
+        in = grown(in, BULK);
+      }
+      return true;
+    }
+    return false;
   }
+
+  /** Returns a direct buffer of {@code capacity} holding what {@code b} (write mode) holds. */
+  private static ByteBuffer grown(ByteBuffer b, int capacity) {
+    ByteBuffer bigger = ByteBuffer.allocateDirect(capacity);
+    b.flip();
+    bigger.put(b);
+    return bigger;
+  }
+
+  /**
+   * Call only when holding outLock: the listener fills {@link #out}; one that has more than a small
+   * buffer holds gets the bulk buffer, filled on.
+   */
+  private void fillOut() {
+    listener.fill(this, out);
+    if (out.remaining() < MAX_FRAME) {
+      bulkOut = true;
+      if (out.capacity() < BULK) {
+        out = grown(out, BULK);
+        listener.fill(this, out);
+      }
+    }
+  }
+
+  /** Loop, on the tick: a connection that streamed nothing large since the last goes back small. */
+  private void shrinkIdleBuffers() {
+    if (!bulkIn && in.capacity() > SMALL_IN && in.position() == 0) {
+      in = ByteBuffer.allocateDirect(SMALL_IN);
+    }
+    bulkIn = false;
+    if (outLock.tryLock()) {
+      try {
+        if (!bulkOut && out.capacity() > SMALL_OUT && out.position() == 0) {
+          out = ByteBuffer.allocateDirect(SMALL_OUT);
+        }
+        bulkOut = false;
+      } finally {
+        outLock.unlock();
+      }
+    }
+  }
+
+  /** How many reads one readiness event may do on a busy connection. */
+  static final int READ_ROUNDS = 4;
 
   private void handshake() throws IOException {
     if (peerNonce == null) {
@@ -344,7 +419,7 @@ public final class Connection implements IoLoop.Handler {
     }
     outLock.lock();
     try {
-      listener.fill(this, out);
+      fillOut();
       writeOut();
     } finally {
       outLock.unlock();
@@ -364,7 +439,7 @@ public final class Connection implements IoLoop.Handler {
       if (state != State.OPEN || out.position() != 0) {
         return false;
       }
-      listener.fill(this, out);
+      fillOut();
       if (out.position() == 0) {
         return true;
       }
@@ -373,7 +448,7 @@ public final class Connection implements IoLoop.Handler {
       lastWrite = loop.now();
       out.compact();
       if (out.position() == 0) {
-        listener.fill(this, out); // more than one buffer (a large value): the loop goes on
+        fillOut(); // more than one buffer (a large value): the loop goes on
       }
       if (out.position() > 0) {
         loop.execute(this::writeOut); // the loop finishes it and watches for writability
@@ -412,7 +487,7 @@ public final class Connection implements IoLoop.Handler {
         if (state != State.OPEN || out.position() > 0) {
           break;
         }
-        listener.fill(this, out);
+        fillOut();
         if (out.position() == 0) {
           break;
         }
@@ -438,6 +513,16 @@ public final class Connection implements IoLoop.Handler {
       }
       out.putInt(1 + payload.length).put((byte) type).put(payload);
       writeOutLocked();
+    } finally {
+      outLock.unlock();
+    }
+  }
+
+  /** Loop thread: the bytes of buffer this connection holds now (for tests and diagnostics). */
+  int bufferBytes() {
+    outLock.lock();
+    try {
+      return in.capacity() + out.capacity();
     } finally {
       outLock.unlock();
     }

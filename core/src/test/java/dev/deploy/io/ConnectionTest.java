@@ -124,6 +124,51 @@ class ConnectionTest {
   }
 
   @Test
+  void givenBulkBothWays_whenTwoQuietTicksPass_thenBuffersGrewAndAreBackToSmall() throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+    int small = Connection.SMALL_IN + Connection.SMALL_OUT;
+    assertThat(onLoop(c::bufferBytes)).as("a new connection's buffers").isEqualTo(small);
+    byte[] payload = new byte[Connection.MAX_FRAME - 1];
+    int frames = 32; // 2 MiB each way
+    for (int i = 0; i < frames; i++) {
+      payload[0] = (byte) i;
+      recorder.outbox.add(frame(TYPE, payload.clone()));
+    }
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                for (int i = 0; i < frames; i++) {
+                  raw.frame(TYPE, payload);
+                }
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    writer.start();
+
+    onLoop(
+        () -> {
+          c.flush();
+          return null;
+        });
+    assertThat(onLoop(c::bufferBytes)).as("buffers while streaming").isGreaterThan(small);
+    for (int i = 0; i < frames; i++) {
+      assertThat(raw.readFrame().payload()[0]).as("frame %d in order", i).isEqualTo((byte) i);
+      assertThat(recorder.nextFrame().payload()).hasSize(Connection.MAX_FRAME - 1);
+    }
+    writer.join(5_000);
+    for (int tick = 0; tick < 2; tick++) { // the first forgets the bulk, the second shrinks
+      clock.advance(Duration.ofMillis(1_001));
+      loop.execute(() -> {});
+      assertThat(recorder.ticks.poll(5, TimeUnit.SECONDS)).as("tick %d", tick).isNotNull();
+    }
+
+    assertThat(onLoop(c::bufferBytes)).as("buffers after two quiet ticks").isEqualTo(small);
+  }
+
+  @Test
   void givenFrameArrivingByteByByte_whenRead_thenDeliveredWhole() throws Exception {
     Raw raw = acceptedAndAuthenticated();
     byte[] bytes = frame(TYPE, "pieces".getBytes(StandardCharsets.US_ASCII));
