@@ -347,6 +347,7 @@ final class Peer implements Connection.Listener {
   }
 
   private Object takeLocked(long deadlineNanos) throws ChannelException, InterruptedException {
+    boolean spun = false;
     lock.lock();
     try {
       while (true) {
@@ -356,6 +357,18 @@ final class Peer implements Connection.Listener {
         }
         if (deadlineNanos == 0) {
           return null;
+        }
+        if (!spun && spinning.spinNow()) {
+          spun = true;
+          long seen = changes;
+          lock.unlock();
+          try {
+            spin(seen, Math.min(deadlineNanos, System.nanoTime() + SpinPolicy.SPIN_NANOS));
+          } finally {
+            lock.lock();
+          }
+          spinning.spun(changes != seen);
+          continue;
         }
         if (deadlineNanos == Long.MAX_VALUE) {
           changed.await();
@@ -369,6 +382,24 @@ final class Peer implements Connection.Listener {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Whether a receive spins before it parks; guarded by lock. */
+  private final SpinPolicy spinning = new SpinPolicy();
+
+  /** Counts signals, so a spinning thread sees a change without the lock. */
+  private volatile long changes;
+
+  /**
+   * Waits without parking until {@link #changes} moves from {@code seen} or {@code until} passes
+   * (when and why: {@link SpinPolicy}). Yields as it spins, so an I/O thread that needs the core
+   * gets it.
+   */
+  private void spin(long seen, long until) {
+    while (changes == seen && System.nanoTime() - until < 0) {
+      Thread.onSpinWait();
+      Thread.yield();
     }
   }
 
@@ -386,6 +417,7 @@ final class Peer implements Connection.Listener {
     if (head != null) {
       inbound.poll();
       int size = size(head);
+      spinning.took(size);
       inboundBytes -= size;
       free(size);
       adaptWindow(size);
@@ -524,6 +556,7 @@ final class Peer implements Connection.Listener {
 
   /** Call only when holding lock; then call {@link #runWaiters} after unlocking. */
   private List<Runnable> signal() {
+    changes++;
     changed.signalAll();
     if (waiters.isEmpty()) {
       return List.of();

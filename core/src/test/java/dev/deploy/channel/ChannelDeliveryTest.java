@@ -40,6 +40,31 @@ class ChannelDeliveryTest {
   }
 
   @Test
+  void givenNothingComing_whenRecvWaits_thenItStopsSpinningAndParksUntilAValueComes()
+      throws Exception {
+    LoopbackTables.Table a = tables.add();
+    LoopbackTables.Table b = tables.add();
+    SendEnd out = a.table().openSender(b.pid());
+    ReceiveEnd in = b.table().openReceiver(a.pid());
+    java.util.concurrent.atomic.AtomicReference<Thread> receiver =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Future<Object> received =
+        threads.submit(
+            () -> {
+              receiver.set(Thread.currentThread());
+              return in.recv(Long.MAX_VALUE);
+            });
+
+    // A spin lasts 100 us at most; then the thread parks instead of burning its core.
+    await()
+        .atMost(WAIT)
+        .until(() -> receiver.get() != null && receiver.get().getState() == Thread.State.WAITING);
+    out.send("late");
+
+    assertThat(received.get(10, TimeUnit.SECONDS)).isEqualTo("late");
+  }
+
+  @Test
   void givenNoReceiverYet_whenSend_thenDeliveredOnceCreated() throws Exception {
     LoopbackTables.Table a = tables.add();
     LoopbackTables.Table b = tables.add();

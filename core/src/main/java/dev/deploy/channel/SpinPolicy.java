@@ -1,0 +1,61 @@
+package dev.deploy.channel;
+
+/**
+ * Decides whether a receive that finds nothing spins for a while before it parks. A value that
+ * arrives during a spin is handed over by a plain write that the spinning thread reads, instead of
+ * the I/O thread waking a parked thread (a system call on its side, a round through the scheduler
+ * on ours); in a request-response exchange that wake-up is most of what a channel adds to the
+ * network's round trip. Spinning costs a core while it lasts, so it is tried only where it pays:
+ *
+ * <ul>
+ *   <li>not after a large value (a chunk or more): large values take longer to come than a spin,
+ *       and beside them a wake-up costs little;
+ *   <li>not for the next {@link #SKIPS} waits after a spin that found nothing: the values come
+ *       slower than a spin; the one after them tries again.
+ * </ul>
+ *
+ * <p>{@code -Ddeploy.spinMicros=0} turns spinning off. One per peer, under the peer's lock.
+ */
+final class SpinPolicy {
+  /** How long a spin lasts at most: {@code -Ddeploy.spinMicros}, 100 by default. */
+  static final long SPIN_NANOS = Long.getLong("deploy.spinMicros", 100) * 1_000;
+
+  /** How many waits park at once after a spin that found nothing. */
+  static final int SKIPS = 16;
+
+  private final long spinNanos;
+  private int skips;
+  private boolean tookLarge;
+
+  SpinPolicy() {
+    this(SPIN_NANOS);
+  }
+
+  SpinPolicy(long spinNanos) {
+    this.spinNanos = spinNanos;
+  }
+
+  /** A receive found nothing: returns whether it should spin before it parks. */
+  boolean spinNow() {
+    if (spinNanos <= 0 || tookLarge) {
+      return false;
+    }
+    if (skips > 0) {
+      skips--;
+      return false;
+    }
+    return true;
+  }
+
+  /** A spin ended; {@code found} whether something came during it. */
+  void spun(boolean found) {
+    if (!found) {
+      skips = SKIPS;
+    }
+  }
+
+  /** The receiver took a value of {@code size} bytes. */
+  void took(int size) {
+    tookLarge = size >= Frames.CHUNK;
+  }
+}

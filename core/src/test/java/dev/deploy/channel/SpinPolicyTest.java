@@ -1,0 +1,53 @@
+package dev.deploy.channel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class SpinPolicyTest {
+  private final SpinPolicy policy = new SpinPolicy(100_000);
+
+  @Test
+  void givenFreshReceiver_whenWaiting_thenSpins() {
+    assertThat(policy.spinNow()).isTrue();
+  }
+
+  @Test
+  void givenSpinsThatFind_whenWaitingAgain_thenKeepsSpinning() {
+    for (int i = 0; i < 100; i++) {
+      assertThat(policy.spinNow()).as("wait %d", i).isTrue();
+      policy.spun(true);
+      policy.took(8);
+    }
+  }
+
+  @Test
+  void givenSpinThatFoundNothing_whenWaiting_thenParksForTheNextSkipsAndThenTriesAgain() {
+    assertThat(policy.spinNow()).isTrue();
+    policy.spun(false);
+
+    for (int i = 0; i < SpinPolicy.SKIPS; i++) {
+      assertThat(policy.spinNow()).as("wait %d after the miss", i).isFalse();
+    }
+    assertThat(policy.spinNow()).as("the wait after them").isTrue();
+  }
+
+  @Test
+  void givenLargeValueTaken_whenWaiting_thenParksUntilASmallOneIsTaken() {
+    policy.took(Frames.CHUNK);
+    assertThat(policy.spinNow()).isFalse();
+    assertThat(policy.spinNow()).isFalse();
+
+    policy.took(Frames.CHUNK - 1);
+
+    assertThat(policy.spinNow()).isTrue();
+  }
+
+  @Test
+  void givenSpinningOff_whenWaiting_thenNeverSpins() {
+    SpinPolicy off = new SpinPolicy(0);
+    assertThat(off.spinNow()).isFalse();
+    off.took(8);
+    assertThat(off.spinNow()).isFalse();
+  }
+}
