@@ -55,10 +55,11 @@ final class Peer implements Connection.Listener {
   static final int LEND_MIN = Frames.CHUNK;
 
   /**
-   * A large {@code byte[]} value of a blocking send, carried as is without the sender's copy: the
-   * caller's own array, lent until the loop has copied all of it into the connection's buffer;
-   * {@link #send} returns then, so the caller may reuse its array as with any send. Saves a copy
-   * (and an allocation) of every large value on the sending side.
+   * A large {@code byte[]} value of a blocking send on an open connection, carried as is without
+   * the sender's copy: the caller's own array, lent until the loop has copied all of it into the
+   * connection's buffer; {@link #send} returns then (or copies it after {@link #LEND_NANOS}), so
+   * the caller may reuse its array as with any send. Saves a copy (and an allocation) of every
+   * large value on the sending side.
    */
   static final class Loan {
     /** The array being lent; replaced by a copy if the sender must leave before it is returned. */
@@ -111,15 +112,6 @@ final class Peer implements Connection.Listener {
 
   /** The open Receiver, or null. */
   Object receiver;
-
-  /**
-   * An array the size of the last large value the Receiver took, allocated on the receiving thread
-   * for the next value of that size (streams of equal-sized values are the common case): the loop
-   * then fills it instead of allocating and zeroing a fresh array on the I/O thread, which would
-   * cost it as much as the copy itself. One per peer at most; dropped with the Receiver.
-   */
-  private final java.util.concurrent.atomic.AtomicReference<byte[]> spare =
-      new java.util.concurrent.atomic.AtomicReference<>();
 
   /** True once the open Receiver took its END: it only throws EXITED from then on. */
   private boolean receiverEnded;
@@ -235,26 +227,74 @@ final class Peer implements Connection.Listener {
     }
   }
 
+  /** How long a send waits for its lent array to be copied out before it copies it itself. */
+  static final long LEND_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(10);
+
   /**
-   * Waits until the loop copied all of a lent array (or the remote is gone and nothing will). The
-   * value is accepted already, so an interrupt does not take it back: the rest is copied here, the
-   * array returned, and the interrupt left set for the caller's next blocking call.
+   * Returns whether a large array sent now would be copied out at once: the connection is open and
+   * not pausing its data. Else a send copies the array as any value, rather than wait for a dial.
+   */
+  boolean lendable() {
+    Connection c = connection;
+    return c != null && c.state() == Connection.State.OPEN && !idleAsked;
+  }
+
+  /**
+   * Waits until the loop has copied all of a lent array, for {@link #LEND_NANOS} at most. The value
+   * is accepted already, so when the time is up, the remote is gone (the loop may still be reading
+   * the array) or the thread is interrupted, the array is copied here and the loop goes on from the
+   * copy; the interrupt is left set for the caller's next blocking call. Either way the caller has
+   * its array back when this returns.
    */
   private void awaitReturn(Loan loan) {
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + LEND_NANOS;
     lock.lock();
     try {
-      while (!loan.returned && fate == null) {
-        try {
-          changed.await();
-        } catch (InterruptedException e) {
-          byte[] copy = loan.bytes.clone();
-          if (writing == loan.bytes) {
-            writing = copy; // the loop goes on from writingOffset in the copy
-          }
-          loan.bytes = copy;
-          loan.returned = true;
-          Thread.currentThread().interrupt();
+      while (!loan.returned && fate == null && !interrupted) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
         }
+        try {
+          changed.awaitNanos(left);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (loan.returned) {
+        return;
+      }
+    } finally {
+      lock.unlock();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    // Copied off the lock: the loop only reads the array, and only this thread writes it.
+    byte[] copy;
+    try {
+      copy = loan.bytes.clone();
+    } catch (OutOfMemoryError e) {
+      // No room for a copy: the array stays lent until the loop is done with it.
+      lock.lock();
+      try {
+        while (!loan.returned && fate == null) {
+          changed.awaitUninterruptibly();
+        }
+      } finally {
+        lock.unlock();
+      }
+      return;
+    }
+    lock.lock();
+    try {
+      if (!loan.returned) {
+        if (writing == loan.bytes) {
+          writing = copy; // the loop goes on from writingOffset in the copy
+        }
+        loan.bytes = copy;
+        loan.returned = true;
       }
     } finally {
       lock.unlock();
@@ -333,20 +373,6 @@ final class Peer implements Connection.Listener {
    *     death; values that arrived before are returned first
    */
   Object take(long deadlineNanos) throws ChannelException, InterruptedException {
-    Object value = takeLocked(deadlineNanos);
-    if (value != null) {
-      int size = size(value);
-      if (size >= Frames.CHUNK) {
-        byte[] s = spare.get();
-        if (s == null || s.length != size) {
-          spare.set(new byte[size]); // off the lock, on this thread; see spare
-        }
-      }
-    }
-    return value;
-  }
-
-  private Object takeLocked(long deadlineNanos) throws ChannelException, InterruptedException {
     boolean spun = false;
     lock.lock();
     try {
@@ -360,14 +386,14 @@ final class Peer implements Connection.Listener {
         }
         if (!spun && spinning.spinNow()) {
           spun = true;
-          long seen = changes;
+          long seen = arrivals;
           lock.unlock();
           try {
             spin(seen, Math.min(deadlineNanos, System.nanoTime() + SpinPolicy.SPIN_NANOS));
           } finally {
             lock.lock();
           }
-          spinning.spun(changes != seen);
+          spinning.spun(arrivals != seen);
           continue;
         }
         if (deadlineNanos == Long.MAX_VALUE) {
@@ -388,16 +414,19 @@ final class Peer implements Connection.Listener {
   /** Whether a receive spins before it parks; guarded by lock. */
   private final SpinPolicy spinning = new SpinPolicy();
 
-  /** Counts signals, so a spinning thread sees a change without the lock. */
-  private volatile long changes;
+  /**
+   * Counts arrivals (values, ENDs) and the fate, so a spinning receive sees what it waits for
+   * without the lock; written under lock.
+   */
+  private volatile long arrivals;
 
   /**
-   * Waits without parking until {@link #changes} moves from {@code seen} or {@code until} passes
+   * Waits without parking until {@link #arrivals} moves from {@code seen} or {@code until} passes
    * (when and why: {@link SpinPolicy}). Yields as it spins, so an I/O thread that needs the core
    * gets it.
    */
   private void spin(long seen, long until) {
-    while (changes == seen && System.nanoTime() - until < 0) {
+    while (arrivals == seen && System.nanoTime() - until < 0) {
       Thread.onSpinWait();
       Thread.yield();
     }
@@ -472,7 +501,6 @@ final class Peer implements Connection.Listener {
    * The Receiver closed: values of its epoch still queued are dropped and their credit returned.
    */
   void closeReceiver() {
-    spare.set(null);
     lock.lock();
     try {
       receiver = null;
@@ -556,7 +584,6 @@ final class Peer implements Connection.Listener {
 
   /** Call only when holding lock; then call {@link #runWaiters} after unlocking. */
   private List<Runnable> signal() {
-    changes++;
     changed.signalAll();
     if (waiters.isEmpty()) {
       return List.of();
@@ -582,7 +609,7 @@ final class Peer implements Connection.Listener {
       }
       fate = reason;
       outbound.clear();
-      spare.set(null);
+      arrivals++;
       w = signal();
     } finally {
       lock.unlock();
@@ -667,9 +694,7 @@ final class Peer implements Connection.Listener {
       if (total <= payload.remaining() || total > MAX_VALUE) {
         throw new ProtocolException("a chunked value from " + pid + " claims " + total + " bytes");
       }
-      byte[] s = spare.get();
-      assembling =
-          s != null && s.length == total && spare.compareAndSet(s, null) ? s : new byte[total];
+      assembling = new byte[total];
       assembled = 0;
       assemblingRaw = raw;
     }
@@ -706,6 +731,7 @@ final class Peer implements Connection.Listener {
         inboundBytes += size(value);
       }
       received++;
+      arrivals++;
       w = signal();
     } finally {
       lock.unlock();

@@ -39,11 +39,12 @@ public final class SendEnd {
   }
 
   /**
-   * Queues a value; blocks while the remote's window is full. A large {@code byte[]} is lent rather
-   * than copied: this returns once the I/O loop has copied it out.
+   * Queues a value; blocks while the remote's window is full. A large {@code byte[]} on an open
+   * connection is lent rather than copied: this returns once the I/O loop has copied it out, or
+   * after 10 ms with a copy.
    */
   public void send(Object value) throws ChannelException, InterruptedException {
-    if (value instanceof byte[] array && array.length >= Peer.LEND_MIN) {
+    if (value instanceof byte[] array && array.length >= Peer.LEND_MIN && peer.lendable()) {
       checkOpen();
       peer.send(new Peer.Loan(array), this);
       return;

@@ -97,10 +97,32 @@ public final class Connection implements IoLoop.Handler {
   static final int SMALL_OUT = 4 * MAX_FRAME;
   static final int BULK = 16 * MAX_FRAME;
 
-  /** Whether a buffer was filled to the brim since the last tick. */
+  /** Whether the connection streamed (in, out) since the last tick. */
   private boolean bulkIn;
 
   private boolean bulkOut; // guarded by outLock
+
+  /**
+   * The most bulk buffers may hold in one process: an eighth of the heap's limit (direct memory's
+   * default limit is the heap's), at most 32 MiB, so 16 connections stream at once with bulk
+   * buffers; past it, connections stream with small ones. Growing is an optimisation, never a
+   * reason to run out of direct memory.
+   */
+  static final long BULK_BUDGET = Math.min(32L << 20, Runtime.getRuntime().maxMemory() / 8);
+
+  /** Bytes of bulk buffers beyond the small ones, over all connections of this process. */
+  private static final java.util.concurrent.atomic.AtomicLong BULK_HELD =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** This connection's share of {@link #BULK_HELD}, given back when it closes. */
+  private final java.util.concurrent.atomic.AtomicLong bulkHeld =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * Small frames {@link #sendFrame} could not put into a full {@link #out}; they go out first when
+   * it has room. Guarded by outLock.
+   */
+  private final java.util.ArrayDeque<byte[]> pendingFrames = new java.util.ArrayDeque<>();
 
   /**
    * Guards {@link #out} and writes to the socket: the loop thread writes, and so may a sending
@@ -332,49 +354,87 @@ public final class Connection implements IoLoop.Handler {
     } finally {
       in.compact();
     }
+    if (n >= SMALL_IN / 2) {
+      bulkIn = true; // a read a small buffer could barely hold: streaming
+    }
     if (n == room) {
-      bulkIn = true;
       if (in.capacity() < BULK) {
-        in = grown(in, BULK);
+        in = bulk(in);
       }
       return true;
     }
     return false;
   }
 
-  /** Returns a direct buffer of {@code capacity} holding what {@code b} (write mode) holds. */
-  private static ByteBuffer grown(ByteBuffer b, int capacity) {
-    ByteBuffer bigger = ByteBuffer.allocateDirect(capacity);
+  /**
+   * Returns a bulk buffer holding what {@code b} (write mode) holds, or {@code b} itself when the
+   * process's {@link #BULK_BUDGET} or its direct memory has no room for one.
+   */
+  private ByteBuffer bulk(ByteBuffer b) {
+    long extra = BULK - b.capacity();
+    if (state != State.OPEN || BULK_HELD.addAndGet(extra) > BULK_BUDGET) {
+      if (state == State.OPEN) {
+        BULK_HELD.addAndGet(-extra);
+      }
+      return b;
+    }
+    ByteBuffer bigger;
+    try {
+      bigger = ByteBuffer.allocateDirect(BULK);
+    } catch (OutOfMemoryError e) {
+      BULK_HELD.addAndGet(-extra);
+      return b;
+    }
+    bulkHeld.addAndGet(extra);
     b.flip();
     bigger.put(b);
     return bigger;
   }
 
+  /** Returns a new small buffer of {@code capacity} in place of the empty bulk buffer {@code b}. */
+  private ByteBuffer small(ByteBuffer b, int capacity) {
+    long extra = b.capacity() - capacity;
+    bulkHeld.addAndGet(-extra);
+    BULK_HELD.addAndGet(-extra);
+    return ByteBuffer.allocateDirect(capacity);
+  }
+
   /**
-   * Call only when holding outLock: the listener fills {@link #out}; one that has more than a small
-   * buffer holds gets the bulk buffer, filled on.
+   * Call only when holding outLock: the frames {@link #sendFrame} held back, then what the listener
+   * has; a listener with more than a small buffer holds gets the bulk buffer, filled on.
    */
   private void fillOut() {
+    if (!putPendingFrames()) {
+      return; // they go first; the listener waits for the next round
+    }
     listener.fill(this, out);
-    if (out.remaining() < MAX_FRAME) {
+    if (out.position() > SMALL_OUT - MAX_FRAME) { // more than a small buffer holds
       bulkOut = true;
       if (out.capacity() < BULK) {
-        out = grown(out, BULK);
+        out = bulk(out);
         listener.fill(this, out);
       }
     }
   }
 
-  /** Loop, on the tick: a connection that streamed nothing large since the last goes back small. */
+  /** Call only when holding outLock: puts held-back frames into out; returns whether all went. */
+  private boolean putPendingFrames() {
+    while (!pendingFrames.isEmpty() && out.remaining() >= pendingFrames.peek().length) {
+      out.put(pendingFrames.poll());
+    }
+    return pendingFrames.isEmpty();
+  }
+
+  /** Loop, on the tick: a connection that did not stream since the last goes back small. */
   private void shrinkIdleBuffers() {
     if (!bulkIn && in.capacity() > SMALL_IN && in.position() == 0) {
-      in = ByteBuffer.allocateDirect(SMALL_IN);
+      in = small(in, SMALL_IN);
     }
     bulkIn = false;
     if (outLock.tryLock()) {
       try {
         if (!bulkOut && out.capacity() > SMALL_OUT && out.position() == 0) {
-          out = ByteBuffer.allocateDirect(SMALL_OUT);
+          out = small(out, SMALL_OUT);
         }
         bulkOut = false;
       } finally {
@@ -502,16 +562,25 @@ public final class Connection implements IoLoop.Handler {
   }
 
   /**
-   * Loop thread: writes one small frame now, ahead of anything the listener has. For the frames
-   * that decide who owns a connection, before a listener with data takes it.
+   * Loop thread: writes one small frame now, ahead of anything the listener has (after what is
+   * already in the buffer; if that is full, as soon as it has room). For the frames that decide who
+   * owns a connection, before a listener with data takes it, and the answers that must never be
+   * lost.
    */
   public void sendFrame(int type, byte[] payload) {
     outLock.lock();
     try {
-      if (state != State.OPEN || out.remaining() < 5 + payload.length) {
+      if (state != State.OPEN) {
         return;
       }
-      out.putInt(1 + payload.length).put((byte) type).put(payload);
+      byte[] frame =
+          ByteBuffer.allocate(5 + payload.length)
+              .putInt(1 + payload.length)
+              .put((byte) type)
+              .put(payload)
+              .array();
+      pendingFrames.add(frame);
+      putPendingFrames();
       writeOutLocked();
     } finally {
       outLock.unlock();
@@ -552,6 +621,7 @@ public final class Connection implements IoLoop.Handler {
       return;
     }
     state = State.CLOSED;
+    BULK_HELD.addAndGet(-bulkHeld.getAndSet(0));
     if (timer != null) {
       timer.cancel();
     }

@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -80,42 +79,83 @@ class ChannelLargeValueTest {
   }
 
   @Test
-  void givenSendWaitingForItsLentArray_whenInterrupted_thenReturnsAcceptedAndDeliversTheOriginal()
+  void givenConnectionNotOpenYet_whenLargeArraySent_thenReturnsAtOnceAndDeliversItAsSent()
       throws Exception {
     LoopbackTables.Table a = tables.add();
-    server = ServerSocketChannel.open().bind(new InetSocketAddress(LoopbackTables.LOOPBACK, 0));
-    int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
-    Pid remote = Pid.of(LoopbackTables.LOOPBACK.getAddress(), port, 77); // the table dials it
+    Pid remote = fakeRemote();
     SendEnd out = a.table().openSender(remote);
-    byte[] array = new byte[MIB];
-    Arrays.fill(array, (byte) 7);
-    AtomicReference<Thread> sender = new AtomicReference<>();
-    CompletableFuture<Boolean> interruptedAfterSend = new CompletableFuture<>();
-    threads.submit(
-        () -> {
-          sender.set(Thread.currentThread());
-          out.send(array);
-          interruptedAfterSend.complete(Thread.interrupted());
-          return null;
-        });
-    // Dialled but not authenticated: nothing copies the value out, the send waits for its array.
+    byte[] array = filled(MIB, 7);
+    raw = RawPeer.accept(server); // dialled, not authenticated: nothing could copy the array out
+
+    Future<?> sending = threads.submit(() -> sendAndOverwrite(out, array));
+
+    sending.get(5, TimeUnit.SECONDS); // copied, not lent: no wait for the handshake
+    handshakeAndAccept();
+    assertAllBytes(readRawValue(raw), MIB, 7);
+  }
+
+  @Test
+  void givenRemoteThatDoesNotRead_whenLargeArraySent_thenSendCopiesItAndReturns() throws Exception {
+    LoopbackTables.Table a = tables.add();
+    Pid remote = fakeRemote();
+    SendEnd out = a.table().openSender(remote);
     raw = RawPeer.accept(server);
-    await()
-        .atMost(WAIT)
-        .until(() -> sender.get() != null && sender.get().getState() == Thread.State.WAITING);
+    handshakeAndAccept();
+    await().atMost(WAIT).until(() -> TableProbe.peer(a.table(), remote).lendable());
+    int size = 64 << 20; // far more than the socket buffers hold while nobody reads
+    byte[] array = filled(size, 7);
 
-    sender.get().interrupt();
+    Future<?> sending = threads.submit(() -> sendAndOverwrite(out, array));
 
-    assertThat(interruptedAfterSend.get(5, TimeUnit.SECONDS))
-        .as("send returned with the interrupt still set")
-        .isTrue();
-    Arrays.fill(array, (byte) 9); // the caller has its array back
-    raw.handshake(tables.key(), false);
-    assertThat(raw.readFrame().type()).as("the dialler's first frame").isEqualTo(Frames.IDENT);
-    raw.acceptFrame();
-    byte[] value = readRawValue(raw);
-    assertThat(value).hasSize(MIB);
-    assertThat(allEqual(value, (byte) 7)).as("the value as it was when sent").isTrue();
+    sending.get(10, TimeUnit.SECONDS); // lent for 10 ms, then copied
+    assertAllBytes(readRawValue(raw), size, 7);
+  }
+
+  @Test
+  void givenInterruptedThread_whenLargeArraySent_thenAcceptedInterruptKeptAndValueAsSent()
+      throws Exception {
+    LoopbackTables.Table a = tables.add();
+    Pid remote = fakeRemote();
+    SendEnd out = a.table().openSender(remote);
+    raw = RawPeer.accept(server);
+    handshakeAndAccept();
+    await().atMost(WAIT).until(() -> TableProbe.peer(a.table(), remote).lendable());
+    int size = 64 << 20;
+    byte[] array = filled(size, 7);
+
+    Future<Boolean> sending =
+        threads.submit(
+            () -> {
+              Thread.currentThread().interrupt();
+              sendAndOverwrite(out, array);
+              return Thread.interrupted();
+            });
+
+    assertThat(sending.get(10, TimeUnit.SECONDS)).as("interrupt still set after send").isTrue();
+    assertAllBytes(readRawValue(raw), size, 7);
+  }
+
+  @Test
+  void givenRemoteSaysGoodbyeWhileArrayIsLent_whenSendReturns_thenTheArrayIsNoLongerRead()
+      throws Exception {
+    LoopbackTables.Table a = tables.add();
+    Pid remote = fakeRemote();
+    SendEnd out = a.table().openSender(remote);
+    raw = RawPeer.accept(server);
+    handshakeAndAccept();
+    await().atMost(WAIT).until(() -> TableProbe.peer(a.table(), remote).lendable());
+    int size = 64 << 20;
+    byte[] array = filled(size, 7);
+    Future<?> sending = threads.submit(() -> sendAndOverwrite(out, array));
+
+    raw.frame(Frames.GOODBYE, new byte[0]);
+
+    sending.get(10, TimeUnit.SECONDS);
+    // Whatever the loop still writes of the value comes from a copy, never the reused array.
+    ByteBuffer rest = ByteBuffer.wrap(readRawValue(raw));
+    while (rest.hasRemaining()) {
+      assertThat(rest.get()).isEqualTo((byte) 7);
+    }
   }
 
   @Test
@@ -188,6 +228,38 @@ class ChannelLargeValueTest {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** A pid at a port this test listens on; the table dials it (its key orders below). */
+  private Pid fakeRemote() throws Exception {
+    server = ServerSocketChannel.open().bind(new InetSocketAddress(LoopbackTables.LOOPBACK, 0));
+    int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+    return Pid.of(LoopbackTables.LOOPBACK.getAddress(), port, 77);
+  }
+
+  /** Plays the dialled side: authenticates, reads IDENT, answers ACCEPT. */
+  private void handshakeAndAccept() throws Exception {
+    raw.handshake(tables.key(), false);
+    assertThat(raw.readFrame().type()).as("the dialler's first frame").isEqualTo(Frames.IDENT);
+    raw.acceptFrame();
+  }
+
+  /** Sends {@code array}, then overwrites it with 9s, as a caller reusing its array would. */
+  private static Void sendAndOverwrite(SendEnd out, byte[] array) throws Exception {
+    out.send(array);
+    Arrays.fill(array, (byte) 9);
+    return null;
+  }
+
+  private static byte[] filled(int size, int b) {
+    byte[] array = new byte[size];
+    Arrays.fill(array, (byte) b);
+    return array;
+  }
+
+  private static void assertAllBytes(byte[] value, int size, int b) {
+    assertThat(value).hasSize(size);
+    assertThat(allEqual(value, (byte) b)).as("every byte is %d, as when sent", b).isTrue();
+  }
 
   /** Reads DATA frames up to the one marked LAST and returns the raw value they carry. */
   private static byte[] readRawValue(RawPeer raw) throws Exception {

@@ -169,6 +169,44 @@ class ConnectionTest {
   }
 
   @Test
+  void givenBufferFullBecausePeerDoesNotRead_whenFrameSent_thenHeldAndSentLaterNotLost()
+      throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+    int frames = 256; // 16 MiB: more than the socket buffers and ours hold while nobody reads
+    for (int i = 0; i < frames; i++) {
+      recorder.outbox.add(frame(TYPE, new byte[Connection.MAX_FRAME - 1]));
+    }
+    onLoop(
+        () -> {
+          c.flush();
+          return null;
+        });
+    assertThat(onLoop(c::drained)).as("the buffer still holds data").isFalse();
+
+    // As large as a frame gets, so it cannot fit beside what the buffer holds.
+    byte[] answer = new byte[Connection.MAX_FRAME - 1];
+    answer[answer.length - 1] = 42;
+    onLoop(
+        () -> {
+          c.sendFrame(TYPE + 1, answer);
+          return null;
+        });
+
+    // Read everything: the frame comes after what was in the buffer, and is not lost.
+    int data = 0;
+    while (true) {
+      Frame f = raw.readFrame();
+      if (f.type() == TYPE + 1) {
+        assertThat(f.payload()).hasSize(answer.length).endsWith((byte) 42);
+        break;
+      }
+      data++;
+    }
+    assertThat(data).as("data frames before the answer").isPositive().isLessThan(frames);
+  }
+
+  @Test
   void givenFrameArrivingByteByByte_whenRead_thenDeliveredWhole() throws Exception {
     Raw raw = acceptedAndAuthenticated();
     byte[] bytes = frame(TYPE, "pieces".getBytes(StandardCharsets.US_ASCII));
