@@ -69,21 +69,33 @@ class ChannelIdleTest {
 
     passIdleTime(a, b);
 
-    // A few more seconds of loop time while waiting: a loaded machine may have run a side's last
-    // tick before the 5 s were up, or had the other side say "not yet"; each asks again a tick
-    // later. Three more seconds stay well inside the 10 s silence limit.
+    // More loop time while waiting, a second per look: a loaded machine may have run a side's
+    // last tick before the 5 s were up, or had the other side say "not yet" (then it asks again 5 s
+    // later). Heartbeats each second keep both sides inside the 10 s silence limit.
     AtomicInteger more = new AtomicInteger();
-    await()
-        .atMost(WAIT)
-        .until(
-            () -> {
-              if (more.getAndIncrement() < 3) {
-                clock.advance(Duration.ofSeconds(1));
-                a.wake();
-                b.wake();
-              }
-              return a.openConnections() == 0 && b.openConnections() == 0;
-            });
+    try {
+      await()
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                if (more.getAndIncrement() < 7) {
+                  clock.advance(Duration.ofSeconds(1));
+                  a.wake();
+                  b.wake();
+                }
+                return a.openConnections() == 0 && b.openConnections() == 0;
+              });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(
+          "not closed by agreement at "
+              + clock.getAsLong()
+              + " ns: "
+              + TableProbe.describe(a.table(), b.pid())
+              + "; "
+              + TableProbe.describe(b.table(), a.pid()),
+          e);
+    }
 
     SendEnd again = a.table().openSender(b.pid());
     ReceiveEnd reopened = b.table().openReceiver(a.pid());

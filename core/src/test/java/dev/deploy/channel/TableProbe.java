@@ -8,6 +8,7 @@ import java.lang.reflect.Field;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,32 @@ final class TableProbe {
   /** Returns {@code table}'s peer for {@code remote}, or null. */
   static Peer peer(ChannelTable table, Pid remote) {
     return (Peer) ((Map<?, ?>) field(ChannelTable.class, "peers", table)).get(remote);
+  }
+
+  /** Describes what {@code table} has with {@code remote}, for a failing test's message. */
+  static String describe(ChannelTable table, Pid remote) {
+    Peer p = peer(table, remote);
+    if (p == null) {
+      return "no peer " + remote;
+    }
+    StringBuilder b = new StringBuilder("peer " + remote + ":");
+    for (String f :
+        List.of(
+            "sender",
+            "receiver",
+            "sent",
+            "acked",
+            "received",
+            "ackSent",
+            "idleAsked",
+            "idleClosed",
+            "lastActivity",
+            "goodbyeDue",
+            "fate",
+            "connection")) {
+      b.append(' ').append(f).append('=').append(field(Peer.class, f, p));
+    }
+    return b.toString();
   }
 
   /**
