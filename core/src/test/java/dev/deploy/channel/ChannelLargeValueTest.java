@@ -96,12 +96,7 @@ class ChannelLargeValueTest {
 
   @Test
   void givenRemoteThatDoesNotRead_whenLargeArraySent_thenSendCopiesItAndReturns() throws Exception {
-    LoopbackTables.Table a = tables.add();
-    Pid remote = fakeRemote();
-    SendEnd out = a.table().openSender(remote);
-    raw = RawPeer.accept(server);
-    handshakeAndAccept();
-    await().atMost(WAIT).until(() -> TableProbe.peer(a.table(), remote).lendable());
+    SendEnd out = senderToAcceptedRemote();
     int size = 64 << 20; // far more than the socket buffers hold while nobody reads
     byte[] array = filled(size, 7);
 
@@ -114,12 +109,7 @@ class ChannelLargeValueTest {
   @Test
   void givenInterruptedThread_whenLargeArraySent_thenAcceptedInterruptKeptAndValueAsSent()
       throws Exception {
-    LoopbackTables.Table a = tables.add();
-    Pid remote = fakeRemote();
-    SendEnd out = a.table().openSender(remote);
-    raw = RawPeer.accept(server);
-    handshakeAndAccept();
-    await().atMost(WAIT).until(() -> TableProbe.peer(a.table(), remote).lendable());
+    SendEnd out = senderToAcceptedRemote();
     int size = 64 << 20;
     byte[] array = filled(size, 7);
 
@@ -138,12 +128,7 @@ class ChannelLargeValueTest {
   @Test
   void givenRemoteSaysGoodbyeWhileArrayIsLent_whenSendReturns_thenTheArrayIsNoLongerRead()
       throws Exception {
-    LoopbackTables.Table a = tables.add();
-    Pid remote = fakeRemote();
-    SendEnd out = a.table().openSender(remote);
-    raw = RawPeer.accept(server);
-    handshakeAndAccept();
-    await().atMost(WAIT).until(() -> TableProbe.peer(a.table(), remote).lendable());
+    SendEnd out = senderToAcceptedRemote();
     int size = 64 << 20;
     byte[] array = filled(size, 7);
     Future<?> sending = threads.submit(() -> sendAndOverwrite(out, array));
@@ -232,6 +217,20 @@ class ChannelLargeValueTest {
     server = ServerSocketChannel.open().bind(new InetSocketAddress(LoopbackTables.LOOPBACK, 0));
     int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
     return Pid.of(LoopbackTables.LOOPBACK.getAddress(), port, 77);
+  }
+
+  /**
+   * Returns a Sender whose connection is open, to a remote this test plays by hand ({@link #raw}),
+   * which reads only when the test does.
+   */
+  private SendEnd senderToAcceptedRemote() throws Exception {
+    LoopbackTables.Table a = tables.add();
+    Pid remote = fakeRemote();
+    SendEnd out = a.table().openSender(remote);
+    raw = RawPeer.accept(server);
+    handshakeAndAccept();
+    await().atMost(WAIT).until(() -> TableProbe.peer(a.table(), remote).lendable());
+    return out;
   }
 
   /** Plays the dialled side: authenticates, reads IDENT, answers ACCEPT. */
