@@ -146,6 +146,8 @@ final class Peer implements Connection.Listener {
   /** The connection this side is dialling, or null. */
   Connection dialing;
 
+  // --- the value being written: guarded by lock (fill runs on the loop, or on a sending thread
+  // that writes through; a sender whose lent array is not back in time swaps in its copy) ---
   /** The value being written in chunks, and how much of it is written. */
   private byte[] writing;
 
@@ -157,6 +159,7 @@ final class Peer implements Connection.Listener {
 
   private int writingOffset;
 
+  // --- loop thread only ---
   /** The value being assembled from chunks, or null; {@code assembled} bytes of it are in. */
   private byte[] assembling;
 

@@ -372,10 +372,11 @@ public final class Connection implements IoLoop.Handler {
    */
   private ByteBuffer bulk(ByteBuffer b) {
     long extra = BULK - b.capacity();
-    if (state != State.OPEN || BULK_HELD.addAndGet(extra) > BULK_BUDGET) {
-      if (state == State.OPEN) {
-        BULK_HELD.addAndGet(-extra);
-      }
+    if (state != State.OPEN) {
+      return b;
+    }
+    if (BULK_HELD.addAndGet(extra) > BULK_BUDGET) {
+      BULK_HELD.addAndGet(-extra);
       return b;
     }
     ByteBuffer bigger;

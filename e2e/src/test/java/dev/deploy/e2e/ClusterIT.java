@@ -221,13 +221,9 @@ class ClusterIT {
     Path wrongKey = Tool.keygen(cluster.directory().resolve("wrong.key"));
 
     Tool.Result refused =
-        Tool.run(
+        deploy(
             Duration.ofSeconds(60),
-            "deploy",
-            "--format",
-            "json",
-            "--key-file",
-            wrongKey.toString(),
+            wrongKey,
             cluster.bridgeAddress(),
             ClusterRunner.classPath(),
             Success.class.getName());
@@ -237,10 +233,7 @@ class ClusterIT {
     assertThat(refused.stderr()).as(refused.context()).contains("cluster key");
     assertThat(refused.stdout()).as(refused.context()).isEmpty();
     assertThat(cluster.master().log()).contains("refused a connection");
-    cluster
-        .runner()
-        .run(Success.class, RunOptions.defaults())
-        .assertMatches(ProgramCase.of(Success.class).expected());
+    assertStillServes(cluster);
   }
 
   @Test
@@ -251,13 +244,9 @@ class ClusterIT {
     String worker = cluster.worker(WORKER_2).name().substring("worker ".length());
 
     Tool.Result refused =
-        Tool.run(
+        deploy(
             Duration.ofSeconds(60),
-            "deploy",
-            "--format",
-            "json",
-            "--key-file",
-            cluster.keyFile().toString(),
+            cluster.keyFile(),
             worker,
             ClusterRunner.classPath(),
             Success.class.getName());
@@ -265,10 +254,7 @@ class ClusterIT {
     assertThat(refused.exitCode()).as(refused.context()).isEqualTo(1);
     assertOneSentence(refused, "deploy: " + worker + " is a worker (fabric), not a bridge");
     assertThat(cluster.master().log()).doesNotContain("lost the worker");
-    cluster
-        .runner()
-        .run(Success.class, RunOptions.defaults())
-        .assertMatches(ProgramCase.of(Success.class).expected());
+    assertStillServes(cluster);
   }
 
   // ----- a deploy client that stops reading
@@ -465,16 +451,34 @@ class ClusterIT {
   }
 
   private static Tool.Result deploy(Cluster cluster, String classPath, String mainClass) {
+    return deploy(
+        Duration.ofSeconds(90), cluster.keyFile(), cluster.bridgeAddress(), classPath, mainClass);
+  }
+
+  /**
+   * Runs {@code deploy --format json --key-file <keyFile> <bridge> <classPath> <mainClass>}, killed
+   * after {@code limit}.
+   */
+  private static Tool.Result deploy(
+      Duration limit, Path keyFile, String bridge, String classPath, String mainClass) {
     return Tool.run(
-        Duration.ofSeconds(90),
+        limit,
         "deploy",
         "--format",
         "json",
         "--key-file",
-        cluster.keyFile().toString(),
-        cluster.bridgeAddress(),
+        keyFile.toString(),
+        bridge,
         classPath,
         mainClass);
+  }
+
+  /** The cluster still runs a program as it should. */
+  private static void assertStillServes(Cluster cluster) {
+    cluster
+        .runner()
+        .run(Success.class, RunOptions.defaults())
+        .assertMatches(ProgramCase.of(Success.class).expected());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -532,13 +536,9 @@ class ClusterIT {
     Path key = Tool.keygen(dir.resolve("cluster.key"));
     try (Garbage garbage = new Garbage()) {
       Tool.Result r =
-          Tool.run(
+          deploy(
               Duration.ofSeconds(45),
-              "deploy",
-              "--format",
-              "json",
-              "--key-file",
-              key.toString(),
+              key,
               garbage.address(),
               ClusterRunner.classPath(),
               Success.class.getName());

@@ -168,21 +168,6 @@ public final class ClusterRunner implements Runner, AutoCloseable {
   /** Kills whatever is left of every run this runner or a variant started. */
   @Override
   public void close() {
-    RuntimeException first = null;
-    for (RunningProgram running : started) {
-      try {
-        running.close();
-      } catch (RuntimeException e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    started.clear();
-    if (first != null) {
-      throw first;
-    }
+    CloseAll.closeAll(started);
   }
 }

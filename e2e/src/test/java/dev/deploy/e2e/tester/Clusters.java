@@ -35,21 +35,6 @@ public final class Clusters implements AutoCloseable {
   /** Closes every cluster started, the last first. */
   @Override
   public void close() {
-    RuntimeException first = null;
-    for (int i = started.size() - 1; i >= 0; i--) {
-      try {
-        started.get(i).close();
-      } catch (RuntimeException e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    started.clear();
-    if (first != null) {
-      throw first;
-    }
+    CloseAll.closeAll(started);
   }
 }

@@ -122,21 +122,6 @@ public final class LocalRunner implements Runner, AutoCloseable {
   /** Kills whatever is left of every program this runner started. */
   @Override
   public void close() {
-    RuntimeException first = null;
-    for (RunningProgram running : started) {
-      try {
-        running.close();
-      } catch (RuntimeException e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
-      }
-    }
-    started.clear();
-    if (first != null) {
-      throw first;
-    }
+    CloseAll.closeAll(started);
   }
 }
