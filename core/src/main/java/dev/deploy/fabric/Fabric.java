@@ -558,6 +558,9 @@ public final class Fabric implements Launcher, AutoCloseable {
     }
     List<Launch> all = new ArrayList<>(launches.values());
     all.forEach(Launch::kill);
+    for (ProgramState p : programs.values()) {
+      p.cds.ifPresent(CdsArchive::cancel);
+    }
   }
 
   static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -79,6 +79,11 @@ public final class CdsArchive {
                     command.java(), prefix, dir.resolve(key(command.java(), prefix) + ".jsa")));
   }
 
+  /** The archive {@code file} of {@code prefix} for {@code java}; for tests. */
+  static CdsArchive at(String java, List<String> prefix, Path file) {
+    return new CdsArchive(java, prefix, file);
+  }
+
   private static boolean sameFile(Path a, Path b) {
     try {
       return Files.isSameFile(a, b);
@@ -116,7 +121,7 @@ public final class CdsArchive {
             .append(System.getProperty("java.vm.version"))
             .append('\n');
     for (String jar : prefix) {
-      Path p = Path.of(jar).toAbsolutePath();
+      Path p = Path.of(jar).toAbsolutePath().normalize();
       text.append(p).append(' ');
       try {
         text.append(Files.size(p)).append(' ').append(Files.getLastModifiedTime(p).toMillis());
@@ -146,9 +151,10 @@ public final class CdsArchive {
    * archive into place when complete. Blocking; call from a background thread.
    */
   public void train(String trainingMain) {
-    if (ready()) {
+    if (ready() || cancelled) {
       return;
     }
+    prune(file.getParent(), KEEP); // also the partial archives of trainings that were cut short
     Path partial = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid());
     List<String> argv =
         List.of(
@@ -158,21 +164,31 @@ public final class CdsArchive {
             "-Xlog:cds=off",
             "-Xlog:cds+dynamic=off",
             "-cp",
-            String.join(File.pathSeparator, prefix),
+            absolute(prefix),
             trainingMain);
     try {
-      Process p =
-          new ProcessBuilder(argv)
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .redirectError(ProcessBuilder.Redirect.DISCARD)
-              .redirectInput(ProcessBuilder.Redirect.from(new File(nullDevice())))
-              .start();
+      Process p;
+      lock.lock(); // with cancel(): a training starts only while not cancelled
+      try {
+        if (cancelled) {
+          return;
+        }
+        p =
+            new ProcessBuilder(argv)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .redirectInput(ProcessBuilder.Redirect.from(new File(nullDevice())))
+                .start();
+        training = p;
+      } finally {
+        lock.unlock();
+      }
       if (!p.waitFor(60, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         log.debug("the class-sharing training JVM took over 60 s; spawns stay cold");
         return;
       }
-      if (p.exitValue() == 0 && Files.isRegularFile(partial)) {
+      if (p.exitValue() == 0 && !cancelled && Files.isRegularFile(partial)) {
         Files.move(
             partial, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         prune(file.getParent(), KEEP);
@@ -190,17 +206,71 @@ public final class CdsArchive {
     }
   }
 
+  /**
+   * Returns the prefix as absolute paths. The archive records its class path as given, and a JVM
+   * resolves a relative entry against its own working directory: an archive trained with {@code
+   * lib/app.jar} is refused, silently, by every JVM started elsewhere, while its name (made from
+   * absolute paths) says it fits. Absolute entries match a relative path to the same jar.
+   */
+  static String absolute(List<String> prefix) {
+    List<String> paths = new ArrayList<>();
+    for (String jar : prefix) {
+      paths.add(Path.of(jar).toAbsolutePath().normalize().toString());
+    }
+    return String.join(File.pathSeparator, paths);
+  }
+
+  /** Set by {@link #cancel}: no training starts, and one under way is stopped. */
+  private volatile boolean cancelled;
+
+  /** The training JVM, once started; guarded by lock. */
+  private Process training;
+
+  private final java.util.concurrent.locks.ReentrantLock lock =
+      new java.util.concurrent.locks.ReentrantLock();
+
+  /**
+   * Stops a training under way (its partial archive is deleted when {@link #train} returns) and any
+   * later one: a fabric that closes leaves no JVM of its own behind.
+   */
+  public void cancel() {
+    lock.lock();
+    try {
+      cancelled = true;
+      if (training != null) {
+        training.destroyForcibly();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Archives kept per user: each rebuild of a program's jars makes a new one. */
   static final int KEEP = 8;
 
-  /** Deletes all but the {@code keep} most recently made archives in {@code dir}. */
+  /**
+   * A partial archive ({@code <name>.jsa.<pid>}) older than this is left from a training that was
+   * cut short (its fabric was killed): trainings are stopped after 60 s.
+   */
+  static final long STALE_PARTIAL_MILLIS = TimeUnit.MINUTES.toMillis(2);
+
+  /**
+   * Deletes all but the {@code keep} most recently made archives in {@code dir}, and the partial
+   * archives of trainings that ended without cleaning up.
+   */
   static void prune(Path dir, int keep) {
+    List<Path> archives = new ArrayList<>();
+    long staleBefore = System.currentTimeMillis() - STALE_PARTIAL_MILLIS;
     try (var files = Files.list(dir)) {
-      List<Path> archives =
-          files
-              .filter(f -> f.getFileName().toString().endsWith(".jsa"))
-              .sorted(Comparator.comparing(CdsArchive::modified).reversed())
-              .toList();
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String name = f.getFileName().toString();
+        if (name.endsWith(".jsa")) {
+          archives.add(f);
+        } else if (name.matches(".*\\.jsa\\.[0-9]+") && modified(f) < staleBefore) {
+          Files.deleteIfExists(f);
+        }
+      }
+      archives.sort(Comparator.comparing(CdsArchive::modified).reversed());
       for (Path old : archives.subList(Math.min(keep, archives.size()), archives.size())) {
         Files.deleteIfExists(old);
       }
