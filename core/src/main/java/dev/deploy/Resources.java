@@ -23,8 +23,14 @@ public record Resources(long memory, double cpu) {
   /** 1 GiB and 0.05 of a core. */
   public static final Resources DEFAULT = new Resources(1L << 30, 0.05);
 
-  private static final Pattern MEMORY =
-      Pattern.compile("\\s*(\\d+(?:\\.\\d+)?)\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?\\s*");
+  /**
+   * Compiled on first use, not when the class loads: every spawned JVM makes a {@code Resources} in
+   * {@code init}, and a JVM's first regex sets up lambdas (~5 ms) on the way to its task.
+   */
+  private static final class Memory {
+    static final Pattern PATTERN =
+        Pattern.compile("\\s*(\\d+(?:\\.\\d+)?)\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?\\s*");
+  }
 
   /**
    * Checks the values.
@@ -71,7 +77,7 @@ public record Resources(long memory, double cpu) {
    * @throws IllegalArgumentException naming the text when it is not such a size
    */
   public static long parseMemory(String text) {
-    Matcher m = MEMORY.matcher(text == null ? "" : text);
+    Matcher m = Memory.PATTERN.matcher(text == null ? "" : text);
     if (!m.matches()) {
       throw new IllegalArgumentException(
           "memory \""

@@ -43,7 +43,35 @@ public final class CdsTraining {
 
   record Sample(int index, String text, List<Integer> numbers, Map<String, Long> map) {}
 
+  /**
+   * Classes of a spawned process's way to its task that the training cannot run (they join a real
+   * run): loaded, not initialised, so the archive holds them too.
+   */
+  static final List<String> SPAWN_PATH =
+      List.of(
+          "dev.deploy.Deploy",
+          "dev.deploy.SpawnException",
+          "dev.deploy.runtime.ProcessRuntime",
+          "dev.deploy.runtime.ProcessRuntime$1",
+          "dev.deploy.runtime.ProcessRuntime$2",
+          "dev.deploy.runtime.ProcessRuntime$3",
+          "dev.deploy.runtime.ProcessRuntime$Warm",
+          "dev.deploy.runtime.FabricClient",
+          "dev.deploy.runtime.FabricClient$1",
+          "dev.deploy.runtime.ExitNotice",
+          "dev.deploy.runtime.ExitNotice$1",
+          "dev.deploy.runtime.ExitNotice$2",
+          "dev.deploy.Sender",
+          "dev.deploy.Receiver");
+
   public static void main(String[] args) throws Exception {
+    for (String name : SPAWN_PATH) {
+      try {
+        Class.forName(name, false, CdsTraining.class.getClassLoader());
+      } catch (ClassNotFoundException e) {
+        // Renamed since (CdsTrainingTest says so): the archive is only missing that class.
+      }
+    }
     ClusterKey key = ClusterKey.generate();
     InetAddress loopback = InetAddress.getLoopbackAddress();
 
