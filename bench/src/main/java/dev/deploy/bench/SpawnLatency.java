@@ -5,6 +5,11 @@ import static dev.deploy.Deploy.*;
 import dev.deploy.*;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,6 +28,9 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li><b>bare</b>: {@code java -cp <this class path> dev.deploy.bench.Trivial}, from {@code
  *       ProcessBuilder.start()} to the first line of its {@code main}.
+ *   <li><b>bare + TCP round trip</b>: the same JVM dials this process on loopback and makes one
+ *       round trip of 8 bytes before it reads the clock: the floor of any cold JVM that joins a
+ *       parent over TCP, whatever its runtime.
  *   <li><b>cold / warm spawn</b>: from the call of {@code spawn} to the first line of the task; the
  *       task sends {@code System.nanoTime()} back (one monotonic clock for every process on the
  *       machine).
@@ -52,10 +60,16 @@ public final class SpawnLatency {
     String java = ProcessHandle.current().info().command().orElse("java");
     String classPath = System.getProperty("java.class.path");
     List<Long> bare = new ArrayList<>();
-    for (int i = 0; i < rounds + 3; i++) {
-      long b = bareStart(java, classPath);
-      if (i >= 3) { // three rounds of warm-up for the page cache
-        bare.add(b);
+    List<Long> dialing = new ArrayList<>();
+    try (ServerSocketChannel parent = ServerSocketChannel.open()) {
+      parent.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      for (int i = 0; i < rounds + 3; i++) {
+        long b = bareStart(java, classPath, null);
+        long d = bareStart(java, classPath, parent);
+        if (i >= 3) { // three rounds of warm-up for the page cache
+          bare.add(b);
+          dialing.add(d);
+        }
       }
     }
     Map<String, List<Long>> cold = deployRun(java, classPath, "cold", rounds, "0");
@@ -65,6 +79,7 @@ public final class SpawnLatency {
     System.out.printf(
         Locale.ROOT, "%-46s %9s %9s%n", "spawn (" + rounds + " rounds)", "p50 ms", "p99 ms");
     row("bare java -cp <same class path> Trivial", bare);
+    row("bare JVM + one TCP round trip to its parent", dialing);
     row("cold spawn, to task running", cold.get("spawn"));
     row("warm spawn (pool), to task running", warm.get("spawn"));
     row("first message of a cold JVM, after its task", cold.get("first"));
@@ -84,6 +99,11 @@ public final class SpawnLatency {
     System.out.printf(
         Locale.ROOT,
         "%-46s %8.2fx%n",
+        "bare + TCP round trip / bare (p50)",
+        percentile(dialing, 0.5) / bareP50);
+    System.out.printf(
+        Locale.ROOT,
+        "%-46s %8.2fx%n",
         "warm spawn / bare (p50)",
         percentile(warm.get("spawn"), 0.5) / bareP50);
   }
@@ -97,19 +117,39 @@ public final class SpawnLatency {
         percentile(nanos, 0.99) / 1e6);
   }
 
-  /** Returns nanoseconds from ProcessBuilder.start() to the first line of Trivial.main. */
-  static long bareStart(String java, String classPath) throws IOException, InterruptedException {
-    ProcessBuilder builder =
-        new ProcessBuilder(java, "-cp", classPath, Trivial.class.getName())
-            .redirectErrorStream(true);
+  /**
+   * Returns nanoseconds from ProcessBuilder.start() to the first line of Trivial.main or, with a
+   * {@code parent} socket, to the end of Trivial's round trip with it (this thread echoes it).
+   */
+  static long bareStart(String java, String classPath, ServerSocketChannel parent)
+      throws IOException, InterruptedException {
+    List<String> argv = new ArrayList<>(List.of(java, "-cp", classPath, Trivial.class.getName()));
+    if (parent != null) {
+      argv.add(Integer.toString(((InetSocketAddress) parent.getLocalAddress()).getPort()));
+    }
+    ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
     long before = System.nanoTime();
     Process p = builder.start();
-    String out;
-    try (InputStream in = p.getInputStream()) {
-      out = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
+    try {
+      if (parent != null) {
+        try (SocketChannel child = parent.accept()) {
+          ByteBuffer b = ByteBuffer.allocate(8);
+          while (b.hasRemaining() && child.read(b) >= 0) {}
+          b.flip();
+          child.write(b);
+        }
+      }
+      String out;
+      try (InputStream in = p.getInputStream()) {
+        out = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
+      }
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("the baseline JVM failed: " + out);
+      }
+      return Long.parseLong(out) - before;
+    } finally {
+      p.destroyForcibly();
     }
-    p.waitFor();
-    return Long.parseLong(out) - before;
   }
 
   /** Runs this class as a deploy program and collects the "name nanos" lines it prints. */
