@@ -13,11 +13,14 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -130,13 +133,28 @@ public final class ChannelBench {
             .orElseThrow(() -> new IllegalStateException("no room for " + childResources));
     try (Sender<Object> tx = new Sender<>(child);
         Receiver<Object> rx = new Receiver<>(child)) {
+      long childOsPid = (Long) answer(rx, "the child's process id");
       int port = (Integer) answer(rx, "the raw port");
       try (SocketChannel raw = SocketChannel.open()) {
         raw.setOption(StandardSocketOptions.TCP_NODELAY, true);
         raw.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         Table table = new Table();
         if (phases.contains("rtt")) {
-          rtt(tx, rx, raw, table);
+          Optional<Pinning> pinning = Pinning.of(ProcessHandle.current().pid(), childOsPid);
+          if (pinning.isEmpty()) {
+            rtt(tx, rx, raw, table, "");
+          } else {
+            Pinning pin = pinning.get();
+            try {
+              if (pin.twoCores()) {
+                rtt(tx, rx, raw, table, ", two cores");
+              }
+              pin.oneCore();
+              rtt(tx, rx, raw, table, ", one core");
+            } finally {
+              pin.restore();
+            }
+          }
         }
         if (phases.contains("tput")) {
           throughput(tx, rx, table);
@@ -153,7 +171,8 @@ public final class ChannelBench {
 
   // ===================== parent: the three phases =====================
 
-  static void rtt(Sender<Object> tx, Receiver<Object> rx, SocketChannel raw, Table table)
+  static void rtt(
+      Sender<Object> tx, Receiver<Object> rx, SocketChannel raw, Table table, String where)
       throws IOException {
     ByteBuffer buf = ByteBuffer.allocateDirect(12);
     rawPingPong(tx, raw, buf, RTT_WARMUP, null);
@@ -175,16 +194,15 @@ public final class ChannelBench {
     }
     Arrays.sort(rawNanos);
     Arrays.sort(deployNanos);
-    String n = " (" + rawNanos.length + " round trips)";
     table.row(
-        "ping-pong Long RTT p50, us" + n,
+        "ping-pong Long RTT p50, us" + where,
         percentile(rawNanos, 0.50) / 1e3,
         percentile(deployNanos, 0.50) / 1e3,
         "<= 1.20x raw",
         Dir.LOWER,
         1.2);
     table.row(
-        "ping-pong Long RTT p99, us",
+        "ping-pong Long RTT p99, us" + where,
         percentile(rawNanos, 0.99) / 1e3,
         percentile(deployNanos, 0.99) / 1e3,
         "",
@@ -366,8 +384,17 @@ public final class ChannelBench {
   static void echo(Pid parent, int limitSeconds) throws Exception {
     watchdog("child", new CountDownLatch(1), limitSeconds + 10);
     try (Sender<Object> tx = new Sender<>(parent);
-        Receiver<Object> rx = new Receiver<>(parent);
-        SocketChannel raw = acceptRaw(tx)) {
+        Receiver<Object> rx = new Receiver<>(parent)) {
+      tx.send(ProcessHandle.current().pid()); // so the parent can pin this process to a core
+      echo(tx, rx);
+    } catch (ChannelException | EOFException e) {
+      System.err.println("ChannelBench child: the parent went away: " + e.getMessage());
+    }
+  }
+
+  /** Child: the echo loop, with the raw socket beside the channel. */
+  static void echo(Sender<Object> tx, Receiver<Object> rx) throws IOException {
+    try (SocketChannel raw = acceptRaw(tx)) {
       raw.setOption(StandardSocketOptions.TCP_NODELAY, true);
       while (true) {
         Object v = rx.recv();
@@ -385,8 +412,6 @@ public final class ChannelBench {
           throw new IllegalStateException("unexpected " + v + " in the echo loop");
         }
       }
-    } catch (ChannelException | EOFException e) {
-      System.err.println("ChannelBench child: the parent went away: " + e.getMessage());
     }
   }
 
@@ -525,6 +550,107 @@ public final class ChannelBench {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     t.start();
+  }
+
+  // ===================== pinning =====================
+
+  /**
+   * Pins the two processes (every thread, so both legs alike) to chosen cores with Linux's {@code
+   * taskset}, and puts their masks back. Where the two processes run decides a loopback round trip:
+   * on one core each hop is a switch between threads, on two it is a wake-up across cores, so the
+   * round trip is measured in both, on purpose, rather than wherever the scheduler puts them.
+   */
+  static final class Pinning {
+    private final long parent;
+    private final long child;
+    private final String parentMask;
+    private final String childMask;
+    private final int first;
+    private final int second; // -1 when only one core is allowed
+
+    private Pinning(long parent, long child, String parentMask, String childMask, long cpus) {
+      this.parent = parent;
+      this.child = child;
+      this.parentMask = parentMask;
+      this.childMask = childMask;
+      this.first = Long.numberOfTrailingZeros(cpus);
+      long rest = cpus & ~(1L << first);
+      this.second = rest == 0 ? -1 : Long.numberOfTrailingZeros(rest);
+    }
+
+    /** Returns a pinning of the two processes, or empty where taskset does not work. */
+    static Optional<Pinning> of(long parent, long child) {
+      try {
+        String parentMask = mask(parent);
+        String childMask = mask(child);
+        long cpus = Long.parseUnsignedLong(parentMask, 16) & Long.parseUnsignedLong(childMask, 16);
+        return cpus == 0
+            ? Optional.empty()
+            : Optional.of(new Pinning(parent, child, parentMask, childMask, cpus));
+      } catch (IOException | RuntimeException e) {
+        System.err.println("ChannelBench: cannot pin to cores (" + e.getMessage() + ")");
+        return Optional.empty();
+      }
+    }
+
+    /** Pins the processes to two different cores; false when only one core is allowed. */
+    boolean twoCores() throws IOException {
+      if (second < 0) {
+        return false;
+      }
+      taskset(Integer.toString(first), true, parent);
+      taskset(Integer.toString(second), true, child);
+      return true;
+    }
+
+    /** Pins both processes to one core. */
+    void oneCore() throws IOException {
+      taskset(Integer.toString(first), true, parent);
+      taskset(Integer.toString(first), true, child);
+    }
+
+    /** Gives both processes their masks back. */
+    void restore() throws IOException {
+      taskset(parentMask, false, parent);
+      taskset(childMask, false, child);
+    }
+
+    /** Returns a process's affinity mask in hex, as taskset prints it. */
+    private static String mask(long pid) throws IOException {
+      String out = run(List.of("taskset", "-p", Long.toString(pid)));
+      String hex = out.substring(out.lastIndexOf(':') + 1).trim();
+      if (hex.isEmpty() || hex.length() > 15 || !hex.matches("[0-9a-fA-F]+")) {
+        throw new IOException("taskset printed \"" + out.trim() + "\"");
+      }
+      return hex;
+    }
+
+    /** Sets the affinity of every thread of {@code pid}: {@code -c <cpu>}, or a hex mask. */
+    private static void taskset(String cpuOrMask, boolean isCpu, long pid) throws IOException {
+      List<String> argv = new ArrayList<>(List.of("taskset", "-a", "-p"));
+      if (isCpu) {
+        argv.add("-c");
+      }
+      argv.add(cpuOrMask);
+      argv.add(Long.toString(pid));
+      run(argv);
+    }
+
+    private static String run(List<String> argv) throws IOException {
+      Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+      try {
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+          throw new IOException(String.join(" ", argv) + " failed: " + out.trim());
+        }
+        return out;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while running taskset", e);
+      } finally {
+        p.destroyForcibly();
+      }
+    }
   }
 
   // ===================== the table =====================
