@@ -64,6 +64,11 @@ final class Deployment implements Runnable {
   private volatile Relay relay;
   private volatile boolean registered;
 
+  /**
+   * Set once the client was sent the end (Done, or why it failed): it then closes, as it should.
+   */
+  private volatile boolean told;
+
   /** Called once the connection authenticated or failed to: frees its place in the backlog. */
   private final Runnable settled;
 
@@ -116,16 +121,31 @@ final class Deployment implements Runnable {
       start();
       readUntilEnd();
     } catch (DeployException e) {
-      link.trySend(new Link.Failed(e.getMessage()));
+      if (link.trySend(new Link.Failed(e.getMessage()))) {
+        link.finishAndClose(); // so the client reads why
+      }
     } catch (SocketTimeoutException e) {
-      log.warn("the deploy client at {} was silent for 10 s: killed its processes", peer);
+      if (!told) {
+        log.warn("the deploy client at {} was silent for 10 s: killed its processes", peer);
+      }
     } catch (ProtocolException e) {
-      log.warn("dropped the deploy client at {}: {}", peer, e.getMessage());
+      if (!told) {
+        log.warn("dropped the deploy client at {}: {}", peer, e.getMessage());
+      }
     } catch (IOException e) {
       // The client went away: its processes are killed below.
+      if (!told) {
+        String why = link.closedBecause();
+        log.info(
+            "the deploy client at {} went away ({}): killed its processes",
+            peer,
+            why != null ? why : e.getMessage());
+      }
     } catch (RuntimeException e) {
       log.warn("dropped the deploy client at {} after an internal error", peer, e);
-      link.trySend(new Link.Failed("internal error in the bridge: " + e));
+      if (link.trySend(new Link.Failed("internal error in the bridge: " + e))) {
+        link.finishAndClose();
+      }
     } finally {
       end();
     }
@@ -179,9 +199,12 @@ final class Deployment implements Runnable {
               if (error == null) {
                 bridge.done().thenAccept(this::finish);
               } else {
-                link.trySend(
-                    new Link.Failed("the program could not start: " + MasterSession.reason(error)));
-                link.close();
+                // The reader sees the client close once it has read this.
+                told =
+                    link.trySend(
+                        new Link.Failed(
+                            "the program could not start: " + MasterSession.reason(error)));
+                link.finishSending();
               }
             });
   }
@@ -393,7 +416,9 @@ final class Deployment implements Runnable {
         }
         boolean sent = link.trySend(next);
         if (next instanceof Link.Done) {
-          link.close();
+          told = sent;
+          // Not close(): the reader sees the client close once it has read everything.
+          link.finishSending();
         }
         boolean resume = false;
         lock.lock();

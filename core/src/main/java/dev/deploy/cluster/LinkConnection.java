@@ -159,7 +159,7 @@ final class LinkConnection implements AutoCloseable {
     if (cutStuckWrites
         && since != 0
         && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(SILENCE_MILLIS)) {
-      close();
+      closeBecause("a write to it did not finish in 10 s");
       return;
     }
     sendIfFree(new Link.Ping()); // a write under way says as much
@@ -182,7 +182,7 @@ final class LinkConnection implements AutoCloseable {
     try {
       return writer.tryWrite(message.type(), message.encode());
     } catch (IOException e) {
-      close();
+      closeBecause("a write to it failed: " + e.getMessage());
       return false;
     }
   }
@@ -193,9 +193,24 @@ final class LinkConnection implements AutoCloseable {
       send(message);
       return true;
     } catch (IOException e) {
-      close();
+      closeBecause("a write to it failed: " + e.getMessage());
       return false;
     }
+  }
+
+  /** Why this side closed the connection, when it did so on a failure; else null. */
+  private volatile String closedBecause;
+
+  /** Returns why this side closed the connection on a failure, or null. */
+  String closedBecause() {
+    return closedBecause;
+  }
+
+  private void closeBecause(String why) {
+    if (closedBecause == null) {
+      closedBecause = why;
+    }
+    close();
   }
 
   /**
@@ -220,6 +235,42 @@ final class LinkConnection implements AutoCloseable {
   /** Returns who is at the other end, for messages. */
   String peer() {
     return peer;
+  }
+
+  /**
+   * Sends nothing more: stops the pings and half-closes the connection, so the peer reads all that
+   * was sent, up to the end of the stream. The reading thread sees the peer's own end next (or its
+   * silence), and closes. Closing at once instead would reset the connection whenever a ping of the
+   * peer arrived unread, and a reset can discard, on the peer's side, what it had not read yet: the
+   * last output and the exit code.
+   */
+  void finishSending() {
+    ScheduledFuture<?> p = pings;
+    if (p != null) {
+      p.cancel(false);
+    }
+    try {
+      writer.finish(socket::shutdownOutput);
+    } catch (IOException e) {
+      closeBecause("a write to it failed: " + e.getMessage());
+    }
+  }
+
+  /**
+   * For the reading thread: {@link #finishSending}, then reads (and drops) what the peer still
+   * sends until it closes or is silent for {@link #SILENCE_MILLIS}, then closes.
+   */
+  void finishAndClose() {
+    finishSending();
+    try {
+      while (reader.read() != null) {
+        // A ping, or whatever the peer said before it saw the end.
+      }
+    } catch (IOException e) {
+      // Silent, reset or malformed: it is closed below either way.
+    } finally {
+      close();
+    }
   }
 
   @Override

@@ -40,6 +40,9 @@ public final class FrameWriter {
       return false;
     }
     try {
+      if (finished) {
+        return false;
+      }
       writeLocked(type, payload);
       return true;
     } finally {
@@ -47,8 +50,36 @@ public final class FrameWriter {
     }
   }
 
+  /** Set by {@link #finish}; guarded by lock. */
+  private boolean finished;
+
+  /** The end of the output, such as a half-close of the socket. */
+  @FunctionalInterface
+  public interface End {
+    void run() throws IOException;
+  }
+
+  /**
+   * Ends the stream: waits for a frame being written to be whole, runs {@code end}, and refuses
+   * every later frame ({@link #write} throws, {@link #tryWrite} skips).
+   */
+  public void finish(End end) throws IOException {
+    lock.lock();
+    try {
+      if (!finished) {
+        finished = true;
+        end.run();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Call only when holding lock. */
   private void writeLocked(int type, byte[] payload) throws IOException {
+    if (finished) {
+      throw new IOException("the stream was ended");
+    }
     int length = payload.length + 1;
     if (length > FrameReader.MAX_FRAME) {
       throw new IllegalArgumentException(

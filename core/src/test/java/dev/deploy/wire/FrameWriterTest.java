@@ -31,6 +31,70 @@ class FrameWriterTest {
   }
 
   @Test
+  void givenFinished_whenWriteOrTryWrite_thenWriteThrowsTryWriteSkipsAndNothingMoreIsWritten()
+      throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    FrameWriter writer = new FrameWriter(bytes);
+    writer.write(1, new byte[] {7});
+    int[] ends = {0};
+
+    writer.finish(() -> ends[0]++);
+    writer.finish(() -> ends[0]++);
+
+    assertThat(ends[0]).as("the end runs once").isEqualTo(1);
+    assertThatThrownBy(() -> writer.write(1, new byte[] {8}))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("ended");
+    assertThat(writer.tryWrite(1, new byte[] {9})).isFalse();
+    assertThat(bytes.toByteArray()).containsExactly(0, 0, 0, 2, 1, 7);
+  }
+
+  @Test
+  void givenAFrameBeingWritten_whenFinish_thenTheEndWaitsForTheWholeFrame() throws Exception {
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    OutputStream slow =
+        new OutputStream() {
+          @Override
+          public void write(int b) {
+            bytes.write(b);
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) {
+            if (bytes.size() == 0) {
+              writing.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            bytes.write(b, off, len);
+          }
+        };
+    FrameWriter writer = new FrameWriter(slow);
+    Future<?> frame =
+        threads.submit(
+            () -> {
+              writer.write(1, new byte[] {1, 2, 3});
+              return null;
+            });
+    writing.await();
+    Future<Integer> end =
+        threads.submit(
+            () -> {
+              writer.finish(() -> {});
+              return bytes.size();
+            });
+    release.countDown();
+
+    frame.get(5, TimeUnit.SECONDS);
+    assertThat(end.get(5, TimeUnit.SECONDS)).as("bytes when the end ran").isEqualTo(8);
+  }
+
+  @Test
   void givenPayloadOverTheLimit_whenWrite_thenIllegalArgumentAndNothingWritten() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     int tooLong = FrameReader.MAX_FRAME;

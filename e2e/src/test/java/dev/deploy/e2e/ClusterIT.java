@@ -284,7 +284,12 @@ class ClusterIT {
       signal("-CONT", big.handle().pid());
     }
 
-    big.await(Duration.ofSeconds(90)).assertMatches(ProgramCase.of(BigOutput.class).expected());
+    Run result = big.await(Duration.ofSeconds(90));
+    try {
+      result.assertMatches(ProgramCase.of(BigOutput.class).expected());
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\ndaemons' logs:\n" + cluster.logs(), e);
+    }
   }
 
   private static void signal(String signal, long pid) throws IOException, InterruptedException {
