@@ -50,6 +50,11 @@ final class LinkConnection implements AutoCloseable {
     }
   }
 
+  /** A connection over {@code socket} that writes with {@code writer}; for tests. */
+  static LinkConnection over(Socket socket, FrameReader reader, FrameWriter writer) {
+    return new LinkConnection(socket, reader, writer, "test");
+  }
+
   private LinkConnection(Socket socket, FrameReader reader, FrameWriter writer, String peer) {
     this.socket = socket;
     this.reader = reader;
@@ -162,8 +167,28 @@ final class LinkConnection implements AutoCloseable {
       closeBecause("a write to it did not finish in 10 s");
       return;
     }
-    sendIfFree(new Link.Ping()); // a write under way says as much
+    // The write goes on another thread: with the writer free but the socket full (a peer that
+    // stopped reading after the last frame fitted), it blocks, and the timer is shared (the bridge
+    // pings every deploy client on one). One ping in flight per connection at most.
+    if (pinging.compareAndSet(false, true)) {
+      PINGERS.execute(
+          () -> {
+            try {
+              sendIfFree(new Link.Ping()); // a write under way says as much
+            } finally {
+              pinging.set(false);
+            }
+          });
+    }
   }
+
+  /** Set while a ping of this connection is being written. */
+  private final java.util.concurrent.atomic.AtomicBoolean pinging =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Writes pings; a thread per connection whose ping is stuck, idle threads end after a minute. */
+  private static final java.util.concurrent.ExecutorService PINGERS =
+      java.util.concurrent.Executors.newCachedThreadPool(Daemons.threads("deploy-link-ping"));
 
   /** Sends a message. */
   void send(Link message) throws IOException {

@@ -3,8 +3,12 @@ package dev.deploy.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.FrameReader;
+import dev.deploy.wire.FrameWriter;
 import dev.deploy.wire.Link;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -12,6 +16,9 @@ import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -86,6 +93,52 @@ class LinkConnectionTest {
     assertThat(bridge.trySend(new Link.Done(1))).isFalse();
     assertThat(bridge.sendIfFree(new Link.Ping())).isFalse();
     assertThat(pair[1].read()).isNull();
+  }
+
+  /**
+   * The bridge pings every deploy client from one timer thread: a ping that blocks on a client that
+   * stopped reading must not hold up the pings (and the 10-s silence checks) of everyone else.
+   */
+  @Test
+  void givenAPingThatBlocks_whenPinging_thenTheSharedTimerKeepsRunning() throws Exception {
+    CountDownLatch blocked = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    OutputStream full =
+        new OutputStream() {
+          @Override
+          public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) throws IOException {
+            blocked.countDown(); // a socket whose buffer is full and whose peer does not read
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              throw new java.io.InterruptedIOException();
+            }
+          }
+        };
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    Socket socket = new Socket();
+    open.add(socket);
+    LinkConnection stuck =
+        LinkConnection.over(
+            socket, new FrameReader(new ByteArrayInputStream(new byte[0])), new FrameWriter(full));
+    try {
+      stuck.startPings(timer, false);
+      assertThat(blocked.await(5, TimeUnit.SECONDS)).as("a ping was written").isTrue();
+
+      CompletableFuture<Boolean> ran = new CompletableFuture<>();
+      timer.execute(() -> ran.complete(true));
+
+      assertThat(ran.get(3, TimeUnit.SECONDS)).as("the timer ran the next task").isTrue();
+    } finally {
+      release.countDown();
+      stuck.close();
+      timer.shutdownNow();
+    }
   }
 
   /** Returns a bridge's end (accepted) and a client's end (dialled) of one connection. */
