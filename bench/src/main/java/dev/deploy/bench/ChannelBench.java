@@ -151,9 +151,15 @@ public final class ChannelBench {
               }
               pin.oneCore();
               rtt(tx, rx, raw, table, ", one core");
-            } finally {
-              pin.restore();
+            } catch (IOException | RuntimeException e) {
+              try {
+                pin.restore();
+              } catch (IOException r) {
+                e.addSuppressed(r);
+              }
+              throw e;
             }
+            pin.restore();
           }
         }
         if (phases.contains("tput")) {
@@ -609,10 +615,23 @@ public final class ChannelBench {
       taskset(Integer.toString(first), true, child);
     }
 
-    /** Gives both processes their masks back. */
+    /** Gives both processes their masks back; tries both, and reports every failure. */
     void restore() throws IOException {
-      taskset(parentMask, false, parent);
-      taskset(childMask, false, child);
+      IOException failed = null;
+      for (long[] who : new long[][] {{parent, 0}, {child, 1}}) {
+        try {
+          taskset(who[1] == 0 ? parentMask : childMask, false, who[0]);
+        } catch (IOException e) {
+          if (failed == null) {
+            failed = e;
+          } else {
+            failed.addSuppressed(e);
+          }
+        }
+      }
+      if (failed != null) {
+        throw failed;
+      }
     }
 
     /** Returns a process's affinity mask in hex, as taskset prints it. */

@@ -50,8 +50,8 @@ public final class SelectorFloor {
                   Integer.toString(port))
               .inheritIO()
               .start();
-      try (SocketChannel blocking = accept(server);
-          SocketChannel selecting = accept(server);
+      try (SocketChannel blocking = accept(server, child);
+          SocketChannel selecting = accept(server, child);
           Selector selector = Selector.open()) {
         selecting.configureBlocking(false);
         selecting.register(selector, SelectionKey.OP_READ);
@@ -97,15 +97,16 @@ public final class SelectorFloor {
               s / a);
         }
       } finally {
-        if (!child.waitFor(10, TimeUnit.SECONDS)) { // it ends with its last echo
+        if (!child.waitFor(10, TimeUnit.SECONDS)) { // it ends with its last echo, or its failure
           child.destroyForcibly();
         }
       }
     }
   }
 
-  private static SocketChannel accept(ServerSocketChannel server) throws IOException {
-    SocketChannel s = server.accept();
+  private static SocketChannel accept(ServerSocketChannel server, Process child)
+      throws IOException {
+    SocketChannel s = Trivial.accept(server, child);
     s.setOption(StandardSocketOptions.TCP_NODELAY, true);
     return s;
   }

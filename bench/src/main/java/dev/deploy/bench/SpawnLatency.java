@@ -132,7 +132,7 @@ public final class SpawnLatency {
     Process p = builder.start();
     try {
       if (parent != null) {
-        try (SocketChannel child = parent.accept()) {
+        try (SocketChannel child = Trivial.accept(parent, p)) {
           ByteBuffer b = ByteBuffer.allocate(8);
           while (b.hasRemaining() && child.read(b) >= 0) {}
           b.flip();

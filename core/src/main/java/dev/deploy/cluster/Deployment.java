@@ -121,9 +121,8 @@ final class Deployment implements Runnable {
       start();
       readUntilEnd();
     } catch (DeployException e) {
-      if (link.trySend(new Link.Failed(e.getMessage()))) {
-        link.finishAndClose(); // so the client reads why
-      }
+      told = link.sendLast(new Link.Failed(e.getMessage()));
+      link.readToEndAndClose(); // so the client reads why, even in the middle of an upload
     } catch (SocketTimeoutException e) {
       if (!told) {
         log.warn("the deploy client at {} was silent for 10 s: killed its processes", peer);
@@ -143,9 +142,8 @@ final class Deployment implements Runnable {
       }
     } catch (RuntimeException e) {
       log.warn("dropped the deploy client at {} after an internal error", peer, e);
-      if (link.trySend(new Link.Failed("internal error in the bridge: " + e))) {
-        link.finishAndClose();
-      }
+      link.sendLast(new Link.Failed("internal error in the bridge: " + e));
+      link.readToEndAndClose();
     } finally {
       end();
     }
@@ -201,10 +199,9 @@ final class Deployment implements Runnable {
               } else {
                 // The reader sees the client close once it has read this.
                 told =
-                    link.trySend(
+                    link.sendLast(
                         new Link.Failed(
                             "the program could not start: " + MasterSession.reason(error)));
-                link.finishSending();
               }
             });
   }
@@ -316,7 +313,7 @@ final class Deployment implements Runnable {
   void close() {
     LinkConnection l = link;
     if (l != null) {
-      l.close();
+      l.closeBecause("the bridge is shutting down");
     }
   }
 
@@ -414,11 +411,11 @@ final class Deployment implements Runnable {
         } finally {
           lock.unlock();
         }
-        boolean sent = link.trySend(next);
-        if (next instanceof Link.Done) {
+        boolean last = next instanceof Link.Done;
+        // The last message half-closes: the reader sees the client close once it has read all.
+        boolean sent = last ? link.sendLast(next) : link.trySend(next);
+        if (last) {
           told = sent;
-          // Not close(): the reader sees the client close once it has read everything.
-          link.finishSending();
         }
         boolean resume = false;
         lock.lock();
@@ -426,7 +423,7 @@ final class Deployment implements Runnable {
           if (next instanceof Link.EventOf e) {
             queued -= size(e.event());
           }
-          broken |= !sent;
+          broken |= !sent || last; // nothing goes after the end
           if (paused && (queued < BUDGET / 2 || broken)) {
             paused = false;
             resume = true;

@@ -13,9 +13,12 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One authenticated connection between two daemons (master and worker, or deploy and bridge),
@@ -32,14 +35,24 @@ final class LinkConnection implements AutoCloseable {
   /** Idle connections send a ping this often. */
   static final long PING_MILLIS = 1_000;
 
+  /** Writes pings; a thread per connection whose ping is stuck, idle threads end after a minute. */
+  private static final ExecutorService PINGERS =
+      Executors.newCachedThreadPool(Daemons.threads("deploy-link-ping"));
+
   private final Socket socket;
   private final FrameReader reader;
   private final FrameWriter writer;
   private final String peer;
   private volatile ScheduledFuture<?> pings;
 
-  /** When the write in progress began (nanoTime), or 0: a write stuck past the limit is cut. */
-  private volatile long writingSince;
+  /** Whether a write stuck for {@link #SILENCE_MILLIS} closes the connection. */
+  private volatile boolean cutStuckWrites = true;
+
+  /** Set while a ping of this connection is being written: one in flight at most. */
+  private final AtomicBoolean pinging = new AtomicBoolean();
+
+  /** Why this side closed the connection on a failure; null until it does. First reason wins. */
+  private volatile String closedBecause;
 
   /** A connection to the daemon the caller did not expect; the message says which it is. */
   static final class WrongPeerException extends IOException {
@@ -157,10 +170,8 @@ final class LinkConnection implements AutoCloseable {
         timers.scheduleWithFixedDelay(this::ping, PING_MILLIS, PING_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  private volatile boolean cutStuckWrites = true;
-
   private void ping() {
-    long since = writingSince;
+    long since = writer.writingSince(); // any write, a ping's too
     if (cutStuckWrites
         && since != 0
         && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(SILENCE_MILLIS)) {
@@ -182,24 +193,13 @@ final class LinkConnection implements AutoCloseable {
     }
   }
 
-  /** Set while a ping of this connection is being written. */
-  private final java.util.concurrent.atomic.AtomicBoolean pinging =
-      new java.util.concurrent.atomic.AtomicBoolean();
-
-  /** Writes pings; a thread per connection whose ping is stuck, idle threads end after a minute. */
-  private static final java.util.concurrent.ExecutorService PINGERS =
-      java.util.concurrent.Executors.newCachedThreadPool(Daemons.threads("deploy-link-ping"));
-
-  /** Sends a message. */
+  /**
+   * Sends a message.
+   *
+   * @throws FrameWriter.EndedException after {@link #sendLast}
+   */
   void send(Link message) throws IOException {
-    byte[] payload = message.encode();
-    long start = System.nanoTime();
-    writingSince = start == 0 ? 1 : start;
-    try {
-      writer.write(message.type(), payload);
-    } finally {
-      writingSince = 0;
-    }
+    writer.write(message.type(), message.encode());
   }
 
   /** Sends a message only if nobody is writing now; returns whether it did. */
@@ -207,6 +207,9 @@ final class LinkConnection implements AutoCloseable {
     try {
       return writer.tryWrite(message.type(), message.encode());
     } catch (IOException e) {
+      if (socket.isClosed()) {
+        return false; // closed here, for its own reason
+      }
       closeBecause("a write to it failed: " + e.getMessage());
       return false;
     }
@@ -217,21 +220,24 @@ final class LinkConnection implements AutoCloseable {
     try {
       send(message);
       return true;
+    } catch (FrameWriter.EndedException e) {
+      // After the last message: dropped. Closing now would reset what the peer has yet to read.
+      return false;
     } catch (IOException e) {
-      closeBecause("a write to it failed: " + e.getMessage());
+      if (!socket.isClosed()) {
+        closeBecause("a write to it failed: " + e.getMessage());
+      }
       return false;
     }
   }
-
-  /** Why this side closed the connection, when it did so on a failure; else null. */
-  private volatile String closedBecause;
 
   /** Returns why this side closed the connection on a failure, or null. */
   String closedBecause() {
     return closedBecause;
   }
 
-  private void closeBecause(String why) {
+  /** Closes the connection, recording why unless an earlier reason was recorded. */
+  void closeBecause(String why) {
     if (closedBecause == null) {
       closedBecause = why;
     }
@@ -257,36 +263,45 @@ final class LinkConnection implements AutoCloseable {
     }
   }
 
+  /** Returns how many bytes the peer sent that wait unread in the socket; for tests. */
+  int unreadBytes() throws IOException {
+    return socket.getInputStream().available();
+  }
+
   /** Returns who is at the other end, for messages. */
   String peer() {
     return peer;
   }
 
   /**
-   * Sends nothing more: stops the pings and half-closes the connection, so the peer reads all that
-   * was sent, up to the end of the stream. The reading thread sees the peer's own end next (or its
-   * silence), and closes. Closing at once instead would reset the connection whenever a ping of the
-   * peer arrived unread, and a reset can discard, on the peer's side, what it had not read yet: the
-   * last output and the exit code.
+   * Sends {@code message} as the last one and half-closes the connection, so the peer reads all
+   * that was sent up to the end of the stream; nothing is sent after it (pings are stopped, later
+   * sends are dropped). The reading thread then sees the peer's own end (or its silence) and
+   * closes. Closing at once instead would reset the connection whenever a ping of the peer waited
+   * unread here, and a reset discards, on the peer's side, what it has not read yet: the last
+   * output and the exit code. Returns whether the message was sent; a failure closes the
+   * connection.
    */
-  void finishSending() {
+  boolean sendLast(Link message) {
     ScheduledFuture<?> p = pings;
     if (p != null) {
       p.cancel(false);
     }
     try {
-      writer.finish(socket::shutdownOutput);
+      return writer.writeLast(message.type(), message.encode(), socket::shutdownOutput);
     } catch (IOException e) {
-      closeBecause("a write to it failed: " + e.getMessage());
+      if (!socket.isClosed()) {
+        closeBecause("a write to it failed: " + e.getMessage());
+      }
+      return false;
     }
   }
 
   /**
-   * For the reading thread: {@link #finishSending}, then reads (and drops) what the peer still
-   * sends until it closes or is silent for {@link #SILENCE_MILLIS}, then closes.
+   * For the reading thread, after {@link #sendLast}: reads (and drops) what the peer still sends
+   * until it closes or is silent for {@link #SILENCE_MILLIS}, then closes.
    */
-  void finishAndClose() {
-    finishSending();
+  void readToEndAndClose() {
     try {
       while (reader.read() != null) {
         // A ping, or whatever the peer said before it saw the end.

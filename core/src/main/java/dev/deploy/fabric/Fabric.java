@@ -196,6 +196,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       return;
     }
     state.gate.set(true); // killed processes' last output still drains
+    state.cds.ifPresent(CdsArchive::cancel); // its training JVM goes with it
     for (Launch l : pool.removeProgram(id)) {
       releaseWarm(l);
       l.kill();

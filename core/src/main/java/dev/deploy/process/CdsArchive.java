@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +28,10 @@ import org.slf4j.LoggerFactory;
  * sizes and times) by a training JVM in the background, kept in a directory only its owner may
  * write ({@code $XDG_CACHE_HOME/deploy/cds} or {@code ~/.cache/deploy/cds}), and used only once
  * complete. Failures to use it are silenced ({@code -Xlog:cds=off}): it is an optimisation, never
- * an error. Thread safe; immutable.
+ * an error.
+ *
+ * <p>Thread safe: {@link #train} runs on a background thread of the fabric (once per program), and
+ * {@link #cancel} may come from any thread, before, during or after it.
  */
 public final class CdsArchive {
   private static final Logger log = LoggerFactory.getLogger(CdsArchive.class);
@@ -35,6 +39,15 @@ public final class CdsArchive {
   private final String java;
   private final List<String> prefix;
   private final Path file;
+
+  /** Guards starting the training JVM against {@link #cancel}. */
+  private final ReentrantLock lock = new ReentrantLock();
+
+  /** Set by {@link #cancel}: no training starts, and one under way is stopped. */
+  private volatile boolean cancelled;
+
+  /** The training JVM, once started; guarded by lock. */
+  private Process training;
 
   private CdsArchive(String java, List<String> prefix, Path file) {
     this.java = java;
@@ -219,15 +232,6 @@ public final class CdsArchive {
     }
     return String.join(File.pathSeparator, paths);
   }
-
-  /** Set by {@link #cancel}: no training starts, and one under way is stopped. */
-  private volatile boolean cancelled;
-
-  /** The training JVM, once started; guarded by lock. */
-  private Process training;
-
-  private final java.util.concurrent.locks.ReentrantLock lock =
-      new java.util.concurrent.locks.ReentrantLock();
 
   /**
    * Stops a training under way (its partial archive is deleted when {@link #train} returns) and any

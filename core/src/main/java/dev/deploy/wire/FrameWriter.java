@@ -6,11 +6,33 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Writes length-prefixed frames (see {@link FrameReader}) to a blocking stream. Thread safe: a lock
- * keeps frames whole when several threads write.
+ * keeps frames whole when several threads write. {@link #writeLast} ends the stream: after it no
+ * frame is written ({@link #write} throws {@link EndedException}, {@link #tryWrite} skips).
  */
 public final class FrameWriter {
   private final OutputStream out;
   private final ReentrantLock lock = new ReentrantLock();
+
+  /** Set by {@link #writeLast}; guarded by lock. */
+  private boolean ended;
+
+  /** When the frame being written began (nanoTime, never 0), or 0 when none is. */
+  private volatile long writingSince;
+
+  /** A write after the end of the stream: a caller's mistake to ignore, not a broken connection. */
+  public static final class EndedException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    EndedException() {
+      super("the stream was ended");
+    }
+  }
+
+  /** What ends the output after the last frame, such as a half-close of the socket. */
+  @FunctionalInterface
+  public interface End {
+    void run() throws IOException;
+  }
 
   /** Writes to {@code out}, which must already be authenticated. */
   public FrameWriter(OutputStream out) {
@@ -40,7 +62,7 @@ public final class FrameWriter {
       return false;
     }
     try {
-      if (finished) {
+      if (ended) {
         return false;
       }
       writeLocked(type, payload);
@@ -50,35 +72,42 @@ public final class FrameWriter {
     }
   }
 
-  /** Set by {@link #finish}; guarded by lock. */
-  private boolean finished;
-
-  /** The end of the output, such as a half-close of the socket. */
-  @FunctionalInterface
-  public interface End {
-    void run() throws IOException;
-  }
-
   /**
-   * Ends the stream: waits for a frame being written to be whole, runs {@code end}, and refuses
-   * every later frame ({@link #write} throws, {@link #tryWrite} skips).
+   * Writes one last frame and ends the stream with {@code end}, after any frame being written is
+   * whole and before any other; returns false when the stream had already ended.
    */
-  public void finish(End end) throws IOException {
+  public boolean writeLast(int type, byte[] payload, End end) throws IOException {
     lock.lock();
     try {
-      if (!finished) {
-        finished = true;
-        end.run();
+      if (ended) {
+        return false;
       }
+      writeLocked(type, payload);
+      ended = true;
+      end.run();
+      return true;
     } finally {
       lock.unlock();
     }
   }
 
+  /**
+   * Returns when the frame being written began ({@link System#nanoTime}), or 0 when none is: a
+   * write that does not end means a peer that does not read.
+   */
+  public long writingSince() {
+    return writingSince;
+  }
+
+  /** Returns whether a thread waits to write; for tests. */
+  boolean hasWaitingWriters() {
+    return lock.hasQueuedThreads();
+  }
+
   /** Call only when holding lock. */
   private void writeLocked(int type, byte[] payload) throws IOException {
-    if (finished) {
-      throw new IOException("the stream was ended");
+    if (ended) {
+      throw new EndedException();
     }
     int length = payload.length + 1;
     if (length > FrameReader.MAX_FRAME) {
@@ -95,8 +124,14 @@ public final class FrameWriter {
       (byte) length,
       (byte) type
     };
-    out.write(header);
-    out.write(payload);
-    out.flush();
+    long start = System.nanoTime();
+    writingSince = start == 0 ? 1 : start;
+    try {
+      out.write(header);
+      out.write(payload);
+      out.flush();
+    } finally {
+      writingSince = 0;
+    }
   }
 }

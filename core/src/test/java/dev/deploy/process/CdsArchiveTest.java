@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@link CdsArchive}: naming, housekeeping, and a real training JVM whose archive is used. */
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class CdsArchiveTest {
   @TempDir Path dir;
 
@@ -33,6 +33,13 @@ class CdsArchiveTest {
 
   /** A class only the training main loads, so the archive must hold it. */
   public static final class Loaded {}
+
+  /** A training main that does not end by itself. */
+  public static final class SlowMain {
+    public static void main(String[] args) throws InterruptedException {
+      Thread.sleep(60_000);
+    }
+  }
 
   @Test
   void givenRelativeEntries_whenAbsolute_thenEachResolvedAgainstTheWorkingDirectory() {
@@ -131,6 +138,39 @@ class CdsArchiveTest {
     }
   }
 
+  @Test
+  void givenATrainingUnderWay_whenCancel_thenItStopsSoonWithNoArchiveAndNoPartial()
+      throws Exception {
+    Path jar = jar(dir.resolve("app.jar"), SlowMain.class);
+    Path file = dir.resolve("app.jsa");
+    CdsArchive archive = CdsArchive.at(JvmCommand.currentJava(), List.of(jar.toString()), file);
+    java.util.concurrent.CompletableFuture<Void> training =
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> archive.train(SlowMain.class.getName()));
+    org.awaitility.Awaitility.await()
+        .atMost(20, TimeUnit.SECONDS)
+        .until(() -> trainingJvm(jar).isPresent());
+    ProcessHandle jvm = trainingJvm(jar).orElseThrow();
+
+    archive.cancel();
+
+    training.get(20, TimeUnit.SECONDS); // far less than the training's 60 s
+    assertThat(jvm.onExit().get(10, TimeUnit.SECONDS).isAlive()).isFalse();
+    assertThat(archive.ready()).isFalse();
+    try (var files = Files.list(dir)) {
+      assertThat(files).as("no partial archive left").containsExactly(jar);
+    }
+  }
+
+  /** Returns the training JVM this test started for {@code jar}: a child with it on its path. */
+  private static java.util.Optional<ProcessHandle> trainingJvm(Path jar) {
+    return ProcessHandle.current()
+        .children()
+        .filter(
+            p -> p.info().arguments().map(a -> List.of(a).contains(jar.toString())).orElse(false))
+        .findFirst();
+  }
+
   private Path file(String name, long modifiedMillis) throws IOException {
     Path f = Files.writeString(dir.resolve(name), name);
     Files.setLastModifiedTime(f, FileTime.fromMillis(modifiedMillis));
@@ -154,13 +194,13 @@ class CdsArchiveTest {
     return jar;
   }
 
-  /** Runs a JVM to its end (killed on timeout) and returns its output. */
-  private static String run(ProcessBuilder pb) throws Exception {
-    Process p = pb.redirectErrorStream(true).start();
+  /** Runs a JVM to its end (killed after 30 s) and returns its output. */
+  private String run(ProcessBuilder pb) throws Exception {
+    Path out = dir.resolve("out.txt");
+    Process p = pb.redirectErrorStream(true).redirectOutput(out.toFile()).start();
     try {
-      byte[] out = p.getInputStream().readAllBytes();
-      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      return new String(out, StandardCharsets.UTF_8);
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("the JVM ended in 30 s").isTrue();
+      return Files.readString(out, StandardCharsets.UTF_8);
     } finally {
       p.destroyForcibly();
     }

@@ -2,6 +2,7 @@ package dev.deploy.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -31,26 +32,26 @@ class FrameWriterTest {
   }
 
   @Test
-  void givenFinished_whenWriteOrTryWrite_thenWriteThrowsTryWriteSkipsAndNothingMoreIsWritten()
+  void givenLastFrameWritten_whenWriteOrTryWrite_thenWriteThrowsEndedTryWriteSkipsNothingWritten()
       throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     FrameWriter writer = new FrameWriter(bytes);
     writer.write(1, new byte[] {7});
     int[] ends = {0};
 
-    writer.finish(() -> ends[0]++);
-    writer.finish(() -> ends[0]++);
+    assertThat(writer.writeLast(2, new byte[] {8}, () -> ends[0]++)).isTrue();
+    assertThat(writer.writeLast(2, new byte[] {9}, () -> ends[0]++)).isFalse();
 
     assertThat(ends[0]).as("the end runs once").isEqualTo(1);
     assertThatThrownBy(() -> writer.write(1, new byte[] {8}))
-        .isInstanceOf(IOException.class)
-        .hasMessageContaining("ended");
+        .isInstanceOf(FrameWriter.EndedException.class);
     assertThat(writer.tryWrite(1, new byte[] {9})).isFalse();
-    assertThat(bytes.toByteArray()).containsExactly(0, 0, 0, 2, 1, 7);
+    assertThat(bytes.toByteArray()).containsExactly(0, 0, 0, 2, 1, 7, 0, 0, 0, 2, 2, 8);
+    assertThat(writer.writingSince()).as("no write under way").isZero();
   }
 
   @Test
-  void givenAFrameBeingWritten_whenFinish_thenTheEndWaitsForTheWholeFrame() throws Exception {
+  void givenAFrameBeingWritten_whenWriteLast_thenTheLastFrameAndTheEndWaitForIt() throws Exception {
     CountDownLatch writing = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -81,17 +82,24 @@ class FrameWriterTest {
               writer.write(1, new byte[] {1, 2, 3});
               return null;
             });
-    writing.await();
-    Future<Integer> end =
+    assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(writer.writingSince()).as("a write under way").isNotZero();
+    int[] atEnd = {-1};
+    Future<Boolean> last =
         threads.submit(
-            () -> {
-              writer.finish(() -> {});
-              return bytes.size();
-            });
+            () ->
+                writer.writeLast(
+                    2,
+                    new byte[] {4},
+                    () -> {
+                      atEnd[0] = bytes.size();
+                    }));
+    await().atMost(5, TimeUnit.SECONDS).until(writer::hasWaitingWriters);
     release.countDown();
 
     frame.get(5, TimeUnit.SECONDS);
-    assertThat(end.get(5, TimeUnit.SECONDS)).as("bytes when the end ran").isEqualTo(8);
+    assertThat(last.get(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(atEnd[0]).as("bytes when the end ran: both frames, whole").isEqualTo(14);
   }
 
   @Test
