@@ -359,14 +359,23 @@ public final class Fabric implements Launcher, AutoCloseable {
         "DEPLOY_WARM must be a number of JVMs from 0 to 64, not \"" + setting + "\"");
   }
 
+  /**
+   * Every spawned JVM's own warnings (a perf-data file held by a process of another pid namespace,
+   * a class-sharing archive that does not fit, ...) go to its stderr, not to the stdout its program
+   * writes: by default the JVM prints them on stdout. They come before the program's options, so
+   * the program's own {@code -Xlog} settings still apply.
+   */
+  static final List<String> JVM_LOGGING = List.of("-Xlog:disable", "-Xlog:all=warning:stderr");
+
   /** Starts the JVM of a launch; runs on a pool thread (fork+exec takes milliseconds). */
   private void start(Launch launch, ProgramState program) {
     JvmCommand command = program.program.command();
-    List<String> runtimeOptions = List.of();
+    List<String> runtimeOptions = JVM_LOGGING;
     if (program.cds.isPresent()) {
       CdsArchive archive = program.cds.get();
       if (archive.ready()) {
-        runtimeOptions = archive.options();
+        runtimeOptions = new ArrayList<>(JVM_LOGGING);
+        runtimeOptions.addAll(archive.options());
       } else if (launch.order().task() != null && program.training.compareAndSet(false, true)) {
         // The first spawn of a run makes the archive for the ones after it.
         threads.execute(() -> archive.train("dev.deploy.runtime.CdsTraining"));

@@ -156,7 +156,12 @@ public final class CdsArchive {
   /** Returns the JVM options that use the archive, silently falling back when it does not fit. */
   public List<String> options() {
     return List.of(
-        "-XX:SharedArchiveFile=" + file, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+        "-XX:SharedArchiveFile=" + file,
+        "-Xshare:auto",
+        "-Xlog:cds=off",
+        "-Xlog:cds+dynamic=off",
+        "-Xlog:cds=off:stderr", // the fabric sends the JVM's warnings to stderr
+        "-Xlog:cds+dynamic=off:stderr");
   }
 
   /**

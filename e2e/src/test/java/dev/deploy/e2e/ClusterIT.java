@@ -10,6 +10,7 @@ import dev.deploy.e2e.programs.cluster.Sleepers;
 import dev.deploy.e2e.programs.cluster.Spread;
 import dev.deploy.e2e.programs.exits.Success;
 import dev.deploy.e2e.programs.output.BigOutput;
+import dev.deploy.e2e.programs.output.ParentAndChildPrint;
 import dev.deploy.e2e.tester.Cluster;
 import dev.deploy.e2e.tester.ClusterCleanup;
 import dev.deploy.e2e.tester.ClusterLayout;
@@ -200,6 +201,43 @@ class ClusterIT {
     Run run = runner.run(PrintArgs.class, RunOptions.defaults().args("one", "two words"));
 
     run.assertMatches(Expect.process().stdout("[one, two words]\n"));
+  }
+
+  /**
+   * A JVM prints its own warnings on stdout by default; the fabric sends a spawned JVM's to its
+   * stderr, so a process's stdout is what its program wrote. A cluster run, because there the
+   * program's JVM options reach only the JVMs the fabrics start, not the {@code deploy} client.
+   */
+  @Test
+  @Timeout(120)
+  void givenJvmOptionThatMakesTheJvmWarn_whenDeployed_thenWarningsAreOnStderrOnly(Clusters clusters)
+      throws IOException, InterruptedException {
+    String option = "-XX:+UseLargePages"; // warns where no large pages are configured
+    Process probe =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                option,
+                "-version")
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    String probeOut = new String(probe.getInputStream().readAllBytes(), UTF_8);
+    assertThat(probe.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        probeOut.contains("[warning]"), "this machine has large pages: the JVM does not warn");
+    ClusterRunner runner = clusters.start(ClusterLayout.THREE_SMALL_MACHINES).runner();
+
+    Run run = runner.run(ParentAndChildPrint.class, RunOptions.defaults().jvm(option));
+
+    run.assertMatches(
+        Expect.process()
+            .stdout("parent says hi\n")
+            .stderrContains("parent warns\n")
+            .stderrContains("[warning]")
+            .child(
+                Expect.process()
+                    .stdout("child says hi\n")
+                    .stderrContains("child warns\n")
+                    .stderrContains("[warning]")));
   }
 
   @Test
