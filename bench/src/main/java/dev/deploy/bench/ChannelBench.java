@@ -144,22 +144,13 @@ public final class ChannelBench {
           if (pinning.isEmpty()) {
             rtt(tx, rx, raw, table, "");
           } else {
-            Pinning pin = pinning.get();
-            try {
+            try (Pinning pin = pinning.get()) {
               if (pin.twoCores()) {
                 rtt(tx, rx, raw, table, ", two cores");
               }
               pin.oneCore();
               rtt(tx, rx, raw, table, ", one core");
-            } catch (IOException | RuntimeException e) {
-              try {
-                pin.restore();
-              } catch (IOException r) {
-                e.addSuppressed(r);
-              }
-              throw e;
             }
-            pin.restore();
           }
         }
         if (phases.contains("tput")) {
@@ -566,7 +557,7 @@ public final class ChannelBench {
    * on one core each hop is a switch between threads, on two it is a wake-up across cores, so the
    * round trip is measured in both, on purpose, rather than wherever the scheduler puts them.
    */
-  static final class Pinning {
+  static final class Pinning implements AutoCloseable {
     private final long parent;
     private final long child;
     private final String parentMask;
@@ -615,22 +606,13 @@ public final class ChannelBench {
       taskset(Integer.toString(first), true, child);
     }
 
-    /** Gives both processes their masks back; tries both, and reports every failure. */
-    void restore() throws IOException {
-      IOException failed = null;
-      for (long[] who : new long[][] {{parent, 0}, {child, 1}}) {
-        try {
-          taskset(who[1] == 0 ? parentMask : childMask, false, who[0]);
-        } catch (IOException e) {
-          if (failed == null) {
-            failed = e;
-          } else {
-            failed.addSuppressed(e);
-          }
-        }
-      }
-      if (failed != null) {
-        throw failed;
+    /** Gives both processes their masks back (the child's even when the parent's fails). */
+    @Override
+    public void close() throws IOException {
+      try {
+        taskset(parentMask, false, parent);
+      } finally {
+        taskset(childMask, false, child);
       }
     }
 

@@ -64,11 +64,6 @@ final class Deployment implements Runnable {
   private volatile Relay relay;
   private volatile boolean registered;
 
-  /**
-   * Set once the client was sent the end (Done, or why it failed): it then closes, as it should.
-   */
-  private volatile boolean told;
-
   /** Called once the connection authenticated or failed to: frees its place in the backlog. */
   private final Runnable settled;
 
@@ -121,24 +116,12 @@ final class Deployment implements Runnable {
       start();
       readUntilEnd();
     } catch (DeployException e) {
-      told = link.sendLast(new Link.Failed(e.getMessage()));
+      link.sendLast(new Link.Failed(e.getMessage()));
       link.readToEndAndClose(); // so the client reads why, even in the middle of an upload
-    } catch (SocketTimeoutException e) {
-      if (!told) {
-        log.warn("the deploy client at {} was silent for 10 s: killed its processes", peer);
-      }
-    } catch (ProtocolException e) {
-      if (!told) {
-        log.warn("dropped the deploy client at {}: {}", peer, e.getMessage());
-      }
     } catch (IOException e) {
-      // The client went away: its processes are killed below.
-      if (!told) {
-        String why = link.closedBecause();
-        log.info(
-            "the deploy client at {} went away ({}): killed its processes",
-            peer,
-            why != null ? why : e.getMessage());
+      // Its processes are killed below. A client told the end closes, as it should: no news.
+      if (!link.sentLast()) {
+        logGone(peer, e);
       }
     } catch (RuntimeException e) {
       log.warn("dropped the deploy client at {} after an internal error", peer, e);
@@ -146,6 +129,21 @@ final class Deployment implements Runnable {
       link.readToEndAndClose();
     } finally {
       end();
+    }
+  }
+
+  /** Says why the connection of a client that was not finished with ended. */
+  private void logGone(String peer, IOException e) {
+    if (e instanceof SocketTimeoutException) {
+      log.warn("the deploy client at {} was silent for 10 s: killed its processes", peer);
+    } else if (e instanceof ProtocolException) {
+      log.warn("dropped the deploy client at {}: {}", peer, e.getMessage());
+    } else {
+      String why = link.closedBecause();
+      log.info(
+          "the deploy client at {} went away ({}): killed its processes",
+          peer,
+          why != null ? why : e.getMessage());
     }
   }
 
@@ -198,10 +196,8 @@ final class Deployment implements Runnable {
                 bridge.done().thenAccept(this::finish);
               } else {
                 // The reader sees the client close once it has read this.
-                told =
-                    link.sendLast(
-                        new Link.Failed(
-                            "the program could not start: " + MasterSession.reason(error)));
+                link.sendLast(
+                    new Link.Failed("the program could not start: " + MasterSession.reason(error)));
               }
             });
   }
@@ -414,9 +410,6 @@ final class Deployment implements Runnable {
         boolean last = next instanceof Link.Done;
         // The last message half-closes: the reader sees the client close once it has read all.
         boolean sent = last ? link.sendLast(next) : link.trySend(next);
-        if (last) {
-          told = sent;
-        }
         boolean resume = false;
         lock.lock();
         try {

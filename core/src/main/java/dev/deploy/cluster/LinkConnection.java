@@ -207,10 +207,7 @@ final class LinkConnection implements AutoCloseable {
     try {
       return writer.tryWrite(message.type(), message.encode());
     } catch (IOException e) {
-      if (socket.isClosed()) {
-        return false; // closed here, for its own reason
-      }
-      closeBecause("a write to it failed: " + e.getMessage());
+      writeFailed(e);
       return false;
     }
   }
@@ -224,10 +221,15 @@ final class LinkConnection implements AutoCloseable {
       // After the last message: dropped. Closing now would reset what the peer has yet to read.
       return false;
     } catch (IOException e) {
-      if (!socket.isClosed()) {
-        closeBecause("a write to it failed: " + e.getMessage());
-      }
+      writeFailed(e);
       return false;
+    }
+  }
+
+  /** A write failed: closes, saying why, unless this side had closed already (for its reason). */
+  private void writeFailed(IOException e) {
+    if (!socket.isClosed()) {
+      closeBecause("a write to it failed: " + e.getMessage());
     }
   }
 
@@ -290,11 +292,14 @@ final class LinkConnection implements AutoCloseable {
     try {
       return writer.writeLast(message.type(), message.encode(), socket::shutdownOutput);
     } catch (IOException e) {
-      if (!socket.isClosed()) {
-        closeBecause("a write to it failed: " + e.getMessage());
-      }
+      writeFailed(e);
       return false;
     }
+  }
+
+  /** Returns whether {@link #sendLast} sent its message: the peer was told the end. */
+  boolean sentLast() {
+    return writer.isEnded();
   }
 
   /**

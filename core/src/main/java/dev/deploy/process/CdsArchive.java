@@ -153,14 +153,16 @@ public final class CdsArchive {
     return Files.isRegularFile(file);
   }
 
-  /** Returns the JVM options that use the archive, silently falling back when it does not fit. */
+  /**
+   * Returns the JVM options that use the archive, silently falling back when it does not fit: for a
+   * JVM that logs its warnings on stderr only, as the fabric starts them ({@code -Xlog:disable
+   * -Xlog:all=warning:stderr} first), so the archive's warnings are turned off there.
+   */
   public List<String> options() {
     return List.of(
         "-XX:SharedArchiveFile=" + file,
         "-Xshare:auto",
-        "-Xlog:cds=off",
-        "-Xlog:cds+dynamic=off",
-        "-Xlog:cds=off:stderr", // the fabric sends the JVM's warnings to stderr
+        "-Xlog:cds=off:stderr",
         "-Xlog:cds+dynamic=off:stderr");
   }
 

@@ -13,8 +13,8 @@ public final class FrameWriter {
   private final OutputStream out;
   private final ReentrantLock lock = new ReentrantLock();
 
-  /** Set by {@link #writeLast}; guarded by lock. */
-  private boolean ended;
+  /** Set by {@link #writeLast} once its frame is written; written under lock. */
+  private volatile boolean ended;
 
   /** When the frame being written began (nanoTime, never 0), or 0 when none is. */
   private volatile long writingSince;
@@ -89,6 +89,11 @@ public final class FrameWriter {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Returns whether {@link #writeLast} wrote its frame: the stream is ended. */
+  public boolean isEnded() {
+    return ended;
   }
 
   /**

@@ -3,7 +3,9 @@ package dev.deploy.channel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(5)
 class SpinPolicyTest {
   private final SpinPolicy policy = new SpinPolicy(100_000);
 

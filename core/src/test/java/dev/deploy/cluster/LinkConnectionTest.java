@@ -61,6 +61,7 @@ class LinkConnectionTest {
     }
 
     assertThat(bridge.sendLast(new Link.Done(events))).isTrue();
+    assertThat(bridge.sentLast()).isTrue();
     assertThat(bridge.trySend(new Link.Done(-1))).as("nothing after the last").isFalse();
     assertThat(bridge.sendIfFree(new Link.Ping())).isFalse();
     client.send(new Link.Ping()); // a closed socket would answer this with a reset
