@@ -6,11 +6,14 @@ import dev.deploy.codec.Codec;
 import dev.deploy.io.Connection;
 import dev.deploy.io.IoLoop;
 import dev.deploy.security.AuthenticationException;
-import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Credential;
+import dev.deploy.security.FrameProtection;
+import dev.deploy.security.Handshake;
 import dev.deploy.wire.MessageIn;
 import dev.deploy.wire.MessageOut;
 import dev.deploy.wire.ProtocolException;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -48,7 +51,11 @@ public final class ChannelTable {
   private static final long REDIAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private final Pid self;
-  private final ClusterKey key;
+  private final Credential credential;
+
+  /** What {@code DEPLOY_FRAME_PROTECTION} asks of every channel connection; null for auto. */
+  private final FrameProtection.Mode protection;
+
   private final IoLoop loop;
   private final Codec codec;
   private final ServerSocketChannel listener;
@@ -67,13 +74,14 @@ public final class ChannelTable {
   /** Creates the table; {@link #start} begins accepting. */
   public ChannelTable(
       Pid self,
-      ClusterKey key,
+      Credential credential,
       IoLoop loop,
       Codec codec,
       ServerSocketChannel listener,
       Function<Pid, CompletableFuture<Reason>> fates) {
     this.self = self;
-    this.key = key;
+    this.credential = credential;
+    this.protection = FrameProtection.configured();
     this.loop = loop;
     this.codec = codec;
     this.listener = listener;
@@ -103,6 +111,16 @@ public final class ChannelTable {
             log.warn("cannot accept connections on {}: {}", self, e.toString());
           }
         });
+  }
+
+  /** Returns the handshake's name of {@code pid}: its address and its key, so never reused. */
+  static byte[] target(Pid pid) {
+    byte[] host = pid.host();
+    return java.nio.ByteBuffer.allocate(host.length + 2 + 8)
+        .put(host)
+        .putShort((short) pid.port())
+        .putLong(pid.key())
+        .array();
   }
 
   /** Returns this process's pid. */
@@ -223,7 +241,16 @@ public final class ChannelTable {
     if (p.connection != null || p.dialing != null || p.fate() != null) {
       return;
     }
-    p.dialing = Connection.dial(loop, p.pid.address(), key, new Dial(p, attempt));
+    Handshake handshake =
+        Handshake.dialer(
+            Handshake.Role.PROCESS,
+            credential.key(),
+            credential.deployment(),
+            Handshake.Role.PROCESS,
+            target(p.pid),
+            FrameProtection.wish(
+                protection, self.address().getAddress(), p.pid.address().getAddress()));
+    p.dialing = Connection.dial(loop, p.pid.address(), handshake, new Dial(p, attempt));
   }
 
   /** The listener of a connection this process dialled, until the remote accepts it. */
@@ -299,7 +326,13 @@ public final class ChannelTable {
         return;
       }
       try {
-        Connection.accept(loop, s, key, new Accepted(hostOf(s)));
+        java.net.InetAddress remote = ((InetSocketAddress) s.getRemoteAddress()).getAddress();
+        Handshake handshake =
+            Handshake.acceptor(
+                Handshake.Role.PROCESS,
+                credential.channels(target(self)),
+                FrameProtection.wish(protection, self.address().getAddress(), remote));
+        Connection.accept(loop, s, handshake, new Accepted(hostOf(s)));
       } catch (IOException e) {
         try {
           s.close();

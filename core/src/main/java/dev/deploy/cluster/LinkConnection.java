@@ -2,6 +2,7 @@ package dev.deploy.cluster;
 
 import dev.deploy.runtime.ProcessRuntime;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.wire.Frame;
 import dev.deploy.wire.FrameReader;
@@ -86,8 +87,17 @@ final class LinkConnection implements AutoCloseable {
     Socket socket = new Socket();
     try {
       socket.connect(address, SILENCE_MILLIS);
-      return open(
-          socket, key, true, address.getHostString() + ":" + address.getPort(), role, expected);
+      String peer = address.getHostString() + ":" + address.getPort();
+      InetSocketAddress reached = (InetSocketAddress) socket.getRemoteSocketAddress();
+      Handshake handshake =
+          Handshake.dialer(
+              handshakeRole(role),
+              key,
+              0,
+              handshakeRole(expected),
+              Handshake.target(reached),
+              wish(socket));
+      return open(socket, handshake, peer, role, expected);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
@@ -96,28 +106,69 @@ final class LinkConnection implements AutoCloseable {
 
   /**
    * Authenticates an accepted socket and exchanges Hellos as {@code role}, expecting the peer to be
-   * {@code expected}; closes it on failure.
+   * {@code expected} and to have meant this listener: the address it was accepted on or one of
+   * {@code advertised}; closes it on failure.
    */
-  static LinkConnection accept(Socket socket, ClusterKey key, int role, int expected)
+  static LinkConnection accept(
+      Socket socket,
+      ClusterKey key,
+      int role,
+      int expected,
+      java.util.Collection<InetSocketAddress> advertised)
       throws IOException {
     try {
+      Handshake handshake =
+          Handshake.acceptor(
+              handshakeRole(role),
+              Handshake.Acceptance.daemon(
+                  handshakeRole(expected),
+                  key,
+                  (InetSocketAddress) socket.getLocalSocketAddress(),
+                  advertised),
+              wish(socket));
       return open(
-          socket, key, false, String.valueOf(socket.getRemoteSocketAddress()), role, expected);
+          socket, handshake, String.valueOf(socket.getRemoteSocketAddress()), role, expected);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
     }
   }
 
-  private static LinkConnection open(
-      Socket socket, ClusterKey key, boolean dialer, String peer, int role, int expected)
+  /**
+   * As {@link #accept(Socket, ClusterKey, int, int, java.util.Collection)}, advertising nothing.
+   */
+  static LinkConnection accept(Socket socket, ClusterKey key, int role, int expected)
       throws IOException {
+    return accept(socket, key, role, expected, java.util.List.of());
+  }
+
+  /** Returns the protection this side asks for on {@code socket}. */
+  private static FrameProtection.Mode wish(Socket socket) {
+    return FrameProtection.wish(
+        FrameProtection.configured(), socket.getLocalAddress(), socket.getInetAddress());
+  }
+
+  /** Returns the handshake's role for a {@link Link.Hello} role. */
+  static Handshake.Role handshakeRole(int role) {
+    return switch (role) {
+      case Link.Hello.MASTER -> Handshake.Role.MASTER;
+      case Link.Hello.WORKER -> Handshake.Role.WORKER;
+      case Link.Hello.DEPLOY -> Handshake.Role.CLIENT;
+      case Link.Hello.BRIDGE -> Handshake.Role.BRIDGE;
+      default -> throw new IllegalArgumentException("no link role " + role);
+    };
+  }
+
+  private static LinkConnection open(
+      Socket socket, Handshake handshake, String peer, int role, int expected) throws IOException {
     socket.setTcpNoDelay(true);
     socket.setSoTimeout(SILENCE_MILLIS);
     BufferedInputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
     BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
-    Handshake.run(key, in, out, dialer);
-    LinkConnection c = new LinkConnection(socket, new FrameReader(in), new FrameWriter(out), peer);
+    FrameProtection protection = handshake.run(in, out);
+    LinkConnection c =
+        new LinkConnection(
+            socket, new FrameReader(in, protection), new FrameWriter(out, protection), peer);
     c.send(new Link.Hello(Link.Hello.PROTOCOL, ProcessRuntime.version(), role));
     Frame first = c.reader.read();
     if (first == null) {

@@ -3,6 +3,7 @@ package dev.deploy.fabric;
 import dev.deploy.Pid;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.wire.Control;
 import dev.deploy.wire.Frame;
@@ -32,6 +33,9 @@ final class ControlSession implements Runnable {
   private final ClusterKey key;
   private final Socket socket;
 
+  /** The deployment whose key the process proved; set once the handshake passed. */
+  private long deployment;
+
   /** Set once the handshake passed; written under its own lock. */
   private volatile FrameWriter writer;
 
@@ -50,9 +54,16 @@ final class ControlSession implements Runnable {
       socket.setSoTimeout(HELLO_TIMEOUT_MILLIS);
       BufferedInputStream in = new BufferedInputStream(socket.getInputStream());
       BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream());
-      Handshake.run(key, in, out, false);
-      writer = new FrameWriter(out);
-      FrameReader reader = new FrameReader(in);
+      Handshake handshake =
+          Handshake.acceptor(
+              Handshake.Role.FABRIC,
+              acceptance(),
+              FrameProtection.wish(
+                  FrameProtection.configured(), socket.getLocalAddress(), socket.getInetAddress()));
+      FrameProtection protection = handshake.run(in, out);
+      deployment = handshake.deployment();
+      writer = new FrameWriter(out, protection);
+      FrameReader reader = new FrameReader(in, protection);
       Frame first = reader.read();
       if (first == null) {
         return;
@@ -62,6 +73,14 @@ final class ControlSession implements Runnable {
             "the first control message is type " + first.type() + ", not Hello");
       }
       launch = fabric.launchOf(hello.launchId());
+      if (launch != null && launch.order().program() != deployment) {
+        throw new ProtocolException(
+            "a process of deployment "
+                + Long.toHexString(deployment)
+                + " named launch "
+                + Long.toHexString(hello.launchId())
+                + " of another deployment");
+      }
       if (launch == null || !launch.onHello(this, hello.pid())) {
         throw new ProtocolException(
             "Hello for launch " + Long.toHexString(hello.launchId()) + " that is not waiting");
@@ -104,6 +123,38 @@ final class ControlSession implements Runnable {
         }
       }
     }
+  }
+
+  /**
+   * Returns what the control port takes: processes that prove the key of a deployment this fabric
+   * runs, and meant the address the connection was accepted on.
+   */
+  private Handshake.Acceptance acceptance() {
+    byte[] self = Handshake.target((java.net.InetSocketAddress) socket.getLocalSocketAddress());
+    return new Handshake.Acceptance() {
+      @Override
+      public ClusterKey keyFor(Handshake.Role role, long id) throws AuthenticationException {
+        if (role != Handshake.Role.PROCESS) {
+          throw new AuthenticationException(
+              "a " + role + " dialled the control port, which takes processes only");
+        }
+        if (!fabric.hasProgram(id)) {
+          throw new AuthenticationException(
+              "the peer names deployment "
+                  + Long.toHexString(id)
+                  + ", which this fabric does not run");
+        }
+        return key.forDeployment(id);
+      }
+
+      @Override
+      public void checkTarget(byte[] target) throws AuthenticationException {
+        if (!java.util.Arrays.equals(target, self)) {
+          throw new AuthenticationException(
+              "the peer meant another listener than this fabric's control port");
+        }
+      }
+    };
   }
 
   /** Sends a message; a failure means the process is gone, which the reader will see. */

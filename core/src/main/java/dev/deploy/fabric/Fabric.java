@@ -404,7 +404,9 @@ public final class Fabric implements Launcher, AutoCloseable {
     env.put(Env.ROLE, "process");
     env.put(Env.FABRIC, address().getAddress().getHostAddress() + ":" + address().getPort());
     env.put(Env.LAUNCH, Long.toHexString(launch.id));
-    env.put(Env.RUN_KEY, key.toHex());
+    long deployment = launch.order().program();
+    env.put(Env.RUN_KEY, key.forDeployment(deployment).toHex()); // never the cluster key
+    env.put(Env.DEPLOYMENT, Long.toHexString(deployment));
     env.put(Env.BIND, address().getAddress().getHostAddress());
     boolean main = launch.order().task() == null && launch.order().parent() == null;
     builder.redirectInput(

@@ -1,7 +1,7 @@
 package dev.deploy.io;
 
 import dev.deploy.security.AuthenticationException;
-import dev.deploy.security.ClusterKey;
+import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.wire.ProtocolException;
 import java.io.EOFException;
@@ -15,9 +15,12 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One TCP connection between two processes, driven by the {@link IoLoop}: connect, the cluster-key
- * handshake (nothing is parsed as a frame before it passes), then length-prefixed frames {@code u32
- * length, u8 type, payload} with a hard maximum. Idle connections carry heartbeats; one silent for
+ * One TCP connection between two processes, driven by the {@link IoLoop}: connect, the {@link
+ * Handshake} (nothing is parsed as a frame before it passes, and until then the connection holds a
+ * few hundred bytes of buffer), then length-prefixed frames {@code u32 length, u8 type, payload}
+ * with a hard maximum. Where the handshake agreed on a {@link FrameProtection} that tags, frames
+ * travel in records {@code u32 length, frames, tag} of at most {@link #MAX_RECORD} bytes, each
+ * checked before any of its frames is parsed. Idle connections carry heartbeats; one silent for
  * {@link #SILENCE_NANOS} is closed as lost.
  *
  * <p>Loop thread only. The {@link Listener} gets every frame and fills every write.
@@ -25,6 +28,12 @@ import java.util.concurrent.TimeUnit;
 public final class Connection implements IoLoop.Handler {
   /** The largest frame: a 64 KiB chunk of a value plus its header. */
   public static final int MAX_FRAME = (64 << 10) + 64;
+
+  /**
+   * The most bytes of frames one record holds: whatever the peer's input buffer, a whole record and
+   * its header and tag fit into it.
+   */
+  static final int MAX_RECORD = 2 * MAX_FRAME - 4 - FrameProtection.TAG;
 
   /** A connection must authenticate within this. */
   static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -72,17 +81,27 @@ public final class Connection implements IoLoop.Handler {
 
   private final IoLoop loop;
   private final SocketChannel socket;
-  private final ClusterKey key;
+  private final Handshake handshake;
   private final boolean dialer;
+
+  /** What protects frames once open; none until the handshake agreed on it. */
+  private FrameProtection protection = FrameProtection.none();
+
   private Listener listener;
   private SelectionKey selectionKey;
   private volatile State state;
 
-  /** Bytes read and not yet parsed; in write mode between reads. */
-  private ByteBuffer in = ByteBuffer.allocateDirect(SMALL_IN); // direct: no hidden copy
+  /**
+   * Bytes read and not yet parsed; in write mode between reads. Until the handshake passed, just
+   * large enough for a hello and a proof, so an unauthenticated peer costs a few hundred bytes.
+   */
+  private ByteBuffer in = ByteBuffer.allocate(HANDSHAKE_BUFFER);
 
   /** Bytes to write; in write mode (filled from position 0 up to position). */
-  private ByteBuffer out = ByteBuffer.allocateDirect(SMALL_OUT);
+  private ByteBuffer out = ByteBuffer.allocate(HANDSHAKE_BUFFER);
+
+  /** Bytes of each buffer during the handshake: a hello and a proof. */
+  static final int HANDSHAKE_BUFFER = Handshake.MAX_HELLO + Handshake.PROOF;
 
   /**
    * Buffer sizes. A connection starts small, which is all messages need; one that carries a stream
@@ -132,8 +151,6 @@ public final class Connection implements IoLoop.Handler {
   private final java.util.concurrent.locks.ReentrantLock outLock =
       new java.util.concurrent.locks.ReentrantLock();
 
-  private byte[] ownNonce;
-  private byte[] peerNonce;
   private long lastRead;
 
   /** When connecting began; the handshake must be done within {@link #HANDSHAKE_NANOS}. */
@@ -146,24 +163,27 @@ public final class Connection implements IoLoop.Handler {
   private String name;
 
   private Connection(
-      IoLoop loop, SocketChannel socket, ClusterKey key, boolean dialer, Listener listener) {
+      IoLoop loop, SocketChannel socket, Handshake handshake, boolean dialer, Listener listener) {
     this.loop = loop;
     this.socket = socket;
-    this.key = key;
+    this.handshake = handshake;
     this.dialer = dialer;
     this.listener = listener;
   }
 
-  /** Loop thread: dials {@code address}. Failures arrive as {@code onClosed}. */
+  /**
+   * Loop thread: dials {@code address} and runs {@code handshake} (a dialler's) on it. Failures
+   * arrive as {@code onClosed}.
+   */
   public static Connection dial(
-      IoLoop loop, InetSocketAddress address, ClusterKey key, Listener listener) {
+      IoLoop loop, InetSocketAddress address, Handshake handshake, Listener listener) {
     SocketChannel socket;
     try {
       socket = SocketChannel.open();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("cannot open a socket", e);
     }
-    Connection c = new Connection(loop, socket, key, true, listener);
+    Connection c = new Connection(loop, socket, handshake, true, listener);
     c.name = address.toString();
     c.state = State.CONNECTING;
     try {
@@ -182,12 +202,13 @@ public final class Connection implements IoLoop.Handler {
     return c;
   }
 
-  /** Loop thread: takes an accepted socket. */
+  /** Loop thread: takes an accepted socket and runs {@code handshake} (an acceptor's) on it. */
   public static Connection accept(
-      IoLoop loop, SocketChannel socket, ClusterKey key, Listener listener) throws IOException {
+      IoLoop loop, SocketChannel socket, Handshake handshake, Listener listener)
+      throws IOException {
     socket.configureBlocking(false);
     socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
-    Connection c = new Connection(loop, socket, key, false, listener);
+    Connection c = new Connection(loop, socket, handshake, false, listener);
     c.name = String.valueOf(socket.getRemoteAddress());
     c.selectionKey = loop.register(socket, SelectionKey.OP_READ, c);
     c.startHandshake();
@@ -197,10 +218,9 @@ public final class Connection implements IoLoop.Handler {
   private void startHandshake() {
     state = State.HANDSHAKE;
     handshakeStarted = loop.now();
-    ownNonce = Handshake.newNonce();
     outLock.lock();
     try {
-      out.put(Handshake.hello(ownNonce));
+      out.put(handshake.hello());
     } finally {
       outLock.unlock();
     }
@@ -243,7 +263,9 @@ public final class Connection implements IoLoop.Handler {
     if (now - lastWrite >= HEARTBEAT_NANOS && outLock.tryLock()) {
       try {
         if (out.position() == 0) {
+          int record = beginRecord();
           out.putInt(1).put((byte) HEARTBEAT);
+          endRecord(record);
           writeOut();
         }
       } finally {
@@ -329,24 +351,32 @@ public final class Connection implements IoLoop.Handler {
         handshake();
       }
       boolean frames = false;
-      while (state == State.OPEN && in.remaining() >= 4) {
-        int length = in.getInt(in.position());
-        if (length < 1 || length > MAX_FRAME) {
-          throw new ProtocolException(
-              "frame length " + Integer.toUnsignedString(length) + " is outside 1.." + MAX_FRAME);
+      if (protection.tagged()) {
+        while (state == State.OPEN && in.remaining() >= 4) {
+          int length = in.getInt(in.position());
+          if (length < 1 || length > MAX_RECORD) {
+            throw new ProtocolException(
+                "record length "
+                    + Integer.toUnsignedString(length)
+                    + " is outside 1.."
+                    + MAX_RECORD);
+          }
+          if (in.remaining() < 4 + length + FrameProtection.TAG) {
+            break;
+          }
+          int start = in.position() + 4;
+          int end = start + length;
+          protection.open(in, start, end);
+          int limit = in.limit();
+          in.limit(end).position(start);
+          frames |= parseFrames();
+          if (state == State.OPEN && in.hasRemaining()) {
+            throw new ProtocolException("a frame crosses the end of its record");
+          }
+          in.limit(limit).position(end + FrameProtection.TAG);
         }
-        if (in.remaining() < 4 + length) {
-          break;
-        }
-        in.position(in.position() + 4);
-        int type = in.get() & 0xFF;
-        int end = in.position() + length - 1;
-        if (type != HEARTBEAT) {
-          ByteBuffer payload = in.slice(in.position(), length - 1).asReadOnlyBuffer();
-          listener.onFrame(this, type, payload);
-          frames = true;
-        }
-        in.position(end);
+      } else {
+        frames = parseFrames();
       }
       if (frames && state == State.OPEN) {
         listener.onReadRound(this);
@@ -364,6 +394,69 @@ public final class Connection implements IoLoop.Handler {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Hands the whole frames in {@link #in} (read mode) to the listener, leaving a partial one;
+   * returns whether any frame other than a heartbeat came.
+   */
+  private boolean parseFrames() throws IOException {
+    boolean frames = false;
+    while (state == State.OPEN && in.remaining() >= 4) {
+      int length = in.getInt(in.position());
+      if (length < 1 || length > MAX_FRAME) {
+        throw new ProtocolException(
+            "frame length " + Integer.toUnsignedString(length) + " is outside 1.." + MAX_FRAME);
+      }
+      if (in.remaining() < 4 + length) {
+        break;
+      }
+      in.position(in.position() + 4);
+      int type = in.get() & 0xFF;
+      int end = in.position() + length - 1;
+      if (type != HEARTBEAT) {
+        ByteBuffer payload = in.slice(in.position(), length - 1).asReadOnlyBuffer();
+        listener.onFrame(this, type, payload);
+        frames = true;
+      }
+      in.position(end);
+    }
+    return frames;
+  }
+
+  /**
+   * Call only when holding outLock: starts a record in {@link #out} when frames are tagged, and
+   * limits {@link #out} to what one record may hold; returns where it starts, or -1 when frames are
+   * not tagged, or -2 when {@link #out} has no room for a record (nothing may be put then).
+   */
+  private int beginRecord() {
+    if (!protection.tagged()) {
+      return -1;
+    }
+    int start = out.position();
+    if (out.capacity() - start < 4 + 5 + FrameProtection.TAG) {
+      out.limit(start); // full: nothing fits
+      return -2;
+    }
+    out.position(start + 4);
+    out.limit(Math.min(out.capacity() - FrameProtection.TAG, start + 4 + MAX_RECORD));
+    return start;
+  }
+
+  /** Call only when holding outLock: seals the record {@link #beginRecord} started, if any. */
+  private void endRecord(int start) {
+    out.limit(out.capacity());
+    if (start < 0) {
+      return;
+    }
+    int end = out.position();
+    if (end == start + 4) {
+      out.position(start); // nothing was put: no empty record
+      return;
+    }
+    out.putInt(start, end - start - 4);
+    protection.seal(out, start + 4, end);
+    out.position(end + FrameProtection.TAG);
   }
 
   /**
@@ -408,21 +501,52 @@ public final class Connection implements IoLoop.Handler {
     if (!putPendingFrames()) {
       return; // they go first; the listener waits for the next round
     }
-    listener.fill(this, out);
+    fillRecords();
     if (out.position() > SMALL_OUT - MAX_FRAME) { // more than a small buffer holds
       bulkOut = true;
       if (out.capacity() < BULK) {
         out = bulk(out);
-        listener.fill(this, out);
+        fillRecords();
+      }
+    }
+  }
+
+  /**
+   * Call only when holding outLock: lets the listener fill {@link #out}, in as many records as it
+   * fills when frames are tagged.
+   */
+  private void fillRecords() {
+    if (!protection.tagged()) {
+      listener.fill(this, out);
+      return;
+    }
+    while (true) {
+      int record = beginRecord();
+      if (record == -2) {
+        endRecord(record);
+        return;
+      }
+      int limit = out.limit();
+      listener.fill(this, out);
+      boolean empty = out.position() == record + 4;
+      boolean stoppedForRoom = limit - out.position() < 4 + MAX_FRAME; // the next may not fit
+      endRecord(record);
+      if (empty || !stoppedForRoom) {
+        return; // the listener had no more
       }
     }
   }
 
   /** Call only when holding outLock: puts held-back frames into out; returns whether all went. */
   private boolean putPendingFrames() {
+    if (pendingFrames.isEmpty()) {
+      return true;
+    }
+    int record = beginRecord();
     while (!pendingFrames.isEmpty() && out.remaining() >= pendingFrames.peek().length) {
       out.put(pendingFrames.poll());
     }
+    endRecord(record);
     return pendingFrames.isEmpty();
   }
 
@@ -448,29 +572,45 @@ public final class Connection implements IoLoop.Handler {
   static final int READ_ROUNDS = 4;
 
   private void handshake() throws IOException {
-    if (peerNonce == null) {
-      if (in.remaining() < Handshake.HELLO) {
-        return;
+    while (!handshake.done() && in.remaining() >= handshake.needed()) {
+      byte[] bytes = new byte[handshake.needed()];
+      in.get(bytes);
+      byte[] reply = handshake.receive(bytes);
+      if (reply.length > 0) {
+        outLock.lock();
+        try {
+          out.put(reply);
+        } finally {
+          outLock.unlock();
+        }
+        writeOut();
       }
-      byte[] hello = new byte[Handshake.HELLO];
-      in.get(hello);
-      peerNonce = Handshake.peerNonce(hello, ownNonce);
-      outLock.lock();
-      try {
-        out.put(Handshake.proofFor(key, dialer, ownNonce, peerNonce));
-      } finally {
-        outLock.unlock();
-      }
-      writeOut();
     }
-    if (in.remaining() < Handshake.PROOF) {
+    if (!handshake.done()) {
       return;
     }
-    byte[] proof = new byte[Handshake.PROOF];
-    in.get(proof);
-    Handshake.checkProof(key, dialer, ownNonce, peerNonce, proof);
+    protection = handshake.protection();
+    // Authenticated: now the buffers that frames need. What the peer sent after its proof stays.
+    ByteBuffer grown = ByteBuffer.allocateDirect(SMALL_IN); // direct: no hidden copy
+    grown.put(in);
+    grown.flip();
+    in = grown;
+    outLock.lock();
+    try {
+      ByteBuffer o = ByteBuffer.allocateDirect(SMALL_OUT);
+      out.flip();
+      o.put(out);
+      out = o;
+    } finally {
+      outLock.unlock();
+    }
     state = State.OPEN;
     listener.onAuthenticated(this);
+  }
+
+  /** Returns what protects this connection's frames; {@link FrameProtection#none} until open. */
+  public FrameProtection protection() {
+    return protection;
   }
 
   /** Loop thread: writes what the listener has to send. */

@@ -14,8 +14,14 @@ public final class Env {
   /** The launch id (hex) the process names in its Hello. */
   public static final String LAUNCH = "DEPLOY_LAUNCH";
 
-  /** The run's cluster key, 64 hex characters; never on a command line. */
+  /**
+   * The key of the process's deployment (derived from the cluster key, never the cluster key), 64
+   * hex characters; never on a command line.
+   */
   public static final String RUN_KEY = "DEPLOY_RUN_KEY";
+
+  /** The id (hex) of the process's deployment, whose key {@link #RUN_KEY} holds. */
+  public static final String DEPLOYMENT = "DEPLOY_DEPLOYMENT";
 
   /** The address the process binds its listening port (its pid's address) to. */
   public static final String BIND = "DEPLOY_BIND";
@@ -28,6 +34,7 @@ public final class Env {
         || name.equals(FABRIC)
         || name.equals(LAUNCH)
         || name.equals(RUN_KEY)
+        || name.equals(DEPLOYMENT)
         || name.equals(BIND);
   }
 }

@@ -11,6 +11,8 @@ import dev.deploy.codec.Codec;
 import dev.deploy.codec.LambdaCodec;
 import dev.deploy.io.IoLoop;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Credential;
+import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.security.Nonces;
 import dev.deploy.wire.Control;
@@ -72,7 +74,7 @@ public final class CdsTraining {
         // Renamed since (CdsTrainingTest says so): the archive is only missing that class.
       }
     }
-    ClusterKey key = ClusterKey.generate();
+    Credential key = new Credential(ClusterKey.generate().forDeployment(1), 1);
     InetAddress loopback = InetAddress.getLoopbackAddress();
 
     // The control connection: blocking handshake and frames.
@@ -81,21 +83,32 @@ public final class CdsTraining {
           CompletableFuture.runAsync(
               () -> {
                 try (Socket s = server.accept()) {
-                  Handshake.run(
-                      key,
-                      new BufferedInputStream(s.getInputStream()),
-                      new BufferedOutputStream(s.getOutputStream()),
-                      false);
+                  Handshake.acceptor(
+                          Handshake.Role.FABRIC,
+                          Handshake.Acceptance.daemon(
+                              Handshake.Role.PROCESS,
+                              key.key(),
+                              (InetSocketAddress) s.getLocalSocketAddress(),
+                              List.of()),
+                          FrameProtection.Mode.INTEGRITY)
+                      .run(
+                          new BufferedInputStream(s.getInputStream()),
+                          new BufferedOutputStream(s.getOutputStream()));
                 } catch (Exception e) {
                   throw new IllegalStateException(e);
                 }
               });
       try (Socket s = new Socket(loopback, server.getLocalPort())) {
-        Handshake.run(
-            key,
-            new BufferedInputStream(s.getInputStream()),
-            new BufferedOutputStream(s.getOutputStream()),
-            true);
+        Handshake.dialer(
+                Handshake.Role.PROCESS,
+                key.key(),
+                0,
+                Handshake.Role.FABRIC,
+                Handshake.target((InetSocketAddress) s.getRemoteSocketAddress()),
+                FrameProtection.Mode.INTEGRITY)
+            .run(
+                new BufferedInputStream(s.getInputStream()),
+                new BufferedOutputStream(s.getOutputStream()));
       }
       accepted.join();
     }

@@ -2,7 +2,8 @@ package dev.deploy.runtime;
 
 import dev.deploy.Pid;
 import dev.deploy.Resources;
-import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Credential;
+import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.wire.Control;
 import dev.deploy.wire.Frame;
@@ -48,8 +49,8 @@ final class FabricClient {
     this.writer = writer;
   }
 
-  /** Dials the fabric and runs the handshake. */
-  static FabricClient connect(InetSocketAddress fabric, ClusterKey key) throws IOException {
+  /** Dials the fabric and runs the handshake, proving the deployment's key. */
+  static FabricClient connect(InetSocketAddress fabric, Credential key) throws IOException {
     Socket socket = new Socket();
     try {
       socket.setTcpNoDelay(true);
@@ -57,9 +58,19 @@ final class FabricClient {
       BufferedInputStream in = new BufferedInputStream(socket.getInputStream());
       BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream());
       socket.setSoTimeout(10_000); // a fabric that accepts and stays silent must not hang us
-      Handshake.run(key, in, out, true);
+      Handshake handshake =
+          Handshake.dialer(
+              Handshake.Role.PROCESS,
+              key.key(),
+              key.deployment(),
+              Handshake.Role.FABRIC,
+              Handshake.target((InetSocketAddress) socket.getRemoteSocketAddress()),
+              FrameProtection.wish(
+                  FrameProtection.configured(), socket.getLocalAddress(), socket.getInetAddress()));
+      FrameProtection protection = handshake.run(in, out);
       socket.setSoTimeout(0);
-      return new FabricClient(socket, new FrameReader(in), new FrameWriter(out));
+      return new FabricClient(
+          socket, new FrameReader(in, protection), new FrameWriter(out, protection));
     } catch (IOException e) {
       socket.close();
       throw e;

@@ -11,6 +11,7 @@ import dev.deploy.codec.LambdaCodec;
 import dev.deploy.io.IoLoop;
 import dev.deploy.process.Env;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Credential;
 import dev.deploy.security.Nonces;
 import dev.deploy.wire.Control;
 import dev.deploy.wire.FrameReader;
@@ -142,7 +143,10 @@ public final class ProcessRuntime {
     Control.Start start;
     ProcessRuntime runtime;
     try {
-      ClusterKey key = ClusterKey.fromHex(requireEnv(Env.RUN_KEY));
+      Credential key =
+          new Credential(
+              ClusterKey.fromHex(requireEnv(Env.RUN_KEY)),
+              Long.parseUnsignedLong(requireEnv(Env.DEPLOYMENT), 16));
       long launch = Long.parseUnsignedLong(requireEnv(Env.LAUNCH), 16);
       String bind = requireEnv(Env.BIND);
       CompletableFuture<FabricClient> fabricReady = new CompletableFuture<>();
@@ -227,7 +231,7 @@ public final class ProcessRuntime {
   }
 
   private static ChannelTable startChannels(
-      String bindAddress, ClusterKey key, CompletableFuture<FabricClient> fabric)
+      String bindAddress, Credential key, CompletableFuture<FabricClient> fabric)
       throws IOException {
     InetAddress bind = InetAddress.getByName(bindAddress);
     ServerSocketChannel listener =

@@ -68,6 +68,19 @@ public final class ClusterKey {
     }
   }
 
+  /**
+   * Returns the key of one deployment, derived from this cluster key: its processes hold it instead
+   * of the cluster key, so it opens their own channels and their fabric's control port for that
+   * deployment, and nothing else.
+   */
+  public ClusterKey forDeployment(long deployment) {
+    byte[] id = java.nio.ByteBuffer.allocate(8).putLong(deployment).array();
+    return new ClusterKey(Sha256.hmac(secret, DEPLOYMENT, id));
+  }
+
+  private static final byte[] DEPLOYMENT =
+      "deploy-deployment-v1".getBytes(StandardCharsets.US_ASCII);
+
   /** Returns the key as 64 hex characters, for a key file or a child's environment. */
   public String toHex() {
     return HexFormat.of().formatHex(secret);

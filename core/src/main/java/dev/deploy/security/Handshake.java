@@ -5,58 +5,464 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.HexFormat;
 
 /**
- * Mutual challenge–response over the cluster key, run on a fresh connection before any frame is
- * read. Both sides send {@code MAGIC, version, 32-byte nonce} ({@link #HELLO} bytes); then each
- * sends {@code HMAC-SHA256(key, label || role || own nonce || peer nonce)} ({@link #PROOF} bytes)
- * where the role byte differs for the side that dialled and the side that accepted, so a proof can
- * be neither replayed (the peer's nonce is fresh) nor reflected back (the role differs). A peer
- * that sends anything else fails with {@link AuthenticationException}; nothing it sent is acted on.
+ * The mutual challenge–response that opens every deploy connection, bound to the connection it runs
+ * on. Both sides send a hello at once; each then sends a proof; nothing else is read before both
+ * proofs check. A hello is
  *
- * <p>{@link #run} is the blocking form; the static steps let a non-blocking loop run the same
- * exchange. Stateless and thread safe.
+ * <pre>
+ *   u32 magic "DPLY" · u8 version · nonce[32] · u8 protection · u8 role · u8 peer role
+ *   · u64 deployment · u8 target length · target[length]
+ * </pre>
+ *
+ * The dialler's hello names whom it meant to reach: the role it expects, the target (the address it
+ * dialled, or a process's whole pid) and the key it proves (the cluster key, deployment 0, or the
+ * key {@link ClusterKey#forDeployment derived} for one deployment). The acceptor checks all three
+ * against itself <em>before</em> it sends its proof, so a proof made for one connection is worth
+ * nothing on another: whoever is dialled by a key holder cannot pass the dialler's proof on to a
+ * different listener (a relay), nor present it in another role. Each proof is {@code
+ * HMAC-SHA256(key, label || side || dialer's hello || acceptor's hello)} with fresh nonces in both
+ * hellos, so it can be neither replayed nor reflected (the side byte differs). Session keys for
+ * {@link FrameProtection} are derived from the same transcript.
+ *
+ * <p>An instance is one side of one exchange and is not thread safe. The blocking form is {@link
+ * #run}; a non-blocking loop calls {@link #hello}, then feeds exactly {@link #needed} bytes at a
+ * time to {@link #receive} and sends what it returns, until {@link #done}.
  */
 public final class Handshake {
   /** The first bytes of every deploy connection: "DPLY". */
   static final int MAGIC = 0x44504C59;
 
-  /** The protocol version this code speaks. */
-  static final int VERSION = 1;
+  /** The protocol version this code speaks; 1 was the unbound handshake. */
+  static final int VERSION = 2;
 
   /** Bytes of a nonce. */
   public static final int NONCE = 32;
 
-  /** Bytes of a hello: magic, version, nonce. */
-  public static final int HELLO = 4 + 1 + NONCE;
+  /** Bytes of a hello's magic and version. */
+  static final int PREFIX = 5;
+
+  /** Bytes of a hello before its target. */
+  public static final int HEADER = 4 + 1 + NONCE + 1 + 1 + 1 + 8 + 1;
+
+  /** The longest target a hello may name. */
+  public static final int MAX_TARGET = 64;
+
+  /** The most bytes a hello may have. */
+  public static final int MAX_HELLO = HEADER + MAX_TARGET;
 
   /** Bytes of a proof. */
   public static final int PROOF = 32;
 
   private static final byte DIALER = 'D';
   private static final byte ACCEPTOR = 'A';
-  private static final byte[] LABEL = "deploy-auth-v1".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] AUTH = "deploy-auth-v2".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] SESSION = "deploy-session-v2".getBytes(StandardCharsets.US_ASCII);
 
-  private Handshake() {}
+  /** What each end of a connection is; a proof names both, so it is good for one pairing only. */
+  public enum Role {
+    /** A program's process: channels, and the control connection to its fabric. */
+    PROCESS('p'),
+    /** A fabric's control port, which its processes dial. */
+    FABRIC('f'),
+    /** The master, dialling a worker. */
+    MASTER('m'),
+    /** A worker daemon. */
+    WORKER('w'),
+    /** The {@code deploy} client, dialling a bridge. */
+    CLIENT('c'),
+    /** A cluster's bridge, which {@code deploy} dials. */
+    BRIDGE('b');
+
+    final byte code;
+
+    Role(char code) {
+      this.code = (byte) code;
+    }
+
+    static Role of(byte code) throws AuthenticationException {
+      for (Role r : values()) {
+        if (r.code == code) {
+          return r;
+        }
+      }
+      throw new AuthenticationException("the peer names an unknown role 0x" + hex(code));
+    }
+
+    /** Returns the role's name as logs print it. */
+    @Override
+    public String toString() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   /**
-   * Runs the handshake as the side that dialled ({@code dialer} true) or accepted.
+   * What an acceptor accepts: which key a dialler of a role may prove and whether a target is this
+   * listener. Called during the handshake, before anything the peer sent is trusted.
+   */
+  public interface Acceptance {
+    /**
+     * Returns the key a dialler in {@code role} must prove for {@code deployment} (0: the cluster
+     * key).
+     *
+     * @throws AuthenticationException naming the refusal when this listener takes no such dialler
+     */
+    ClusterKey keyFor(Role role, long deployment) throws AuthenticationException;
+
+    /**
+     * Checks that the dialler meant to reach this listener.
+     *
+     * @throws AuthenticationException naming both when {@code target} is somebody else
+     */
+    void checkTarget(byte[] target) throws AuthenticationException;
+
+    /**
+     * A daemon's listener: takes diallers in {@code dialer} role that prove the cluster {@code key}
+     * and meant the address the connection was accepted on ({@code local}) or one of {@code
+     * advertised} (names are resolved now).
+     */
+    static Acceptance daemon(
+        Role dialer,
+        ClusterKey key,
+        InetSocketAddress local,
+        java.util.Collection<InetSocketAddress> advertised) {
+      java.util.List<byte[]> targets = new java.util.ArrayList<>();
+      targets.add(target(local));
+      for (InetSocketAddress a : advertised) {
+        InetSocketAddress resolved =
+            a.isUnresolved() ? new InetSocketAddress(a.getHostString(), a.getPort()) : a;
+        if (!resolved.isUnresolved()) {
+          targets.add(target(resolved));
+        }
+      }
+      return new Acceptance() {
+        @Override
+        public ClusterKey keyFor(Role role, long deployment) throws AuthenticationException {
+          if (role != dialer) {
+            throw new AuthenticationException(
+                "a " + role + " dialled this listener, which takes a " + dialer + " only");
+          }
+          if (deployment != 0) {
+            throw new AuthenticationException(
+                "the peer proves the key of a deployment, and this listener takes the cluster"
+                    + " key only");
+          }
+          return key;
+        }
+
+        @Override
+        public void checkTarget(byte[] target) throws AuthenticationException {
+          for (byte[] t : targets) {
+            if (Arrays.equals(t, target)) {
+              return;
+            }
+          }
+          throw new AuthenticationException(
+              "the peer meant to reach "
+                  + describe(target)
+                  + ", and this listener is "
+                  + describe(targets.get(0)));
+        }
+      };
+    }
+  }
+
+  private final boolean dialer;
+  private final Role role;
+  private final FrameProtection.Mode wish;
+
+  /** Dialler only: what it proves and whom it means. */
+  private final ClusterKey dialKey;
+
+  private final long deployment;
+  private final Role expected;
+  private final byte[] target;
+
+  /** Acceptor only. */
+  private final Acceptance acceptance;
+
+  private final byte[] ownHello;
+
+  /** The peer's magic and version, checked first so a foreign protocol is refused at once. */
+  private byte[] peerPrefix;
+
+  private byte[] peerHeader;
+  private byte[] peerHello;
+  private ClusterKey key;
+  private long peerDeployment;
+  private Role peerRole;
+  private boolean done;
+
+  private Handshake(
+      boolean dialer,
+      Role role,
+      FrameProtection.Mode wish,
+      ClusterKey dialKey,
+      long deployment,
+      Role expected,
+      byte[] target,
+      Acceptance acceptance) {
+    this.dialer = dialer;
+    this.role = role;
+    this.wish = wish;
+    this.dialKey = dialKey;
+    this.deployment = deployment;
+    this.expected = expected;
+    this.target = target;
+    this.acceptance = acceptance;
+    this.ownHello = hello(newNonce(), wish, role, expected, deployment, target);
+    this.key = dialKey;
+  }
+
+  /**
+   * The side that dialled: proves {@code key} (of {@code deployment}, 0 for the cluster key) to a
+   * peer that must be {@code expected} and mean {@code target} (see {@link #target}).
+   */
+  public static Handshake dialer(
+      Role role,
+      ClusterKey key,
+      long deployment,
+      Role expected,
+      byte[] target,
+      FrameProtection.Mode wish) {
+    if (target.length > MAX_TARGET) {
+      throw new IllegalArgumentException(
+          "a handshake target has at most " + MAX_TARGET + " bytes, not " + target.length);
+    }
+    return new Handshake(true, role, wish, key, deployment, expected, target.clone(), null);
+  }
+
+  /** The side that accepted, as {@code role}, taking the diallers that {@code acceptance} takes. */
+  public static Handshake acceptor(Role role, Acceptance acceptance, FrameProtection.Mode wish) {
+    return new Handshake(false, role, wish, null, 0, null, new byte[0], acceptance);
+  }
+
+  /** Returns the target that names a listening address: its IP bytes and port. */
+  public static byte[] target(InetSocketAddress address) {
+    if (address.isUnresolved()) {
+      throw new IllegalArgumentException("unresolved address " + address);
+    }
+    byte[] ip = address.getAddress().getAddress();
+    return ByteBuffer.allocate(ip.length + 2).put(ip).putShort((short) address.getPort()).array();
+  }
+
+  /** Returns a target for messages: hex of its bytes. */
+  static String describe(byte[] target) {
+    if (target.length == 6 || target.length == 18) {
+      try {
+        byte[] ip = Arrays.copyOf(target, target.length - 2);
+        int port = ((target[target.length - 2] & 0xFF) << 8) | (target[target.length - 1] & 0xFF);
+        return new InetSocketAddress(java.net.InetAddress.getByAddress(ip), port)
+            .toString()
+            .replaceFirst("^/", "");
+      } catch (java.net.UnknownHostException e) {
+        throw new AssertionError(e);
+      }
+    }
+    return HexFormat.of().formatHex(target);
+  }
+
+  /** Returns this side's hello, to send first. */
+  public byte[] hello() {
+    return ownHello.clone();
+  }
+
+  /** Returns how many bytes {@link #receive} needs next; 0 once done. */
+  public int needed() {
+    if (done) {
+      return 0;
+    }
+    if (peerPrefix == null) {
+      return PREFIX;
+    }
+    if (peerHeader == null) {
+      return HEADER - PREFIX;
+    }
+    if (peerHello == null) {
+      return peerHeader[HEADER - 1] & 0xFF;
+    }
+    return PROOF;
+  }
+
+  /**
+   * Takes exactly {@link #needed} bytes from the peer and returns what to send now (often nothing).
    *
-   * @throws AuthenticationException when the peer does not prove the key or speaks another protocol
+   * @throws AuthenticationException when the peer speaks another protocol, is not whom the dialler
+   *     meant, or does not prove the key; nothing it sent may be acted on
+   */
+  public byte[] receive(byte[] bytes) throws AuthenticationException {
+    if (bytes.length != needed()) {
+      throw new IllegalStateException("expected " + needed() + " bytes, got " + bytes.length);
+    }
+    if (peerPrefix == null) {
+      checkPrefix(bytes);
+      peerPrefix = bytes;
+      return new byte[0];
+    }
+    if (peerHeader == null) {
+      bytes = ByteBuffer.allocate(HEADER).put(peerPrefix).put(bytes).array();
+      checkHeader(bytes);
+      peerHeader = bytes;
+      if (needed() > 0) {
+        return new byte[0];
+      }
+      bytes = new byte[0];
+    }
+    if (peerHello == null) {
+      int targetLength = peerHeader[HEADER - 1] & 0xFF;
+      peerHello = ByteBuffer.allocate(HEADER + targetLength).put(peerHeader).put(bytes).array();
+      return onPeerHello(Arrays.copyOfRange(peerHello, HEADER, peerHello.length));
+    }
+    byte[] expectedProof = proof(dialer ? ACCEPTOR : DIALER);
+    if (!MessageDigest.isEqual(bytes, expectedProof)) {
+      throw new AuthenticationException("the peer does not know the key");
+    }
+    done = true;
+    return new byte[0];
+  }
+
+  private static void checkPrefix(byte[] h) throws AuthenticationException {
+    int magic = ByteBuffer.wrap(h).getInt();
+    if (magic != MAGIC) {
+      throw new AuthenticationException(
+          String.format("the peer does not speak deploy (first bytes 0x%08x)", magic));
+    }
+    if (h[4] != VERSION) {
+      throw new AuthenticationException(
+          "the peer speaks deploy protocol version "
+              + h[4]
+              + ", this is "
+              + VERSION
+              + "; run the same deploy version everywhere");
+    }
+  }
+
+  private void checkHeader(byte[] h) throws AuthenticationException {
+    if (MessageDigest.isEqual(
+        Arrays.copyOfRange(h, 5, 5 + NONCE), Arrays.copyOfRange(ownHello, 5, 5 + NONCE))) {
+      throw new AuthenticationException("the peer echoed our nonce");
+    }
+    if ((h[HEADER - 1] & 0xFF) > MAX_TARGET) {
+      throw new AuthenticationException(
+          "the peer's hello names a target of " + (h[HEADER - 1] & 0xFF) + " bytes");
+    }
+    FrameProtection.Mode.of(h[5 + NONCE]); // refuses unknown codes
+  }
+
+  /** Checks the peer's hello against whom we are or meant; returns our proof. */
+  private byte[] onPeerHello(byte[] peerTarget) throws AuthenticationException {
+    ByteBuffer h = ByteBuffer.wrap(peerHello);
+    peerRole = Role.of(h.get(5 + NONCE + 1));
+    byte peerExpects = h.get(5 + NONCE + 2);
+    peerDeployment = h.getLong(5 + NONCE + 3);
+    if (dialer) {
+      if (peerRole != expected) {
+        throw new AuthenticationException(
+            "the peer is a " + peerRole + " listener, not the " + expected + " this side dialled");
+      }
+    } else {
+      if (peerExpects != role.code) {
+        throw new AuthenticationException(
+            "the peer dialled a " + roleName(peerExpects) + ", and this is a " + role);
+      }
+      acceptance.checkTarget(peerTarget);
+      key = acceptance.keyFor(peerRole, peerDeployment);
+    }
+    return proof(dialer ? DIALER : ACCEPTOR);
+  }
+
+  private static String roleName(byte code) {
+    try {
+      return Role.of(code).toString();
+    } catch (AuthenticationException e) {
+      return "role 0x" + hex(code);
+    }
+  }
+
+  private byte[] proof(byte side) {
+    return Sha256.hmac(key.bytes(), AUTH, new byte[] {side}, transcriptFirst(), transcriptSecond());
+  }
+
+  private byte[] transcriptFirst() {
+    return dialer ? ownHello : peerHello;
+  }
+
+  private byte[] transcriptSecond() {
+    return dialer ? peerHello : ownHello;
+  }
+
+  /** Returns whether both proofs checked. */
+  public boolean done() {
+    return done;
+  }
+
+  /** Returns the peer's role; once done. */
+  public Role peerRole() {
+    requireDone();
+    return peerRole;
+  }
+
+  /** Returns the deployment whose key the dialler proved (0: the cluster key); once done. */
+  public long deployment() {
+    requireDone();
+    return dialer ? deployment : peerDeployment;
+  }
+
+  /**
+   * Returns the protection of every frame after the handshake: the stronger of both sides' wishes,
+   * with keys derived from this exchange, one per direction; once done.
+   */
+  public FrameProtection protection() {
+    requireDone();
+    FrameProtection.Mode peerWish;
+    try {
+      peerWish = FrameProtection.Mode.of(peerHello[5 + NONCE]);
+    } catch (AuthenticationException e) {
+      throw new AssertionError("checked with the header", e);
+    }
+    FrameProtection.Mode mode = wish.ordinal() >= peerWish.ordinal() ? wish : peerWish;
+    byte[] toAcceptor = sessionKey(DIALER);
+    byte[] toDialer = sessionKey(ACCEPTOR);
+    return FrameProtection.of(mode, dialer ? toAcceptor : toDialer, dialer ? toDialer : toAcceptor);
+  }
+
+  private byte[] sessionKey(byte from) {
+    return Sha256.hmac(
+        key.bytes(), SESSION, new byte[] {from}, transcriptFirst(), transcriptSecond());
+  }
+
+  private void requireDone() {
+    if (!done) {
+      throw new IllegalStateException("the handshake is not done");
+    }
+  }
+
+  /**
+   * Runs the whole exchange over blocking streams and returns the protection of what follows.
+   *
+   * @throws AuthenticationException when the peer does not prove the key, is not whom was meant, or
+   *     speaks another protocol
    * @throws IOException when the connection fails
    */
-  public static void run(ClusterKey key, InputStream in, OutputStream out, boolean dialer)
-      throws IOException {
-    byte[] own = newNonce();
-    out.write(hello(own));
+  public FrameProtection run(InputStream in, OutputStream out) throws IOException {
+    out.write(ownHello);
     out.flush();
     DataInputStream data = new DataInputStream(in);
-    byte[] peer = peerNonce(readFully(data, HELLO), own);
-    out.write(proofFor(key, dialer, own, peer));
-    out.flush();
-    checkProof(key, dialer, own, peer, readFully(data, PROOF));
+    while (!done) {
+      byte[] reply = receive(readFully(data, needed()));
+      if (reply.length > 0) {
+        out.write(reply);
+        out.flush();
+      }
+    }
+    return protection();
   }
 
   /** Returns a fresh nonce. */
@@ -66,71 +472,28 @@ public final class Handshake {
     return nonce;
   }
 
-  /** Returns the hello that carries {@code nonce}. */
-  public static byte[] hello(byte[] nonce) {
-    byte[] hello = new byte[HELLO];
-    hello[0] = (byte) (MAGIC >>> 24);
-    hello[1] = (byte) (MAGIC >>> 16);
-    hello[2] = (byte) (MAGIC >>> 8);
-    hello[3] = (byte) MAGIC;
-    hello[4] = VERSION;
-    System.arraycopy(nonce, 0, hello, 5, NONCE);
-    return hello;
+  static byte[] hello(
+      byte[] nonce,
+      FrameProtection.Mode wish,
+      Role role,
+      Role expected,
+      long deployment,
+      byte[] target) {
+    return ByteBuffer.allocate(HEADER + target.length)
+        .putInt(MAGIC)
+        .put((byte) VERSION)
+        .put(nonce)
+        .put(wish.code)
+        .put(role.code)
+        .put(expected == null ? 0 : expected.code)
+        .putLong(deployment)
+        .put((byte) target.length)
+        .put(target)
+        .array();
   }
 
-  /**
-   * Checks the peer's hello and returns its nonce.
-   *
-   * @throws AuthenticationException on a wrong magic or version, or our own nonce echoed
-   */
-  public static byte[] peerNonce(byte[] peerHello, byte[] own) throws AuthenticationException {
-    if (peerHello.length != HELLO) {
-      throw new AuthenticationException(
-          "the peer's hello has " + peerHello.length + " bytes, not " + HELLO);
-    }
-    int magic =
-        ((peerHello[0] & 0xFF) << 24)
-            | ((peerHello[1] & 0xFF) << 16)
-            | ((peerHello[2] & 0xFF) << 8)
-            | (peerHello[3] & 0xFF);
-    if (magic != MAGIC) {
-      throw new AuthenticationException(
-          String.format("the peer does not speak deploy (first bytes 0x%08x)", magic));
-    }
-    if (peerHello[4] != VERSION) {
-      throw new AuthenticationException(
-          "the peer speaks deploy protocol version " + peerHello[4] + ", this is " + VERSION);
-    }
-    byte[] peer = new byte[NONCE];
-    System.arraycopy(peerHello, 5, peer, 0, NONCE);
-    if (MessageDigest.isEqual(own, peer)) {
-      throw new AuthenticationException("the peer echoed our nonce");
-    }
-    return peer;
-  }
-
-  /** Returns our proof: we know the key, for this exchange of nonces. */
-  public static byte[] proofFor(ClusterKey key, boolean dialer, byte[] own, byte[] peer) {
-    return proof(key, dialer ? DIALER : ACCEPTOR, own, peer);
-  }
-
-  /**
-   * Checks the peer's proof.
-   *
-   * @throws AuthenticationException when the peer does not know the key
-   */
-  public static void checkProof(
-      ClusterKey key, boolean dialer, byte[] own, byte[] peer, byte[] peerProof)
-      throws AuthenticationException {
-    byte[] expected = proof(key, dialer ? ACCEPTOR : DIALER, peer, own);
-    if (!MessageDigest.isEqual(peerProof, expected)) {
-      throw new AuthenticationException("the peer does not know the cluster key");
-    }
-  }
-
-  /** Returns HMAC-SHA256(key, label || role || first || second). */
-  static byte[] proof(ClusterKey key, byte role, byte[] first, byte[] second) {
-    return Sha256.hmac(key.bytes(), LABEL, new byte[] {role}, first, second);
+  private static String hex(byte b) {
+    return HexFormat.of().toHexDigits(b);
   }
 
   private static byte[] readFully(DataInputStream in, int n) throws IOException {

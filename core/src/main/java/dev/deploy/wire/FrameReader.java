@@ -1,5 +1,6 @@
 package dev.deploy.wire;
 
+import dev.deploy.security.FrameProtection;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -7,7 +8,9 @@ import java.io.InputStream;
 
 /**
  * Reads length-prefixed frames from a blocking stream: {@code u32 length, u8 type, payload} where
- * length counts the type byte and the payload and is at most {@link #MAX_FRAME}.
+ * length counts the type byte and the payload and is at most {@link #MAX_FRAME}. Under a {@link
+ * FrameProtection} that tags, a tag of {@link FrameProtection#TAG} bytes follows each payload and
+ * is checked (and the record decrypted) before the frame is returned.
  *
  * <p>Not thread safe: one reader thread per connection.
  */
@@ -16,10 +19,17 @@ public final class FrameReader {
   public static final int MAX_FRAME = (16 << 20) + 1;
 
   private final DataInputStream in;
+  private final FrameProtection protection;
 
-  /** Reads from {@code in}, which must already be authenticated. */
+  /** Reads from {@code in}, which must already be authenticated, with no protection. */
   public FrameReader(InputStream in) {
+    this(in, FrameProtection.none());
+  }
+
+  /** Reads from {@code in}, which must already be authenticated, checking {@code protection}. */
+  public FrameReader(InputStream in, FrameProtection protection) {
     this.in = new DataInputStream(in);
+    this.protection = protection;
   }
 
   /**
@@ -43,6 +53,12 @@ public final class FrameReader {
           "frame length " + Integer.toUnsignedString(length) + " is outside 1.." + MAX_FRAME);
     }
     try {
+      if (protection.tagged()) {
+        byte[] record = new byte[length + FrameProtection.TAG];
+        in.readFully(record);
+        protection.open(java.nio.ByteBuffer.wrap(record), 0, length);
+        return new Frame(record[0] & 0xFF, java.util.Arrays.copyOfRange(record, 1, length));
+      }
       int type = in.readUnsignedByte();
       byte[] payload = new byte[length - 1];
       in.readFully(payload);

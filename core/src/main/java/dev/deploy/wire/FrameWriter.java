@@ -1,16 +1,21 @@
 package dev.deploy.wire;
 
+import dev.deploy.security.FrameProtection;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Writes length-prefixed frames (see {@link FrameReader}) to a blocking stream. Thread safe: a lock
  * keeps frames whole when several threads write. {@link #writeLast} ends the stream: after it no
- * frame is written ({@link #write} throws {@link EndedException}, {@link #tryWrite} skips).
+ * frame is written ({@link #write} throws {@link EndedException}, {@link #tryWrite} skips). Under a
+ * {@link FrameProtection} that tags, each frame's type and payload are sealed as one record and its
+ * tag follows the payload.
  */
 public final class FrameWriter {
   private final OutputStream out;
+  private final FrameProtection protection;
   private final ReentrantLock lock = new ReentrantLock();
 
   /** Set by {@link #writeLast} once its frame is written; written under lock. */
@@ -34,9 +39,17 @@ public final class FrameWriter {
     void run() throws IOException;
   }
 
-  /** Writes to {@code out}, which must already be authenticated. */
+  /** Writes to {@code out}, which must already be authenticated, with no protection. */
   public FrameWriter(OutputStream out) {
+    this(out, FrameProtection.none());
+  }
+
+  /**
+   * Writes to {@code out}, which must already be authenticated, sealing with {@code protection}.
+   */
+  public FrameWriter(OutputStream out, FrameProtection protection) {
     this.out = out;
+    this.protection = protection;
   }
 
   /**
@@ -132,8 +145,16 @@ public final class FrameWriter {
     long start = System.nanoTime();
     writingSince = start == 0 ? 1 : start;
     try {
-      out.write(header);
-      out.write(payload);
+      if (protection.tagged()) {
+        ByteBuffer record =
+            ByteBuffer.allocate(header.length + payload.length + FrameProtection.TAG);
+        record.put(header).put(payload);
+        protection.seal(record, 4, header.length + payload.length);
+        out.write(record.array());
+      } else {
+        out.write(header);
+        out.write(payload);
+      }
       out.flush();
     } finally {
       writingSince = 0;

@@ -59,7 +59,7 @@ class ChannelCodecTest {
       String className) throws Exception {
     LoopbackTables.Table t = tables.add();
     Pid fake = RawPeer.fakePid();
-    RawPeer raw = track(RawPeer.dialAccepted(t.address(), tables.key(), fake));
+    RawPeer raw = track(RawPeer.dialAccepted(t.pid(), tables.key(), fake));
     ReceiveEnd in = t.table().openReceiver(fake);
 
     raw.data(namedClass(className)).value("after");
@@ -76,7 +76,7 @@ class ChannelCodecTest {
       throws Exception {
     LoopbackTables.Table t = tables.add();
     Pid fake = RawPeer.fakePid();
-    RawPeer raw = track(RawPeer.dialAccepted(t.address(), tables.key(), fake));
+    RawPeer raw = track(RawPeer.dialAccepted(t.pid(), tables.key(), fake));
     ReceiveEnd in = t.table().openReceiver(fake);
 
     raw.data(namedClass(Tripwire.class.getName())).value(2);
@@ -93,7 +93,7 @@ class ChannelCodecTest {
       throws Exception {
     LoopbackTables.Table t = tables.add();
     Pid fake = RawPeer.fakePid();
-    RawPeer raw = track(RawPeer.dialAccepted(t.address(), tables.key(), fake));
+    RawPeer raw = track(RawPeer.dialAccepted(t.pid(), tables.key(), fake));
     ReceiveEnd in = t.table().openReceiver(fake);
 
     raw.data(namedClass("com.example.NoSuchThing")).value("after");
@@ -127,7 +127,7 @@ class ChannelCodecTest {
   void givenMalformedValueBytes_whenReceive_thenCodecErrorAndLaterValuesArrive() throws Exception {
     LoopbackTables.Table t = tables.add();
     Pid fake = RawPeer.fakePid();
-    RawPeer raw = track(RawPeer.dialAccepted(t.address(), tables.key(), fake));
+    RawPeer raw = track(RawPeer.dialAccepted(t.pid(), tables.key(), fake));
     ReceiveEnd in = t.table().openReceiver(fake);
 
     byte[] string = Codec.standard().encode("x");

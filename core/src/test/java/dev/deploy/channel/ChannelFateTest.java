@@ -116,7 +116,7 @@ class ChannelFateTest {
       throws Exception {
     LoopbackTables.Table t = tables.add();
     Pid fake = RawPeer.fakePid();
-    RawPeer raw = track(RawPeer.dialAccepted(t.address(), tables.key(), fake));
+    RawPeer raw = track(RawPeer.dialAccepted(t.pid(), tables.key(), fake));
     ReceiveEnd in = t.table().openReceiver(fake);
     raw.value("a").value("b").value("c");
     raw.awaitAck(3);
@@ -137,7 +137,7 @@ class ChannelFateTest {
   void givenFakePeerSaysGoodbye_whenItCloses_thenExitedNotLost() throws Exception {
     LoopbackTables.Table t = tables.add();
     Pid fake = RawPeer.fakePid();
-    RawPeer raw = track(RawPeer.dialAccepted(t.address(), tables.key(), fake));
+    RawPeer raw = track(RawPeer.dialAccepted(t.pid(), tables.key(), fake));
     ReceiveEnd in = t.table().openReceiver(fake);
     raw.value("last").frame(Frames.GOODBYE, new byte[0]);
     raw.awaitAck(1);
@@ -153,7 +153,7 @@ class ChannelFateTest {
     ManualClock clock = new ManualClock();
     LoopbackTables.Table t = tables.add(LoopbackTables.spec().clock(clock));
     Pid fake = RawPeer.fakePid();
-    RawPeer raw = track(RawPeer.dialAccepted(t.address(), tables.key(), fake));
+    RawPeer raw = track(RawPeer.dialAccepted(t.pid(), tables.key(), fake));
     ReceiveEnd in = t.table().openReceiver(fake);
     Future<Object> blocked = threads.submit(() -> in.recv(Long.MAX_VALUE));
 

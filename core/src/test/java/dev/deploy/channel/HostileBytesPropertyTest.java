@@ -44,9 +44,9 @@ class HostileBytesPropertyTest {
 
   @Property(tries = 100)
   void givenRandomBytes_whenSentBeforeHandshake_thenDroppedAndNothingDelivered(
-      @ForAll @Size(min = Handshake.HELLO + Handshake.PROOF, max = 400) byte[] bytes)
+      @ForAll @Size(min = Handshake.HEADER + Handshake.PROOF, max = 400) byte[] bytes)
       throws Exception {
-    try (RawPeer raw = RawPeer.connect(attack.address())) {
+    try (RawPeer raw = RawPeer.connect(attack.pid())) {
       raw.raw(bytes);
 
       raw.awaitDropped();
@@ -59,7 +59,7 @@ class HostileBytesPropertyTest {
   void givenAuthenticatedDialer_whenFirstFrameHasAnotherType_thenDroppedAndNothingDelivered(
       @ForAll @IntRange(min = 2, max = 255) int type, @ForAll @Size(max = 300) byte[] payload)
       throws Exception {
-    try (RawPeer raw = RawPeer.connect(attack.address())) {
+    try (RawPeer raw = RawPeer.connect(attack.pid())) {
       raw.handshake(attack.key(), true);
 
       raw.frame(type, payload);
@@ -74,7 +74,7 @@ class HostileBytesPropertyTest {
   void givenAuthenticatedDialer_whenFrameLengthOutsideLimits_thenDroppedAndNothingDelivered(
       @ForAll int length, @ForAll @Size(max = 64) byte[] rest) throws Exception {
     Assume.that(length < 1 || length > Connection.MAX_FRAME);
-    try (RawPeer raw = RawPeer.connect(attack.address())) {
+    try (RawPeer raw = RawPeer.connect(attack.pid())) {
       raw.handshake(attack.key(), true);
 
       raw.raw(ByteBuffer.allocate(4 + rest.length).putInt(length).put(rest).array());
@@ -90,7 +90,7 @@ class HostileBytesPropertyTest {
       @ForAll @IntRange(min = 1, max = 24) int missing) throws Exception {
     byte[] ident =
         HostileBytesTest.frame(Frames.IDENT, new MessageOut().pid(RawPeer.fakePid()).toByteArray());
-    try (RawPeer raw = RawPeer.connect(attack.address())) {
+    try (RawPeer raw = RawPeer.connect(attack.pid())) {
       raw.handshake(attack.key(), true);
 
       raw.raw(Arrays.copyOf(ident, Math.max(0, ident.length - missing)));
@@ -106,7 +106,7 @@ class HostileBytesPropertyTest {
   void givenAttachedFakePeer_whenGarbageFrame_thenDroppedLostAndNothingDelivered(
       @ForAll("garbageFrames") byte[] frame) throws Exception {
     Pid fake = RawPeer.fakePid();
-    try (RawPeer raw = RawPeer.dialAccepted(attack.address(), attack.key(), fake)) {
+    try (RawPeer raw = RawPeer.dialAccepted(attack.pid(), attack.key(), fake)) {
       ReceiveEnd in = attack.target().table().openReceiver(fake);
 
       raw.raw(frame);
@@ -161,7 +161,7 @@ class HostileBytesPropertyTest {
       @ForAll @IntRange(min = 1, max = 20) int values, @ForAll("garbageFrames") byte[] garbage)
       throws Exception {
     Pid fake = RawPeer.fakePid();
-    try (RawPeer raw = RawPeer.dialAccepted(attack.address(), attack.key(), fake)) {
+    try (RawPeer raw = RawPeer.dialAccepted(attack.pid(), attack.key(), fake)) {
       ReceiveEnd in = attack.target().table().openReceiver(fake);
       for (int i = 0; i < values; i++) {
         raw.value(i);

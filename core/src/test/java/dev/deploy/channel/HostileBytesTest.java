@@ -9,6 +9,8 @@ import dev.deploy.Pid;
 import dev.deploy.io.Connection;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Credential;
+import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.testing.LoopbackTables;
 import dev.deploy.testing.ManualClock;
@@ -58,9 +60,12 @@ class HostileBytesTest {
 
   @Test
   void givenWrongClusterKey_whenHandshake_thenDroppedAndNothingDelivered() throws Exception {
-    RawPeer raw = track(RawPeer.connect(attack.address()));
+    RawPeer raw = track(RawPeer.connect(attack.pid()));
 
-    assertThatThrownBy(() -> raw.handshake(ClusterKey.generate(), true))
+    assertThatThrownBy(
+            () ->
+                raw.handshake(
+                    new Credential(ClusterKey.generate(), LoopbackTables.DEPLOYMENT), true))
         .isInstanceOf(AuthenticationException.class);
     try {
       raw.ident(RawPeer.fakePid()).value("smuggled");
@@ -77,14 +82,14 @@ class HostileBytesTest {
   void givenRecordedSession_whenReplayedOnNewConnection_thenDroppedAndNothingDeliveredTwice()
       throws Exception {
     Pid fake = RawPeer.fakePid();
-    RawPeer original = track(RawPeer.dialAccepted(attack.address(), attack.key(), fake));
+    RawPeer original = track(RawPeer.dialAccepted(attack.pid(), attack.key(), fake));
     ReceiveEnd in = attack.target().table().openReceiver(fake);
     original.value("once");
     original.awaitAck(1);
     byte[] recorded = original.written();
     original.close();
 
-    RawPeer replay = track(RawPeer.connect(attack.address()));
+    RawPeer replay = track(RawPeer.connect(attack.pid()));
     replay.raw(recorded);
 
     replay.awaitDropped();
@@ -95,8 +100,8 @@ class HostileBytesTest {
 
   @Test
   void givenTablesHelloReflected_whenSentBack_thenDropped() throws Exception {
-    RawPeer raw = track(RawPeer.connect(attack.address()));
-    byte[] tableHello = raw.read(Handshake.HELLO);
+    RawPeer raw = track(RawPeer.connect(attack.pid()));
+    byte[] tableHello = raw.read(Handshake.HEADER);
 
     raw.raw(tableHello);
 
@@ -106,9 +111,17 @@ class HostileBytesTest {
 
   @Test
   void givenTablesProofReflected_whenSentBack_thenDropped() throws Exception {
-    RawPeer raw = track(RawPeer.connect(attack.address()));
-    raw.read(Handshake.HELLO);
-    raw.raw(Handshake.hello(Handshake.newNonce()));
+    RawPeer raw = track(RawPeer.connect(attack.pid()));
+    raw.read(Handshake.HEADER);
+    raw.raw(
+        Handshake.dialer(
+                Handshake.Role.PROCESS,
+                ClusterKey.generate(),
+                LoopbackTables.DEPLOYMENT,
+                Handshake.Role.PROCESS,
+                ChannelTable.target(attack.pid()),
+                FrameProtection.Mode.NONE)
+            .hello());
     byte[] tableProof = raw.read(Handshake.PROOF);
 
     raw.raw(tableProof);
@@ -119,8 +132,16 @@ class HostileBytesTest {
   }
 
   static Stream<Arguments> foreignProtocols() {
-    byte[] otherVersion = Handshake.hello(Handshake.newNonce());
-    otherVersion[4] = 2;
+    byte[] otherVersion =
+        Handshake.dialer(
+                Handshake.Role.PROCESS,
+                ClusterKey.generate(),
+                LoopbackTables.DEPLOYMENT,
+                Handshake.Role.PROCESS,
+                new byte[0],
+                FrameProtection.Mode.NONE)
+            .hello();
+    otherVersion[4] = 1;
     byte[] tls = new byte[64];
     tls[0] = 0x16;
     tls[1] = 0x03;
@@ -131,15 +152,15 @@ class HostileBytesTest {
         Arguments.of(
             "SSH banner", "SSH-2.0-OpenSSH_9.6 and some more bytes to fill\r\n".getBytes(US_ASCII)),
         Arguments.of("TLS record", tls),
-        Arguments.of("deploy protocol version 2", otherVersion),
-        Arguments.of("zeros", new byte[Handshake.HELLO + Handshake.PROOF]));
+        Arguments.of("deploy protocol version 1", otherVersion),
+        Arguments.of("zeros", new byte[Handshake.HEADER + Handshake.PROOF]));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("foreignProtocols")
   void givenForeignProtocolBytes_whenSentToListener_thenDropped(String name, byte[] bytes)
       throws Exception {
-    RawPeer raw = track(RawPeer.connect(attack.address()));
+    RawPeer raw = track(RawPeer.connect(attack.pid()));
 
     raw.raw(bytes);
 
@@ -153,8 +174,8 @@ class HostileBytesTest {
       throws Exception {
     ManualClock clock = new ManualClock();
     LoopbackTables.Table slow = attack.tables().add(LoopbackTables.spec().clock(clock));
-    RawPeer raw = track(RawPeer.connect(slow.address()));
-    raw.read(Handshake.HELLO);
+    RawPeer raw = track(RawPeer.connect(slow.pid()));
+    raw.read(Handshake.HEADER);
 
     clock.advance(Duration.ofSeconds(11));
     slow.wake();
@@ -186,7 +207,7 @@ class HostileBytesTest {
   @MethodSource("badFirstFrames")
   void givenAuthenticatedDialer_whenFirstFrameIsBad_thenDroppedAndNothingDelivered(
       String name, byte[] bytes) throws Exception {
-    RawPeer raw = track(RawPeer.connect(attack.address()));
+    RawPeer raw = track(RawPeer.connect(attack.pid()));
     raw.handshake(attack.key(), true);
 
     raw.raw(bytes);
@@ -199,7 +220,7 @@ class HostileBytesTest {
   @Test
   void givenAuthenticatedDialer_whenFrameCutShortThenEof_thenDroppedAndNothingDelivered()
       throws Exception {
-    RawPeer raw = track(RawPeer.connect(attack.address()));
+    RawPeer raw = track(RawPeer.connect(attack.pid()));
     raw.handshake(attack.key(), true);
     byte[] ident = frame(Frames.IDENT, new MessageOut().pid(RawPeer.fakePid()).toByteArray());
 
@@ -213,7 +234,7 @@ class HostileBytesTest {
 
   @Test
   void givenIdentClaimingTablesOwnPid_whenSent_thenDropped() throws Exception {
-    RawPeer raw = track(RawPeer.connect(attack.address()));
+    RawPeer raw = track(RawPeer.connect(attack.pid()));
     raw.handshake(attack.key(), true);
 
     byte[] ident = frame(Frames.IDENT, new MessageOut().pid(attack.target().pid()).toByteArray());
@@ -252,7 +273,7 @@ class HostileBytesTest {
   void givenAttachedFakePeer_whenBadFrame_thenDroppedLostAndNothingDelivered(
       String name, byte[] bytes) throws Exception {
     Pid fake = RawPeer.fakePid();
-    RawPeer raw = track(RawPeer.dialAccepted(attack.address(), attack.key(), fake));
+    RawPeer raw = track(RawPeer.dialAccepted(attack.pid(), attack.key(), fake));
     ReceiveEnd in = attack.target().table().openReceiver(fake);
 
     raw.raw(bytes);
@@ -270,7 +291,7 @@ class HostileBytesTest {
     ReceiveEnd in = attack.target().table().openReceiver(friend.pid());
     out.send("real");
     assertThat(ChannelDeliveryTest.recv(in)).isEqualTo("real");
-    RawPeer raw = track(RawPeer.connect(attack.address()));
+    RawPeer raw = track(RawPeer.connect(attack.pid()));
     raw.handshake(attack.key(), true);
 
     raw.ident(friend.pid());
@@ -320,7 +341,10 @@ class HostileBytesTest {
     ReceiveEnd in = t.table().openReceiver(fake);
     RawPeer raw = track(RawPeer.accept(server));
 
-    assertThatThrownBy(() -> raw.handshake(ClusterKey.generate(), false))
+    assertThatThrownBy(
+            () ->
+                raw.handshake(
+                    new Credential(ClusterKey.generate(), LoopbackTables.DEPLOYMENT), false))
         .isInstanceOf(AuthenticationException.class);
 
     raw.awaitDropped();

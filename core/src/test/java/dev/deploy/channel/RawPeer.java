@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.deploy.Pid;
 import dev.deploy.codec.Codec;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Credential;
+import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.testing.LoopbackTables;
 import dev.deploy.wire.Frame;
@@ -75,6 +77,13 @@ final class RawPeer implements AutoCloseable {
   }
 
   /** Opens a TCP connection to {@code address}; nothing is sent. */
+  static RawPeer connect(Pid table) throws IOException {
+    RawPeer p = connect(table.address());
+    p.target = table;
+    return p;
+  }
+
+  /** Connects to {@code address}, with no pid to mean in a handshake. */
   static RawPeer connect(InetSocketAddress address) throws IOException {
     SocketChannel s = SocketChannel.open();
     try {
@@ -96,8 +105,7 @@ final class RawPeer implements AutoCloseable {
    * Connects to {@code table}, authenticates with {@code key} as the dialler, says it is {@code
    * self} and expects ACCEPT, the way another table would.
    */
-  static RawPeer dialAccepted(InetSocketAddress table, ClusterKey key, Pid self)
-      throws IOException {
+  static RawPeer dialAccepted(Pid table, Credential key, Pid self) throws IOException {
     RawPeer p = connect(table);
     try {
       p.handshake(key, true);
@@ -111,10 +119,36 @@ final class RawPeer implements AutoCloseable {
   }
 
   /** Runs the cluster-key handshake ({@code dialer}: as the side that connected). */
-  RawPeer handshake(ClusterKey key, boolean dialer) throws IOException {
-    Handshake.run(key, in, out, dialer);
+  RawPeer handshake(Credential key, boolean dialer) throws IOException {
+    Handshake handshake =
+        dialer
+            ? Handshake.dialer(
+                Handshake.Role.PROCESS,
+                key.key(),
+                key.deployment(),
+                Handshake.Role.PROCESS,
+                target == null ? new byte[0] : ChannelTable.target(target),
+                FrameProtection.Mode.NONE)
+            : Handshake.acceptor(Handshake.Role.PROCESS, anyTarget(key), FrameProtection.Mode.NONE);
+    handshake.run(in, out);
     return this;
   }
+
+  /** Takes processes of {@code key}'s deployment whatever pid they meant: a stand-in's listener. */
+  private static Handshake.Acceptance anyTarget(Credential key) {
+    return new Handshake.Acceptance() {
+      @Override
+      public ClusterKey keyFor(Handshake.Role role, long deployment) {
+        return key.key();
+      }
+
+      @Override
+      public void checkTarget(byte[] target) {}
+    };
+  }
+
+  /** The table this peer dialled, which its handshake means; null when accepted. */
+  private Pid target;
 
   /** Sends IDENT for {@code pid}. */
   RawPeer ident(Pid pid) throws IOException {

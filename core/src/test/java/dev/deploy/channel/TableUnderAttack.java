@@ -3,7 +3,6 @@ package dev.deploy.channel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.deploy.ChannelException;
-import dev.deploy.security.ClusterKey;
 import dev.deploy.testing.LoopbackTables;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +42,11 @@ final class TableUnderAttack implements AutoCloseable {
     return target.address();
   }
 
-  ClusterKey key() {
+  dev.deploy.Pid pid() {
+    return target.pid();
+  }
+
+  dev.deploy.security.Credential key() {
     return tables.key();
   }
 

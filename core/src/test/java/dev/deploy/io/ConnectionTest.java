@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.testing.LoopbackTables;
 import dev.deploy.testing.ManualClock;
@@ -35,6 +36,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * One {@link Connection} on a loop whose clock is a {@link ManualClock}, against a raw blocking
@@ -79,7 +82,7 @@ class ConnectionTest {
   @Test
   void givenSameKey_whenLoopDials_thenAuthenticatedAndFramesFlowBothWays() throws Exception {
     ServerSocketChannel server = server();
-    onLoop(() -> Connection.dial(loop, address(server), key, recorder));
+    onLoop(() -> Connection.dial(loop, address(server), dialing(key), recorder));
     Raw raw = Raw.accepted(server, toClose);
 
     raw.handshake(key, false);
@@ -95,6 +98,92 @@ class ConnectionTest {
           return null;
         });
     assertFrame(raw.readFrame(), TYPE + 1, "back");
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = FrameProtection.Mode.class,
+      names = {"INTEGRITY", "ENCRYPTION"})
+  void givenProtectedConnection_whenFramesFlowBothWays_thenDeliveredThroughSealedRecords(
+      FrameProtection.Mode mode) throws Exception {
+    Raw raw = acceptedAndAuthenticated(mode);
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+
+    raw.frame(TYPE, "hello".getBytes(StandardCharsets.US_ASCII));
+    recorder.outbox.add(frame(TYPE + 1, "back".getBytes(StandardCharsets.US_ASCII)));
+    onLoop(
+        () -> {
+          c.flush();
+          return null;
+        });
+
+    assertThat(c.protection().mode()).isEqualTo(mode);
+    assertFrame(recorder.nextFrame(), TYPE, "hello");
+    assertFrame(raw.readFrame(), TYPE + 1, "back");
+  }
+
+  @Test
+  void givenProtectedConnection_whenARecordIsAltered_thenClosedAndNothingDelivered()
+      throws Exception {
+    Raw raw = acceptedAndAuthenticated(FrameProtection.Mode.INTEGRITY);
+    byte[] record = raw.record(frame(TYPE, "pay 10".getBytes(StandardCharsets.US_ASCII)));
+    record[4 + 5 + 4] = '9'; // "pay 90": what an attacker on the path would do
+
+    raw.write(record);
+
+    assertThat(recorder.cause())
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessageContaining("integrity check");
+    raw.awaitEof();
+    assertThat(recorder.frames).isEmpty();
+  }
+
+  @Test
+  void givenProtectedConnection_whenRecordClaimsMoreThanTheLimit_thenClosedNamingIt()
+      throws Exception {
+    Raw raw = acceptedAndAuthenticated(FrameProtection.Mode.INTEGRITY);
+
+    raw.write(ByteBuffer.allocate(4).putInt(Connection.MAX_RECORD + 1).array());
+
+    assertThat(recorder.cause())
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("record length " + (Connection.MAX_RECORD + 1));
+  }
+
+  @Test
+  void givenProtectedConnection_whenBulkBothWays_thenEveryFrameInOrder() throws Exception {
+    Raw raw = acceptedAndAuthenticated(FrameProtection.Mode.INTEGRITY);
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+    byte[] payload = new byte[Connection.MAX_FRAME - 1];
+    int frames = 32; // 2 MiB each way, in many records
+    for (int i = 0; i < frames; i++) {
+      payload[0] = (byte) i;
+      recorder.outbox.add(frame(TYPE, payload.clone()));
+    }
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                for (int i = 0; i < frames; i++) {
+                  payload[1] = (byte) i;
+                  raw.frame(TYPE, payload);
+                }
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    writer.start();
+
+    onLoop(
+        () -> {
+          c.flush();
+          return null;
+        });
+    for (int i = 0; i < frames; i++) {
+      assertThat(raw.readFrame().payload()[0]).as("frame %d in order", i).isEqualTo((byte) i);
+      assertThat(recorder.nextFrame().payload()[1]).as("frame %d in order", i).isEqualTo((byte) i);
+    }
+    writer.join(5_000);
   }
 
   @Test
@@ -314,7 +403,7 @@ class ConnectionTest {
     Raw raw = Raw.connect(address(server), toClose);
     SocketChannel accepted = accept(server);
     onLoop(() -> acceptOnLoop(accepted));
-    raw.read(Handshake.HELLO);
+    raw.read(Handshake.HEADER);
 
     clock.advance(Duration.ofSeconds(10));
     loop.execute(() -> {});
@@ -336,8 +425,8 @@ class ConnectionTest {
     Raw raw = Raw.connect(address(server), toClose);
     SocketChannel accepted = accept(server);
     Connection c = onLoop(() -> acceptOnLoop(accepted));
-    raw.read(Handshake.HELLO);
-    byte[] hello = Handshake.hello(Handshake.newNonce());
+    raw.read(Handshake.HEADER);
+    byte[] hello = dialing(key).hello();
     raw.write(Arrays.copyOf(hello, hello.length - 1));
     clock.advance(Duration.ofSeconds(6));
     assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.HANDSHAKE);
@@ -372,7 +461,7 @@ class ConnectionTest {
 
     assertThat(recorder.cause())
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("does not know the cluster key");
+        .hasMessageContaining("does not know the key");
     raw.awaitEof();
     assertThat(recorder.frames).isEmpty();
   }
@@ -381,7 +470,7 @@ class ConnectionTest {
   void givenNothingListening_whenDial_thenClosedWithConnectFailure() throws Exception {
     InetSocketAddress nowhere = LoopbackTables.unusedPid().address();
 
-    onLoop(() -> Connection.dial(loop, nowhere, key, recorder));
+    onLoop(() -> Connection.dial(loop, nowhere, dialing(key), recorder));
 
     assertThat(recorder.cause())
         .isInstanceOf(IOException.class)
@@ -409,11 +498,16 @@ class ConnectionTest {
   // ---------------------------------------------------------------- helpers
 
   private Raw acceptedAndAuthenticated() throws Exception {
+    return acceptedAndAuthenticated(FrameProtection.Mode.NONE);
+  }
+
+  /** A connection the loop accepted from a raw peer that asks for {@code mode}. */
+  private Raw acceptedAndAuthenticated(FrameProtection.Mode mode) throws Exception {
     ServerSocketChannel server = server();
     Raw raw = Raw.connect(address(server), toClose);
     SocketChannel accepted = accept(server);
     onLoop(() -> acceptOnLoop(accepted));
-    raw.handshake(key, true);
+    raw.protection = dialing(key, mode).run(raw.in, raw.out);
     Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
     assertThat(c.dialer()).isFalse();
     return raw;
@@ -427,10 +521,40 @@ class ConnectionTest {
 
   private Connection acceptOnLoop(SocketChannel accepted) {
     try {
-      return Connection.accept(loop, accepted, key, recorder);
+      return Connection.accept(loop, accepted, accepting(key), recorder);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Returns a dialler's handshake proving {@code key}, as a process meaning no particular pid. */
+  static Handshake dialing(ClusterKey key) {
+    return dialing(key, FrameProtection.Mode.NONE);
+  }
+
+  static Handshake dialing(ClusterKey key, FrameProtection.Mode mode) {
+    return Handshake.dialer(
+        Handshake.Role.PROCESS, key, 1, Handshake.Role.PROCESS, new byte[0], mode);
+  }
+
+  /** Returns an acceptor's handshake taking processes that prove {@code key}. */
+  static Handshake accepting(ClusterKey key) {
+    return accepting(key, FrameProtection.Mode.NONE);
+  }
+
+  static Handshake accepting(ClusterKey key, FrameProtection.Mode mode) {
+    return Handshake.acceptor(
+        Handshake.Role.PROCESS,
+        new Handshake.Acceptance() {
+          @Override
+          public ClusterKey keyFor(Handshake.Role role, long deployment) {
+            return key;
+          }
+
+          @Override
+          public void checkTarget(byte[] target) {}
+        },
+        mode);
   }
 
   private ServerSocketChannel server() throws IOException {
@@ -566,11 +690,26 @@ class ConnectionTest {
     }
 
     void handshake(ClusterKey key, boolean dialer) throws IOException {
-      Handshake.run(key, in, out, dialer);
+      (dialer ? dialing(key) : accepting(key)).run(in, out);
     }
 
+    /** What the handshake agreed on; frames travel in sealed records when it tags. */
+    FrameProtection protection = FrameProtection.none();
+
+    /** Frames of records read but not yet returned. */
+    private final java.util.ArrayDeque<Frame> unread = new java.util.ArrayDeque<>();
+
     void frame(int type, byte[] payload) throws IOException {
-      write(ConnectionTest.frame(type, payload));
+      byte[] frame = ConnectionTest.frame(type, payload);
+      write(protection.tagged() ? record(frame) : frame);
+    }
+
+    /** Returns {@code frames} as one sealed record. */
+    byte[] record(byte[] frames) {
+      ByteBuffer b = ByteBuffer.allocate(4 + frames.length + FrameProtection.TAG);
+      b.putInt(frames.length).put(frames);
+      protection.seal(b, 4, 4 + frames.length);
+      return b.array();
     }
 
     void write(byte[] bytes) throws IOException {
@@ -585,6 +724,22 @@ class ConnectionTest {
     }
 
     Frame readFrame() throws IOException {
+      if (protection.tagged()) {
+        while (unread.isEmpty()) {
+          int length = in.readInt();
+          ByteBuffer body = ByteBuffer.wrap(read(length + FrameProtection.TAG));
+          protection.open(body, 0, length);
+          body.limit(length);
+          while (body.hasRemaining()) {
+            int frameLength = body.getInt();
+            int type = body.get() & 0xFF;
+            byte[] payload = new byte[frameLength - 1];
+            body.get(payload);
+            unread.add(new Frame(type, payload));
+          }
+        }
+        return unread.poll();
+      }
       int length = in.readInt();
       int type = in.readUnsignedByte();
       return new Frame(type, read(length - 1));

@@ -4,23 +4,19 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.deploy.security.Handshake.Role;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,509 +25,467 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Runs {@link Handshake} against an honest peer and against peers that misbehave, over loopback
- * sockets and over pipes. Each side runs on its own thread; every read has a socket timeout or a
- * closed peer, and every test a {@link Timeout}, so a test that would hang fails instead.
+ * Runs {@link Handshake} over loopback sockets between honest sides, and against the attacks it
+ * exists to stop: a relay that crosses a key holder's connection with one it opens to another key
+ * holder, replays, reflections, the wrong role or key, and peers that speak something else. Each
+ * side runs on its own thread with a socket timeout; every test has a {@link Timeout}.
  */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class HandshakeTest {
-  private static final int HELLO = 4 + 1 + Handshake.NONCE;
-  private static final byte DIALER = 'D';
-  private static final byte ACCEPTOR = 'A';
   private static final int READ_TIMEOUT_MILLIS = 5_000;
+  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
   private final ClusterKey key = ClusterKey.generate();
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
-  /** How the two ends of a connection are joined. */
-  enum Transport {
-    SOCKET,
-    PIPE
-  }
-
-  /** One end of a connection. */
-  private interface End extends AutoCloseable {
-    InputStream in();
-
-    OutputStream out();
-
-    /** Tells the other end that nothing more comes, as a half-close. */
-    void shutdownOutput() throws IOException;
-
-    @Override
-    void close() throws IOException;
-  }
-
-  private record SocketEnd(Socket socket, InputStream in, OutputStream out) implements End {
-    @Override
-    public void shutdownOutput() throws IOException {
-      socket.shutdownOutput();
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
-    }
-  }
-
-  private record PipeEnd(PipedInputStream in, PipedOutputStream out) implements End {
-    @Override
-    public void shutdownOutput() throws IOException {
-      out.close();
-    }
-
-    @Override
-    public void close() throws IOException {
-      out.close();
-      in.close();
-    }
-  }
-
-  /** The two ends of one connection: the one that dialled and the one that accepted. */
-  private record Link(End dialer, End acceptor) {}
-
   @AfterEach
   void tearDown() throws Exception {
-    threads.shutdownNow();
     for (AutoCloseable c : toClose) {
       c.close();
     }
+    threads.shutdownNow();
     assertThat(threads.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
   }
 
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenSameKey_whenBothSidesRun_thenBothSucceed(Transport transport) throws Exception {
-    Link link = open(transport);
+  @Test
+  void givenSameKeyAndRightTarget_whenBothSidesRun_thenBothSucceedWithOneProtection()
+      throws Exception {
+    ServerSocket server = listen();
+    Future<FrameProtection> acceptor = acceptAsync(server, bridge(key, server));
+    Socket socket = dial(server);
 
-    Future<?> dialer = handshakeAsync(key, link.dialer(), true);
-    Future<?> acceptor = handshakeAsync(ClusterKey.fromHex(key.toHex()), link.acceptor(), false);
+    FrameProtection dialer =
+        client(key, socket, FrameProtection.Mode.INTEGRITY).run(in(socket), out(socket));
 
-    assertThat(outcome(dialer)).isNull();
-    assertThat(outcome(acceptor)).isNull();
+    FrameProtection accepted = acceptor.get(10, TimeUnit.SECONDS);
+    assertThat(dialer.mode()).isEqualTo(FrameProtection.Mode.INTEGRITY);
+    assertThat(accepted.mode()).isEqualTo(FrameProtection.Mode.INTEGRITY);
+    ByteBuffer record = record("value");
+    dialer.seal(record, 0, 5);
+    accepted.open(record, 0, 5);
+    assertThat(new String(record.array(), 0, 5, US_ASCII)).isEqualTo("value");
   }
 
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenDifferentKeys_whenBothSidesRun_thenBothFailAuthentication(Transport transport)
-      throws Exception {
-    Link link = open(transport);
+  @Test
+  void givenDifferentKeys_whenBothSidesRun_thenBothFailAuthentication() throws Exception {
+    ServerSocket server = listen();
+    Future<FrameProtection> acceptor = acceptAsync(server, bridge(ClusterKey.generate(), server));
+    Socket socket = dial(server);
 
-    Future<?> dialer = handshakeAsync(key, link.dialer(), true);
-    Future<?> acceptor = handshakeAsync(ClusterKey.generate(), link.acceptor(), false);
-
-    assertThat(outcome(dialer))
+    assertThatThrownBy(() -> client(key, socket).run(in(socket), out(socket)))
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("cluster key");
+        .hasMessageContaining("does not know the key");
     assertThat(outcome(acceptor))
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("cluster key");
+        .hasMessageContaining("does not know the key");
   }
 
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenBothSidesClaimToHaveDialled_whenRun_thenBothFailAuthentication(Transport transport)
+  /**
+   * The attack of the security review: whoever a key holder dials (here a port the dialler meant
+   * for a worker) opens a connection to another key holder's listener and relays every byte both
+   * ways. The listener sees the dialler meant another address and refuses before it proves
+   * anything, so neither side authenticates and the relay learns no proof it could use.
+   */
+  @Test
+  void givenRelayCrossingDialerWithAnotherListenerOfTheSameKey_whenRun_thenListenerRefuses()
       throws Exception {
-    Link link = open(transport);
+    ServerSocket victim = listen();
+    Future<FrameProtection> accepted = acceptAsync(victim, bridge(key, victim));
+    ServerSocket squatted = listen();
+    Future<?> relay = relayAsync(squatted, victim);
+    Socket socket = dial(squatted);
 
-    Future<?> one = handshakeAsync(key, link.dialer(), true);
-    Future<?> other = handshakeAsync(key, link.acceptor(), true);
+    Future<FrameProtection> dialer =
+        threads.submit(() -> client(key, socket).run(in(socket), out(socket)));
 
-    assertThat(outcome(one)).isInstanceOf(AuthenticationException.class);
-    assertThat(outcome(other)).isInstanceOf(AuthenticationException.class);
-  }
-
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenPeerSendsFrameRightAfterItsProof_whenHandshakeSucceeds_thenFrameIsLeftUnread(
-      Transport transport) throws Exception {
-    Link link = open(transport);
-    byte[] frame = "first frame".getBytes(US_ASCII);
-    Future<?> peer =
-        threads.submit(
-            () -> {
-              byte[] nonce = randomNonce();
-              link.dialer().out().write(hello(Handshake.MAGIC, Handshake.VERSION, nonce));
-              byte[] ours = readFully(link.dialer().in(), HELLO);
-              byte[] ourNonce = Arrays.copyOfRange(ours, 5, HELLO);
-              link.dialer()
-                  .out()
-                  .write(concat(Handshake.proof(key, DIALER, nonce, ourNonce), frame));
-              link.dialer().out().flush();
-              return null;
-            });
-
-    Handshake.run(key, link.acceptor().in(), link.acceptor().out(), false);
-
-    assertThat(outcome(peer)).isNull();
-    assertThat(readFully(link.acceptor().in(), frame.length)).isEqualTo(frame);
-  }
-
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenPeerSendsRandomBytes_whenHandshake_thenAuthenticationFails(Transport transport)
-      throws Exception {
-    Link link = open(transport);
-    byte[] noise = new byte[200];
-    new Random(7).nextBytes(noise);
-    noise[0] = 0x13;
-
-    Future<?> ours = handshakeAsync(key, link.acceptor(), false);
-    sendAndHalfClose(link.dialer(), noise);
-
-    assertThat(outcome(ours))
+    assertThat(outcome(accepted))
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("does not speak deploy");
+        .hasMessageContaining("meant to reach 127.0.0.1:" + squatted.getLocalPort())
+        .hasMessageContaining("this listener is 127.0.0.1:" + victim.getLocalPort());
+    assertThat(outcome(dialer)).isInstanceOf(IOException.class);
+    relay.cancel(true);
   }
 
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenPeerSendsTruncatedHelloThenCloses_whenHandshake_thenAuthenticationFails(
-      Transport transport) throws Exception {
-    Link link = open(transport);
-    byte[] truncated = Arrays.copyOf(hello(Handshake.MAGIC, Handshake.VERSION, randomNonce()), 20);
+  /** The same relay, where the relay rewrites the target in the hello: the proof covers it. */
+  @Test
+  void givenRelayThatRewritesTheTarget_whenRun_thenProofFails() throws Exception {
+    ServerSocket victim = listen();
+    Future<FrameProtection> accepted = acceptAsync(victim, bridge(key, victim));
+    ServerSocket squatted = listen();
+    byte[] honest = Handshake.target(address(squatted));
+    byte[] forged = Handshake.target(address(victim));
+    Future<?> relay = relayAsync(squatted, victim, honest, forged);
+    Socket socket = dial(squatted);
 
-    Future<?> ours = handshakeAsync(key, link.dialer(), true);
-    sendAndHalfClose(link.acceptor(), truncated);
+    Future<FrameProtection> dialer =
+        threads.submit(() -> client(key, socket).run(in(socket), out(socket)));
 
-    assertThat(outcome(ours))
+    assertThat(outcome(accepted))
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("closed");
-  }
-
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenPeerClosesWithoutSendingAnything_whenHandshake_thenAuthenticationFails(
-      Transport transport) throws Exception {
-    Link link = open(transport);
-
-    Future<?> ours = handshakeAsync(key, link.acceptor(), false);
-    sendAndHalfClose(link.dialer(), new byte[0]);
-
-    assertThat(outcome(ours)).isInstanceOf(AuthenticationException.class);
-  }
-
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenPeerSpeaksHttp_whenHandshake_thenAuthenticationFailsNamingTheBytes(Transport transport)
-      throws Exception {
-    Link link = open(transport);
-    byte[] http = "GET / HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n".getBytes(US_ASCII);
-
-    Future<?> ours = handshakeAsync(key, link.acceptor(), false);
-    sendAndHalfClose(link.dialer(), http);
-
-    assertThat(outcome(ours))
-        .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("0x47455420");
-  }
-
-  @ParameterizedTest
-  @ValueSource(ints = {0, 2, 0x7F, -1})
-  void givenPeerSpeaksAnotherVersion_whenHandshake_thenAuthenticationFailsNamingIt(int version)
-      throws Exception {
-    Link link = open(Transport.SOCKET);
-
-    Future<?> ours = handshakeAsync(key, link.acceptor(), false);
-    sendAndHalfClose(link.dialer(), hello(Handshake.MAGIC, version, randomNonce()));
-
-    assertThat(outcome(ours))
-        .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("version " + (byte) version);
+        .hasMessageContaining("does not know the key");
+    assertThat(outcome(dialer)).isInstanceOf(IOException.class);
+    relay.cancel(true);
   }
 
   @Test
-  void givenPeerSpeaksAnotherVersionOverPipe_whenHandshake_thenAuthenticationFails()
+  void givenDialerThatExpectsAnotherRole_whenRun_thenDialerRefusesBeforeItsProof()
       throws Exception {
-    Link link = open(Transport.PIPE);
+    ServerSocket server = listen();
+    Future<FrameProtection> acceptor = acceptAsync(server, bridge(key, server));
+    Socket socket = dial(server);
+    Handshake master =
+        Handshake.dialer(
+            Role.MASTER,
+            key,
+            0,
+            Role.WORKER,
+            Handshake.target(address(server)),
+            FrameProtection.Mode.NONE);
 
-    Future<?> ours = handshakeAsync(key, link.dialer(), true);
-    sendAndHalfClose(link.acceptor(), hello(Handshake.MAGIC, 2, randomNonce()));
-
-    assertThat(outcome(ours)).isInstanceOf(AuthenticationException.class);
-  }
-
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenReflectingPeerAgainstDialer_whenHandshake_thenAuthenticationFails(Transport transport)
-      throws Exception {
-    Link link = open(transport);
-
-    Future<?> ours = handshakeAsync(key, link.dialer(), true);
-    Future<?> mirror = reflect(link.acceptor());
-
-    assertThat(outcome(ours))
+    assertThatThrownBy(() -> master.run(in(socket), out(socket)))
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("echoed");
-    assertThat(outcome(mirror)).isNull();
-  }
-
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenReflectingPeerAgainstAcceptor_whenHandshake_thenAuthenticationFails(Transport transport)
-      throws Exception {
-    Link link = open(transport);
-
-    Future<?> ours = handshakeAsync(key, link.acceptor(), false);
-    Future<?> mirror = reflect(link.dialer());
-
-    assertThat(outcome(ours))
-        .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("echoed");
-    assertThat(outcome(mirror)).isNull();
-  }
-
-  @ParameterizedTest
-  @EnumSource(Transport.class)
-  void givenPeerThatProvesWithOurRole_whenHandshake_thenAuthenticationFails(Transport transport)
-      throws Exception {
-    Link link = open(transport);
-    Future<?> ours = handshakeAsync(key, link.acceptor(), false);
-
-    byte[] nonce = randomNonce();
-    link.dialer().out().write(hello(Handshake.MAGIC, Handshake.VERSION, nonce));
-    link.dialer().out().flush();
-    byte[] ourNonce = Arrays.copyOfRange(readFully(link.dialer().in(), HELLO), 5, HELLO);
-    sendAndHalfClose(link.dialer(), Handshake.proof(key, ACCEPTOR, nonce, ourNonce));
-
-    assertThat(outcome(ours))
-        .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("cluster key");
+        .hasMessageContaining("the peer is a bridge listener, not the worker this side dialled");
+    socket.close();
+    assertThat(outcome(acceptor)).isInstanceOf(IOException.class);
   }
 
   @Test
-  void givenAttackerSwapsNoncesAndProofsBetweenTwoSessions_whenHandshake_thenBothFail()
-      throws Exception {
-    Link first = open(Transport.PIPE);
-    Link second = open(Transport.PIPE);
-    Future<?> firstSession = handshakeAsync(key, first.acceptor(), false);
-    Future<?> secondSession = handshakeAsync(key, second.acceptor(), false);
+  void givenDialerInARoleTheListenerDoesNotTake_whenRun_thenRefused() throws Exception {
+    ServerSocket server = listen();
+    Future<FrameProtection> acceptor = acceptAsync(server, bridge(key, server));
+    Socket socket = dial(server);
+    Handshake worker =
+        Handshake.dialer(
+            Role.WORKER,
+            key,
+            0,
+            Role.BRIDGE,
+            Handshake.target(address(server)),
+            FrameProtection.Mode.NONE);
 
-    byte[] firstHello = readFully(first.dialer().in(), HELLO);
-    byte[] secondHello = readFully(second.dialer().in(), HELLO);
-    send(first.dialer(), secondHello);
-    send(second.dialer(), firstHello);
-    byte[] firstProof = readFully(first.dialer().in(), Handshake.PROOF);
-    byte[] secondProof = readFully(second.dialer().in(), Handshake.PROOF);
-    sendAndHalfClose(first.dialer(), secondProof);
-    sendAndHalfClose(second.dialer(), firstProof);
+    threads.submit(() -> worker.run(in(socket), out(socket)));
 
-    assertThat(outcome(firstSession)).isInstanceOf(AuthenticationException.class);
-    assertThat(outcome(secondSession)).isInstanceOf(AuthenticationException.class);
+    assertThat(outcome(acceptor))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessageContaining("a worker dialled this listener, which takes a client only");
+  }
+
+  @Test
+  void givenDeploymentKey_whenDialingADaemon_thenRefusedWhateverTheKey() throws Exception {
+    ServerSocket server = listen();
+    Future<FrameProtection> acceptor = acceptAsync(server, bridge(key, server));
+    Socket socket = dial(server);
+    Handshake process =
+        Handshake.dialer(
+            Role.CLIENT,
+            key.forDeployment(42),
+            42,
+            Role.BRIDGE,
+            Handshake.target(address(server)),
+            FrameProtection.Mode.NONE);
+
+    threads.submit(() -> process.run(in(socket), out(socket)));
+
+    assertThat(outcome(acceptor))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessageContaining("takes the cluster key only");
+  }
+
+  @Test
+  void givenDeploymentKeys_whenDerived_thenDifferFromEachOtherAndFromTheClusterKey() {
+    assertThat(key.forDeployment(1)).isNotEqualTo(key).isNotEqualTo(key.forDeployment(2));
+    assertThat(key.forDeployment(1)).isEqualTo(ClusterKey.fromHex(key.toHex()).forDeployment(1));
   }
 
   @Test
   void givenRecordedHonestDialer_whenReplayedIntoNewAcceptorSession_thenAuthenticationFails()
       throws Exception {
-    Link link = open(Transport.PIPE);
-    ByteArrayOutputStream recorded = new ByteArrayOutputStream();
-    OutputStream tee = new TeeOutputStream(link.dialer().out(), recorded);
-    Future<?> dialer =
-        threads.submit(
-            () -> {
-              Handshake.run(key, link.dialer().in(), tee, true);
-              return null;
-            });
-    Future<?> acceptor = handshakeAsync(key, link.acceptor(), false);
-    assertThat(outcome(dialer)).isNull();
-    assertThat(outcome(acceptor)).isNull();
-    assertThat(recorded.size()).isEqualTo(HELLO + Handshake.PROOF);
+    byte[] target = Handshake.target(new InetSocketAddress(LOOPBACK, 7000));
+    Handshake acceptor = acceptor(key, target);
+    Handshake dialer = client(key, target);
+    byte[] dialerHello = dialer.hello();
+    byte[] acceptorProof = feed(acceptor, dialerHello);
+    byte[] dialerProof = feed(dialer, acceptor.hello());
+    feed(dialer, acceptorProof);
+    feed(acceptor, dialerProof);
+    assertThat(dialer.done()).isTrue();
 
-    InputStream replay = new ByteArrayInputStream(recorded.toByteArray());
+    Handshake fresh = acceptor(key, target);
+    feed(fresh, dialerHello);
 
-    assertThatThrownBy(() -> Handshake.run(key, replay, new ByteArrayOutputStream(), false))
-        .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("cluster key");
+    assertThatThrownBy(() -> fresh.receive(dialerProof))
+        .isInstanceOf(AuthenticationException.class);
   }
 
   @Test
-  void givenSilentPeerAndSocketTimeout_whenHandshake_thenFailsInsteadOfHanging() throws Exception {
-    Link link = open(Transport.SOCKET);
-    ((SocketEnd) link.acceptor()).socket().setSoTimeout(200);
-
-    Future<?> ours = handshakeAsync(key, link.acceptor(), false);
-
-    assertThat(outcome(ours)).isInstanceOf(SocketTimeoutException.class);
-  }
-
-  @Test
-  void givenPeerWithCorrectProofButOneBitFlipped_whenHandshake_thenAuthenticationFails()
+  void givenAcceptorsProofReflected_whenAcceptorChecksIt_thenAuthenticationFails()
       throws Exception {
-    Link link = open(Transport.SOCKET);
-    Future<?> ours = handshakeAsync(key, link.dialer(), true);
+    byte[] target = Handshake.target(new InetSocketAddress(LOOPBACK, 7000));
+    Handshake acceptor = acceptor(key, target);
+    Handshake dialer = client(key, target);
+    byte[] acceptorProof = feed(acceptor, dialer.hello());
 
-    byte[] nonce = randomNonce();
-    send(link.acceptor(), hello(Handshake.MAGIC, Handshake.VERSION, nonce));
-    byte[] ourNonce = Arrays.copyOfRange(readFully(link.acceptor().in(), HELLO), 5, HELLO);
-    byte[] proof = Handshake.proof(key, ACCEPTOR, nonce, ourNonce);
-    proof[31] ^= 1;
-    sendAndHalfClose(link.acceptor(), proof);
-
-    assertThat(outcome(ours)).isInstanceOf(AuthenticationException.class);
+    assertThatThrownBy(() -> acceptor.receive(acceptorProof))
+        .isInstanceOf(AuthenticationException.class);
   }
 
   @Test
-  void givenScriptedPeerWithTheKey_whenHandshake_thenSucceeds() throws Exception {
-    Link link = open(Transport.SOCKET);
-    Future<?> ours = handshakeAsync(key, link.dialer(), true);
+  void givenPeerEchoesOurHello_whenReceived_thenRefusedAsEcho() {
+    Handshake dialer = client(key, new byte[6]);
+    byte[] own = dialer.hello();
 
-    byte[] nonce = randomNonce();
-    send(link.acceptor(), hello(Handshake.MAGIC, Handshake.VERSION, nonce));
-    byte[] ourNonce = Arrays.copyOfRange(readFully(link.acceptor().in(), HELLO), 5, HELLO);
-    send(link.acceptor(), Handshake.proof(key, ACCEPTOR, nonce, ourNonce));
+    assertThatThrownBy(() -> HandshakeStepsTest.feed(dialer, own))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessageContaining("echoed our nonce");
+  }
 
-    assertThat(outcome(ours)).isNull();
-    assertThat(readFully(link.acceptor().in(), Handshake.PROOF))
-        .isEqualTo(Handshake.proof(key, DIALER, ourNonce, nonce));
+  @Test
+  void givenPeerSpeaksHttp_whenHandshake_thenFailsNamingTheBytes() {
+    byte[] http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n0123456789012345678901234".getBytes(US_ASCII);
+
+    assertThatThrownBy(() -> runAgainst(http))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessageContaining("does not speak deploy (first bytes 0x47455420)");
+  }
+
+  @Test
+  void givenPeerSpeaksVersionOne_whenHandshake_thenFailsNamingBothVersions() {
+    byte[] hello = client(key, new byte[0]).hello();
+    hello[4] = 1;
+
+    assertThatThrownBy(() -> runAgainst(hello))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessageContaining("version 1, this is 2");
+  }
+
+  @Test
+  void givenPeerClosesMidHello_whenHandshake_thenFailsSayingSo() {
+    byte[] hello = client(key, new byte[0]).hello();
+
+    assertThatThrownBy(() -> runAgainst(java.util.Arrays.copyOf(hello, 20)))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessageContaining("closed the connection during the handshake");
+  }
+
+  @Test
+  void givenTargetLongerThanAllowed_whenDialerMade_thenRefusedNamingTheLength() {
+    assertThatThrownBy(() -> client(key, new byte[Handshake.MAX_TARGET + 1]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("" + (Handshake.MAX_TARGET + 1));
+  }
+
+  @Test
+  void givenOneSideAsksForEncryption_whenDone_thenBothEncrypt() throws Exception {
+    byte[] target = Handshake.target(new InetSocketAddress(LOOPBACK, 7000));
+    Handshake acceptor =
+        Handshake.acceptor(
+            Role.BRIDGE,
+            Handshake.Acceptance.daemon(
+                Role.CLIENT, key, new InetSocketAddress(LOOPBACK, 7000), List.of()),
+            FrameProtection.Mode.NONE);
+    Handshake dialer =
+        Handshake.dialer(Role.CLIENT, key, 0, Role.BRIDGE, target, FrameProtection.Mode.ENCRYPTION);
+    byte[] acceptorProof = feed(acceptor, dialer.hello());
+    byte[] dialerProof = feed(dialer, acceptor.hello());
+    feed(dialer, acceptorProof);
+    feed(acceptor, dialerProof);
+
+    FrameProtection a = acceptor.protection();
+    FrameProtection d = dialer.protection();
+    ByteBuffer record = record("secret");
+    d.seal(record, 0, 6);
+
+    assertThat(a.mode()).isEqualTo(FrameProtection.Mode.ENCRYPTION);
+    assertThat(new String(record.array(), 0, 6, US_ASCII)).isNotEqualTo("secret");
+    a.open(record, 0, 6);
+    assertThat(new String(record.array(), 0, 6, US_ASCII)).isEqualTo("secret");
+  }
+
+  @Test
+  void givenAdvertisedName_whenDialerMeantIt_thenAccepted() throws Exception {
+    byte[] advertised = Handshake.target(new InetSocketAddress(LOOPBACK, 9999));
+    Handshake acceptor =
+        Handshake.acceptor(
+            Role.BRIDGE,
+            Handshake.Acceptance.daemon(
+                Role.CLIENT,
+                key,
+                new InetSocketAddress(LOOPBACK, 7000),
+                List.of(InetSocketAddress.createUnresolved("localhost", 9999))),
+            FrameProtection.Mode.NONE);
+
+    byte[] proof = feed(acceptor, client(key, advertised).hello());
+
+    assertThat(proof).hasSize(Handshake.PROOF);
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private Link open(Transport transport) throws IOException {
-    return switch (transport) {
-      case SOCKET -> openSockets();
-      case PIPE -> openPipes();
-    };
+  /** A deploy client meaning {@code target}. */
+  private static Handshake client(ClusterKey key, byte[] target) {
+    return Handshake.dialer(Role.CLIENT, key, 0, Role.BRIDGE, target, FrameProtection.Mode.NONE);
   }
 
-  private Link openSockets() throws IOException {
-    InetAddress loopback = InetAddress.getByName("127.0.0.1");
-    try (ServerSocket server = new ServerSocket(0, 1, loopback)) {
-      server.setSoTimeout(READ_TIMEOUT_MILLIS);
-      Socket dialer = new Socket();
-      toClose.add(dialer);
-      dialer.connect(new InetSocketAddress(loopback, server.getLocalPort()), READ_TIMEOUT_MILLIS);
-      Socket acceptor = server.accept();
-      toClose.add(acceptor);
-      dialer.setSoTimeout(READ_TIMEOUT_MILLIS);
-      acceptor.setSoTimeout(READ_TIMEOUT_MILLIS);
-      return new Link(socketEnd(dialer), socketEnd(acceptor));
+  private static Handshake client(ClusterKey key, Socket socket) {
+    return client(key, socket, FrameProtection.Mode.NONE);
+  }
+
+  private static Handshake client(ClusterKey key, Socket socket, FrameProtection.Mode wish) {
+    return Handshake.dialer(
+        Role.CLIENT,
+        key,
+        0,
+        Role.BRIDGE,
+        Handshake.target((InetSocketAddress) socket.getRemoteSocketAddress()),
+        wish);
+  }
+
+  /** A bridge's listener whose only name is {@code target}. */
+  private static Handshake acceptor(ClusterKey key, byte[] target) {
+    return Handshake.acceptor(
+        Role.BRIDGE,
+        new Handshake.Acceptance() {
+          @Override
+          public ClusterKey keyFor(Role role, long deployment) {
+            return key;
+          }
+
+          @Override
+          public void checkTarget(byte[] t) throws AuthenticationException {
+            if (!java.util.Arrays.equals(t, target)) {
+              throw new AuthenticationException("meant another");
+            }
+          }
+        },
+        FrameProtection.Mode.NONE);
+  }
+
+  /** Returns the acceptance of a bridge listening on {@code server}. */
+  private static Handshake.Acceptance bridge(ClusterKey key, ServerSocket server) {
+    return Handshake.Acceptance.daemon(Role.CLIENT, key, address(server), List.of());
+  }
+
+  /** Feeds a whole message to {@code h} in the pieces it asks for; returns what it answers. */
+  private static byte[] feed(Handshake h, byte[] bytes) throws AuthenticationException {
+    return HandshakeStepsTest.feed(h, bytes);
+  }
+
+  /** Runs an acceptor against a peer that sent {@code bytes} and closed. */
+  private void runAgainst(byte[] bytes) throws IOException {
+    Handshake.acceptor(
+            Role.BRIDGE,
+            Handshake.Acceptance.daemon(
+                Role.CLIENT, key, new InetSocketAddress(LOOPBACK, 7000), List.of()),
+            FrameProtection.Mode.NONE)
+        .run(new ByteArrayInputStream(bytes), new ByteArrayOutputStream());
+  }
+
+  private static ByteBuffer record(String text) {
+    ByteBuffer b = ByteBuffer.allocate(text.length() + FrameProtection.TAG);
+    b.put(text.getBytes(US_ASCII));
+    return b;
+  }
+
+  private ServerSocket listen() throws IOException {
+    ServerSocket s = new ServerSocket(0, 8, LOOPBACK);
+    toClose.add(s);
+    return s;
+  }
+
+  private Socket dial(ServerSocket server) throws IOException {
+    Socket s = new Socket(LOOPBACK, server.getLocalPort());
+    s.setSoTimeout(READ_TIMEOUT_MILLIS);
+    toClose.add(s);
+    return s;
+  }
+
+  private static InetSocketAddress address(ServerSocket server) {
+    return new InetSocketAddress(LOOPBACK, server.getLocalPort());
+  }
+
+  private static InputStream in(Socket s) throws IOException {
+    return s.getInputStream();
+  }
+
+  private static OutputStream out(Socket s) throws IOException {
+    return s.getOutputStream();
+  }
+
+  private Future<FrameProtection> acceptAsync(ServerSocket server, Handshake.Acceptance a) {
+    return threads.submit(
+        () -> {
+          try (Socket s = server.accept()) {
+            s.setSoTimeout(READ_TIMEOUT_MILLIS);
+            return Handshake.acceptor(Role.BRIDGE, a, FrameProtection.Mode.NONE)
+                .run(s.getInputStream(), s.getOutputStream());
+          }
+        });
+  }
+
+  private Future<?> relayAsync(ServerSocket squatted, ServerSocket victim) {
+    return relayAsync(squatted, victim, null, null);
+  }
+
+  /**
+   * Accepts one connection on {@code squatted}, dials {@code victim} and copies bytes both ways;
+   * where {@code from} is given, replaces it with {@code to} in what the dialler sends.
+   */
+  private Future<?> relayAsync(ServerSocket squatted, ServerSocket victim, byte[] from, byte[] to) {
+    return threads.submit(
+        () -> {
+          Socket a = squatted.accept();
+          Socket b = new Socket(LOOPBACK, victim.getLocalPort());
+          toClose.add(a);
+          toClose.add(b);
+          threads.submit(
+              () -> {
+                copy(b.getInputStream(), a.getOutputStream(), null, null);
+                a.shutdownOutput(); // the listener hung up: so does the relay
+                return null;
+              });
+          copy(a.getInputStream(), b.getOutputStream(), from, to);
+          b.shutdownOutput();
+          return null;
+        });
+  }
+
+  private static Void copy(InputStream in, OutputStream out, byte[] from, byte[] to)
+      throws IOException {
+    byte[] buffer = new byte[4096];
+    int n;
+    while ((n = in.read(buffer)) > 0) {
+      if (from != null) {
+        replace(buffer, n, from, to);
+      }
+      out.write(buffer, 0, n);
+      out.flush();
+    }
+    return null;
+  }
+
+  private static void replace(byte[] buffer, int n, byte[] from, byte[] to) {
+    outer:
+    for (int i = 0; i + from.length <= n; i++) {
+      for (int j = 0; j < from.length; j++) {
+        if (buffer[i + j] != from[j]) {
+          continue outer;
+        }
+      }
+      System.arraycopy(to, 0, buffer, i, to.length);
     }
   }
 
-  private static SocketEnd socketEnd(Socket socket) throws IOException {
-    return new SocketEnd(socket, socket.getInputStream(), socket.getOutputStream());
-  }
-
-  private Link openPipes() throws IOException {
-    PipedInputStream dialerIn = new PipedInputStream();
-    PipedOutputStream acceptorOut = new PipedOutputStream(dialerIn);
-    PipedInputStream acceptorIn = new PipedInputStream();
-    PipedOutputStream dialerOut = new PipedOutputStream(acceptorIn);
-    Link link = new Link(new PipeEnd(dialerIn, dialerOut), new PipeEnd(acceptorIn, acceptorOut));
-    toClose.add(link.dialer());
-    toClose.add(link.acceptor());
-    return link;
-  }
-
-  /** Runs the handshake on its own thread; on failure half-closes, as a connection would. */
-  private Future<?> handshakeAsync(ClusterKey k, End end, boolean dialer) {
-    return threads.submit(
-        () -> {
-          try {
-            Handshake.run(k, end.in(), end.out(), dialer);
-          } catch (IOException e) {
-            end.shutdownOutput();
-            throw e;
-          }
-          return null;
-        });
-  }
-
-  /** A peer that sends back whatever it receives: our hello, then our proof if it comes. */
-  private Future<?> reflect(End end) {
-    return threads.submit(
-        () -> {
-          DataInputStream in = new DataInputStream(end.in());
-          byte[] hello = new byte[HELLO];
-          in.readFully(hello);
-          send(end, hello);
-          byte[] rest = in.readAllBytes();
-          sendAndHalfClose(end, rest);
-          return null;
-        });
-  }
-
-  /** Returns null when the future's task succeeded, else what it threw. */
-  private static Throwable outcome(Future<?> future) throws Exception {
+  private static Throwable outcome(Future<?> f) throws InterruptedException {
     try {
-      future.get(10, TimeUnit.SECONDS);
+      f.get(10, TimeUnit.SECONDS);
       return null;
     } catch (ExecutionException e) {
       return e.getCause();
-    }
-  }
-
-  private static void send(End end, byte[] bytes) throws IOException {
-    end.out().write(bytes);
-    end.out().flush();
-  }
-
-  private static void sendAndHalfClose(End end, byte[] bytes) throws IOException {
-    send(end, bytes);
-    end.shutdownOutput();
-  }
-
-  private static byte[] readFully(InputStream in, int n) throws IOException {
-    byte[] bytes = new byte[n];
-    new DataInputStream(in).readFully(bytes);
-    return bytes;
-  }
-
-  private static byte[] hello(int magic, int version, byte[] nonce) {
-    byte[] hello = new byte[HELLO];
-    hello[0] = (byte) (magic >>> 24);
-    hello[1] = (byte) (magic >>> 16);
-    hello[2] = (byte) (magic >>> 8);
-    hello[3] = (byte) magic;
-    hello[4] = (byte) version;
-    System.arraycopy(nonce, 0, hello, 5, Handshake.NONCE);
-    return hello;
-  }
-
-  private static byte[] randomNonce() {
-    byte[] nonce = new byte[Handshake.NONCE];
-    new Random().nextBytes(nonce);
-    return nonce;
-  }
-
-  private static byte[] concat(byte[] a, byte[] b) {
-    byte[] both = Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, both, a.length, b.length);
-    return both;
-  }
-
-  /** Writes to {@code out} and keeps a copy of everything written. */
-  private static final class TeeOutputStream extends OutputStream {
-    private final OutputStream out;
-    private final ByteArrayOutputStream copy;
-
-    TeeOutputStream(OutputStream out, ByteArrayOutputStream copy) {
-      this.out = out;
-      this.copy = copy;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      copy.write(b);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      copy.write(b, off, len);
-    }
-
-    @Override
-    public void flush() throws IOException {
-      out.flush();
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("the side did not finish in 10 s", e);
     }
   }
 }

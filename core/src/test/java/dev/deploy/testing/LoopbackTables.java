@@ -6,6 +6,7 @@ import dev.deploy.channel.ChannelTable;
 import dev.deploy.codec.Codec;
 import dev.deploy.io.IoLoop;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Credential;
 import dev.deploy.security.Nonces;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,7 +42,7 @@ public final class LoopbackTables implements AutoCloseable {
   /** 127.0.0.1: these tests never leave the machine. */
   public static final InetAddress LOOPBACK = loopback();
 
-  private final ClusterKey key;
+  private final Credential key;
   private final List<Table> tables = new ArrayList<>();
   private final AtomicInteger names = new AtomicInteger();
 
@@ -52,11 +53,14 @@ public final class LoopbackTables implements AutoCloseable {
 
   /** Creates an empty set whose tables use {@code key}. */
   public LoopbackTables(ClusterKey key) {
-    this.key = key;
+    this.key = new Credential(key.forDeployment(DEPLOYMENT), DEPLOYMENT);
   }
 
-  /** Returns the cluster key every table uses. */
-  public ClusterKey key() {
+  /** The deployment every table belongs to. */
+  public static final long DEPLOYMENT = 0x7e57L;
+
+  /** Returns the deployment's key every table proves. */
+  public Credential key() {
     return key;
   }
 
