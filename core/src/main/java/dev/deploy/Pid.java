@@ -28,6 +28,11 @@ public final class Pid {
     if (port < 0 || port > 0xFFFF) {
       throw new IllegalArgumentException("a pid's port must be 0..65535, not " + port);
     }
+    if (isWildcard(host)) {
+      throw new IllegalArgumentException(
+          "a pid's host must be an address others can dial, not the wildcard "
+              + toAddress(host).getHostAddress());
+    }
     this.host = host;
     this.port = port;
     this.key = key;
@@ -35,6 +40,9 @@ public final class Pid {
 
   /**
    * Makes a pid. For the runtime: programs get pids from {@code spawn}, {@code pid()} and messages.
+   *
+   * @throws IllegalArgumentException when {@code host} is not 4 or 16 bytes, or is a wildcard
+   *     ({@code 0.0.0.0}, {@code ::}, {@code ::ffff:0.0.0.0}): a pid names where others dial
    */
   public static Pid of(byte[] host, int port, long key) {
     return new Pid(host.clone(), port, key);
@@ -42,8 +50,17 @@ public final class Pid {
 
   /** Returns the address of the process's listening port. */
   public InetSocketAddress address() {
+    return new InetSocketAddress(toAddress(host), port);
+  }
+
+  /** Whether 4 or 16 bytes are a wildcard address, which listens everywhere and names nowhere. */
+  private static boolean isWildcard(byte[] host) {
+    return toAddress(host).isAnyLocalAddress();
+  }
+
+  private static InetAddress toAddress(byte[] host) {
     try {
-      return new InetSocketAddress(InetAddress.getByAddress(host), port);
+      return InetAddress.getByAddress(host);
     } catch (UnknownHostException e) {
       throw new AssertionError("4 or 16 bytes are always an address", e);
     }

@@ -103,4 +103,29 @@ class PidTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("70000");
   }
+
+  @Test
+  void givenIpv4Wildcard_whenOf_thenIllegalArgumentNamingIt() {
+    assertThatThrownBy(() -> Pid.of(new byte[4], 5000, 42))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("wildcard 0.0.0.0");
+  }
+
+  @Test
+  void givenIpv6Wildcard_whenOf_thenIllegalArgumentNamingIt() {
+    assertThatThrownBy(() -> Pid.of(new byte[16], 5000, 42))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("wildcard 0:0:0:0:0:0:0:0");
+  }
+
+  @Test
+  void givenIpv4MappedWildcard_whenOf_thenIllegalArgument() {
+    byte[] mapped = new byte[16];
+    mapped[10] = (byte) 0xFF;
+    mapped[11] = (byte) 0xFF;
+
+    assertThatThrownBy(() -> Pid.of(mapped, 5000, 42))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("wildcard");
+  }
 }

@@ -2,9 +2,13 @@ package dev.deploy.cli;
 
 import dev.deploy.Resources;
 import dev.deploy.fabric.Fabric;
+import dev.deploy.master.Advertised;
+import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Option;
 
@@ -41,6 +45,16 @@ final class DaemonOptions {
   String cacheLimit = "10GiB";
 
   @Option(
+      names = "--advertise",
+      paramLabel = "<addr>",
+      description =
+          "The address other machines dial to reach this one, which its processes' pids carry:"
+              + " host, host:port, an IP address or [ipv6]:port (without a port, the bound one)."
+              + " Required when <bind-addr> is a wildcard such as 0.0.0.0 or [::]"
+              + " (default: <bind-addr>).")
+  String advertise;
+
+  @Option(
       names = "--warm",
       paramLabel = "<n>",
       description =
@@ -59,6 +73,40 @@ final class DaemonOptions {
               + ": "
               + e.getMessage().replace("DEPLOY_WARM must be", "must be"),
           2);
+    }
+  }
+
+  /** Parses {@code --advertise}: empty when not given; a port of 0 when it names none. */
+  Optional<NodesFile.HostPort> advertise() throws CommandException {
+    if (advertise == null) {
+      return Optional.empty();
+    }
+    try {
+      NodesFile.HostPort parsed = NodesFile.parseHostAndOptionalPort(advertise);
+      if (Advertised.isWildcard(parsed.host())) {
+        throw new CommandException(
+            "--advertise "
+                + advertise
+                + " is a wildcard, which names no machine; give the address other machines dial"
+                + " to reach this one",
+            2);
+      }
+      return Optional.of(parsed);
+    } catch (IllegalArgumentException e) {
+      throw new CommandException("--advertise: " + e.getMessage(), 2);
+    }
+  }
+
+  /**
+   * Refuses to bind {@code bind}, named {@code what} in the message, when it is a wildcard and
+   * {@code --advertise} is not given: nobody could dial what this machine would advertise.
+   */
+  void requireAdvertisable(String what, InetSocketAddress bind) throws CommandException {
+    Optional<NodesFile.HostPort> a = advertise();
+    try {
+      Advertised.of(what, bind, a.map(NodesFile.HostPort::host).orElse(null), 0);
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(e.getMessage(), 2);
     }
   }
 

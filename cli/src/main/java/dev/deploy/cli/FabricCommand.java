@@ -1,6 +1,7 @@
 package dev.deploy.cli;
 
 import dev.deploy.cluster.WorkerDaemon;
+import dev.deploy.master.Advertised;
 import dev.deploy.security.ClusterKey;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -21,7 +22,9 @@ import picocli.CommandLine.Parameters;
     description = {
       "Run a worker: receive programs from the cluster's master and run their processes.",
       "",
-      "The master dials <bind-addr>; processes started here listen on its host. The worker"
+      "The master dials <bind-addr>, or the address given with --advertise, which a wildcard"
+          + " <bind-addr> such as 0.0.0.0:7000 requires; processes started here listen on the"
+          + " host of <bind-addr> and are dialled at the advertised one. The worker"
           + " keeps every program's jars in a cache by SHA-256 and asks the master only for"
           + " those it lacks. Every connection must prove the cluster key before anything it"
           + " sends is read. Stop it with Ctrl-C or SIGTERM: every process it started is killed."
@@ -33,7 +36,10 @@ import picocli.CommandLine.Parameters;
       "2:the arguments are wrong"
     },
     footerHeading = "%nExample:%n",
-    footer = {"  DEPLOY_KEY_FILE=cluster.key java -jar deploy.jar fabric 10.0.0.2:7000"})
+    footer = {
+      "  DEPLOY_KEY_FILE=cluster.key java -jar deploy.jar fabric 10.0.0.2:7000",
+      "  DEPLOY_KEY_FILE=cluster.key java -jar deploy.jar fabric 0.0.0.0:7000 --advertise 10.0.0.2"
+    })
 final class FabricCommand implements Callable<Integer> {
   @Parameters(
       arity = "0..1",
@@ -54,6 +60,7 @@ final class FabricCommand implements Callable<Integer> {
                 "give the address to listen on, like: fabric 10.0.0.2:7000 (see --help)", 2);
           }
           InetSocketAddress address = Addresses.parse("<bind-addr>", bind);
+          options.requireAdvertisable("<bind-addr> " + bind, address);
           ClusterKey key =
               ClusterKeys.resolve(
                   options.keyFile,
@@ -65,6 +72,7 @@ final class FabricCommand implements Callable<Integer> {
                 new WorkerDaemon(
                     key,
                     address,
+                    options.advertise(),
                     options.jarCache(),
                     options.cacheLimitBytes(),
                     !options.noCgroups,
@@ -72,7 +80,12 @@ final class FabricCommand implements Callable<Integer> {
           } catch (IOException e) {
             throw new CommandException("cannot listen on " + bind + ": " + e.getMessage());
           }
-          System.err.println("fabric: worker listening on " + bind);
+          System.err.println(
+              "fabric: worker listening on "
+                  + bind
+                  + (options.advertise == null
+                      ? ""
+                      : ", advertised as " + Advertised.show(daemon.advertised())));
           DaemonOptions.runUntilSignal(daemon);
           return 0;
         });

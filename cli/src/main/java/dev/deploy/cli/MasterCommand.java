@@ -2,6 +2,7 @@ package dev.deploy.cli;
 
 import dev.deploy.Resources;
 import dev.deploy.cluster.ClusterMaster;
+import dev.deploy.master.Advertised;
 import dev.deploy.master.NodesFile;
 import dev.deploy.security.ClusterKey;
 import java.io.IOException;
@@ -30,8 +31,10 @@ import picocli.CommandLine.Parameters;
       "  fabric master <bind-addr> <nodes.toml>",
       "",
       "<mem> <cpu> first: what the master itself may run (like 8GiB 4); then each worker's"
-          + " address (where its `fabric <bind-addr>` listens) and what it may run. deploy"
-          + " connects to <bind-addr>, or to <bridge-addr> when given. Workers may start"
+          + " address (where the master dials its `fabric`, never a wildcard) and what it may"
+          + " run. deploy connects to <bind-addr>, or to <bridge-addr> when given. A wildcard"
+          + " <bind-addr> or <bridge-addr> (0.0.0.0, [::]) needs --advertise <this machine's"
+          + " address>, which this machine's processes' pids then carry. Workers may start"
           + " before or after the master; one that disappears is dropped (its processes"
           + " reported lost) and may rejoin. The nodes file is described in docs/nodes-toml.md."
     },
@@ -69,6 +72,11 @@ final class MasterCommand implements Callable<Integer> {
         options.verbose,
         () -> {
           Plan plan = parse(args);
+          options.requireAdvertisable("<bind-addr> " + args.get(0), plan.bind());
+          if (plan.bridge().isPresent()) {
+            InetSocketAddress bridge = plan.bridge().get();
+            options.requireAdvertisable("the bridge " + Advertised.show(bridge), bridge);
+          }
           boolean loopback =
               plan.bind().getAddress().isLoopbackAddress()
                   && plan.bridge().map(b -> b.getAddress().isLoopbackAddress()).orElse(true)
@@ -85,6 +93,7 @@ final class MasterCommand implements Callable<Integer> {
                 new ClusterMaster(
                     key,
                     plan.bind(),
+                    options.advertise(),
                     plan.own(),
                     plan.bridge(),
                     plan.workers(),
@@ -97,7 +106,7 @@ final class MasterCommand implements Callable<Integer> {
           }
           System.err.println(
               "fabric master: deploy to "
-                  + show(plan.bridge().orElse(plan.bind()))
+                  + Advertised.show(master.advertisedBridge())
                   + "; "
                   + plan.workers().size()
                   + (plan.workers().size() == 1 ? " worker" : " workers"));
@@ -138,7 +147,7 @@ final class MasterCommand implements Callable<Integer> {
                 + "\" is not all three",
             2);
       }
-      InetSocketAddress a = Addresses.parse("worker", args.get(i));
+      InetSocketAddress a = dialable("worker", args.get(i));
       Resources r = Addresses.resources("worker " + args.get(i), args.get(i + 1), args.get(i + 2));
       for (ClusterMaster.Worker w : workers) {
         if (w.address().equals(a)) {
@@ -153,6 +162,21 @@ final class MasterCommand implements Callable<Integer> {
       i += 3;
     }
     return distinct(new Plan(bind, Optional.of(own), bridge, workers));
+  }
+
+  /** Parses a worker's address, which the master dials: never a wildcard. */
+  private static InetSocketAddress dialable(String what, String text) throws CommandException {
+    InetSocketAddress a = Addresses.parse(what, text);
+    if (a.getAddress().isAnyLocalAddress()) {
+      throw new CommandException(
+          what
+              + ": \""
+              + text
+              + "\" is a wildcard address, which names no machine; give the address the master"
+              + " dials to reach that worker",
+          2);
+    }
+    return a;
   }
 
   /** Refuses a plan in which two of the master, the bridge and the workers share an address. */
@@ -192,8 +216,7 @@ final class MasterCommand implements Callable<Integer> {
     }
     List<ClusterMaster.Worker> workers = new ArrayList<>();
     for (NodesFile.NodeSpec n : nodes.nodes()) {
-      workers.add(
-          new ClusterMaster.Worker(Addresses.parse(file + ": node", n.address()), n.resources()));
+      workers.add(new ClusterMaster.Worker(dialable(file + ": node", n.address()), n.resources()));
     }
     return distinct(new Plan(bind, own, bridge, workers));
   }

@@ -170,6 +170,20 @@ class MasterCommandParseTest {
   }
 
   @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"0.0.0.0:7000", "[::]:7000"})
+  void givenWorkerAtAWildcardAddress_whenParsed_thenSaysItNamesNoMachine(String address) {
+    CommandException e = failure(List.of("127.0.0.1:7000", "8GiB", "4", address, "4GiB", "1"));
+
+    assertUsageError(e);
+    assertThat(e.getMessage())
+        .isEqualTo(
+            "worker: \""
+                + address
+                + "\" is a wildcard address, which names no machine; give the address the master"
+                + " dials to reach that worker");
+  }
+
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000"})
   void givenBadBindAddress_whenParsed_thenNamesTheAddress(String address) {
     CommandException e = failure(List.of(address, "8GiB", "4"));

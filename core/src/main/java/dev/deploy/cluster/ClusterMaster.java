@@ -3,8 +3,10 @@ package dev.deploy.cluster;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.fabric.Fabric;
+import dev.deploy.master.Advertised;
 import dev.deploy.master.Master;
 import dev.deploy.master.Node;
+import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.wire.Link;
@@ -38,6 +40,13 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   private final JarCache cache;
   private final List<RemoteFabric> workers = new ArrayList<>();
   private final List<ServerSocket> listeners = new ArrayList<>();
+
+  /** The address others dial to reach this master; never a wildcard. */
+  private final InetSocketAddress advertised;
+
+  /** The address deploy dials for the bridge when it has its own; never a wildcard. */
+  private final Optional<InetSocketAddress> advertisedBridge;
+
   private final Map<Long, Deployment> deployments = new ConcurrentHashMap<>();
 
   /** Every deployment whose client is connected, from its first byte: their jars are in use. */
@@ -51,18 +60,25 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
 
   /**
    * Starts the master: binds {@code bind} (where deploy connects, unless {@code bridge} is given)
-   * and {@code bridge}, and starts dialling the workers.
+   * and {@code bridge}, and starts dialling the workers (each worker's host name is looked up again
+   * at every dial).
    *
+   * @param advertise this machine's address as others dial it ({@code --advertise}; its port 0: the
+   *     bound port): required when {@code bind} is a wildcard, and then also the host of a {@code
+   *     bridge} bound to a wildcard; its processes' pids carry its host
    * @param own what this machine may run itself; empty: nothing (it only places and bridges)
    * @param cgroups whether each process here gets a cgroup of its own where the machine allows
    * @param warm how many warm JVMs this machine keeps per program and resources (0: none)
    * @param cacheLimit the bytes of jars the cache keeps; trimmed every 10 minutes, least recently
    *     used first, sparing the jars of running deployments
    * @throws IOException when an address cannot be bound
+   * @throws IllegalArgumentException when {@code bind} or {@code bridge} is a wildcard and nothing
+   *     is advertised
    */
   public ClusterMaster(
       ClusterKey key,
       InetSocketAddress bind,
+      Optional<NodesFile.HostPort> advertise,
       Optional<Resources> own,
       Optional<InetSocketAddress> bridge,
       List<Worker> workerList,
@@ -71,15 +87,28 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
       boolean cgroups,
       int warm)
       throws IOException {
+    String host = advertise.map(NodesFile.HostPort::host).orElse(null);
+    int port = advertise.map(NodesFile.HostPort::port).orElse(0);
+    String what = "fabric master " + Advertised.show(bind);
+    // Refuses a wildcard before anything is bound.
+    Advertised.of(what, bind, host, port);
+    bridge.ifPresent(b -> Advertised.of("the bridge " + Advertised.show(b), b, host, 0));
     this.key = key;
     this.cache = cache;
     try {
       listeners.add(listen(bind));
+      this.advertised = Advertised.of(what, local(listeners.get(0)), host, port);
       if (bridge.isPresent()) {
         listeners.add(listen(bridge.get()));
+        InetSocketAddress b = local(listeners.get(1));
+        // A bridge on a concrete address advertises that address; on a wildcard, this machine's.
+        this.advertisedBridge =
+            Optional.of(Advertised.of("the bridge", b, isWildcard(b) ? host : null, 0));
+      } else {
+        this.advertisedBridge = Optional.empty();
       }
-      this.fabric = new Fabric(key, bind.getAddress(), warm);
-    } catch (IOException e) {
+      this.fabric = new Fabric(key, bind.getAddress(), advertised.getHostString(), warm);
+    } catch (IOException | RuntimeException e) {
       closeListeners();
       throw e;
     }
@@ -146,7 +175,31 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     }
   }
 
-  /** Returns the addresses deploy may connect to. */
+  private static InetSocketAddress local(ServerSocket s) {
+    return (InetSocketAddress) s.getLocalSocketAddress();
+  }
+
+  private static boolean isWildcard(InetSocketAddress a) {
+    return a.getAddress() != null && a.getAddress().isAnyLocalAddress();
+  }
+
+  /**
+   * Returns the address others name this master by: {@code --advertise}, else the bound address.
+   * Its host is the one the master's own processes' pids carry. Never a wildcard; unresolved.
+   */
+  public InetSocketAddress advertised() {
+    return advertised;
+  }
+
+  /**
+   * Returns the address deploy dials: the bridge's advertised address when it has its own listener,
+   * else {@link #advertised()}. Never a wildcard; unresolved.
+   */
+  public InetSocketAddress advertisedBridge() {
+    return advertisedBridge.orElse(advertised);
+  }
+
+  /** Returns the addresses deploy may connect to, as bound (maybe wildcards). */
   public List<InetSocketAddress> addresses() {
     List<InetSocketAddress> out = new ArrayList<>();
     for (ServerSocket s : listeners) {

@@ -67,7 +67,10 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   }
 
   private final String name;
+
+  /** Where the worker listens, its host as given (a name is looked up again at every dial). */
   private final InetSocketAddress address;
+
   private final ClusterKey key;
   private final Programs programs;
   private final ScheduledExecutorService timers;
@@ -149,7 +152,13 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     while (!closed) {
       LinkConnection c;
       try {
-        c = LinkConnection.dial(address, key, Link.Hello.MASTER, Link.Hello.WORKER);
+        // A host name is looked up at every dial: a worker whose address changed is found again.
+        InetSocketAddress now = new InetSocketAddress(address.getHostString(), address.getPort());
+        if (now.isUnresolved()) {
+          throw new java.net.UnknownHostException(
+              "the host " + address.getHostString() + " is not known");
+        }
+        c = LinkConnection.dial(now, key, Link.Hello.MASTER, Link.Hello.WORKER);
       } catch (AuthenticationException e) {
         lastFailure =
             logOnce(lastFailure, "the worker " + name + " did not authenticate: " + e.getMessage());

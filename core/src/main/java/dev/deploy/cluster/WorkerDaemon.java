@@ -1,6 +1,8 @@
 package dev.deploy.cluster;
 
 import dev.deploy.fabric.Fabric;
+import dev.deploy.master.Advertised;
+import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
@@ -9,6 +11,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +31,10 @@ public final class WorkerDaemon implements AutoCloseable {
 
   private final ClusterKey key;
   private final ServerSocket server;
+
+  /** The address masters dial and this machine's processes' pids carry; never a wildcard. */
+  private final InetSocketAddress advertised;
+
   private final Fabric fabric;
   private final JarCache cache;
   private final ScheduledExecutorService timers =
@@ -38,26 +45,39 @@ public final class WorkerDaemon implements AutoCloseable {
   private volatile boolean closed;
 
   /**
-   * Binds {@code bind} and starts serving; with {@code cgroups}, each process gets a cgroup of its
-   * own where the machine allows; {@code warm} JVMs wait per program and resources (0: none); the
-   * jar cache is trimmed to {@code cacheLimit} bytes every 10 minutes, sparing jars in use.
+   * Binds {@code bind} and starts serving, advertising {@code advertise} (its port 0: the bound
+   * port) or, when empty, {@code bind} itself; with {@code cgroups}, each process gets a cgroup of
+   * its own where the machine allows; {@code warm} JVMs wait per program and resources (0: none);
+   * the jar cache is trimmed to {@code cacheLimit} bytes every 10 minutes, sparing jars in use.
    *
    * @throws IOException when the address cannot be bound
+   * @throws IllegalArgumentException when {@code bind} is a wildcard and nothing is advertised
    */
   public WorkerDaemon(
       ClusterKey key,
       InetSocketAddress bind,
+      Optional<NodesFile.HostPort> advertise,
       JarCache cache,
       long cacheLimit,
       boolean cgroups,
       int warm)
       throws IOException {
+    String host = advertise.map(NodesFile.HostPort::host).orElse(null);
+    int port = advertise.map(NodesFile.HostPort::port).orElse(0);
+    String what = "fabric " + Advertised.show(bind);
+    Advertised.of(what, bind, host, port); // refuses a wildcard before anything is bound
     this.key = key;
     this.cache = cache;
     this.server = new ServerSocket();
     server.setReuseAddress(true);
     server.bind(bind, 64);
-    this.fabric = new Fabric(key, bind.getAddress(), warm);
+    this.advertised = Advertised.of(what, address(), host, port);
+    try {
+      this.fabric = new Fabric(key, bind.getAddress(), advertised.getHostString(), warm);
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw e;
+    }
     if (cgroups) {
       fabric
           .limitWithCgroups()
@@ -77,9 +97,18 @@ public final class WorkerDaemon implements AutoCloseable {
     acceptor.start();
   }
 
-  /** Returns the address masters dial. */
+  /** Returns the address the daemon is bound to; maybe a wildcard. */
   public InetSocketAddress address() {
     return (InetSocketAddress) server.getLocalSocketAddress();
+  }
+
+  /**
+   * Returns the address masters dial to reach this worker, which its processes' pids carry as their
+   * host: {@code --advertise}, else the bound address. Never a wildcard; unresolved (a host name
+   * stays a name).
+   */
+  public InetSocketAddress advertised() {
+    return advertised;
   }
 
   private void serve(Socket socket, Runnable settled) {

@@ -35,6 +35,10 @@ final class PidSerializer extends Serializer<Pid> {
     byte[] host = input.readBytes(length);
     int port = input.readShort() & 0xFFFF;
     long key = input.readLong();
-    return Pid.of(host, port, key);
+    try {
+      return Pid.of(host, port, key);
+    } catch (IllegalArgumentException e) {
+      throw new KryoException(e.getMessage());
+    }
   }
 }

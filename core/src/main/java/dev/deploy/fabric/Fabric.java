@@ -4,6 +4,7 @@ import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.master.Advertised;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Launched;
@@ -79,6 +80,12 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   private final ServerSocket server;
 
+  /** Where the control port and every process's listening port are bound; maybe a wildcard. */
+  private final InetAddress bind;
+
+  /** The host processes dial and their pids carry; never a wildcard. */
+  private final String advertise;
+
   /** Launches not yet ended, by launch id. */
   private final Map<Long, Launch> launches = new ConcurrentHashMap<>();
 
@@ -115,7 +122,8 @@ public final class Fabric implements Launcher, AutoCloseable {
   private volatile boolean closed;
 
   /**
-   * Starts a fabric whose control port is bound to {@code bind} (port chosen by the system).
+   * Starts a fabric whose control port is bound to {@code bind} (port chosen by the system), which
+   * must not be a wildcard: it is also the address its processes' pids carry.
    *
    * @throws IOException when the port cannot be bound
    */
@@ -124,12 +132,38 @@ public final class Fabric implements Launcher, AutoCloseable {
   }
 
   /**
-   * Starts a fabric that keeps {@code warm} JVMs per program and resources (0: no pool).
+   * Starts a fabric that keeps {@code warm} JVMs per program and resources (0: no pool), bound to
+   * and advertising {@code bind}.
    *
    * @throws IOException when the port cannot be bound
+   * @throws IllegalArgumentException when {@code bind} is a wildcard
    */
   public Fabric(ClusterKey key, InetAddress bind, int warm) throws IOException {
+    this(key, bind, bind.getHostAddress(), warm);
+  }
+
+  /**
+   * Starts a fabric whose control port, and every process's listening port, is bound to {@code
+   * bind} (maybe a wildcard), while processes dial the control port at, and their pids carry,
+   * {@code advertise}: this machine's address as others reach it (an IP address or a host name,
+   * looked up by each process at its start).
+   *
+   * @throws IOException when the port cannot be bound
+   * @throws IllegalArgumentException when {@code advertise} is a wildcard
+   */
+  public Fabric(ClusterKey key, InetAddress bind, String advertise, int warm) throws IOException {
+    if (Advertised.isWildcard(advertise)) {
+      throw new IllegalArgumentException(
+          "a fabric bound to "
+              + bind.getHostAddress()
+              + " cannot give its processes the wildcard "
+              + advertise
+              + " as their address; "
+              + Advertised.HINT);
+    }
     this.key = key;
+    this.bind = bind;
+    this.advertise = advertise;
     this.server = new ServerSocket(0, 128, bind);
     this.pool = new WarmPool(warm);
     timers.scheduleWithFixedDelay(this::shrinkIdle, 10, 10, TimeUnit.SECONDS);
@@ -208,9 +242,27 @@ public final class Fabric implements Launcher, AutoCloseable {
     }
   }
 
-  /** Returns the address processes dial for their control connection. */
+  /**
+   * Returns the address processes dial for their control connection: the advertised host (as given,
+   * unresolved) and the control port.
+   */
   public InetSocketAddress address() {
-    return (InetSocketAddress) server.getLocalSocketAddress();
+    return InetSocketAddress.createUnresolved(advertise, server.getLocalPort());
+  }
+
+  /**
+   * Returns the {@code DEPLOY_*} variables that tell the process of launch {@code id} how to join:
+   * its control address, where to bind its listening port and the host its pid carries.
+   */
+  Map<String, String> runtimeEnvironment(long id, long deployment) {
+    return Map.of(
+        Env.ROLE, "process",
+        Env.FABRIC, Advertised.show(address()),
+        Env.LAUNCH, Long.toHexString(id),
+        Env.RUN_KEY, key.forDeployment(deployment).toHex(), // never the cluster key
+        Env.DEPLOYMENT, Long.toHexString(deployment),
+        Env.BIND, bind.getHostAddress(),
+        Env.ADVERTISE, advertise);
   }
 
   private void acceptLoop() {
@@ -401,13 +453,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(Env::isInternal);
     env.putAll(program.program.environment());
-    env.put(Env.ROLE, "process");
-    env.put(Env.FABRIC, address().getAddress().getHostAddress() + ":" + address().getPort());
-    env.put(Env.LAUNCH, Long.toHexString(launch.id));
-    long deployment = launch.order().program();
-    env.put(Env.RUN_KEY, key.forDeployment(deployment).toHex()); // never the cluster key
-    env.put(Env.DEPLOYMENT, Long.toHexString(deployment));
-    env.put(Env.BIND, address().getAddress().getHostAddress());
+    env.putAll(runtimeEnvironment(launch.id, launch.order().program()));
     boolean main = launch.order().task() == null && launch.order().parent() == null;
     builder.redirectInput(
         main && program.program.stdinForMain()

@@ -67,7 +67,7 @@ public final class NodesFile {
    * A host and a port, as written in an address: {@code host:port} or {@code [ipv6]:port}.
    *
    * @param host a host name, an IPv4 address, or an IPv6 address without brackets
-   * @param port 1 to 65535
+   * @param port 1 to 65535; 0 only from {@link #parseHostAndOptionalPort}, when no port was given
    */
   public record HostPort(String host, int port) {
     /** Returns a socket address for {@code host}, looked up now. */
@@ -207,6 +207,47 @@ public final class NodesFile {
       checkHost(text, host);
     }
     return new HostPort(host, parsePort(text, port));
+  }
+
+  /**
+   * Parses an address to advertise, as {@code --advertise} takes it: {@code host}, {@code
+   * host:port}, an IPv4 address, an IPv6 address bare or in brackets, or {@code [ipv6]:port}. Looks
+   * nothing up.
+   *
+   * @return the host and the port, 0 when none is given
+   * @throws IllegalArgumentException naming the text when it is none of these
+   */
+  public static HostPort parseHostAndOptionalPort(String text) {
+    if (text == null || text.isEmpty()) {
+      throw new IllegalArgumentException(
+          "an address is host or host:port, like 10.0.0.2 or 10.0.0.2:7000, but this one is empty");
+    }
+    if (text.startsWith("[") && text.endsWith("]")) {
+      String host = text.substring(1, text.length() - 1);
+      canonicalIpv6(text, host);
+      return new HostPort(host, 0);
+    }
+    if (text.startsWith("[")) {
+      return parseAddress(text);
+    }
+    int colon = text.indexOf(':');
+    if (colon < 0) {
+      checkHost(text, text);
+      return new HostPort(text, 0);
+    }
+    if (colon != text.lastIndexOf(':')) {
+      try {
+        canonicalIpv6(text, text);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "address \""
+                + text
+                + "\" is not host, host:port or an IPv6 address; write an IPv6 address with a"
+                + " port like [::1]:7000");
+      }
+      return new HostPort(text, 0);
+    }
+    return parseAddress(text);
   }
 
   private static int parsePort(String text, String port) {
@@ -597,6 +638,13 @@ public final class NodesFile {
         address = parseAddress(text);
       } catch (IllegalArgumentException e) {
         throw fail(e.getMessage());
+      }
+      if (word.equals("address") && Advertised.isWildcard(address.host())) {
+        throw fail(
+            "address \""
+                + text
+                + "\" is a wildcard, which names no machine; write the address the master dials"
+                + " to reach that worker");
       }
       String where =
           (word.equals("bridge") ? "the bridge" : "the [[node]]")

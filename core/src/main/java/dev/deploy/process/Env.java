@@ -23,8 +23,17 @@ public final class Env {
   /** The id (hex) of the process's deployment, whose key {@link #RUN_KEY} holds. */
   public static final String DEPLOYMENT = "DEPLOY_DEPLOYMENT";
 
-  /** The address the process binds its listening port (its pid's address) to. */
+  /**
+   * The address the process binds its listening port to: its fabric's, maybe a wildcard such as
+   * {@code 0.0.0.0}.
+   */
   public static final String BIND = "DEPLOY_BIND";
+
+  /**
+   * The host others dial to reach the process's listening port, which its pid carries: the
+   * advertised address of its fabric's machine (an IP address or a host name); never a wildcard.
+   */
+  public static final String ADVERTISE = "DEPLOY_ADVERTISE";
 
   private Env() {}
 
@@ -35,6 +44,7 @@ public final class Env {
         || name.equals(LAUNCH)
         || name.equals(RUN_KEY)
         || name.equals(DEPLOYMENT)
-        || name.equals(BIND);
+        || name.equals(BIND)
+        || name.equals(ADVERTISE);
   }
 }

@@ -149,6 +149,7 @@ public final class ProcessRuntime {
               Long.parseUnsignedLong(requireEnv(Env.DEPLOYMENT), 16));
       long launch = Long.parseUnsignedLong(requireEnv(Env.LAUNCH), 16);
       String bind = requireEnv(Env.BIND);
+      String advertise = requireEnv(Env.ADVERTISE);
       CompletableFuture<FabricClient> fabricReady = new CompletableFuture<>();
       // The pid's port and the channel table start on another thread while this one dials the
       // fabric; others may dial the pid as soon as it registers, and wait in the listener's
@@ -160,10 +161,12 @@ public final class ProcessRuntime {
             @Override
             public void run() {
               try {
-                channelsReady.complete(startChannels(bind, key, fabricReady));
+                channelsReady.complete(startChannels(bind, advertise, key, fabricReady));
               } catch (IOException e) {
                 channelsReady.completeExceptionally(
-                    new IOException("cannot open the pid's port on " + bind + ": " + e, e));
+                    new IOException(
+                        "cannot open the pid's port on " + bind + " as " + advertise + ": " + e,
+                        e));
               } catch (RuntimeException | Error e) {
                 channelsReady.completeExceptionally(e);
               }
@@ -230,14 +233,40 @@ public final class ProcessRuntime {
     // The warm-up's task does nothing.
   }
 
-  private static ChannelTable startChannels(
-      String bindAddress, Credential key, CompletableFuture<FabricClient> fabric)
-      throws IOException {
+  /** A process's listening port and the pid that names it. */
+  record PidPort(ServerSocketChannel listener, Pid pid) {}
+
+  /**
+   * Opens the pid's listening port on {@code bindAddress} (its fabric's, maybe a wildcard) and
+   * makes the pid that names it by {@code advertisedHost}, looked up now: the address others dial.
+   *
+   * @throws IOException when the port cannot be bound or the advertised host is unknown
+   * @throws IllegalArgumentException when the advertised host is a wildcard
+   */
+  static PidPort openPidPort(String bindAddress, String advertisedHost) throws IOException {
     InetAddress bind = InetAddress.getByName(bindAddress);
+    InetAddress advertised = InetAddress.getByName(advertisedHost);
     ServerSocketChannel listener =
         ServerSocketChannel.open().bind(new InetSocketAddress(bind, 0), 128);
-    InetSocketAddress local = (InetSocketAddress) listener.getLocalAddress();
-    Pid pid = Pid.of(bind.getAddress(), local.getPort(), Nonces.nextLong());
+    try {
+      InetSocketAddress local = (InetSocketAddress) listener.getLocalAddress();
+      return new PidPort(
+          listener, Pid.of(advertised.getAddress(), local.getPort(), Nonces.nextLong()));
+    } catch (IOException | RuntimeException e) {
+      listener.close();
+      throw e;
+    }
+  }
+
+  private static ChannelTable startChannels(
+      String bindAddress,
+      String advertisedHost,
+      Credential key,
+      CompletableFuture<FabricClient> fabric)
+      throws IOException {
+    PidPort port = openPidPort(bindAddress, advertisedHost);
+    ServerSocketChannel listener = port.listener();
+    Pid pid = port.pid();
     IoLoop loop = new IoLoop(System::nanoTime);
     ChannelTable channels =
         new ChannelTable(

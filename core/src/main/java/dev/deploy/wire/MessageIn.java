@@ -92,7 +92,12 @@ public final class MessageIn {
     if (port < 0 || port > 0xFFFF) {
       throw new ProtocolException(field + " port " + port + " is outside 0..65535");
     }
-    return Pid.of(host, port, i64(field + " key"));
+    long key = i64(field + " key");
+    try {
+      return Pid.of(host, port, key);
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolException(field + ": " + e.getMessage());
+    }
   }
 
   /** Reads resources. */

@@ -59,6 +59,7 @@ class SquattedPortTest {
                 new InetSocketAddress(LOOPBACK, 0),
                 Optional.empty(),
                 Optional.empty(),
+                Optional.empty(),
                 List.of(
                     new ClusterMaster.Worker(
                         new InetSocketAddress(LOOPBACK, squatted.getLocalPort()),
@@ -85,6 +86,7 @@ class SquattedPortTest {
             new WorkerDaemon(
                 key,
                 new InetSocketAddress(LOOPBACK, 0),
+                Optional.empty(),
                 new JarCache(Files.createDirectories(cacheDir.resolve("worker"))),
                 1L << 30,
                 false,
@@ -93,6 +95,7 @@ class SquattedPortTest {
         new ClusterMaster(
             key,
             new InetSocketAddress(LOOPBACK, 0),
+            Optional.empty(),
             Optional.empty(),
             Optional.empty(),
             List.of(

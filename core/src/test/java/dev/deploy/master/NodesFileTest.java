@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The nodes file: a good file, every error with its exact line, addresses, and properties over
@@ -352,6 +353,56 @@ a..b:7000         | address "a..b:7000" has host "a..b", which is not a host nam
   void givenLoopbackAddress_whenToSocketAddress_thenResolvedWithPort() {
     assertThat(NodesFile.parseAddress("[::1]:7000").toSocketAddress().getPort()).isEqualTo(7000);
     assertThat(NodesFile.parseAddress("127.0.0.1:7001").toSocketAddress().isUnresolved()).isFalse();
+  }
+
+  @Timeout(10)
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+    "10.0.0.2, 10.0.0.2, 0",
+    "10.0.0.2:7000, 10.0.0.2, 7000",
+    "node1.example, node1.example, 0",
+    "node1.example:7000, node1.example, 7000",
+    "::1, ::1, 0",
+    "fd00::3, fd00::3, 0",
+    "[fd00::3], fd00::3, 0",
+    "[fd00::3]:7000, fd00::3, 7000",
+  })
+  void givenAdvertisedAddress_whenParseHostAndOptionalPort_thenHostAndPortOrZero(
+      String text, String host, int port) {
+    assertThat(NodesFile.parseHostAndOptionalPort(text)).isEqualTo(new HostPort(host, port));
+  }
+
+  @Timeout(10)
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+"""
+no de        | address "no de" has host "no de", which is not a host name or an IP address
+[node1]      | address "[node1]" has "node1" in brackets, which is not an IPv6 address
+1:2:3        | address "1:2:3" is not host, host:port or an IPv6 address; write an IPv6 address with a port like [::1]:7000
+node1:99999  | address "node1:99999" has port 99999, which is not from 1 to 65535
+""")
+  void givenBadAdvertisedAddress_whenParseHostAndOptionalPort_thenSentenceNamingIt(
+      String text, String message) {
+    assertThatThrownBy(() -> NodesFile.parseHostAndOptionalPort(text))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(message);
+  }
+
+  @Timeout(10)
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"0.0.0.0:7000", "[::]:7000"})
+  void givenNodeAtAWildcardAddress_whenParse_thenSaysItNamesNoMachine(String address) {
+    String text = "[[node]]\naddress = \"" + address + "\"\nmemory = \"1GiB\"\ncpu = 1\n";
+
+    assertThatThrownBy(() -> NodesFile.parse("nodes.toml", text))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "nodes.toml:2: address \""
+                + address
+                + "\" is a wildcard, which names no machine; write the address the master dials"
+                + " to reach that worker");
   }
 
   // ---- properties ----

@@ -114,4 +114,14 @@ class MessageInOutTest {
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("resources");
   }
+
+  @Test
+  void givenPidWithWildcardHost_whenRead_thenProtocolExceptionNamingTheField() {
+    byte[] bytes = new MessageOut().bytes(new byte[4]).i32(7000).i64(42).toByteArray();
+
+    assertThatThrownBy(() -> new MessageIn(bytes).pid("child"))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("child")
+        .hasMessageContaining("wildcard");
+  }
 }

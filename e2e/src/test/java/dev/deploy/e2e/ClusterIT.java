@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.deploy.e2e.programs.cluster.AdvertisedPids;
 import dev.deploy.e2e.programs.cluster.LoseOneMachine;
 import dev.deploy.e2e.programs.cluster.PrintArgs;
 import dev.deploy.e2e.programs.cluster.Sleepers;
@@ -102,6 +103,64 @@ class ClusterIT {
                   && queued.spawnIndex() > first.exitIndex()
                   && host(queued).equals(host(first));
             });
+  }
+
+  // ----- addresses: bind and advertise
+
+  @Test
+  @Timeout(120)
+  void givenWorkerOnWildcardAdvertisingLoopback_whenProcessesExchange_thenEveryPidIsAdvertised(
+      Clusters clusters) {
+    Cluster cluster = clusters.start(ClusterLayout.WILDCARD_WORKER);
+
+    // Two children of 768 MiB on two machines of 1 GiB: one on the master, one on the worker.
+    Run run = cluster.runner().run(AdvertisedPids.class, RunOptions.defaults());
+
+    run.assertMatches(
+        Expect.process()
+            .stdout("main at 127.0.0.1, children at 127.0.0.1 and 127.0.0.1\n")
+            .child(Expect.process().stdoutMatches(childLine(0, 101)))
+            .child(Expect.process().stdoutMatches(childLine(1, 100))));
+    assertThat(cluster.worker(WORKER_2).log())
+        .contains("worker listening on 0.0.0.0:")
+        .contains("advertised as 127.0.0.1:");
+  }
+
+  /** What child {@code index} of {@link AdvertisedPids} prints when every pid is 127.0.0.1. */
+  private static String childLine(int index, int got) {
+    return "child "
+        + index
+        + " at 127\\.0\\.0\\.1, os pid \\d+, the other at 127\\.0\\.0\\.1, got "
+        + got
+        + "\n";
+  }
+
+  @Test
+  @Timeout(60)
+  void givenWorkerOnWildcardWithoutAdvertise_whenStarted_thenRefusesWithOneSentence(
+      @TempDir Path dir) throws IOException {
+    Path key = Tool.keygen(dir.resolve("cluster.key"));
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      port = s.getLocalPort(); // closed again: the fabric must refuse before binding anyway
+    }
+
+    Tool.Result r =
+        Tool.run(
+            Duration.ofSeconds(30),
+            "fabric",
+            "0.0.0.0:" + port,
+            "--key-file",
+            key.toString(),
+            "--cache",
+            dir.resolve("cache").toString());
+
+    assertThat(r.exitCode()).as(r.context()).isEqualTo(2);
+    assertOneSentence(r, "fabric: ");
+    assertThat(r.stderr())
+        .as(r.context())
+        .contains("0.0.0.0:" + port)
+        .contains("pass --advertise <this machine's address>");
   }
 
   // ----- the jar cache

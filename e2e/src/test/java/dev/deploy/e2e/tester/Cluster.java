@@ -132,8 +132,16 @@ public final class Cluster implements AutoCloseable {
     Map<String, Daemon> workers = new LinkedHashMap<>();
     List<String> workerAddresses = new ArrayList<>();
     for (ClusterLayout.Machine w : layout.workers()) {
-      String address = w.host() + ":" + freePort(w.host());
-      List<String> command = Tool.command("fabric", address);
+      List<String> command;
+      String address;
+      if (w.advertise() == null) {
+        address = w.host() + ":" + freePort(w.host());
+        command = Tool.command("fabric", address);
+      } else {
+        int port = freePort("0.0.0.0");
+        address = w.host() + ":" + port;
+        command = Tool.command("fabric", "0.0.0.0:" + port, "--advertise", w.advertise());
+      }
       command.addAll(daemonOptions(directory, keyFile, w.host()));
       Daemon d = Daemon.start("worker " + address, command, environment);
       daemons.add(d);
