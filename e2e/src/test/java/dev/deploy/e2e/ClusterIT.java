@@ -599,6 +599,14 @@ class ClusterIT {
             List.of("fabric", "master", "127.0.0.1:1", "4Gb", "2"),
             "fabric master: "),
         Arguments.of(
+            "a jar size limit that is not a size",
+            List.of("fabric", "127.0.0.1:1", "--max-jar-size", "lots"),
+            "fabric: "),
+        Arguments.of(
+            "a program size limit of zero",
+            List.of("fabric", "master", "127.0.0.1:1", "1GiB", "1", "--max-program-size", "0"),
+            "fabric master: "),
+        Arguments.of(
             "a nodes.toml whose string never ends",
             List.of("fabric", "master", "127.0.0.1:1", "$DIR/nodes.toml"),
             "fabric master: "));
