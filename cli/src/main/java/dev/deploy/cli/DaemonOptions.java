@@ -5,6 +5,7 @@ import dev.deploy.fabric.Fabric;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
+import dev.deploy.program.JarLimits;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -53,6 +54,20 @@ final class DaemonOptions {
               + " Required when <bind-addr> is a wildcard such as 0.0.0.0 or [::]"
               + " (default: <bind-addr>).")
   String advertise;
+
+  @Option(
+      names = "--max-jar-size",
+      paramLabel = "<size>",
+      description =
+          "The largest jar a deploy may send; a larger one is refused before a byte is stored"
+              + " (default: 512MiB).")
+  String maxJarSize = "512MiB";
+
+  @Option(
+      names = "--max-program-size",
+      paramLabel = "<size>",
+      description = "The most a deploy's jars may take together (default: 2GiB).")
+  String maxProgramSize = "2GiB";
 
   @Option(
       names = "--warm",
@@ -119,10 +134,31 @@ final class DaemonOptions {
     }
   }
 
-  /** Opens the jar cache of {@code --cache}, else the default directory. */
-  JarCache jarCache() throws CommandException {
+  /** Parses {@code --max-jar-size} and {@code --max-program-size}. */
+  JarLimits jarLimits() throws CommandException {
+    long jar = size("--max-jar-size", maxJarSize);
+    long program = size("--max-program-size", maxProgramSize);
+    return new JarLimits(jar, program);
+  }
+
+  private static long size(String option, String text) throws CommandException {
+    long bytes;
     try {
-      return new JarCache(cache != null ? cache : JarCache.defaultDirectory());
+      bytes = Resources.parseMemory(text);
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(option + ": " + e.getMessage().replace("memory \"", "\""), 2);
+    }
+    if (bytes < 1) {
+      throw new CommandException(option + ": must be at least 1 byte, not \"" + text + "\"", 2);
+    }
+    return bytes;
+  }
+
+  /** Opens the jar cache of {@code --cache}, else the default directory, with the size limits. */
+  JarCache jarCache() throws CommandException {
+    JarLimits limits = jarLimits();
+    try {
+      return new JarCache(cache != null ? cache : JarCache.defaultDirectory(), limits);
     } catch (IOException e) {
       throw new CommandException(e.getMessage());
     }

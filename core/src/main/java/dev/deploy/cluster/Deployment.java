@@ -202,9 +202,19 @@ final class Deployment implements Runnable {
             });
   }
 
-  /** Takes the jars the cache lacks from the client; returns every jar's path in order. */
+  /**
+   * Takes the jars the cache lacks from the client; returns every jar's path in order. A program
+   * over the cache's limits is refused from its announced sizes, before a byte is asked for; a jar
+   * the cache cannot store (a full disk) fails the deployment with a sentence, its partial file
+   * deleted. Neither touches other jars.
+   */
   private List<Path> receiveJars(List<JarRef> refs) throws IOException, DeployException {
     JarCache cache = cluster.cache();
+    try {
+      cache.limits().check(refs, "the bridge");
+    } catch (ProgramException e) {
+      throw new DeployException(e.getMessage());
+    }
     List<JarRef> missing = cache.missing(refs);
     List<String> wanted = new ArrayList<>();
     Map<String, JarRef> unique = new HashMap<>();
@@ -216,7 +226,7 @@ final class Deployment implements Runnable {
     link.send(new Link.JarsWanted(wanted));
     for (String sha : wanted) {
       JarRef ref = unique.get(sha);
-      try (JarCache.Upload upload = cache.begin(ref)) {
+      try (JarCache.Upload upload = begin(cache, ref)) {
         long received = 0;
         while (received < ref.size()) {
           Link m = link.read();
@@ -226,10 +236,18 @@ final class Deployment implements Runnable {
           if (!(m instanceof Link.JarChunk chunk) || !chunk.sha256().equals(sha)) {
             throw new ProtocolException("expected the bytes of " + ref.name());
           }
-          upload.write(chunk.data(), 0, chunk.data().length);
+          try {
+            upload.write(chunk.data(), 0, chunk.data().length);
+          } catch (IOException e) {
+            throw new DeployException(e.getMessage()); // the cache's, not the client's
+          }
           received += chunk.data().length;
         }
-        upload.commit();
+        try {
+          upload.commit();
+        } catch (IOException e) {
+          throw new DeployException(e.getMessage());
+        }
       } catch (ProgramException e) {
         throw new DeployException(e.getMessage());
       }
@@ -248,6 +266,16 @@ final class Deployment implements Runnable {
       paths.add(p);
     }
     return paths;
+  }
+
+  /** Starts an upload into the cache; a cache that cannot take it fails the deployment. */
+  private static JarCache.Upload begin(JarCache cache, JarRef ref)
+      throws DeployException, ProgramException {
+    try {
+      return cache.begin(ref);
+    } catch (IOException e) {
+      throw new DeployException(e.getMessage());
+    }
   }
 
   private static String mainClass(String given, List<Path> jars) throws DeployException {

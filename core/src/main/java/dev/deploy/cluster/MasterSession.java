@@ -73,6 +73,9 @@ final class MasterSession implements Scheduler, Runnable {
     final CompletableFuture<Path> done = new CompletableFuture<>();
     long received;
 
+    /** Set when the cache could not store the jar: its file is gone, the rest is skipped. */
+    boolean failed;
+
     Receiving(JarRef ref, JarCache.Upload upload) {
       this.ref = ref;
       this.upload = upload;
@@ -177,9 +180,20 @@ final class MasterSession implements Scheduler, Runnable {
     }
   }
 
-  /** Registers the program once every jar is in the cache, asking the master for the others. */
+  /**
+   * Registers the program once every jar is in the cache, asking the master for the others. A
+   * program over this machine's limits, or whose jars the cache cannot store, is not registered:
+   * its launches here fail with the sentence that says why.
+   */
   private void addProgram(Link.AddProgram add) throws IOException {
     Map<String, String> environment = Environment.parse(add.environment());
+    try {
+      cache.limits().check(add.jars(), "a worker");
+    } catch (ProgramException e) {
+      programs.put(
+          add.program(), CompletableFuture.failedFuture(new LaunchException(e.getMessage())));
+      return;
+    }
     programJars.put(add.program(), add.jars().stream().map(JarRef::sha256).toList());
     List<CompletableFuture<Path>> jars = new ArrayList<>();
     for (JarRef ref : add.jars()) {
@@ -190,7 +204,14 @@ final class MasterSession implements Scheduler, Runnable {
       }
       Receiving r = receiving.get(ref.sha256());
       if (r == null) {
-        r = new Receiving(ref, cache.begin(ref));
+        JarCache.Upload upload;
+        try {
+          upload = cache.begin(ref);
+        } catch (IOException | ProgramException e) {
+          jars.add(CompletableFuture.failedFuture(new LaunchException(e.getMessage())));
+          continue;
+        }
+        r = new Receiving(ref, upload);
         receiving.put(ref.sha256(), r);
         link.send(new Link.JarWanted(ref.sha256()));
         if (ref.size() == 0) {
@@ -222,13 +243,18 @@ final class MasterSession implements Scheduler, Runnable {
     if (r == null) {
       throw new ProtocolException("the master sent bytes of a jar nobody asked for");
     }
-    try {
-      r.upload.write(chunk.data(), 0, chunk.data().length);
-    } catch (ProgramException e) {
-      throw new ProtocolException("jar " + r.ref.name() + ": " + e.getMessage());
+    if (!r.failed) {
+      try {
+        r.upload.write(chunk.data(), 0, chunk.data().length);
+      } catch (ProgramException e) {
+        throw new ProtocolException("jar " + r.ref.name() + ": " + e.getMessage());
+      } catch (IOException e) {
+        // The cache's disk, not the master: fail the programs that wait, skip the rest of it.
+        fail(r, e);
+      }
     }
     r.received += chunk.data().length;
-    if (r.received == r.ref.size()) {
+    if (r.received >= r.ref.size()) {
       finish(r);
     }
   }
@@ -236,12 +262,24 @@ final class MasterSession implements Scheduler, Runnable {
   private void finish(Receiving r) throws IOException {
     receiving.remove(r.ref.sha256());
     try {
-      r.done.complete(r.upload.commit());
+      if (!r.failed) {
+        r.done.complete(r.upload.commit());
+      }
     } catch (ProgramException e) {
       throw new ProtocolException("jar " + r.ref.name() + ": " + e.getMessage());
+    } catch (IOException e) {
+      fail(r, e);
     } finally {
       r.upload.close();
     }
+  }
+
+  /** The cache could not store {@code r}: its file is gone, and whoever waits for it is told. */
+  private void fail(Receiving r, IOException e) {
+    r.failed = true;
+    r.upload.close();
+    log.warn("{}", e.getMessage());
+    r.done.completeExceptionally(new LaunchException(e.getMessage()));
   }
 
   private void launch(Link.Launch launch) {

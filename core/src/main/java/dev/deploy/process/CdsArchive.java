@@ -1,18 +1,19 @@
 package dev.deploy.process;
 
+import dev.deploy.security.Ownership;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,15 +27,18 @@ import org.slf4j.LoggerFactory;
  * archive with directories on the path; a prefix of the path is enough for the JVM to use it) and
  * exists only when that prefix holds the runtime. It is made once per (java, prefix jars with their
  * sizes and times) by a training JVM in the background, kept in a directory only its owner may
- * write ({@code $XDG_CACHE_HOME/deploy/cds} or {@code ~/.cache/deploy/cds}), and used only once
- * complete. Failures to use it are silenced ({@code -Xlog:cds=off}): it is an optimisation, never
- * an error.
+ * write ({@code $XDG_CACHE_HOME/deploy/cds} or {@code ~/.cache/deploy/cds}; one that another user
+ * owns or may write is not used, see {@link Ownership}), and used only once complete. Failures to
+ * use it are silenced ({@code -Xlog:cds=off}): it is an optimisation, never an error.
  *
  * <p>Thread safe: {@link #train} runs on a background thread of the fabric (once per program), and
  * {@link #cancel} may come from any thread, before, during or after it.
  */
 public final class CdsArchive {
   private static final Logger log = LoggerFactory.getLogger(CdsArchive.class);
+
+  /** Set once an unsafe archive directory was reported, so the warning comes once per JVM. */
+  private static final AtomicBoolean REFUSAL_LOGGED = new AtomicBoolean();
 
   private final String java;
   private final List<String> prefix;
@@ -112,16 +116,30 @@ public final class CdsArchive {
         xdg != null && !xdg.isEmpty()
             ? Path.of(xdg)
             : Path.of(System.getProperty("user.home"), ".cache");
+    return cacheDirectory(base, Ownership.system());
+  }
+
+  /**
+   * Returns {@code base/deploy/cds}, creating what is missing owner-only, or empty when it cannot
+   * be made or is not safe (see {@link Ownership}): whoever may write there could put their code in
+   * every JVM the fabric starts. Such a refusal is logged once as a warning, and spawns start
+   * without an archive, which only makes them slower.
+   */
+  static Optional<Path> cacheDirectory(Path base, Ownership ownership) {
     Path dir = base.resolve("deploy").resolve("cds");
     try {
-      Files.createDirectories(dir);
-      try {
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-      } catch (UnsupportedOperationException e) {
-        // Not POSIX: the user's profile directory is private already.
-      }
-      return Files.isWritable(dir) ? Optional.of(dir) : Optional.empty();
+      Path checked =
+          ownership.privateDirectory(
+              dir,
+              "the class-sharing archive directory",
+              "put code of their own in every JVM the fabric starts");
+      return Files.isWritable(checked) ? Optional.of(checked) : Optional.empty();
     } catch (IOException e) {
+      if (REFUSAL_LOGGED.compareAndSet(false, true)) {
+        log.warn("{}; spawned JVMs start without a class-sharing archive", e.getMessage());
+      } else {
+        log.debug("no class-sharing archive: {}", e.getMessage());
+      }
       return Optional.empty();
     }
   }

@@ -1,5 +1,6 @@
 package dev.deploy.program;
 
+import dev.deploy.security.Ownership;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,16 +19,12 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -68,35 +65,70 @@ public final class JarCache {
 
   private static final int BUFFER = 64 * 1024;
 
-  /** rwx------ */
-  private static final Set<PosixFilePermission> OWNER_ONLY =
-      EnumSet.of(
-          PosixFilePermission.OWNER_READ,
-          PosixFilePermission.OWNER_WRITE,
-          PosixFilePermission.OWNER_EXECUTE);
-
-  /** The cache's directory, absolute; it existed as a directory when this cache was opened. */
+  /**
+   * The cache's directory, absolute; it existed as a directory owned by this user and writable by
+   * nobody else when this cache was opened.
+   */
   private final Path dir;
 
   /** Gives the time a jar is marked used at, and the age of temporary files. */
   private final Clock clock;
 
+  /** How large a jar {@link #begin} takes, and a program's jars together. */
+  private final JarLimits limits;
+
+  /** Opens a temporary file for writing; {@link FileChannel#open} but for tests. */
+  private final Opener opener;
+
+  /** Opens a temporary file for writing. */
+  @FunctionalInterface
+  interface Opener {
+    FileChannel open(Path file) throws IOException;
+  }
+
   /**
-   * Opens the cache in {@code dir}, creating the directory (and its parents) if missing, readable
-   * only by its owner on POSIX file systems.
+   * Opens the cache in {@code dir} with the default {@link JarLimits}, creating the directory (and
+   * its missing parents) if missing, each readable only by its owner on POSIX file systems.
    *
-   * @throws IOException naming the directory when it cannot be created, is not a directory, or
-   *     others than its owner may write to it (they could put any code in place of a jar)
+   * @throws IOException one sentence naming the directory when it cannot be created, is not a
+   *     directory, or is not safe (see {@link Ownership}): another user owns it or may write to it
+   *     or to a directory above it, who could put any code in place of a jar
    */
   public JarCache(Path dir) throws IOException {
-    this(dir, Clock.systemUTC());
+    this(dir, JarLimits.DEFAULT);
+  }
+
+  /**
+   * Opens the cache in {@code dir} as {@link #JarCache(Path)}, taking jars up to {@code limits}.
+   *
+   * @throws IOException as {@link #JarCache(Path)}
+   */
+  public JarCache(Path dir, JarLimits limits) throws IOException {
+    this(dir, Clock.systemUTC(), limits, Ownership.system(), JarCache::openForWriting);
   }
 
   /** Opens the cache in {@code dir}, with {@code clock} for the times it sets and compares. */
   JarCache(Path dir, Clock clock) throws IOException {
-    this.dir = dir.toAbsolutePath();
+    this(dir, clock, JarLimits.DEFAULT, Ownership.system(), JarCache::openForWriting);
+  }
+
+  /** Opens the cache with every seam given; for tests. */
+  JarCache(Path dir, Clock clock, JarLimits limits, Ownership ownership, Opener opener)
+      throws IOException {
+    this.dir = dir.toAbsolutePath().normalize();
     this.clock = Objects.requireNonNull(clock, "clock");
-    open(this.dir);
+    this.limits = Objects.requireNonNull(limits, "limits");
+    this.opener = Objects.requireNonNull(opener, "opener");
+    open(this.dir, ownership);
+  }
+
+  private static FileChannel openForWriting(Path file) throws IOException {
+    return FileChannel.open(file, StandardOpenOption.WRITE);
+  }
+
+  /** Returns how large the jars this cache takes may be. */
+  public JarLimits limits() {
+    return limits;
   }
 
   /**
@@ -165,10 +197,13 @@ public final class JarCache {
   /**
    * Starts receiving the jar {@code ref} into a new temporary file in the cache's directory.
    *
+   * @throws ProgramException naming the jar, its size and the limit when it is larger than {@link
+   *     JarLimits#maxJarSize}; no file is created
    * @throws IOException naming the directory when the file cannot be created
    */
-  public Upload begin(JarRef ref) throws IOException {
+  public Upload begin(JarRef ref) throws IOException, ProgramException {
     Objects.requireNonNull(ref, "ref");
+    limits.checkJar(ref, "this machine");
     Path temp;
     try {
       temp = Files.createTempFile(dir, "." + ref.sha256().substring(0, 16) + "-", TEMP_SUFFIX);
@@ -177,7 +212,7 @@ public final class JarCache {
           "cannot write to the jar cache " + dir + ": " + ProgramException.reason(e), e);
     }
     try {
-      return new Receiving(ref, temp, FileChannel.open(temp, StandardOpenOption.WRITE));
+      return new Receiving(ref, temp, opener.open(temp));
     } catch (IOException e) {
       Files.deleteIfExists(temp);
       throw new IOException(
@@ -194,9 +229,11 @@ public final class JarCache {
     /**
      * Appends {@code length} bytes of {@code bytes} from {@code offset}.
      *
-     * @throws ProgramException when they would take the jar beyond its announced size; nothing is
-     *     written and {@link #commit} will fail, so a hostile sender cannot fill the disk
-     * @throws IOException when the temporary file cannot be written
+     * @throws ProgramException when they would take the jar beyond its announced size (which {@link
+     *     #begin} checked against the limit); nothing is written and {@link #commit} will fail, so
+     *     a hostile sender cannot fill the disk
+     * @throws IOException one sentence naming the jar and the cache when the temporary file cannot
+     *     be written (the disk is full): the file is deleted, and {@link #commit} will fail too
      * @throws IllegalStateException after {@link #commit} or {@link #close}
      */
     void write(byte[] bytes, int offset, int length) throws IOException, ProgramException;
@@ -208,7 +245,8 @@ public final class JarCache {
      *
      * @throws ProgramException naming the jar when its byte count or SHA-256 is not as announced,
      *     or a write was refused; the temporary file is then deleted
-     * @throws IOException when the file cannot be synced or put in place
+     * @throws IOException one sentence naming the jar and the cache when the file cannot be
+     *     written, synced or put in place; the temporary file is then deleted
      * @throws IllegalStateException after {@link #commit} or {@link #close}
      */
     Path commit() throws IOException, ProgramException;
@@ -341,65 +379,17 @@ public final class JarCache {
     return dir.resolve(sha256 + JAR_SUFFIX);
   }
 
-  /** Creates the directory owner-only if missing; refuses one that others may write to. */
-  private static void open(Path dir) throws IOException {
-    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir)) {
+  /**
+   * Creates the directory owner-only if missing; refuses one that is not a directory, or that
+   * another user owns or may write to (see {@link Ownership}).
+   */
+  private static void open(Path dir, Ownership ownership) throws IOException {
+    if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isSymbolicLink(dir)) {
       throw new IOException("cannot open the jar cache " + dir + ": it is not a directory");
     }
-    try {
-      if (!Files.isDirectory(dir)) {
-        createOwnerOnly(dir);
-      }
-    } catch (IOException e) {
-      throw new IOException(
-          "cannot create the jar cache " + dir + ": " + ProgramException.reason(e), e);
-    }
-    if (Files.getFileAttributeView(dir, PosixFileAttributeView.class) == null) {
-      return;
-    }
-    Set<PosixFilePermission> permissions;
-    try {
-      permissions = Files.getPosixFilePermissions(dir);
-    } catch (IOException e) {
-      throw new IOException(
-          "cannot open the jar cache " + dir + ": " + ProgramException.reason(e), e);
-    }
-    boolean group = permissions.contains(PosixFilePermission.GROUP_WRITE);
-    boolean others = permissions.contains(PosixFilePermission.OTHERS_WRITE);
-    if (group || others) {
-      throw new IOException(
-          "the jar cache "
-              + dir
-              + " is writable by "
-              + (others ? "others" : "its group")
-              + " ("
-              + PosixFilePermissions.toString(permissions)
-              + "), who could put any code in place of a jar; run chmod 700 "
-              + dir);
-    }
-  }
-
-  /** Creates {@code dir} and its missing parents, {@code dir} itself rwx------ on POSIX. */
-  private static void createOwnerOnly(Path dir) throws IOException {
-    Path parent = dir.getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    boolean posix = parent != null && Files.getFileStore(parent).supportsFileAttributeView("posix");
-    try {
-      if (posix) {
-        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-        // The umask can only take bits away; make sure the owner keeps all three.
-        Files.setPosixFilePermissions(dir, OWNER_ONLY);
-      } else {
-        Files.createDirectory(dir);
-      }
-    } catch (FileAlreadyExistsException e) {
-      // Another JVM created it first; open() checks what is there.
-      if (!Files.isDirectory(dir)) {
-        throw e;
-      }
-    }
+    ownership.privateDirectory(dir, "the jar cache", "put any code in place of a jar");
   }
 
   /** An upload into a temporary file. Not thread safe: one thread at a time, as documented. */
@@ -445,9 +435,31 @@ public final class JarCache {
                 + " bytes, the size it was announced with";
         throw new ProgramException(refused);
       }
-      out.write(bytes, offset, length);
+      try {
+        out.write(bytes, offset, length);
+      } catch (IOException e) {
+        throw cannotStore(e);
+      }
       digest.update(bytes, offset, length);
       received += length;
+    }
+
+    /**
+     * Deletes the temporary file, so a full disk keeps nothing of the jar, and returns the failure
+     * as one sentence; commit fails with it too.
+     */
+    private IOException cannotStore(IOException e) {
+      refused =
+          "the jar cache "
+              + dir
+              + " cannot take "
+              + ref.name()
+              + " ("
+              + ref.size()
+              + " bytes): "
+              + ProgramException.reason(e);
+      discard();
+      return new IOException(refused, e);
     }
 
     @Override
@@ -471,11 +483,15 @@ public final class JarCache {
                   + actual
                   + ")");
         }
-        out.flush();
-        // On disk before it has its name, so a crash never leaves a short jar in place.
-        channel.force(true);
-        channel.close();
-        return install();
+        try {
+          out.flush();
+          // On disk before it has its name, so a crash never leaves a short jar in place.
+          channel.force(true);
+          channel.close();
+          return install();
+        } catch (IOException e) {
+          throw cannotStore(e);
+        }
       } finally {
         close();
       }
@@ -518,6 +534,11 @@ public final class JarCache {
         return;
       }
       open = false;
+      discard();
+    }
+
+    /** Closes and deletes the temporary file; the upload takes no more bytes after. */
+    private void discard() {
       try {
         channel.close();
       } catch (IOException e) {

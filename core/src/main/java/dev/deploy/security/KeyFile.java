@@ -37,8 +37,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * creates a temporary file in the same directory with mode {@code 0600} already set (on POSIX file
  * systems; elsewhere the empty file's ACL is narrowed to its owner before the key goes in), writes
  * and syncs the key, then links or renames it into place, so {@code file} appears whole or not at
- * all. {@link #read} refuses a key file that its group or others may read or write, as ssh does,
- * because such a key is no longer a secret.
+ * all. {@link #read} refuses a key file that its group or others may read or write, or that another
+ * user owns, as ssh does, because such a key is no longer a secret.
  *
  * <pre>{@code
  * KeyFile.write(Path.of("/etc/deploy/cluster.key"), ClusterKey.generate());
@@ -123,13 +123,19 @@ public final class KeyFile {
   }
 
   /**
-   * Reads a key file, after checking on POSIX file systems that neither its group nor others may
-   * read or write it.
+   * Reads a key file, after checking on POSIX file systems that it is owned by this user and that
+   * neither its group nor others may read or write it.
    *
    * @throws IOException naming the file when it is missing, open to others (with the {@code chmod}
-   *     that fixes it), unreadable, or does not hold a key
+   *     that fixes it), owned by another user (with the {@code chown}), unreadable, or does not
+   *     hold a key
    */
   public static ClusterKey read(Path file) throws IOException {
+    return read(file, Ownership.system());
+  }
+
+  /** Reads a key file as {@link #read(Path)}, checking its owner with {@code ownership}. */
+  static ClusterKey read(Path file, Ownership ownership) throws IOException {
     PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
     if (view != null) {
       PosixFileAttributes attributes;
@@ -144,6 +150,8 @@ public final class KeyFile {
         throw new IOException("the key file " + file + " is a directory, not a file");
       }
       refuseOpenToOthers(file, attributes.permissions());
+      // Whoever owns it may change it, or open it to anyone: only this user's own key is a secret.
+      ownership.checkFile(file, "the key file");
     }
     return ClusterKey.read(file);
   }

@@ -2,6 +2,7 @@ package dev.deploy.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.deploy.security.Ownership;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +42,37 @@ class CdsArchiveTest {
     public static void main(String[] args) throws InterruptedException {
       Thread.sleep(60_000);
     }
+  }
+
+  @Test
+  void givenMissingArchiveDirectory_whenCacheDirectory_thenCreatedOwnerOnly() throws IOException {
+    Path cds = CdsArchive.cacheDirectory(dir, Ownership.system()).orElseThrow();
+
+    assertThat(cds).isEqualTo(dir.resolve("deploy").resolve("cds"));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(cds)))
+        .isEqualTo("rwx------");
+  }
+
+  @Test
+  void givenArchiveDirectoryWritableByItsGroup_whenCacheDirectory_thenNotUsed() throws IOException {
+    Path cds = Files.createDirectories(dir.resolve("deploy").resolve("cds"));
+    Files.setPosixFilePermissions(cds, PosixFilePermissions.fromString("rwxrwx---"));
+
+    assertThat(CdsArchive.cacheDirectory(dir, Ownership.system())).isEmpty();
+  }
+
+  @Test
+  void givenArchiveDirectoryOwnedBySomeoneElse_whenCacheDirectory_thenNotUsed() throws IOException {
+    Path cds = Files.createDirectories(dir.resolve("deploy").resolve("cds"));
+    Files.setPosixFilePermissions(cds, PosixFilePermissions.fromString("rwx------"));
+    UserPrincipal mallory = () -> "mallory";
+    Ownership fake =
+        new Ownership(
+            Files.getOwner(dir),
+            null,
+            (p, options) -> p.equals(cds) ? mallory : Files.getOwner(p, options));
+
+    assertThat(CdsArchive.cacheDirectory(dir, fake)).isEmpty();
   }
 
   @Test

@@ -97,8 +97,9 @@ class JarCacheTest {
         .hasMessage(
             "the jar cache "
                 + open
-                + " is writable by others (rwxrwxrwx), who could put any code in place of a jar;"
-                + " run chmod 700 "
+                + " is writable by others (owner "
+                + Files.getOwner(open).getName()
+                + ", mode 0777), who could put any code in place of a jar; run chmod 700 "
                 + open);
   }
 

@@ -239,6 +239,30 @@ class KeyFileTest {
             "the key file " + file + " is " + what + " (mode " + mode + "); run chmod 600 " + file);
   }
 
+  @Test
+  void givenOwnerOnlyKeyFileOwnedBySomeoneElse_whenRead_thenRefusedWithOwnerModeAndChown()
+      throws IOException {
+    Path file = dir.resolve("cluster.key");
+    Files.writeString(file, SECRET + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    java.nio.file.attribute.UserPrincipal me = Files.getOwner(dir);
+    java.nio.file.attribute.UserPrincipal mallory = () -> "mallory";
+    Ownership fake =
+        new Ownership(me, null, (p, options) -> p.equals(file) ? mallory : Files.getOwner(p));
+
+    assertThatThrownBy(() -> KeyFile.read(file, fake))
+        .isInstanceOf(IOException.class)
+        .hasMessage(
+            "the key file "
+                + file
+                + " is owned by mallory, not "
+                + me.getName()
+                + " (mode 0600); run chown "
+                + me.getName()
+                + " "
+                + file);
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource({"rw-------", "r--------", "rwx------", "rw---x--x"})
   void givenKeyFileClosedToOthers_whenRead_thenKey(String permissions) throws IOException {

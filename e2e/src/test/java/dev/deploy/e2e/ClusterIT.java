@@ -541,6 +541,38 @@ class ClusterIT {
 
   @Test
   @Timeout(120)
+  void givenJarOverTheBridgesLimit_whenDeployed_thenOneSentenceAndExit1AndNothingStored(
+      Clusters clusters) throws IOException {
+    Cluster cluster =
+        clusters.start(ClusterLayout.THREE_SMALL_MACHINES, List.of("--max-jar-size", "1MiB"));
+    Path big = cluster.directory().resolve("big.jar");
+    byte[] noise = new byte[3 << 20];
+    new Random(7).nextBytes(noise); // incompressible: the jar stays over 3 MiB
+    try (java.util.zip.ZipOutputStream zip =
+        new java.util.zip.ZipOutputStream(Files.newOutputStream(big))) {
+      zip.putNextEntry(new java.util.zip.ZipEntry("noise.bin"));
+      zip.write(noise);
+      zip.closeEntry();
+    }
+    long size = Files.size(big);
+
+    Tool.Result r = deploy(cluster, big.toString(), "dev.deploy.e2e.Main");
+
+    assertThat(r.exitCode()).as(r.context()).isEqualTo(1);
+    assertOneSentence(r, "deploy: ");
+    assertThat(r.stderr())
+        .as(r.context())
+        .contains("big.jar has ")
+        .contains("(" + size + " bytes)")
+        .contains("over the bridge's limit of 1 MiB per jar (--max-jar-size)");
+    try (Stream<Path> cached =
+        Files.list(cluster.directory().resolve("cache-" + cluster.layout().master().host()))) {
+      assertThat(cached).as("files in the bridge's jar cache").isEmpty();
+    }
+  }
+
+  @Test
+  @Timeout(120)
   void givenMainClassThatDoesNotExist_whenDeployed_thenOneSentenceAndExit1(Clusters clusters) {
     Cluster cluster = clusters.start(ClusterLayout.THREE_SMALL_MACHINES);
 
@@ -624,6 +656,14 @@ class ClusterIT {
         Arguments.of(
             "an unknown unit of memory",
             List.of("fabric", "master", "127.0.0.1:1", "4Gb", "2"),
+            "fabric master: "),
+        Arguments.of(
+            "a jar size limit that is not a size",
+            List.of("fabric", "127.0.0.1:1", "--max-jar-size", "lots"),
+            "fabric: "),
+        Arguments.of(
+            "a program size limit of zero",
+            List.of("fabric", "master", "127.0.0.1:1", "1GiB", "1", "--max-program-size", "0"),
             "fabric master: "),
         Arguments.of(
             "a nodes.toml whose string never ends",

@@ -85,6 +85,11 @@ public final class Cluster implements AutoCloseable {
    * @throws AssertionError with every daemon's log when they are not ready within {@link #READY}
    */
   public static Cluster start(ClusterLayout layout) {
+    return start(layout, List.of());
+  }
+
+  /** Starts the daemons as {@link #start(ClusterLayout)}, each with {@code options} added. */
+  public static Cluster start(ClusterLayout layout, List<String> options) {
     Path directory;
     try {
       directory = Files.createTempDirectory("deploy-e2e-cluster-");
@@ -102,7 +107,7 @@ public final class Cluster implements AutoCloseable {
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       List<Daemon> daemons = new ArrayList<>();
       try {
-        Cluster cluster = tryStart(layout, directory, keyFile, daemons);
+        Cluster cluster = tryStart(layout, directory, keyFile, options, daemons);
         if (cluster != null) {
           return cluster;
         }
@@ -127,7 +132,11 @@ public final class Cluster implements AutoCloseable {
 
   /** One attempt; null when a daemon found its port taken. */
   private static Cluster tryStart(
-      ClusterLayout layout, Path directory, Path keyFile, List<Daemon> daemons) {
+      ClusterLayout layout,
+      Path directory,
+      Path keyFile,
+      List<String> options,
+      List<Daemon> daemons) {
     Map<String, String> environment = Tool.environment();
     Map<String, Daemon> workers = new LinkedHashMap<>();
     List<String> workerAddresses = new ArrayList<>();
@@ -143,6 +152,7 @@ public final class Cluster implements AutoCloseable {
         command = Tool.command("fabric", "0.0.0.0:" + port, "--advertise", w.advertise());
       }
       command.addAll(daemonOptions(directory, keyFile, w.host()));
+      command.addAll(options);
       Daemon d = Daemon.start("worker " + address, command, environment);
       daemons.add(d);
       workers.put(w.host(), d);
@@ -156,6 +166,7 @@ public final class Cluster implements AutoCloseable {
       command.addAll(List.of(workerAddresses.get(i), w.memory(), w.cpu()));
     }
     command.addAll(daemonOptions(directory, keyFile, m.host()));
+    command.addAll(options);
     Daemon master = Daemon.start("master " + bind, command, environment);
     daemons.add(master);
     try {

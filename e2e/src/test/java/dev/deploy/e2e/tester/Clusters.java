@@ -27,7 +27,15 @@ public final class Clusters implements AutoCloseable {
 
   /** Starts a cluster of {@code layout}, ready when this returns; see {@link Cluster#start}. */
   public Cluster start(ClusterLayout layout) {
-    Cluster cluster = Cluster.start(layout);
+    return start(layout, List.of());
+  }
+
+  /**
+   * Starts a cluster of {@code layout} whose daemons (master and workers) all get {@code options}
+   * on their command lines too, ready when this returns.
+   */
+  public Cluster start(ClusterLayout layout, List<String> options) {
+    Cluster cluster = Cluster.start(layout, options);
     started.add(cluster);
     return cluster;
   }
