@@ -131,6 +131,30 @@ class HostileBytesTest {
     attack.assertStillServesFriend();
   }
 
+  /**
+   * A process exited and its port is free: whoever takes it is dialled by every process that still
+   * sends to the old pid, and relays that connection to another process of the same deployment. The
+   * other process sees the dialler meant another pid and hangs up after its hello.
+   */
+  @Test
+  void givenSquatterOnAnExitedPidsPort_whenItRelaysADialToAnotherProcess_thenRefused()
+      throws Exception {
+    LoopbackTables.Table dialler = attack.tables().add();
+    java.net.ServerSocket squatted = new java.net.ServerSocket(0, 8, LoopbackTables.LOOPBACK);
+    toClose.add(squatted);
+    Pid exited = Pid.of(LoopbackTables.LOOPBACK.getAddress(), squatted.getLocalPort(), 0x5eedL);
+    dev.deploy.testing.Relay relay = dev.deploy.testing.Relay.once(squatted, attack.address());
+    toClose.add(relay);
+
+    dialler.table().openSender(exited).sendAsync("meant for the exited process");
+
+    assertThat(relay.fromVictim().get(15, java.util.concurrent.TimeUnit.SECONDS))
+        .as("the process's bytes: its hello, then the end")
+        .hasSize(Handshake.HEADER);
+    attack.assertLearnedNoPeer();
+    attack.assertStillServesFriend();
+  }
+
   static Stream<Arguments> foreignProtocols() {
     byte[] otherVersion =
         Handshake.dialer(

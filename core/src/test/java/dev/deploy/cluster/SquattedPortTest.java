@@ -6,20 +6,16 @@ import dev.deploy.Resources;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Handshake;
-import java.io.ByteArrayOutputStream;
+import dev.deploy.testing.Relay;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -70,9 +66,9 @@ class SquattedPortTest {
                 0));
     InetSocketAddress bridge = master.addresses().get(0);
 
-    Relayed relayed = relayOnce(squatted, bridge);
+    Relay relay = track(Relay.once(squatted, bridge));
 
-    assertThat(relayed.fromVictim.get(15, TimeUnit.SECONDS))
+    assertThat(relay.fromVictim().get(15, TimeUnit.SECONDS))
         .as("the bridge's bytes: its hello and nothing more, then the end")
         .hasSize(Handshake.HEADER);
   }
@@ -107,65 +103,11 @@ class SquattedPortTest {
             false,
             0));
 
-    Relayed relayed = relayOnce(squatted, victim.address());
+    Relay relay = track(Relay.once(squatted, victim.address()));
 
-    assertThat(relayed.fromVictim.get(15, TimeUnit.SECONDS))
+    assertThat(relay.fromVictim().get(15, TimeUnit.SECONDS))
         .as("the worker's bytes: its hello and nothing more, then the end")
         .hasSize(Handshake.HEADER);
-  }
-
-  /** What one relayed connection carried from the victim listener until it ended. */
-  private record Relayed(CompletableFuture<byte[]> fromVictim) {}
-
-  /** Accepts one connection on {@code squatted} and relays it to {@code victim}, both ways. */
-  private Relayed relayOnce(ServerSocket squatted, InetSocketAddress victim) {
-    CompletableFuture<byte[]> fromVictim = new CompletableFuture<>();
-    Thread relay =
-        new Thread(
-            () -> {
-              try {
-                Socket dialled = squatted.accept();
-                track(dialled);
-                Socket onward = track(new Socket(victim.getAddress(), victim.getPort()));
-                Thread back =
-                    new Thread(
-                        () -> {
-                          ByteArrayOutputStream seen = new ByteArrayOutputStream();
-                          try {
-                            copy(onward.getInputStream(), dialled.getOutputStream(), seen);
-                          } catch (IOException e) {
-                            // The victim reset: what came before is what it said.
-                          }
-                          fromVictim.complete(seen.toByteArray());
-                        });
-                back.setDaemon(true);
-                back.start();
-                copy(
-                    dialled.getInputStream(),
-                    onward.getOutputStream(),
-                    new ByteArrayOutputStream());
-              } catch (IOException e) {
-                fromVictim.completeExceptionally(e);
-              }
-            });
-    relay.setDaemon(true);
-    relay.start();
-    return new Relayed(fromVictim);
-  }
-
-  private static void copy(InputStream in, OutputStream out, ByteArrayOutputStream seen)
-      throws IOException {
-    byte[] buffer = new byte[4096];
-    int n;
-    while ((n = in.read(buffer)) > 0) {
-      seen.write(buffer, 0, n);
-      try {
-        out.write(buffer, 0, n);
-        out.flush();
-      } catch (IOException e) {
-        // The other side is gone; keep recording what this side says.
-      }
-    }
   }
 
   private ServerSocket listen() throws IOException {
