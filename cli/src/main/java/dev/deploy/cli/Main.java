@@ -38,6 +38,13 @@ public final class Main implements Callable<Integer> {
     System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
     System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
     System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+    try {
+      dev.deploy.security.FrameProtection.configured();
+    } catch (IllegalArgumentException e) {
+      System.err.println(
+          "deploy.jar: " + dev.deploy.security.FrameProtection.VARIABLE + ": " + e.getMessage());
+      System.exit(2);
+    }
     CommandLine line = new CommandLine(new Main());
     line.setParameterExceptionHandler(Main::badArguments);
     System.exit(line.execute(args));

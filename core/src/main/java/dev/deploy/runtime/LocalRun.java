@@ -12,6 +12,7 @@ import dev.deploy.master.Master;
 import dev.deploy.master.Node;
 import dev.deploy.process.JvmCommand;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.FrameProtection;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -55,6 +56,11 @@ final class LocalRun {
   private static int runAndWait(Resources resources) {
     EventFormat format = format(System.getenv("DEPLOY_FORMAT"));
     Resources capacity = capacity(System.getenv("DEPLOY_CAPACITY"));
+    try {
+      FrameProtection.configured();
+    } catch (IllegalArgumentException e) {
+      throw new LocalRunException(FrameProtection.VARIABLE + ": " + e.getMessage(), 2);
+    }
     JvmCommand command;
     try {
       command = JvmCommand.current();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.deploy.e2e.programs.cluster.AdvertisedPids;
+import dev.deploy.e2e.programs.cluster.ImpersonateMaster;
 import dev.deploy.e2e.programs.cluster.LoseOneMachine;
 import dev.deploy.e2e.programs.cluster.PrintArgs;
 import dev.deploy.e2e.programs.cluster.Sleepers;
@@ -310,6 +311,25 @@ class ClusterIT {
   }
 
   // ----- keys
+
+  /**
+   * A deployed program reads the key in its environment and dials a worker as the master: it holds
+   * its deployment's key, never the cluster key, so the worker refuses it.
+   */
+  @Test
+  @Timeout(120)
+  void givenProgramThatUsesItsOwnKey_whenItDialsAWorkerAsTheMaster_thenRefused(Clusters clusters) {
+    Cluster cluster = clusters.start(ClusterLayout.THREE_SMALL_MACHINES);
+
+    Run run =
+        cluster
+            .runner()
+            .run(
+                ImpersonateMaster.class,
+                RunOptions.defaults().args(cluster.workerAddress(WORKER_2)));
+
+    run.assertMatches(Expect.process().stdoutMatches("refused: .+\n"));
+  }
 
   @Test
   @Timeout(120)

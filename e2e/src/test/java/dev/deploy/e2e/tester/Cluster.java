@@ -228,6 +228,11 @@ public final class Cluster implements AutoCloseable {
 
   // ----- for tests
 
+  /** Returns the address ({@code host:port}) the worker on {@code host} listens on. */
+  public String workerAddress(String host) {
+    return workerAddresses.get(new ArrayList<>(workers.keySet()).indexOf(host));
+  }
+
   /** Where deploy connects: the master's bind address. */
   public InetSocketAddress bridge() {
     return bridge;
