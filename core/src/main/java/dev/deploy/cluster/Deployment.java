@@ -183,6 +183,8 @@ final class Deployment implements Runnable {
     relay = new Relay();
     bridge = new Bridge(relay);
     cluster.fabric().addProgram(new Program(id, command, bridge, false, environment));
+    // Spawns count from their placement, not from their start on a worker a round trip away.
+    cluster.master().track(id, bridge);
     cluster.register(this);
     registered = true;
     // The end is reported once the first process started: a first launch that fails settles the
@@ -328,6 +330,7 @@ final class Deployment implements Runnable {
       CompletableFuture.runAsync(
           () -> {
             b.awaitQuiet(5_000);
+            cluster.master().untrack(id);
             cluster.unregister(this);
           });
     }

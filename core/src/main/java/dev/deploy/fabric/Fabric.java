@@ -70,11 +70,12 @@ public final class Fabric implements Launcher, AutoCloseable {
         new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Closed while the program's bridge holds more output than it can pass on. */
-    final OutputGate gate = new OutputGate();
+    final OutputGate gate;
 
-    ProgramState(Program program, Optional<CdsArchive> cds) {
+    ProgramState(Program program, Optional<CdsArchive> cds, OutputGate gate) {
       this.program = program;
       this.cds = cds;
+      this.gate = gate;
     }
   }
 
@@ -85,6 +86,9 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   /** The host processes dial and their pids carry; never a wildcard. */
   private final String advertise;
+
+  /** What paused programs may hold of their exited processes' output, over all programs. */
+  private final OutputBudget heldOutput = new OutputBudget();
 
   /** Launches not yet ended, by launch id. */
   private final Map<Long, Launch> launches = new ConcurrentHashMap<>();
@@ -200,13 +204,14 @@ public final class Fabric implements Launcher, AutoCloseable {
         "0".equals(System.getenv("DEPLOY_CDS"))
             ? Optional.empty()
             : CdsArchive.forCommand(program.command(), JvmCommand.runtimeJar());
-    programs.put(program.id(), new ProgramState(program, cds));
+    programs.put(program.id(), new ProgramState(program, cds, new OutputGate(heldOutput)));
   }
 
   /**
    * Stops ({@code paused}) or restarts the reading of the output of every process of program {@code
    * id}: its bridge holds more than it can pass on. A process that keeps writing then waits on its
-   * full pipe.
+   * full pipe; one that exits has its pipes read into memory (bounded, see {@link OutputBudget}),
+   * and its output, ends of output and exit are reported in order once reading restarts.
    */
   public void pauseOutput(long id, boolean paused) {
     ProgramState state = programs.get(id);

@@ -22,7 +22,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * arrives before the process registers is held (bounded) so its {@code Spawned} event comes first;
  * a process that dies before registering fails its launch with its own stderr as the reason. The
  * exit is reported once both pipes ended and the control connection closed, so the last output and
- * the exit notice are never lost.
+ * the exit notice are never lost; while the program's output is paused (its client is behind) the
+ * pumps hold an exited process's last output and the exit waits for them (see {@link OutputPump}).
  *
  * <p>Thread safe: pump, control and exit threads call it; its state is under one lock, and it emits
  * events under that lock so a process's events keep their order.
@@ -81,6 +82,12 @@ final class Launch {
 
   /** Whether fd 1, 2 reached their end; guarded by lock. */
   private final boolean[] eof = new boolean[3];
+
+  /**
+   * Whether the pump of fd 1, 2 waits at its program's closed gate (the client is behind): such a
+   * pipe is held, not stuck, so the exit waits for it without a deadline. Guarded by lock.
+   */
+  private final boolean[] pipeHeld = new boolean[3];
 
   /** The registered control connection, or null; guarded by lock. */
   private ControlSession control;
@@ -205,6 +212,21 @@ final class Launch {
       if (state == State.RUNNING) {
         sink.onEvent(new Event.Eof(pid, fd));
       }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Pump thread: the pump of {@code fd} waits (or stops waiting) at its program's closed gate. The
+   * exit then waits for the pipe as long as it is held: the gate opens when the client reads on,
+   * and when the program is removed (the client went away).
+   */
+  void onPipeHeld(int fd, boolean held) {
+    lock.lock();
+    try {
+      pipeHeld[fd] = held;
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -340,14 +362,14 @@ final class Launch {
     ExitStatus status;
     String failed = null;
     try {
-      if (!awaitNanos(() -> eof[1] && eof[2], PIPE_GRACE_NANOS)) {
+      if (!awaitPipes(PIPE_GRACE_NANOS)) {
         lock.unlock();
         try {
           closeQuietly(p);
         } finally {
           lock.lock();
         }
-        if (!awaitNanos(() -> eof[1] && eof[2], PIPE_GRACE_NANOS)) {
+        if (!awaitPipes(PIPE_GRACE_NANOS)) {
           // A grandchild still holds a pipe and a blocked read cannot be interrupted: end the
           // stream here; the pump's late chunks are dropped.
           for (int fd = 1; fd <= 2; fd++) {
@@ -394,6 +416,36 @@ final class Launch {
     } else {
       exit.complete(status);
     }
+  }
+
+  /**
+   * Call only when holding lock. Waits until both pipes ended; returns false when they did not
+   * within {@code nanos}. The time runs only while no pipe is held at a closed gate: a paused
+   * client's pipes are waited for as long as the pause lasts, so their output is never given up.
+   */
+  private boolean awaitPipes(long nanos) {
+    long left = nanos;
+    while (!(eof[1] && eof[2])) {
+      if ((pipeHeld[1] && !eof[1]) || (pipeHeld[2] && !eof[2])) {
+        try {
+          changed.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return eof[1] && eof[2];
+        }
+        continue;
+      }
+      if (left <= 0) {
+        return false;
+      }
+      try {
+        left = changed.awaitNanos(left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return eof[1] && eof[2];
+      }
+    }
+    return true;
   }
 
   /** Call only when holding lock. Returns whether the condition came true in time. */

@@ -2,6 +2,7 @@ package dev.deploy.master;
 
 import dev.deploy.Pid;
 import dev.deploy.Resources;
+import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -88,16 +89,68 @@ public final class Master implements Scheduler {
     }
   }
 
-  private record Waiting(LaunchOrder order, CompletableFuture<Optional<Pid>> result) {}
+  /** Where each tracked program's spawns in flight are counted: its bridge. */
+  private final java.util.Map<Long, EventSink> sinks =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * One spawn in flight, counted as a pending launch of its program's bridge from the moment it is
+   * placed or queued until its child registered (its Spawned event came first) or the spawn failed
+   * or was withdrawn: the run is not over meanwhile, even when the parent exits at once. Settles
+   * once; the sink is the one counted in, whatever happens to the tracking later.
+   */
+  private static final class InFlight {
+    private final EventSink sink;
+    private final java.util.concurrent.atomic.AtomicBoolean settled =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Counts the spawn in {@code sink}; null: the program is not tracked, nothing is counted. */
+    InFlight(EventSink sink) {
+      this.sink = sink;
+      if (sink != null) {
+        sink.onLaunchPending();
+      }
+    }
+
+    /** Uncounts the spawn; later calls do nothing. */
+    void settle() {
+      if (sink != null && settled.compareAndSet(false, true)) {
+        sink.onLaunchSettled();
+      }
+    }
+  }
+
+  private record Waiting(
+      LaunchOrder order, CompletableFuture<Optional<Pid>> result, InFlight inFlight) {}
 
   private record Placed(
-      Books books, int epoch, LaunchOrder order, CompletableFuture<Optional<Pid>> result) {}
+      Books books,
+      int epoch,
+      LaunchOrder order,
+      CompletableFuture<Optional<Pid>> result,
+      InFlight inFlight) {}
 
   /** Creates a master placing onto {@code nodes}. */
   public Master(List<Node> nodes) {
     for (Node node : nodes) {
       this.nodes.add(new Books(node));
     }
+  }
+
+  /**
+   * Counts {@code program}'s spawns in {@code sink} from now on: each is pending there from its
+   * placement (or, for a {@code spawnAsync} that waits, its queueing) until its child registered or
+   * the spawn failed. A fabric counts a launch only once it starts it, which, for a fabric on
+   * another machine, is after a round trip: a parent that spawns there and exits at once would
+   * otherwise leave its bridge with nothing alive and nothing pending, and end the run.
+   */
+  public void track(long program, EventSink sink) {
+    sinks.put(program, java.util.Objects.requireNonNull(sink, "sink"));
+  }
+
+  /** Stops counting {@code program}'s new spawns; those in flight still settle where counted. */
+  public void untrack(long program) {
+    sinks.remove(program);
   }
 
   private static long micro(double cpu) {
@@ -120,7 +173,10 @@ public final class Master implements Scheduler {
       }
     }
     CompletableFuture<Optional<Pid>> result = new CompletableFuture<>();
+    // Counted before it can be placed, so its settling never comes before its counting.
+    InFlight inFlight = new InFlight(sinks.get(order.program()));
     Placed placed = null;
+    boolean counted = false;
     lock.lock();
     try {
       Books books = choose(order.resources());
@@ -128,7 +184,8 @@ public final class Master implements Scheduler {
         result.completeExceptionally(new CancellationException("the run is shutting down"));
       } else if (books != null && (!wait || queue.isEmpty())) {
         reserve(books, order.resources());
-        placed = new Placed(books, books.epoch, order, result);
+        placed = new Placed(books, books.epoch, order, result, inFlight);
+        counted = true;
       } else if (!wait) {
         result.complete(Optional.empty()); // also for more than any machine has: not an error
       } else if (nodes.stream().noneMatch(b -> b.couldEverFit(order.resources()))) {
@@ -136,10 +193,14 @@ public final class Master implements Scheduler {
             new LaunchException(
                 "no machine of this cluster has " + order.resources() + " in total"));
       } else {
-        queue.add(new Waiting(order, result));
+        queue.add(new Waiting(order, result, inFlight));
+        counted = true;
       }
     } finally {
       lock.unlock();
+    }
+    if (!counted) {
+      inFlight.settle(); // answered at once: nothing in flight
     }
     if (placed != null) {
       start(placed);
@@ -176,7 +237,10 @@ public final class Master implements Scheduler {
     } finally {
       lock.unlock();
     }
-    cancelled.forEach(w -> w.result().cancel(false));
+    for (Waiting w : cancelled) {
+      w.result().cancel(false);
+      w.inFlight().settle();
+    }
     started.forEach(this::start);
   }
 
@@ -347,6 +411,7 @@ public final class Master implements Scheduler {
           if (error != null) {
             release(placed.books(), placed.epoch(), r);
             placed.result().completeExceptionally(error);
+            placed.inFlight().settle();
             return;
           }
           placedOn.put(launched.pid(), placed.books());
@@ -355,6 +420,8 @@ public final class Master implements Scheduler {
             // The requester went away meanwhile; the process runs on and is reported as usual.
             assert placed.result().isCancelled();
           }
+          // The launcher completes only once the child's Spawned event went to the bridge.
+          placed.inFlight().settle();
         });
   }
 
@@ -386,7 +453,7 @@ public final class Master implements Scheduler {
       }
       queue.poll();
       reserve(room, head.order().resources());
-      started.add(new Placed(room, room.epoch, head.order(), head.result()));
+      started.add(new Placed(room, room.epoch, head.order(), head.result(), head.inFlight()));
     }
     return started;
   }
@@ -402,6 +469,9 @@ public final class Master implements Scheduler {
     } finally {
       lock.unlock();
     }
-    all.forEach(w -> w.result().completeExceptionally(new CancellationException("shut down")));
+    for (Waiting w : all) {
+      w.result().completeExceptionally(new CancellationException("shut down"));
+      w.inFlight().settle();
+    }
   }
 }

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.deploy.e2e.programs.cluster.AdvertisedPids;
+import dev.deploy.e2e.programs.cluster.FireAndForget;
 import dev.deploy.e2e.programs.cluster.ImpersonateMaster;
 import dev.deploy.e2e.programs.cluster.LoseOneMachine;
 import dev.deploy.e2e.programs.cluster.PrintArgs;
 import dev.deploy.e2e.programs.cluster.Sleepers;
 import dev.deploy.e2e.programs.cluster.Spread;
+import dev.deploy.e2e.programs.cluster.TailWhilePaused;
 import dev.deploy.e2e.programs.exits.Success;
 import dev.deploy.e2e.programs.output.BigOutput;
 import dev.deploy.e2e.programs.output.ParentAndChildPrint;
@@ -162,6 +164,26 @@ class ClusterIT {
         .as(r.context())
         .contains("0.0.0.0:" + port)
         .contains("pass --advertise <this machine's address>");
+  }
+
+  // ----- a spawn in flight
+
+  @Test
+  @Timeout(120)
+  void givenParentThatSpawnAsyncsOntoAWorkerAndExits_whenDeployed_thenTheRunWaitsForTheChild(
+      Clusters clusters) {
+    // The parent takes the master's only processor, so its child can only go to the worker.
+    Cluster cluster =
+        clusters.start(
+            ClusterLayout.of("2GiB", "1", new ClusterLayout.Machine(WORKER_2, "1GiB", "1")));
+
+    Run run = cluster.runner().run(FireAndForget.class, RunOptions.defaults());
+
+    run.assertMatches(
+        Expect.process()
+            .stdout("parent leaves\n")
+            .child(Expect.process().stdout("child on " + WORKER_2 + "\n").exit(3))
+            .bridgeExit(3));
   }
 
   // ----- the jar cache
@@ -404,6 +426,50 @@ class ClusterIT {
     Run result = big.await(Duration.ofSeconds(90));
     try {
       result.assertMatches(ProgramCase.of(BigOutput.class).expected());
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "\ndaemons' logs:\n" + cluster.logs(), e);
+    }
+  }
+
+  @Test
+  @Timeout(240)
+  void givenClientThatStopsReading_whenAProcessWritesItsLastLinesAndExits_thenAllArriveOnceItReads(
+      Clusters clusters) throws IOException {
+    Cluster cluster = clusters.start(ClusterLayout.THREE_MACHINES);
+    Path pidFile = cluster.directory().resolve("child.pid");
+    // A pager that waits for a key: the client stays connected, but reads nothing more.
+    RunningProgram running =
+        cluster
+            .runner()
+            .startNotReading(
+                TailWhilePaused.class, RunOptions.defaults().args(cluster.directory().toString()));
+    await().atMost(120, TimeUnit.SECONDS).until(() -> Files.exists(pidFile));
+    long childOsPid = Long.parseLong(Files.readString(pidFile).strip());
+    await()
+        .atMost(30, TimeUnit.SECONDS)
+        .until(() -> ProcessHandle.of(childOsPid).map(h -> !h.isAlive()).orElse(true));
+
+    // The fabric gave an exited process's pipes 4 s, then reported its exit without what they
+    // held: read on only after that, as a user who reads the pager's first page would.
+    await().pollDelay(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(7)).until(() -> true);
+    running.readOn();
+    Run run = running.await(Duration.ofSeconds(150));
+
+    try {
+      run.assertMatches(
+          Expect.process()
+              .stderrMatches("wrote \\d+\n")
+              .satisfies(
+                  "its stdout is every byte it said it wrote",
+                  p -> p.stderrText().equals("wrote " + p.stdoutSize() + "\n"))
+              .child(
+                  Expect.process()
+                      .stdout(TailWhilePaused.CHILD_STDOUT)
+                      .stderr(TailWhilePaused.CHILD_STDERR)
+                      .exit(3)
+                      .satisfies(
+                          "both its streams ended before its exit", p -> p.eof(1) && p.eof(2)))
+              .bridgeExit(3));
     } catch (AssertionError e) {
       throw new AssertionError(e.getMessage() + "\ndaemons' logs:\n" + cluster.logs(), e);
     }

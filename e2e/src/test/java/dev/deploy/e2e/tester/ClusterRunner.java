@@ -102,15 +102,30 @@ public final class ClusterRunner implements Runner, AutoCloseable {
    */
   @Override
   public RunningProgram start(Class<?> program, RunOptions options) {
+    RunningProgram running = startNotReading(program, options);
+    running.readOn();
+    return running;
+  }
+
+  /**
+   * Starts {@code deploy} for {@code program} with nothing reading its stdout (as a pager that
+   * waits for a key) until {@link RunningProgram#readOn()}: the client stays connected and pinging,
+   * but takes no more events once its stdout pipe is full.
+   */
+  public RunningProgram startNotReading(Class<?> program, RunOptions options) {
     List<String> command = Tool.command(deployArguments(program, options).toArray(String[]::new));
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().clear();
     builder.environment().putAll(Tool.environment());
     RunningProgram running =
-        alone
-            ? RunningProgram.start(
-                builder, program.getName(), name(), options, null, cluster::processes, GRACE)
-            : RunningProgram.start(builder, program.getName(), name(), options, null);
+        RunningProgram.startNotReading(
+            builder,
+            program.getName(),
+            name(),
+            options,
+            null,
+            alone ? cluster::processes : List::of,
+            alone ? GRACE : Duration.ofSeconds(1));
     started.add(running);
     return running;
   }

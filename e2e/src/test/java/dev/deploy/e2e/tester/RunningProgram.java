@@ -68,6 +68,11 @@ public final class RunningProgram implements AutoCloseable {
   private final Set<ProcessHandle> seen = ConcurrentHashMap.newKeySet();
 
   private final Thread stdoutReader;
+
+  /** Open unless the run was started not reading its stdout; then opened by {@link #readOn()}. */
+  private final java.util.concurrent.CountDownLatch reading =
+      new java.util.concurrent.CountDownLatch(1);
+
   private final Thread stderrReader;
   private final ScheduledFuture<?> sampling;
 
@@ -133,6 +138,25 @@ public final class RunningProgram implements AutoCloseable {
       Path disposable,
       Supplier<List<ProcessHandle>> elsewhere,
       Duration grace) {
+    RunningProgram running =
+        startNotReading(builder, program, runner, options, disposable, elsewhere, grace);
+    running.readOn();
+    return running;
+  }
+
+  /**
+   * As {@link #start(ProcessBuilder, String, String, RunOptions, Path, Supplier, Duration)}, but
+   * nothing reads the process's stdout (a pager waiting for a key) until {@link #readOn()}: once
+   * the pipe is full, the process waits on it.
+   */
+  static RunningProgram startNotReading(
+      ProcessBuilder builder,
+      String program,
+      String runner,
+      RunOptions options,
+      Path disposable,
+      Supplier<List<ProcessHandle>> elsewhere,
+      Duration grace) {
     Process process;
     try {
       process = builder.start();
@@ -157,7 +181,18 @@ public final class RunningProgram implements AutoCloseable {
     return t;
   }
 
+  /** Starts (or goes on) reading the process's stdout. */
+  public void readOn() {
+    reading.countDown();
+  }
+
   private void readStdout(InputStream in) {
+    try {
+      reading.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
     if (options.format() == RunOptions.Format.HUMAN) {
       keep(in, stdout, STDOUT_LIMIT);
       return;
@@ -292,6 +327,7 @@ public final class RunningProgram implements AutoCloseable {
       return;
     }
     closed = true;
+    reading.countDown(); // a reader held back drains what is left
     try {
       killAll();
       joinReaders(Duration.ofSeconds(5));
