@@ -165,7 +165,12 @@ final class LinkConnection implements AutoCloseable {
     socket.setSoTimeout(SILENCE_MILLIS);
     BufferedInputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
     BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
-    FrameProtection protection = handshake.run(in, out);
+    FrameProtection protection;
+    try {
+      protection = handshake.run(in, out);
+    } catch (Handshake.WrongRoleException e) {
+      throw new WrongPeerException(peer + " " + e.getMessage().replaceFirst("^it ", ""));
+    }
     LinkConnection c =
         new LinkConnection(
             socket, new FrameReader(in, protection), new FrameWriter(out, protection), peer);

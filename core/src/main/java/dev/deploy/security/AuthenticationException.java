@@ -3,7 +3,7 @@ package dev.deploy.security;
 import java.io.IOException;
 
 /** A peer failed the cluster-key handshake; the message says how. */
-public final class AuthenticationException extends IOException {
+public class AuthenticationException extends IOException {
   private static final long serialVersionUID = 1L;
 
   /** Creates an exception naming how the peer failed. */

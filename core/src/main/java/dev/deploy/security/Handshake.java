@@ -69,22 +69,26 @@ public final class Handshake {
   /** What each end of a connection is; a proof names both, so it is good for one pairing only. */
   public enum Role {
     /** A program's process: channels, and the control connection to its fabric. */
-    PROCESS('p'),
+    PROCESS('p', "a process"),
     /** A fabric's control port, which its processes dial. */
-    FABRIC('f'),
+    FABRIC('f', "a fabric's control port"),
     /** The master, dialling a worker. */
-    MASTER('m'),
+    MASTER('m', "a cluster's master"),
     /** A worker daemon. */
-    WORKER('w'),
+    WORKER('w', "a worker (fabric)"),
     /** The {@code deploy} client, dialling a bridge. */
-    CLIENT('c'),
+    CLIENT('c', "a deploy client"),
     /** A cluster's bridge, which {@code deploy} dials. */
-    BRIDGE('b');
+    BRIDGE('b', "a bridge (fabric master)");
 
     final byte code;
 
-    Role(char code) {
+    /** What it is, for messages: "a worker (fabric)". */
+    final String description;
+
+    Role(char code, String description) {
       this.code = (byte) code;
+      this.description = description;
     }
 
     static Role of(byte code) throws AuthenticationException {
@@ -100,6 +104,23 @@ public final class Handshake {
     @Override
     public String toString() {
       return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** The dialler reached a listener in another role than it meant: a mistyped address. */
+  public static final class WrongRoleException extends AuthenticationException {
+    private static final long serialVersionUID = 1L;
+
+    private final transient Role found;
+
+    WrongRoleException(Role found, Role expected) {
+      super("it is " + found.description + ", not " + expected.description);
+      this.found = found;
+    }
+
+    /** Returns the role the peer has. */
+    public Role found() {
+      return found;
     }
   }
 
@@ -322,7 +343,8 @@ public final class Handshake {
     }
     byte[] expectedProof = proof(dialer ? ACCEPTOR : DIALER);
     if (!MessageDigest.isEqual(bytes, expectedProof)) {
-      throw new AuthenticationException("the peer does not know the key");
+      throw new AuthenticationException(
+          "the peer proves another key than this side's: the two do not share one cluster key");
     }
     done = true;
     return new byte[0];
@@ -364,8 +386,7 @@ public final class Handshake {
     peerDeployment = h.getLong(5 + NONCE + 3);
     if (dialer) {
       if (peerRole != expected) {
-        throw new AuthenticationException(
-            "the peer is a " + peerRole + " listener, not the " + expected + " this side dialled");
+        throw new WrongRoleException(peerRole, expected);
       }
     } else {
       if (peerExpects != role.code) {

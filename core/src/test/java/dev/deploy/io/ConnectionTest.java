@@ -461,7 +461,7 @@ class ConnectionTest {
 
     assertThat(recorder.cause())
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("does not know the key");
+        .hasMessageContaining("do not share one cluster key");
     raw.awaitEof();
     assertThat(recorder.frames).isEmpty();
   }

@@ -77,10 +77,10 @@ class HandshakeTest {
 
     assertThatThrownBy(() -> client(key, socket).run(in(socket), out(socket)))
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("does not know the key");
+        .hasMessageContaining("do not share one cluster key");
     assertThat(outcome(acceptor))
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("does not know the key");
+        .hasMessageContaining("do not share one cluster key");
   }
 
   /**
@@ -125,7 +125,7 @@ class HandshakeTest {
 
     assertThat(outcome(accepted))
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("does not know the key");
+        .hasMessageContaining("do not share one cluster key");
     assertThat(outcome(dialer)).isInstanceOf(IOException.class);
     relay.cancel(true);
   }
@@ -147,7 +147,7 @@ class HandshakeTest {
 
     assertThatThrownBy(() -> master.run(in(socket), out(socket)))
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("the peer is a bridge listener, not the worker this side dialled");
+        .hasMessageContaining("it is a bridge (fabric master), not a worker (fabric)");
     socket.close();
     assertThat(outcome(acceptor)).isInstanceOf(IOException.class);
   }
