@@ -7,10 +7,12 @@ import dev.deploy.master.Master;
 import dev.deploy.master.Node;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.HandshakeAcceptor;
 import dev.deploy.wire.Link;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +40,10 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   private final JarCache cache;
   private final List<RemoteFabric> workers = new ArrayList<>();
   private final List<ServerSocket> listeners = new ArrayList<>();
+
+  /** Run the handshakes of each listener without a thread each; hand clients to a Deployment. */
+  private final List<HandshakeAcceptor> acceptors = new ArrayList<>();
+
   private final Map<Long, Deployment> deployments = new ConcurrentHashMap<>();
 
   /** Every deployment whose client is connected, from its first byte: their jars are in use. */
@@ -109,26 +115,27 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
         0,
         10,
         java.util.concurrent.TimeUnit.MINUTES);
+    java.util.concurrent.ThreadFactory deployments = Daemons.threads("deploy-deployment");
     for (ServerSocket s : listeners) {
-      Thread t =
-          Daemons.threads("deploy-bridge-accept")
-              .newThread(
-                  () ->
-                      Daemons.acceptLoop(
-                          s,
-                          "deploy-deployment",
-                          () -> closed,
-                          (socket, settled) -> {
-                            Deployment d = new Deployment(this, socket, settled);
-                            connected.add(d);
-                            return d;
-                          }));
-      t.start();
+      acceptors.add(
+          HandshakeAcceptor.start(
+              s.getChannel(),
+              "the bridge",
+              "deploy-bridge-accept",
+              socket ->
+                  LinkConnection.acceptor(
+                      socket, key, Link.Hello.BRIDGE, Link.Hello.DEPLOY, List.of()),
+              (socket, handshake) -> {
+                Deployment d = new Deployment(this, socket, handshake);
+                connected.add(d);
+                d.run();
+              },
+              deployments));
     }
   }
 
   private static ServerSocket listen(InetSocketAddress address) throws IOException {
-    ServerSocket s = new ServerSocket();
+    ServerSocket s = ServerSocketChannel.open().socket(); // a channel's, for the acceptor
     try {
       s.setReuseAddress(true);
       s.bind(address, 64);
@@ -259,6 +266,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   }
 
   private void closeListeners() {
+    acceptors.forEach(HandshakeAcceptor::close);
     for (ServerSocket s : listeners) {
       try {
         s.close();
