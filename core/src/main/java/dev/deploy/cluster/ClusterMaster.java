@@ -9,10 +9,12 @@ import dev.deploy.master.Node;
 import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.HandshakeAcceptor;
 import dev.deploy.wire.Link;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +48,9 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
 
   /** The address deploy dials for the bridge when it has its own; never a wildcard. */
   private final Optional<InetSocketAddress> advertisedBridge;
+
+  /** Run the handshakes of each listener without a thread each; hand clients to a Deployment. */
+  private final List<HandshakeAcceptor> acceptors = new ArrayList<>();
 
   private final Map<Long, Deployment> deployments = new ConcurrentHashMap<>();
 
@@ -138,26 +143,33 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
         0,
         10,
         java.util.concurrent.TimeUnit.MINUTES);
+    java.util.concurrent.ThreadFactory deployments = Daemons.threads("deploy-deployment");
     for (ServerSocket s : listeners) {
-      Thread t =
-          Daemons.threads("deploy-bridge-accept")
-              .newThread(
-                  () ->
-                      Daemons.acceptLoop(
-                          s,
-                          "deploy-deployment",
-                          () -> closed,
-                          (socket, settled) -> {
-                            Deployment d = new Deployment(this, socket, settled);
-                            connected.add(d);
-                            return d;
-                          }));
-      t.start();
+      acceptors.add(
+          HandshakeAcceptor.start(
+              s.getChannel(),
+              "the bridge",
+              "deploy-bridge-accept",
+              socket ->
+                  LinkConnection.acceptor(
+                      socket,
+                      key,
+                      Link.Hello.BRIDGE,
+                      Link.Hello.DEPLOY,
+                      java.util.stream.Stream.concat(
+                              java.util.stream.Stream.of(advertised), advertisedBridge.stream())
+                          .toList()),
+              (socket, handshake) -> {
+                Deployment d = new Deployment(this, socket, handshake);
+                connected.add(d);
+                d.run();
+              },
+              deployments));
     }
   }
 
   private static ServerSocket listen(InetSocketAddress address) throws IOException {
-    ServerSocket s = new ServerSocket();
+    ServerSocket s = ServerSocketChannel.open().socket(); // a channel's, for the acceptor
     try {
       s.setReuseAddress(true);
       s.bind(address, 64);
@@ -312,6 +324,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   }
 
   private void closeListeners() {
+    acceptors.forEach(HandshakeAcceptor::close);
     for (ServerSocket s : listeners) {
       try {
         s.close();

@@ -12,7 +12,7 @@ import dev.deploy.program.ClassPathPacker;
 import dev.deploy.program.JarCache;
 import dev.deploy.program.JarRef;
 import dev.deploy.program.ProgramException;
-import dev.deploy.security.AuthenticationException;
+import dev.deploy.security.Handshake;
 import dev.deploy.security.Nonces;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * asks to {@link Link.Kill}, disconnects or falls silent gets every process of its deployment
  * killed, and only those.
  *
- * <p>Runs on its own thread, which reads the client's connection.
+ * <p>Runs on its own thread, started once the client passed the handshake, which reads the client's
+ * connection.
  */
 final class Deployment implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Deployment.class);
@@ -64,13 +65,13 @@ final class Deployment implements Runnable {
   private volatile Relay relay;
   private volatile boolean registered;
 
-  /** Called once the connection authenticated or failed to: frees its place in the backlog. */
-  private final Runnable settled;
+  /** The handshake the client passed on {@link #socket}, before this deployment was made. */
+  private final Handshake handshake;
 
-  Deployment(ClusterMaster cluster, Socket socket, Runnable settled) {
+  Deployment(ClusterMaster cluster, Socket socket, Handshake handshake) {
     this.cluster = cluster;
     this.socket = socket;
-    this.settled = settled;
+    this.handshake = handshake;
   }
 
   long id() {
@@ -99,17 +100,11 @@ final class Deployment implements Runnable {
   public void run() {
     String peer = String.valueOf(socket.getRemoteSocketAddress());
     try {
-      link = LinkConnection.accept(socket, cluster.key(), Link.Hello.BRIDGE, Link.Hello.DEPLOY);
-    } catch (AuthenticationException e) {
-      log.warn("refused a connection from {}: {}", peer, e.getMessage());
-      cluster.disconnected(this);
-      return;
+      link = LinkConnection.accept(socket, handshake, Link.Hello.BRIDGE, Link.Hello.DEPLOY);
     } catch (IOException e) {
       log.warn("dropped a connection from {}: {}", peer, e.getMessage());
       cluster.disconnected(this);
       return;
-    } finally {
-      settled.run();
     }
     link.startPings(cluster.timers(), false);
     try {

@@ -107,7 +107,9 @@ final class LinkConnection implements AutoCloseable {
   /**
    * Authenticates an accepted socket and exchanges Hellos as {@code role}, expecting the peer to be
    * {@code expected} and to have meant this listener: the address it was accepted on or one of
-   * {@code advertised}; closes it on failure.
+   * {@code advertised}; closes it on failure. Blocks for the handshake: listeners run it on a
+   * {@link dev.deploy.security.HandshakeAcceptor} instead and call {@link #accept(Socket,
+   * Handshake, int, int)}.
    */
   static LinkConnection accept(
       Socket socket,
@@ -117,15 +119,46 @@ final class LinkConnection implements AutoCloseable {
       java.util.Collection<InetSocketAddress> advertised)
       throws IOException {
     try {
-      Handshake handshake =
-          Handshake.acceptor(
-              handshakeRole(role),
-              Handshake.Acceptance.daemon(
-                  handshakeRole(expected),
-                  key,
-                  (InetSocketAddress) socket.getLocalSocketAddress(),
-                  advertised),
-              wish(socket));
+      return open(
+          socket,
+          acceptor(socket, key, role, expected, advertised),
+          String.valueOf(socket.getRemoteSocketAddress()),
+          role,
+          expected);
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Returns the acceptor's handshake for {@code socket} as {@code role}: it takes a peer that is
+   * {@code expected}, proves the cluster {@code key} and meant the address the socket was accepted
+   * on or one of {@code advertised}.
+   */
+  static Handshake acceptor(
+      Socket socket,
+      ClusterKey key,
+      int role,
+      int expected,
+      java.util.Collection<InetSocketAddress> advertised) {
+    return Handshake.acceptor(
+        handshakeRole(role),
+        Handshake.Acceptance.daemon(
+            handshakeRole(expected),
+            key,
+            (InetSocketAddress) socket.getLocalSocketAddress(),
+            advertised),
+        wish(socket));
+  }
+
+  /**
+   * Takes a socket whose {@code handshake} (made by {@link #acceptor}) passed, and exchanges Hellos
+   * as {@code role}, expecting the peer to be {@code expected}; closes it on failure.
+   */
+  static LinkConnection accept(Socket socket, Handshake handshake, int role, int expected)
+      throws IOException {
+    try {
       return open(
           socket, handshake, String.valueOf(socket.getRemoteSocketAddress()), role, expected);
     } catch (IOException | RuntimeException e) {
@@ -165,9 +198,10 @@ final class LinkConnection implements AutoCloseable {
     socket.setSoTimeout(SILENCE_MILLIS);
     BufferedInputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
     BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+    // A handshake run by a HandshakeAcceptor is done: it read nothing past the peer's proof.
     FrameProtection protection;
     try {
-      protection = handshake.run(in, out);
+      protection = handshake.done() ? handshake.protection() : handshake.run(in, out);
     } catch (Handshake.WrongRoleException e) {
       throw new WrongPeerException(peer + " " + e.getMessage().replaceFirst("^it ", ""));
     }

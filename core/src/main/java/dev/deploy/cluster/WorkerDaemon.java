@@ -4,13 +4,15 @@ import dev.deploy.fabric.Fabric;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
-import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.Handshake;
+import dev.deploy.security.HandshakeAcceptor;
 import dev.deploy.wire.Link;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * master, which dials it; runs the master's orders on this machine's {@link Fabric}. One master at
  * a time: a new authenticated master link replaces the old one (whose processes are killed), so a
  * restarted master takes over at once. Connections that do not prove the cluster key are closed and
- * logged, and nothing they sent is read.
+ * logged (once a minute per address), and nothing they sent past the handshake is read; their
+ * handshakes run on one thread ({@link HandshakeAcceptor}).
  */
 public final class WorkerDaemon implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerDaemon.class);
@@ -34,6 +37,11 @@ public final class WorkerDaemon implements AutoCloseable {
 
   /** The address masters dial and this machine's processes' pids carry; never a wildcard. */
   private final InetSocketAddress advertised;
+
+  /**
+   * Runs the handshakes of the link port without a thread each; hands masters to {@link #serve}.
+   */
+  private final HandshakeAcceptor acceptor;
 
   private final Fabric fabric;
   private final JarCache cache;
@@ -68,7 +76,7 @@ public final class WorkerDaemon implements AutoCloseable {
     Advertised.of(what, bind, host, port); // refuses a wildcard before anything is bound
     this.key = key;
     this.cache = cache;
-    this.server = new ServerSocket();
+    this.server = ServerSocketChannel.open().socket(); // a channel's, for the acceptor
     server.setReuseAddress(true);
     server.bind(bind, 64);
     this.advertised = Advertised.of(what, address(), host, port);
@@ -85,16 +93,20 @@ public final class WorkerDaemon implements AutoCloseable {
     }
     timers.scheduleWithFixedDelay(
         () -> Daemons.trim(cache, cacheLimit, this::jarsInUse), 0, 10, TimeUnit.MINUTES);
-    Thread acceptor =
-        Daemons.threads("deploy-worker-accept")
-            .newThread(
-                () ->
-                    Daemons.acceptLoop(
-                        server,
-                        "deploy-worker-link",
-                        () -> closed,
-                        (socket, settled) -> () -> serve(socket, settled)));
-    acceptor.start();
+    this.acceptor =
+        HandshakeAcceptor.start(
+            server.getChannel(),
+            "the worker's link port",
+            "deploy-worker-accept",
+            socket ->
+                LinkConnection.acceptor(
+                    socket,
+                    key,
+                    Link.Hello.WORKER,
+                    Link.Hello.MASTER,
+                    java.util.List.of(advertised)),
+            this::serve,
+            Daemons.threads("deploy-worker-link"));
   }
 
   /** Returns the address the daemon is bound to; maybe a wildcard. */
@@ -111,19 +123,15 @@ public final class WorkerDaemon implements AutoCloseable {
     return advertised;
   }
 
-  private void serve(Socket socket, Runnable settled) {
+  /** A link's thread: the master at {@code socket} proved the key; Hellos, then its session. */
+  private void serve(Socket socket, Handshake handshake) {
     String peer = String.valueOf(socket.getRemoteSocketAddress());
     LinkConnection link;
     try {
-      link = LinkConnection.accept(socket, key, Link.Hello.WORKER, Link.Hello.MASTER);
-    } catch (AuthenticationException e) {
-      log.warn("refused a connection from {}: {}", peer, e.getMessage());
-      return;
+      link = LinkConnection.accept(socket, handshake, Link.Hello.WORKER, Link.Hello.MASTER);
     } catch (IOException e) {
       log.warn("dropped a connection from {}: {}", peer, e.getMessage());
       return;
-    } finally {
-      settled.run();
     }
     MasterSession next = new MasterSession(link, fabric, cache);
     MasterSession previous;
@@ -167,6 +175,7 @@ public final class WorkerDaemon implements AutoCloseable {
     } finally {
       sessionLock.unlock();
     }
+    acceptor.close();
     try {
       server.close();
     } catch (IOException ignored) {

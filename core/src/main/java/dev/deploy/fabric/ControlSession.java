@@ -19,30 +19,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The fabric's end of one process's control connection: authenticates it, binds it to its launch by
- * the Hello, then serves the process's spawn requests and exit notice until the connection ends.
- * Runs on its own thread; {@link #send} may be called from any thread.
+ * The fabric's end of one process's control connection, once its {@link #handshake} passed: binds
+ * it to its launch by the Hello, then serves the process's spawn requests and exit notice until the
+ * connection ends. Runs on its own thread; {@link #send} may be called from any thread.
  */
 final class ControlSession implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ControlSession.class);
 
-  /** A connection must authenticate and say Hello within this many milliseconds. */
+  /** An authenticated connection must say Hello within this many milliseconds. */
   static final int HELLO_TIMEOUT_MILLIS = 10_000;
 
   private final Fabric fabric;
-  private final ClusterKey key;
   private final Socket socket;
 
-  /** The deployment whose key the process proved; set once the handshake passed. */
-  private long deployment;
+  /** The handshake the process passed on {@link #socket}; done. */
+  private final Handshake handshake;
 
-  /** Set once the handshake passed; written under its own lock. */
+  /** Set once the session started; written under its own lock. */
   private volatile FrameWriter writer;
 
-  ControlSession(Fabric fabric, ClusterKey key, Socket socket) {
+  ControlSession(Fabric fabric, Socket socket, Handshake handshake) {
     this.fabric = fabric;
-    this.key = key;
     this.socket = socket;
+    this.handshake = handshake;
   }
 
   @Override
@@ -54,14 +53,8 @@ final class ControlSession implements Runnable {
       socket.setSoTimeout(HELLO_TIMEOUT_MILLIS);
       BufferedInputStream in = new BufferedInputStream(socket.getInputStream());
       BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream());
-      Handshake handshake =
-          Handshake.acceptor(
-              Handshake.Role.FABRIC,
-              acceptance(),
-              FrameProtection.wish(
-                  FrameProtection.configured(), socket.getLocalAddress(), socket.getInetAddress()));
-      FrameProtection protection = handshake.run(in, out);
-      deployment = handshake.deployment();
+      FrameProtection protection = handshake.protection();
+      long deployment = handshake.deployment();
       writer = new FrameWriter(out, protection);
       FrameReader reader = new FrameReader(in, protection);
       Frame first = reader.read();
@@ -101,10 +94,8 @@ final class ControlSession implements Runnable {
           throw new ProtocolException("a process sent a " + message.getClass().getSimpleName());
         }
       }
-    } catch (AuthenticationException e) {
-      log.warn("refused a connection from {}: {}", peer, e.getMessage());
     } catch (SocketTimeoutException e) {
-      log.warn("dropped a connection from {}: it did not authenticate in time", peer);
+      log.warn("dropped a connection from {}: it did not say Hello in time", peer);
     } catch (ProtocolException e) {
       log.warn(
           "dropped the control connection of {}: {}",
@@ -126,10 +117,19 @@ final class ControlSession implements Runnable {
   }
 
   /**
-   * Returns what the control port takes: processes that prove the key of a deployment this fabric
-   * runs, and meant the address the connection was accepted on.
+   * Returns the control port's handshake for an accepted {@code socket}: it takes processes that
+   * prove the key of a deployment {@code fabric} runs, derived from {@code key}, and meant the
+   * address the connection was accepted on.
    */
-  private Handshake.Acceptance acceptance() {
+  static Handshake handshake(Fabric fabric, ClusterKey key, Socket socket) {
+    return Handshake.acceptor(
+        Handshake.Role.FABRIC,
+        acceptance(fabric, key, socket),
+        FrameProtection.wish(
+            FrameProtection.configured(), socket.getLocalAddress(), socket.getInetAddress()));
+  }
+
+  private static Handshake.Acceptance acceptance(Fabric fabric, ClusterKey key, Socket socket) {
     byte[] self = Handshake.target((java.net.InetSocketAddress) socket.getLocalSocketAddress());
     return new Handshake.Acceptance() {
       @Override

@@ -16,6 +16,7 @@ import dev.deploy.process.CgroupLimits;
 import dev.deploy.process.Env;
 import dev.deploy.process.JvmCommand;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.HandshakeAcceptor;
 import dev.deploy.security.Nonces;
 import dev.deploy.wire.Control;
 import java.io.File;
@@ -23,7 +24,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +45,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * exit, and serves their control connections (registration, spawn requests, exit notices). Spawn
  * requests go to the master ({@link Scheduler}).
  *
- * <p>Threads: one accepting control connections, one per control connection, two pumps per process,
- * and a small pool for launches, exits and timers. Thread safe.
+ * <p>Threads: one running the handshakes of control connections ({@link HandshakeAcceptor}), one
+ * per authenticated control connection, two pumps per process, and a small pool for launches, exits
+ * and timers. Thread safe.
  */
 public final class Fabric implements Launcher, AutoCloseable {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Fabric.class);
@@ -89,6 +91,9 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   /** What paused programs may hold of their exited processes' output, over all programs. */
   private final OutputBudget heldOutput = new OutputBudget();
+
+  /** Runs the control port's handshakes without a thread each; starts a session per process. */
+  private final HandshakeAcceptor acceptor;
 
   /** Launches not yet ended, by launch id. */
   private final Map<Long, Launch> launches = new ConcurrentHashMap<>();
@@ -168,11 +173,18 @@ public final class Fabric implements Launcher, AutoCloseable {
     this.key = key;
     this.bind = bind;
     this.advertise = advertise;
-    this.server = new ServerSocket(0, 128, bind);
+    this.server = ServerSocketChannel.open().socket(); // a channel's, for the acceptor
+    server.bind(new InetSocketAddress(bind, 0), 128);
     this.pool = new WarmPool(warm);
     timers.scheduleWithFixedDelay(this::shrinkIdle, 10, 10, TimeUnit.SECONDS);
-    Thread acceptor = daemon("deploy-fabric-accept").newThread(this::acceptLoop);
-    acceptor.start();
+    this.acceptor =
+        HandshakeAcceptor.start(
+            server.getChannel(),
+            "the fabric's control port",
+            "deploy-fabric-accept",
+            socket -> ControlSession.handshake(this, key, socket),
+            (socket, handshake) -> new ControlSession(this, socket, handshake).run(),
+            daemon("deploy-control"));
   }
 
   /** Per-process cgroups, once {@link #limitWithCgroups} found the machine lets us make them. */
@@ -268,25 +280,6 @@ public final class Fabric implements Launcher, AutoCloseable {
         Env.DEPLOYMENT, Long.toHexString(deployment),
         Env.BIND, bind.getHostAddress(),
         Env.ADVERTISE, advertise);
-  }
-
-  private void acceptLoop() {
-    AtomicInteger count = new AtomicInteger();
-    while (!closed) {
-      try {
-        Socket socket = server.accept();
-        Thread t =
-            new Thread(
-                new ControlSession(this, key, socket), "deploy-control-" + count.incrementAndGet());
-        t.setDaemon(true);
-        t.start();
-      } catch (IOException e) {
-        if (!closed) {
-          // accept() failing on an open socket is rare (out of file descriptors): keep serving.
-          Thread.onSpinWait();
-        }
-      }
-    }
   }
 
   Launch launchOf(long id) {
@@ -614,6 +607,7 @@ public final class Fabric implements Launcher, AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    acceptor.close();
     try {
       server.close();
     } catch (IOException ignored) {

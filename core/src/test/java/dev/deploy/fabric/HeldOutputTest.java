@@ -31,7 +31,7 @@ class HeldOutputTest {
   private static final Pid PID = Pid.of(new byte[] {127, 0, 0, 1}, 40_000, 0x4200);
 
   private final RecordingSink sink = new RecordingSink();
-  private final ControlSession session = new ControlSession(null, null, new Socket());
+  private final ControlSession session = new ControlSession(null, new Socket(), null);
   private final List<Thread> threads = new ArrayList<>();
   private OutputGate gate;
 
