@@ -5,6 +5,7 @@ import dev.deploy.Pid;
 import dev.deploy.codec.Codec;
 import dev.deploy.io.Connection;
 import dev.deploy.io.IoLoop;
+import dev.deploy.io.PendingHandshakes;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.Credential;
 import dev.deploy.security.FrameProtection;
@@ -70,6 +71,12 @@ public final class ChannelTable {
 
   /** Addresses whose misbehaviour was already logged (logged once each). */
   private final ConcurrentMap<String, Boolean> logged = new ConcurrentHashMap<>();
+
+  /** The most addresses {@link #logged} remembers: a flood from many addresses costs no memory. */
+  private static final int MAX_LOGGED = 1024;
+
+  /** Accepted connections not yet authenticated, and their caps; loop thread only. */
+  private final PendingHandshakes handshakes = new PendingHandshakes();
 
   /** Creates the table; {@link #start} begins accepting. */
   public ChannelTable(
@@ -332,7 +339,22 @@ public final class ChannelTable {
                 Handshake.Role.PROCESS,
                 credential.channels(target(self)),
                 FrameProtection.wish(protection, self.address().getAddress(), remote));
-        Connection.accept(loop, s, handshake, new Accepted(hostOf(s)));
+        Connection c = Connection.accept(loop, s, handshake, new Accepted(hostOf(s)));
+        if (c.state() != Connection.State.CLOSED) {
+          Connection dropped = handshakes.admit(c, remote);
+          if (dropped != null) {
+            logOnce(
+                "handshakes:" + hostOf(remote),
+                "dropped the oldest unauthenticated connection from "
+                    + hostOf(remote)
+                    + ": more than "
+                    + PendingHandshakes.MAX_PER_SOURCE
+                    + " from one address or "
+                    + PendingHandshakes.MAX_IN_FLIGHT
+                    + " in all were in their handshake");
+            dropped.close();
+          }
+        }
       } catch (IOException e) {
         try {
           s.close();
@@ -353,7 +375,9 @@ public final class ChannelTable {
     }
 
     @Override
-    public void onAuthenticated(Connection c) {}
+    public void onAuthenticated(Connection c) {
+      handshakes.done(c);
+    }
 
     @Override
     public void onFrame(Connection c, int type, ByteBuffer payload) throws IOException {
@@ -392,15 +416,28 @@ public final class ChannelTable {
 
     @Override
     public void onClosed(Connection c, IOException cause) {
+      handshakes.done(c);
       if (cause instanceof AuthenticationException || cause instanceof ProtocolException) {
-        if (logged.putIfAbsent(from, Boolean.TRUE) == null) {
-          log.warn(
-              "dropped a connection from {}: {} (further ones from there are not logged)",
-              from,
-              cause.getMessage());
-        }
+        logOnce(
+            from,
+            "dropped a connection from "
+                + from
+                + ": "
+                + cause.getMessage()
+                + " (further ones from there are not logged)");
       }
     }
+  }
+
+  /** Logs {@code message} the first time {@code key} is seen, of {@link #MAX_LOGGED} keys. */
+  private void logOnce(String key, String message) {
+    if (logged.size() < MAX_LOGGED && logged.putIfAbsent(key, Boolean.TRUE) == null) {
+      log.warn(message);
+    }
+  }
+
+  private static String hostOf(java.net.InetAddress a) {
+    return a.getHostAddress();
   }
 
   private static String hostOf(SocketChannel s) {
@@ -442,12 +479,14 @@ public final class ChannelTable {
     return c != 0 ? c : Arrays.compare(a.host(), b.host());
   }
 
-  /** Logs a misbehaving or failed connection once per remote. */
+  /**
+   * Logs a misbehaving connection, or one this side had to close (out of memory, a failure on the
+   * I/O thread), once per remote.
+   */
   void logDropped(Peer p, IOException cause) {
-    if (cause instanceof AuthenticationException || cause instanceof ProtocolException) {
-      if (logged.putIfAbsent(p.pid.toString(), Boolean.TRUE) == null) {
-        log.warn("dropped the connection with {}: {}", p.pid, cause.getMessage());
-      }
+    boolean ours = cause.getCause() != null && !(cause.getCause() instanceof IOException);
+    if (cause instanceof AuthenticationException || cause instanceof ProtocolException || ours) {
+      logOnce(p.pid.toString(), "dropped the connection with " + p.pid + ": " + cause.getMessage());
     }
   }
 

@@ -168,6 +168,16 @@ final class Peer implements Connection.Listener {
 
   private int assembled;
 
+  /**
+   * Bytes of credit this side ever granted the remote in CREDIT frames (guarded by lock: fill may
+   * run on a sending thread), and bytes of values it ever sent us (loop thread only). {@code WINDOW
+   * + granted - receivedBytes} is at least the credit the remote's sender sees, so a value that
+   * starts when it is not positive broke the protocol.
+   */
+  private long granted;
+
+  private long receivedBytes;
+
   /** ACKs sent. */
   private long ackSent;
 
@@ -683,13 +693,15 @@ final class Peer implements Connection.Listener {
     }
     boolean raw = (flags & Frames.RAW) != 0;
     if (first && last) {
+      takeCredit(payload.remaining());
       byte[] bytes = new byte[payload.remaining()];
       payload.get(bytes);
       arrived(raw ? new Raw(bytes) : bytes);
       return;
     }
     if (first) {
-      // The first of several chunks says the value's size: one array, filled in place.
+      // The first of several chunks says the value's size. The array starts at what the credit
+      // the sender had covers and grows as chunks arrive: a claim alone allocates nothing more.
       if (payload.remaining() < 4) {
         throw new ProtocolException("a first chunk from " + pid + " has no size");
       }
@@ -697,32 +709,58 @@ final class Peer implements Connection.Listener {
       if (total <= payload.remaining() || total > MAX_VALUE) {
         throw new ProtocolException("a chunked value from " + pid + " claims " + total + " bytes");
       }
-      assembling = new byte[total];
+      long credit = takeCredit(total);
+      assembling = new byte[(int) Math.min(total, Math.max(payload.remaining(), credit))];
+      assemblingTotal = total;
       assembled = 0;
       assemblingRaw = raw;
     }
     int n = payload.remaining();
-    if (n > assembling.length - assembled) {
+    if (n > assemblingTotal - assembled) {
       throw new ProtocolException(
-          "a value from " + pid + " is longer than the " + assembling.length + " bytes it claimed");
+          "a value from " + pid + " is longer than the " + assemblingTotal + " bytes it claimed");
+    }
+    if (n > assembling.length - assembled) {
+      long grown = Math.max(2L * assembling.length, (long) assembled + n);
+      assembling = java.util.Arrays.copyOf(assembling, (int) Math.min(assemblingTotal, grown));
     }
     payload.get(assembling, assembled, n);
     assembled += n;
     if (last) {
-      if (assembled != assembling.length) {
+      if (assembled != assemblingTotal) {
         throw new ProtocolException(
-            "a value from "
-                + pid
-                + " ended at "
-                + assembled
-                + " of "
-                + assembling.length
-                + " bytes");
+            "a value from " + pid + " ended at " + assembled + " of " + assemblingTotal + " bytes");
       }
       byte[] value = assembling;
       assembling = null;
       arrived(assemblingRaw ? new Raw(value) : value);
     }
+  }
+
+  /** The size the value being assembled claimed; loop thread only. */
+  private int assemblingTotal;
+
+  /**
+   * Loop: a value of {@code size} bytes starts. Returns the credit the remote had for it, at most
+   * {@link #MAX_WINDOW}.
+   *
+   * @throws ProtocolException when the remote had none: a sender may start a value only while its
+   *     credit plus the value's size is positive
+   */
+  private long takeCredit(int size) throws ProtocolException {
+    long credit;
+    lock.lock();
+    try {
+      credit = WINDOW + granted - receivedBytes;
+    } finally {
+      lock.unlock();
+    }
+    if (credit + size <= 0) {
+      throw new ProtocolException(
+          pid + " sent a value of " + size + " bytes with " + credit + " bytes of credit");
+    }
+    receivedBytes += size;
+    return Math.min(Math.max(credit, 0), MAX_WINDOW);
   }
 
   private void arrived(Object value) {
@@ -874,6 +912,7 @@ final class Peer implements Connection.Listener {
         int grant = (int) Math.min(freed, Integer.MAX_VALUE);
         out.putInt(5).put((byte) Frames.CREDIT).putInt(grant);
         freed -= grant;
+        granted += grant;
       }
       while (!idleAsked) {
         if (writing == null) {

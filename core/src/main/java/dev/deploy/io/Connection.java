@@ -245,6 +245,14 @@ public final class Connection implements IoLoop.Handler {
     if (state == State.CLOSED) {
       return;
     }
+    try {
+      tick();
+    } catch (OutOfMemoryError e) {
+      fail(outOfMemory(e));
+    }
+  }
+
+  private void tick() {
     long now = loop.now();
     // Re-armed first, from this tick's now, and cancelled by closeWith: a listener that throws
     // cannot end the silence checks, and a clock that moves during the tick (a stall, or a test
@@ -331,7 +339,23 @@ public final class Connection implements IoLoop.Handler {
       }
     } catch (IOException e) {
       fail(e);
+    } catch (OutOfMemoryError e) {
+      fail(outOfMemory(e)); // a buffer or a value of this connection: it goes, the loop stays
     }
+  }
+
+  /**
+   * Loop thread: {@code onReady} threw {@code failure} (a bug, or the listener's); the connection
+   * cannot be trusted to be whole and closes, so its channels see it lost.
+   */
+  @Override
+  public void onFailure(SelectionKey key, Throwable failure) {
+    fail(new IOException("it failed on the I/O thread: " + failure, failure));
+  }
+
+  /** Returns why a connection closes when memory for it ran out. */
+  private static IOException outOfMemory(OutOfMemoryError e) {
+    return new IOException("out of memory for this connection (" + e.getMessage() + ")", e);
   }
 
   /** Reads once and hands out the whole frames; returns whether the read filled the buffer. */

@@ -23,6 +23,13 @@ import org.slf4j.LoggerFactory;
  * ready keys to their {@link Handler}, and runs due timers. Other threads only {@link #execute}
  * commands; no user code, codec work or blocking runs here.
  *
+ * <p>Failures: a {@code RuntimeException} or {@code OutOfMemoryError} from one handler, command or
+ * timer stays there (a handler hears it in {@link Handler#onFailure}, a connection closes and its
+ * channels see {@code LOST}) and the loop goes on, logged at most once per {@link
+ * #FAILURE_LOG_NANOS}. Any other {@code Throwable} is one the loop cannot vouch for surviving: it
+ * leaves {@link #runOnce}, and a started loop's thread hands it to its {@link Death} instead of
+ * dying silently and leaving the process alive but deaf.
+ *
  * <p>Thread safe: {@link #execute} from any thread; everything else on the loop thread.
  */
 public final class IoLoop implements AutoCloseable {
@@ -32,7 +39,23 @@ public final class IoLoop implements AutoCloseable {
   public interface Handler {
     /** Loop thread: the key is ready for its interest ops. */
     void onReady(SelectionKey key);
+
+    /**
+     * Loop thread: {@link #onReady} threw {@code failure} (a {@code RuntimeException} or an {@code
+     * OutOfMemoryError}); the loop logged it and goes on. By default nothing more: a listening port
+     * stays open.
+     */
+    default void onFailure(SelectionKey key, Throwable failure) {}
   }
+
+  /** What a started loop's thread does with a {@code Throwable} it cannot survive. */
+  public interface Death {
+    /** The loop thread named {@code thread} ends because of {@code failure}. */
+    void died(String thread, Throwable failure);
+  }
+
+  /** Failures of handlers, commands and timers are logged at most once per this. */
+  static final long FAILURE_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   private final Selector selector;
   private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
@@ -50,6 +73,13 @@ public final class IoLoop implements AutoCloseable {
   private volatile Thread thread;
   private volatile boolean running = true;
   private long timerSequence;
+
+  /** When a contained failure was last logged, and how many went unlogged since; loop thread. */
+  private long failureLogged;
+
+  private long failuresUnlogged;
+
+  private boolean failureEverLogged;
 
   /** A task due at a time; cancel() is loop-thread only. */
   public static final class Timer implements Comparable<Timer> {
@@ -86,15 +116,37 @@ public final class IoLoop implements AutoCloseable {
     }
   }
 
-  /** Starts a daemon thread named {@code name} that runs the loop until {@link #close}. */
+  /**
+   * Starts a daemon thread named {@code name} that runs the loop until {@link #close}; a {@code
+   * Throwable} it cannot survive is logged as an error and ends it. A process's loop uses {@link
+   * #start(String, Death)}, so that it does not live on deaf.
+   */
   public void start(String name) {
+    start(name, new LogDeath());
+  }
+
+  /**
+   * Starts a daemon thread named {@code name} that runs the loop until {@link #close}; a {@code
+   * Throwable} it cannot survive goes to {@code death} (the selector is closed first).
+   */
+  public void start(String name, Death death) {
     Thread t =
         new Thread(
-            () -> {
-              while (running) {
-                runOnce(1000);
+            new Runnable() {
+              @Override
+              public void run() {
+                try {
+                  while (running) {
+                    runOnce(1000);
+                  }
+                } catch (Throwable e) {
+                  running = false;
+                  closeSelector();
+                  death.died(name, e);
+                  return;
+                }
+                closeSelector();
               }
-              closeSelector();
             },
             name);
     t.setDaemon(true);
@@ -178,10 +230,18 @@ public final class IoLoop implements AutoCloseable {
           SelectionKey key = it.next();
           it.remove();
           work++;
+          Handler handler = (Handler) key.attachment();
           try {
-            ((Handler) key.attachment()).onReady(key);
+            handler.onReady(key);
           } catch (CancelledKeyException e) {
             // Closed by an earlier handler in this round.
+          } catch (RuntimeException | OutOfMemoryError e) {
+            contained("a handler of " + key.channel(), e);
+            try {
+              handler.onFailure(key, e);
+            } catch (RuntimeException | OutOfMemoryError again) {
+              contained("the failure handler of " + key.channel(), again);
+            }
           }
         }
       }
@@ -199,8 +259,8 @@ public final class IoLoop implements AutoCloseable {
       n++;
       try {
         c.run();
-      } catch (RuntimeException e) {
-        log.warn("an I/O command failed", e);
+      } catch (RuntimeException | OutOfMemoryError e) {
+        contained("an I/O command", e);
       }
     }
     return n;
@@ -222,11 +282,42 @@ public final class IoLoop implements AutoCloseable {
       n++;
       try {
         t.task.run();
-      } catch (RuntimeException e) {
-        log.warn("an I/O timer failed", e);
+      } catch (RuntimeException | OutOfMemoryError e) {
+        contained("an I/O timer", e);
       }
     }
     return n;
+  }
+
+  /**
+   * Loop thread: {@code what} failed with {@code e} and the loop goes on. Logs it, with its stack
+   * the first time, and then at most once per {@link #FAILURE_LOG_NANOS} with a count, so a flood
+   * of failing connections costs a line a minute.
+   */
+  private void contained(String what, Throwable e) {
+    long now = clock.getAsLong();
+    if (failureEverLogged && now - failureLogged < FAILURE_LOG_NANOS) {
+      failuresUnlogged++;
+      return;
+    }
+    String more =
+        failuresUnlogged == 0 ? "" : " (" + failuresUnlogged + " more failures since the last)";
+    if (failureEverLogged) {
+      log.warn("{} failed on the I/O thread, which goes on: {}{}", what, e.toString(), more);
+    } else {
+      log.warn("{} failed on the I/O thread, which goes on", what, e);
+    }
+    failureEverLogged = true;
+    failureLogged = now;
+    failuresUnlogged = 0;
+  }
+
+  /** The default {@link Death}: an error in the log. */
+  private static final class LogDeath implements Death {
+    @Override
+    public void died(String thread, Throwable failure) {
+      log.error("the I/O thread {} died; its channels are deaf from now on", thread, failure);
+    }
   }
 
   /** Stops the loop thread after its current round. */

@@ -279,7 +279,7 @@ public final class ProcessRuntime {
                 fabric
                     .thenCompose(f -> f.fate(remote))
                     .thenApply(exited -> exited ? Reason.EXITED : Reason.LOST));
-    loop.start("deploy-io");
+    loop.start("deploy-io", new IoThreadDeath()); // never alive but deaf
     channels.start();
     return channels;
   }

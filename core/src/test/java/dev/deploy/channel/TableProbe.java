@@ -136,7 +136,7 @@ final class TableProbe {
     }
   }
 
-  private static Object field(Class<?> owner, String name, Object target) {
+  static Object field(Class<?> owner, String name, Object target) {
     try {
       Field f = owner.getDeclaredField(name);
       f.setAccessible(true);

@@ -199,6 +199,21 @@ class ConnectionTest {
   }
 
   @Test
+  void givenListenerOutOfMemory_whenFrameArrives_thenOnlyThisConnectionClosesAndLoopGoesOn()
+      throws Exception {
+    Raw raw = acceptedAndAuthenticated();
+    recorder.throwOnFrame = new OutOfMemoryError("Java heap space");
+
+    raw.frame(TYPE, new byte[] {1});
+
+    assertThat(recorder.cause())
+        .hasMessageContaining("out of memory for this connection")
+        .hasCauseInstanceOf(OutOfMemoryError.class);
+    raw.awaitEof();
+    assertThat(onLoop(() -> "still running")).isEqualTo("still running");
+  }
+
+  @Test
   void givenLengthOverMaxFrame_whenReceived_thenClosedWithProtocolExceptionNamingIt()
       throws Exception {
     Raw raw = acceptedAndAuthenticated();
@@ -623,8 +638,15 @@ class ConnectionTest {
       authenticated.complete(c);
     }
 
+    /** Thrown from the next onFrame, if set (a listener that ran out of memory). */
+    volatile Error throwOnFrame;
+
     @Override
     public void onFrame(Connection c, int type, ByteBuffer payload) {
+      Error e = throwOnFrame;
+      if (e != null) {
+        throw e;
+      }
       byte[] bytes = new byte[payload.remaining()];
       payload.get(bytes);
       frames.add(new Frame(type, bytes));

@@ -2,6 +2,7 @@ package dev.deploy.io;
 
 import static dev.deploy.testing.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.deploy.testing.ManualClock;
 import java.io.IOException;
@@ -23,6 +24,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link IoLoop} driven by hand: the test thread is the loop thread and calls {@link
@@ -273,6 +276,127 @@ class IoLoopTest {
 
     assertThat(read).containsExactly(3);
     assertThat(work).isGreaterThanOrEqualTo(1);
+  }
+
+  /** A handler that reads what is there, then throws {@code failure}; records what it heard. */
+  private static final class Throwing implements IoLoop.Handler {
+    private final Pipe pipe;
+    private final Error error;
+    private final RuntimeException runtime;
+    final List<Throwable> heard = new ArrayList<>();
+
+    Throwing(Pipe pipe, Throwable failure) {
+      this.pipe = pipe;
+      this.error = failure instanceof Error e ? e : null;
+      this.runtime = failure instanceof RuntimeException r ? r : null;
+    }
+
+    @Override
+    public void onReady(SelectionKey key) {
+      try {
+        pipe.source().read(ByteBuffer.allocate(16));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (error != null) {
+        throw error;
+      }
+      throw runtime;
+    }
+
+    @Override
+    public void onFailure(SelectionKey key, Throwable failure) {
+      heard.add(failure);
+    }
+  }
+
+  private Throwing readyHandlerThrowing(Throwable failure) throws IOException {
+    Pipe pipe = Pipe.open();
+    toClose.add(pipe.source());
+    toClose.add(pipe.sink());
+    pipe.source().configureBlocking(false);
+    Throwing handler = new Throwing(pipe, failure);
+    loop.register(pipe.source(), SelectionKey.OP_READ, handler);
+    pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
+    return handler;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"out of memory", "runtime exception"})
+  void givenHandlerThatThrows_whenRunOnce_thenHandlerHearsItAndLoopGoesOn(String kind)
+      throws Exception {
+    Throwable failure =
+        kind.equals("out of memory")
+            ? new OutOfMemoryError("Cannot reserve 262400 bytes of direct buffer memory")
+            : new IllegalStateException("a bug");
+    Throwing handler = readyHandlerThrowing(failure);
+    List<String> ran = new ArrayList<>();
+
+    while (handler.heard.isEmpty()) {
+      loop.runOnce(1_000);
+    }
+    loop.execute(() -> ran.add("command"));
+    loop.schedule(0, () -> ran.add("timer"));
+    loop.runOnce(0);
+
+    assertThat(handler.heard).containsExactly(failure);
+    assertThat(ran).containsExactly("command", "timer");
+  }
+
+  @Test
+  void givenCommandAndTimerOutOfMemory_whenRunOnce_thenLoopGoesOn() {
+    List<String> ran = new ArrayList<>();
+    loop.execute(
+        () -> {
+          throw new OutOfMemoryError("Java heap space");
+        });
+    loop.schedule(
+        0,
+        () -> {
+          throw new OutOfMemoryError("Java heap space");
+        });
+    loop.execute(() -> ran.add("after"));
+
+    loop.runOnce(0);
+
+    assertThat(ran).containsExactly("after");
+  }
+
+  @Test
+  void givenHandlerThrowingErrorLoopCannotSurvive_whenRunOnce_thenItLeavesRunOnce()
+      throws Exception {
+    InternalError fatal = new InternalError("the JVM is not well");
+    Throwing handler = readyHandlerThrowing(fatal);
+
+    assertThatThrownBy(
+            () -> {
+              while (true) {
+                loop.runOnce(1_000);
+              }
+            })
+        .isSameAs(fatal);
+    assertThat(handler.heard).isEmpty();
+  }
+
+  @Test
+  void givenStartedLoop_whenCommandThrowsErrorLoopCannotSurvive_thenDeathHearsItAndThreadEnds()
+      throws Exception {
+    IoLoop started = new IoLoop(System::nanoTime);
+    CompletableFuture<String> died = new CompletableFuture<>();
+    CompletableFuture<Thread> thread = new CompletableFuture<>();
+    started.start("io-loop-death-test", (name, failure) -> died.complete(name + ": " + failure));
+    started.execute(() -> thread.complete(Thread.currentThread()));
+
+    started.execute(
+        () -> {
+          throw new StackOverflowError();
+        });
+
+    assertThat(died.get(5, TimeUnit.SECONDS))
+        .isEqualTo("io-loop-death-test: java.lang.StackOverflowError");
+    Thread t = thread.get(5, TimeUnit.SECONDS);
+    t.join(5_000);
+    assertThat(t.isAlive()).isFalse();
   }
 
   private static boolean inSelect(Thread t) {
