@@ -33,6 +33,16 @@ public final class ChannelException extends IOException {
     this.reason = reason;
   }
 
+  /**
+   * Creates an exception for the channel with {@code remote} whose message says {@code why} instead
+   * of the reason's usual sentence.
+   */
+  public ChannelException(Pid remote, Reason reason, String why) {
+    super("channel with " + remote + ": " + why);
+    this.remote = remote;
+    this.reason = reason;
+  }
+
   /** Returns how the remote went away. */
   public Reason reason() {
     return reason;

@@ -179,8 +179,8 @@ public final class ChannelTable {
         throw new IllegalStateException("Receiver to " + remote + " already exists");
       }
       ReceiveEnd end = new ReceiveEnd(this, p);
-      p.receiver = end;
-      connect(p);
+      p.openReceiver(end);
+      scheduleFlush(p); // dials, or tells the remote of this Receiver at once
       return end;
     } finally {
       p.lock.unlock();
@@ -315,8 +315,23 @@ public final class ChannelTable {
         loop.schedule(REDIAL_NANOS, () -> dial(peer, attempt + 1));
         return;
       }
-      // Unreachable: ask the fabric how it ended (answers when it has).
+      // Unreachable: ask the fabric how it ended (answers when it has). A remote that is alive
+      // but cannot be reached is LOST once it has been silent as long as a connection may be.
       fates.apply(peer.pid).whenComplete((r, e) -> peer.settle(r != null ? r : Reason.LOST));
+      loop.schedule(UNREACHABLE_NANOS, () -> settleUnreachable(peer));
+    }
+  }
+
+  /**
+   * How long after its last failed dial a remote the fabric says nothing about (it is alive, or its
+   * end is not known yet) counts as lost: the silence a connection tolerates.
+   */
+  static final long UNREACHABLE_NANOS = Connection.SILENCE_NANOS;
+
+  /** Loop timer: {@code p} is still unreachable and its fate unknown: it is lost. */
+  private void settleUnreachable(Peer p) {
+    if (p.connection == null && p.dialing == null && p.fate() == null) {
+      p.settle(Reason.LOST);
     }
   }
 

@@ -18,7 +18,12 @@ final class Frames {
   /** A value or a chunk of one: {@code u8 flags (FIRST=1, LAST=2), bytes}. */
   static final int DATA = 4;
 
-  /** The sender closed its {@code Sender}: the receiver's {@code Receiver} ends after this. */
+  /**
+   * The sender closed its {@code Sender}: {@code u64} how many {@link #RECEIVER} openings of the
+   * receiving side the sender had heard of then. It ends the receiving side's {@code Receiver} only
+   * when that Receiver took a value of this Sender's, or when nobody did and this Receiver is the
+   * last one the sender had heard of (the lifetime rule in docs/channels.md); else it is skipped.
+   */
   static final int END = 5;
 
   /** Cumulative count of values (and ENDs) received: {@code u64}. */
@@ -38,6 +43,12 @@ final class Frames {
 
   /** Answer to IDLE: no, this side has something going on. */
   static final int IDLE_NO = 11;
+
+  /**
+   * This side opened a {@code Receiver} to the remote: {@code u64} how many it has opened so far
+   * (cumulative, like {@link #ACK}; one frame stands for every opening since the last one).
+   */
+  static final int RECEIVER = 12;
 
   static final int FIRST = 1;
   static final int LAST = 2;

@@ -42,8 +42,13 @@ final class Peer implements Connection.Listener {
   /** The largest value, so a broken peer cannot make us assemble an endless one. */
   static final int MAX_VALUE = Integer.MAX_VALUE - 64;
 
-  /** Marks the end of a sender's epoch in the queues. */
-  static final Object END = new Object();
+  /**
+   * Marks the end of a remote Sender's incarnation in the queues (a Sender closed). Outbound, only
+   * {@code receivers} counts: how many of the remote's Receiver openings this side had heard of
+   * when its Sender closed. Inbound, {@code incarnation} numbers the remote's Sender (1, 2, ...:
+   * the ENDs before it plus one) whose end it marks.
+   */
+  record End(long incarnation, long receivers) {}
 
   /**
    * A {@code byte[]} value carried as is: no codec on either side, and the receiver's assembled
@@ -92,7 +97,11 @@ final class Peer implements Connection.Listener {
   final Condition changed = lock.newCondition();
 
   // --- inbound: guarded by lock ---
-  /** Values (byte[] or Raw) and END markers received and not yet taken by a Receiver. */
+  /**
+   * Values (byte[] or Raw) and {@link End}s received and not yet taken by a Receiver. Its head is
+   * never an End that the open Receiver (or, with none open, any later one) would skip: see {@link
+   * #skipEnds}.
+   */
   private final ArrayDeque<Object> inbound = new ArrayDeque<>();
 
   /**
@@ -115,6 +124,28 @@ final class Peer implements Connection.Listener {
 
   /** True once the open Receiver took its END: it only throws EXITED from then on. */
   private boolean receiverEnded;
+
+  // --- incarnations (the lifetime rule, docs/channels.md): guarded by lock ---
+  /** The remote Sender incarnation of the next value or END to arrive: ENDs arrived plus one. */
+  private long arriving = 1;
+
+  /** The remote Sender incarnation of the values at the head of inbound. */
+  private long head = 1;
+
+  /** The highest incarnation any of our Receivers took (or, closing, dropped) a value of. */
+  private long claimed;
+
+  /** The incarnation the open Receiver last took a value of; 0 before its first value. */
+  private long receiverTook;
+
+  /** Receivers opened to the remote so far; the open one's number is this. */
+  private long receivers;
+
+  /** The count of {@link #receivers} the remote was last told ({@link Frames#RECEIVER}). */
+  private long receiversAnnounced;
+
+  /** The remote's count of its Receivers opened to us, from its last RECEIVER frame. */
+  private long remoteReceivers;
 
   // --- outbound: guarded by lock ---
   /** Values (byte[] or Raw) and END markers accepted by send and not yet taken by the loop. */
@@ -195,7 +226,12 @@ final class Peer implements Connection.Listener {
   /** When a frame other than a heartbeat last went either way; loop thread only. */
   private volatile long lastActivity;
 
-  /** True after we sent IDLE and until the answer: no data is written meanwhile. */
+  /**
+   * True from the moment this side asked to close the idle connection (IDLE) or agreed to (IDLE_OK)
+   * until the remote says no or the connection is closed: no data is written meanwhile. Set under
+   * lock together with the check that the pair is idle, so a send that comes after the check stays
+   * queued for the next connection instead of going out on the closing one.
+   */
   private volatile boolean idleAsked;
 
   /** True once both sides agreed to close: the end of the connection is not a death. */
@@ -367,7 +403,7 @@ final class Peer implements Connection.Listener {
     try {
       sender = null;
       if (fate == null) {
-        outbound.add(END);
+        outbound.add(new End(0, remoteReceivers));
         sent++;
       }
       w = signal(); // a send waiting for credit must see its Sender closed
@@ -383,14 +419,16 @@ final class Peer implements Connection.Listener {
    * Long.MAX_VALUE}: forever). Returns null on timeout.
    *
    * @throws ChannelException EXITED after the sender's END or the remote's exit, LOST after its
-   *     death; values that arrived before are returned first
+   *     death; values that arrived before are returned first. EXITED saying so when {@code end},
+   *     the Receiver this take is for, was closed meanwhile (a take never takes a later Receiver's
+   *     value)
    */
-  Object take(long deadlineNanos) throws ChannelException, InterruptedException {
+  Object take(long deadlineNanos, Object end) throws ChannelException, InterruptedException {
     boolean spun = false;
     lock.lock();
     try {
       while (true) {
-        Object value = poll();
+        Object value = poll(end);
         if (value != null) {
           return value;
         }
@@ -445,30 +483,79 @@ final class Peer implements Connection.Listener {
     }
   }
 
-  /** Call only when holding lock. Returns a value, null when none yet, or throws the end. */
-  private Object poll() throws ChannelException {
+  /**
+   * Call only when holding lock. Returns a value for {@code end}, null when none yet, or throws the
+   * end.
+   */
+  private Object poll(Object end) throws ChannelException {
+    if (receiver != end) {
+      throw new ChannelException(
+          pid, Reason.EXITED, "this process closed its Receiver while it was waiting");
+    }
     if (receiverEnded) {
       throw new ChannelException(pid, Reason.EXITED);
     }
-    Object head = inbound.peek();
-    if (head == END) {
-      inbound.poll();
+    Object first = inbound.peek();
+    if (first instanceof End) {
+      inbound.poll(); // skipEnds left it at the head: it ends this Receiver
+      head++;
       receiverEnded = true;
       throw new ChannelException(pid, Reason.EXITED);
     }
-    if (head != null) {
+    if (first != null) {
       inbound.poll();
-      int size = size(head);
+      receiverTook = head;
+      claimed = head;
+      int size = size(first);
       spinning.took(size);
       inboundBytes -= size;
       free(size);
       adaptWindow(size);
-      return head;
+      skipEnds();
+      return first;
     }
     if (fate != null) {
       throw new ChannelException(pid, fate);
     }
     return null;
+  }
+
+  /**
+   * Call only when holding lock. The lifetime rule: drops the ENDs at the head of inbound that do
+   * not end the open Receiver, so that the head is a value, nothing, or an END for it. An END ends
+   * the open Receiver when it took a value of that incarnation, or when no Receiver of ours took a
+   * value of it and the remote had heard of this Receiver (and no later one) when it closed its
+   * Sender. With no Receiver open every END is dropped: a later Receiver never meets either case.
+   */
+  private void skipEnds() {
+    while (inbound.peek() instanceof End e) {
+      boolean ends =
+          receiver != null
+              && (receiverTook == e.incarnation()
+                  || (claimed < e.incarnation() && receivers == e.receivers()));
+      if (ends) {
+        return;
+      }
+      inbound.poll();
+      head++;
+    }
+  }
+
+  /**
+   * Opens the Receiver {@code end}: numbers it, and has the remote told of it, so that the remote's
+   * next Sender close can end it (see {@link #skipEnds}).
+   */
+  void openReceiver(Object end) {
+    lock.lock();
+    try {
+      receiver = end;
+      receivers++;
+      receiverTook = 0;
+      receiverEnded = false;
+      skipEnds();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Returns whether a take would not wait now (a failed or ended channel is ready). */
@@ -514,6 +601,7 @@ final class Peer implements Connection.Listener {
    * The Receiver closed: values of its epoch still queued are dropped and their credit returned.
    */
   void closeReceiver() {
+    List<Runnable> w;
     lock.lock();
     try {
       receiver = null;
@@ -521,17 +609,23 @@ final class Peer implements Connection.Listener {
         for (Iterator<Object> it = inbound.iterator(); it.hasNext(); ) {
           Object o = it.next();
           it.remove();
-          if (o == END) {
+          if (o instanceof End) {
+            head++;
             break;
           }
+          claimed = head;
           inboundBytes -= size(o);
           free(size(o));
         }
       }
       receiverEnded = false;
+      skipEnds();
+      arrivals++; // a take spinning for this Receiver stops
+      w = signal(); // a take blocked for this Receiver throws
     } finally {
       lock.unlock();
     }
+    runWaiters(w);
   }
 
   /** Waits until every value accepted by send is acknowledged or the remote is gone. */
@@ -669,7 +763,8 @@ final class Peer implements Connection.Listener {
         c.flush(); // what was held while we asked
       }
       case Frames.DATA -> onData(payload);
-      case Frames.END -> arrived(END);
+      case Frames.END -> onEnd(payload);
+      case Frames.RECEIVER -> onReceiver(payload);
       case Frames.ACK -> onAck(payload);
       case Frames.CREDIT -> onCredit(payload);
       case Frames.GOODBYE -> {
@@ -763,12 +858,55 @@ final class Peer implements Connection.Listener {
     return Math.min(Math.max(credit, 0), MAX_WINDOW);
   }
 
+  private void onEnd(ByteBuffer payload) throws ProtocolException {
+    if (payload.remaining() != 8) {
+      throw new ProtocolException("an END from " + pid + " has " + payload.remaining() + " bytes");
+    }
+    long heard = payload.getLong();
+    lock.lock();
+    try {
+      if (heard < 0 || heard > receiversAnnounced) {
+        throw new ProtocolException(
+            "END from "
+                + pid
+                + " says it heard of "
+                + heard
+                + " Receivers, outside 0.."
+                + receiversAnnounced);
+      }
+    } finally {
+      lock.unlock();
+    }
+    arrived(new End(0, heard));
+  }
+
+  private void onReceiver(ByteBuffer payload) throws ProtocolException {
+    if (payload.remaining() != 8) {
+      throw new ProtocolException(
+          "a RECEIVER from " + pid + " has " + payload.remaining() + " bytes");
+    }
+    long count = payload.getLong();
+    lock.lock();
+    try {
+      if (count <= remoteReceivers) {
+        throw new ProtocolException(
+            "RECEIVER " + count + " from " + pid + " is not above " + remoteReceivers);
+      }
+      remoteReceivers = count;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private void arrived(Object value) {
     List<Runnable> w;
     lock.lock();
     try {
-      inbound.add(value);
-      if (value != END) {
+      if (value instanceof End e) {
+        inbound.add(new End(arriving++, e.receivers()));
+        skipEnds();
+      } else {
+        inbound.add(value);
         inboundBytes += size(value);
       }
       received++;
@@ -822,21 +960,27 @@ final class Peer implements Connection.Listener {
 
   @Override
   public void onTick(Connection c, long now) {
-    if (!idleAsked && !goodbyeDue && now - lastActivity >= IDLE_NANOS && idle()) {
-      idleAsked = true;
+    if (!idleAsked && !goodbyeDue && now - lastActivity >= IDLE_NANOS && holdIfIdle()) {
       c.sendFrame(Frames.IDLE, new byte[0]);
     }
   }
 
   /** Loop: the remote asks to close the idle connection; agree unless we use it. */
   private void onIdleAsked(Connection c) {
-    if (idleAsked || idle()) {
+    if (idleAsked || holdIfIdle()) {
       c.sendFrame(Frames.IDLE_OK, new byte[0]);
+      idleAgreed.run();
       closeIdle(c);
     } else {
       c.sendFrame(Frames.IDLE_NO, new byte[0]);
     }
   }
+
+  /**
+   * Test seam: runs on the loop after this side answered IDLE_OK and before it closes the
+   * connection, where a send used to slip out onto the closing connection and be lost.
+   */
+  Runnable idleAgreed = () -> {};
 
   private void closeIdle(Connection c) {
     idleClosed = true;
@@ -859,7 +1003,25 @@ final class Peer implements Connection.Listener {
           && outbound.isEmpty()
           && writing == null
           && assembling == null
+          && receivers == receiversAnnounced
           && fate == null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Loop: when the pair is idle ({@link #idle}), holds this side's data from now on and returns
+   * true, in one step under lock, so no send can go out on a connection this side is closing.
+   */
+  private boolean holdIfIdle() {
+    lock.lock();
+    try {
+      if (!idle()) {
+        return false;
+      }
+      idleAsked = true;
+      return true;
     } finally {
       lock.unlock();
     }
@@ -868,7 +1030,10 @@ final class Peer implements Connection.Listener {
   private boolean hasQueued() {
     lock.lock();
     try {
-      return !outbound.isEmpty() || sender != null || receiver != null;
+      return !outbound.isEmpty()
+          || sender != null
+          || receiver != null
+          || receivers > receiversAnnounced;
     } finally {
       lock.unlock();
     }
@@ -908,6 +1073,10 @@ final class Peer implements Connection.Listener {
         out.putInt(9).put((byte) Frames.ACK).putLong(received);
         ackSent = received;
       }
+      if (receivers > receiversAnnounced && out.remaining() >= 13) {
+        out.putInt(9).put((byte) Frames.RECEIVER).putLong(receivers);
+        receiversAnnounced = receivers;
+      }
       if (freed >= window / 4 && out.remaining() >= 9) {
         int grant = (int) Math.min(freed, Integer.MAX_VALUE);
         out.putInt(5).put((byte) Frames.CREDIT).putInt(grant);
@@ -920,12 +1089,12 @@ final class Peer implements Connection.Listener {
           if (next == null) {
             break;
           }
-          if (next == END) {
-            if (out.remaining() < 5) {
+          if (next instanceof End end) {
+            if (out.remaining() < 13) {
               break;
             }
             outbound.poll();
-            out.putInt(1).put((byte) Frames.END);
+            out.putInt(9).put((byte) Frames.END).putLong(end.receivers());
             lastActivity = table.now();
             continue;
           }

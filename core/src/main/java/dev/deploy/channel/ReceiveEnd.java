@@ -33,7 +33,7 @@ public final class ReceiveEnd {
    */
   public Object recv(long deadlineNanos) throws ChannelException, InterruptedException {
     checkOpen();
-    Object bytes = peer.take(deadlineNanos);
+    Object bytes = peer.take(deadlineNanos, this);
     return bytes == null ? NONE : decode(bytes);
   }
 
@@ -82,14 +82,14 @@ public final class ReceiveEnd {
         return;
       }
       try {
-        Object bytes = peer.take(0);
+        Object bytes = peer.take(0, ReceiveEnd.this);
         if (bytes == null) {
           peer.addWaiter(wake);
           if (!peer.takeReady()) {
             return;
           }
           peer.removeWaiter(wake);
-          bytes = peer.take(0);
+          bytes = peer.take(0, ReceiveEnd.this);
           if (bytes == null) {
             peer.addWaiter(wake);
             return;
@@ -121,7 +121,10 @@ public final class ReceiveEnd {
     }
   }
 
-  /** Closes this end; values still queued for it are dropped. */
+  /**
+   * Closes this end; values still queued for it are dropped, and a recv blocked on it throws EXITED
+   * saying this process closed it (it never takes a later Receiver's value).
+   */
   public void close() {
     if (closed.compareAndSet(false, true)) {
       peer.closeReceiver();

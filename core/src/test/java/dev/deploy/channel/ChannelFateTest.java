@@ -220,6 +220,46 @@ class ChannelFateTest {
             ChannelException.class, e -> assertThat(e.reason()).isEqualTo(Reason.EXITED));
   }
 
+  /**
+   * Review finding: the fabric answers a fate only once the pid has ended, so a recv from a remote
+   * that is alive but cannot be reached waited for its end; it is LOST after the silence bound.
+   */
+  @Test
+  void givenRemoteAliveButUnreachable_whenTenSecondsPassOnLoopClock_thenRecvThrowsLost()
+      throws Exception {
+    ManualClock clock = new ManualClock();
+    List<Pid> asked = new CopyOnWriteArrayList<>();
+    LoopbackTables.Table t =
+        tables.add(
+            LoopbackTables.spec()
+                .clock(clock)
+                .fates(
+                    pid -> {
+                      asked.add(pid);
+                      return new CompletableFuture<>(); // alive: no answer until it ends
+                    }));
+    Pid unreachable = LoopbackTables.unusedPid();
+    ReceiveEnd in = t.table().openReceiver(unreachable);
+    Future<Object> blocked = threads.submit(() -> in.recv(Long.MAX_VALUE));
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              clock.advance(Duration.ofMillis(100)); // the re-dials' pauses
+              t.wake();
+              return asked.contains(unreachable);
+            });
+    assertThat(blocked).isNotDone();
+
+    clock.advance(Duration.ofSeconds(10));
+    t.wake();
+
+    assertThatThrownBy(() -> blocked.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+        .cause()
+        .isInstanceOfSatisfying(
+            ChannelException.class, e -> assertThat(e.reason()).isEqualTo(Reason.LOST));
+  }
+
   @Test
   void givenFabricLookupFails_whenReceive_thenLost() throws Exception {
     LoopbackTables.Table t =
@@ -283,12 +323,17 @@ class ChannelFateTest {
   }
 
   /**
-   * Reads the next frame; when none comes within the raw peer's read timeout, fails with what the
-   * tables' loop threads were doing (this case failed once in a full run, not alone).
+   * Reads the next frame other than RECEIVER; when none comes within the raw peer's read timeout,
+   * fails with what the tables' loop threads were doing (this case failed once in a full run, not
+   * alone).
    */
   private static dev.deploy.wire.Frame nextFrame(RawPeer raw) throws Exception {
     try {
-      return raw.readAnyFrame();
+      dev.deploy.wire.Frame f = raw.readAnyFrame();
+      while (f.type() == Frames.RECEIVER) { // the table telling of its Receiver
+        f = raw.readAnyFrame();
+      }
+      return f;
     } catch (java.net.SocketTimeoutException e) {
       StringBuilder b = new StringBuilder("no frame within the read timeout; loop threads:");
       for (var entry : Thread.getAllStackTraces().entrySet()) {

@@ -141,4 +141,45 @@ class ChannelIdleTest {
 
     await().atMost(WAIT).until(() -> a.table().peerCount() == 0);
   }
+
+  /**
+   * Review finding: between this side's "we are idle" and its close after IDLE_OK, a send used to
+   * be written on the closing connection, after the IDLE_OK, where the remote never reads it: the
+   * value was never acknowledged and the sender's exit drain waited forever.
+   */
+  @Test
+  void givenIdleAgreed_whenSendBeforeTheClose_thenNothingWrittenOnTheClosingConnection()
+      throws Exception {
+    LoopbackTables.Table t = tables.add();
+    dev.deploy.Pid fake = RawPeer.fakePid();
+    try (RawPeer raw = RawPeer.dialAccepted(t.pid(), tables.key(), fake)) {
+      Peer p = TableProbe.peer(t.table(), fake);
+      java.util.concurrent.CompletableFuture<SendEnd> sent =
+          new java.util.concurrent.CompletableFuture<>();
+      p.idleAgreed =
+          () -> {
+            try {
+              SendEnd out = t.table().openSender(fake); // a user thread, in the window
+              out.send("slipped in");
+              sent.complete(out);
+            } catch (Exception | AssertionError e) {
+              sent.completeExceptionally(e);
+            }
+          };
+
+      raw.frame(Frames.IDLE, new byte[0]);
+
+      assertThat(raw.readFrame().type()).as("the answer to IDLE").isEqualTo(Frames.IDLE_OK);
+      sent.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      java.util.List<Integer> after = new java.util.ArrayList<>();
+      try {
+        while (true) {
+          after.add(raw.readFrame().type());
+        }
+      } catch (java.io.IOException closed) {
+        // The table closed the connection, as agreed.
+      }
+      assertThat(after).as("frames after IDLE_OK").doesNotContain(Frames.DATA);
+    }
+  }
 }

@@ -99,7 +99,7 @@ final class TableProbe {
     try {
       long bytes = 0;
       for (Object o : (ArrayDeque<?>) field(Peer.class, "inbound", p)) {
-        if (o != Peer.END) {
+        if (!(o instanceof Peer.End)) {
           bytes += Peer.size(o);
         }
       }
