@@ -182,7 +182,7 @@ public final class Receiver<T> implements AutoCloseable {
       if (!end.subscribe(this)) {
         refusal =
             new IllegalStateException(
-                "§1.10: "
+                "§1.11: "
                     + Receiver.this
                     + " already has a subscriber; its values go to one subscriber at a time");
       } else {

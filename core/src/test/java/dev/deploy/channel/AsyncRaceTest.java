@@ -169,7 +169,7 @@ class AsyncRaceTest {
     }
   }
 
-  private static ManualExecutor replaceAsync(ChannelTable table) throws Exception {
+  static ManualExecutor replaceAsync(ChannelTable table) throws Exception {
     Field f = ChannelTable.class.getDeclaredField("async");
     f.setAccessible(true);
     ((java.util.concurrent.ExecutorService) f.get(table)).shutdown();
