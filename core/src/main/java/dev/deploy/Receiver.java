@@ -164,8 +164,11 @@ public final class Receiver<T> implements AutoCloseable {
     /** The outstanding receive, or null. */
     private CompletableFuture<T> receiving;
 
-    /** The waiter watching for the end while there is no demand, or null once it fired. */
-    private final AtomicReference<Runnable> watching = new AtomicReference<>();
+    /** The token of the watch for the end while there is no demand; null once it fired. */
+    private final AtomicReference<Object> watching = new AtomicReference<>();
+
+    /** The waiter of the current watch, for its removal; drain only. */
+    private Runnable watcher;
 
     /** Whether this subscription holds the Receiver. */
     private boolean holding;
@@ -306,22 +309,26 @@ public final class Receiver<T> implements AutoCloseable {
         return false;
       }
       if (watching.get() == null) {
-        watching.set(end.onChange(this::rewatch)); // the end may come without a request (§1.4)
+        // The end may come without a request (§1.4): watch for the channel's next change. The
+        // token is in place before the waiter, so a waiter that fires at once clears it.
+        Object token = new Object();
+        watching.set(token);
+        watcher =
+            end.onChange(
+                () -> {
+                  watching.compareAndSet(token, null);
+                  drain();
+                });
         return true; // it may have come before the waiter was in place
       }
       return false;
     }
 
-    /** Pool: the channel changed while there was no demand; look again. */
-    private void rewatch() {
-      watching.set(null);
-      drain();
-    }
-
     private void unwatch() {
-      Runnable w = watching.getAndSet(null);
-      if (w != null) {
-        end.removeWaiter(w);
+      watching.set(null);
+      if (watcher != null) {
+        end.removeWaiter(watcher);
+        watcher = null;
       }
     }
 
