@@ -568,6 +568,23 @@ final class Peer implements Connection.Listener {
     }
   }
 
+  /**
+   * Returns how the Receiver's stream ends when only its end is left in it (EXITED after the
+   * sender's END, or the fate once every value was taken), else null. Takes nothing; for a
+   * publisher that must signal the end without demand.
+   */
+  Reason ended() {
+    lock.lock();
+    try {
+      if (receiverEnded || inbound.peek() instanceof End) {
+        return Reason.EXITED;
+      }
+      return inbound.isEmpty() ? fate : null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Call only when holding lock. Returns credit to the remote in batches. */
   private void free(int bytes) {
     freed += bytes;

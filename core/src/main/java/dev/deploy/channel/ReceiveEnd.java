@@ -2,8 +2,14 @@ package dev.deploy.channel;
 
 import dev.deploy.ChannelException;
 import dev.deploy.Pid;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The receiving end of a channel, under {@code dev.deploy.Receiver}: takes values the I/O loop
@@ -53,55 +59,109 @@ public final class ReceiveEnd {
     return closed.get() || peer.takeReady();
   }
 
-  /** Completes with the next value, without blocking the caller. */
+  /**
+   * Completes with the next value, without blocking the caller. Futures are served one at a time in
+   * the order they were asked for, so the values arrive in the order sent; a future completed,
+   * cancelled or timed out by the caller before its value came takes none. Its callbacks run on a
+   * pool thread, never on the I/O loop.
+   */
   public CompletableFuture<Object> recvAsync() {
-    CompletableFuture<Object> result = new CompletableFuture<>();
-    try {
-      checkOpen();
-    } catch (RuntimeException e) {
-      result.completeExceptionally(e);
-      return result;
-    }
-    table.async().execute(new Attempt(result));
+    Pending<Object> result = new Pending<>();
+    pending.add(result);
+    schedule();
     return result;
   }
 
-  /** One try of an asynchronous receive; re-arms itself on the peer's next change. */
-  private final class Attempt implements Runnable {
-    private final CompletableFuture<Object> result;
-    private final Runnable wake;
+  /** Receives not yet served, in the order asked for; only the draining thread removes. */
+  private final ConcurrentLinkedQueue<Pending<Object>> pending = new ConcurrentLinkedQueue<>();
 
-    Attempt(CompletableFuture<Object> result) {
-      this.result = result;
-      this.wake = () -> table.async().execute(this);
+  /** Drain passes asked for; the thread that raises it from 0 drains, so one drains at a time. */
+  private final AtomicInteger passes = new AtomicInteger();
+
+  /** True while {@link #wake} is registered with the peer. */
+  private final AtomicBoolean armed = new AtomicBoolean();
+
+  /** The peer's waiter: a change may let a pending receive proceed; drains on a pool thread. */
+  private final Runnable wake =
+      () -> {
+        armed.set(false);
+        schedule();
+      };
+
+  private void schedule() {
+    try {
+      table.async().execute(this::drain);
+    } catch (RejectedExecutionException e) {
+      // The table is shutting down: its process is exiting, nobody waits for these futures.
     }
+  }
 
-    @Override
-    public void run() {
-      if (result.isDone()) {
+  /**
+   * Serves pending receives until one must wait. At most one thread drains at a time (a second
+   * wake-up only asks for another pass), and a future is claimed before a value is taken for it, so
+   * no value is ever taken twice or dropped. Futures complete after the pass, off the drain, so a
+   * callback that receives again, or blocks, cannot stall or reorder it.
+   */
+  void drain() {
+    if (passes.getAndIncrement() != 0) {
+      return;
+    }
+    List<Runnable> completions = new ArrayList<>();
+    int missed = 1;
+    do {
+      serve(completions);
+      missed = passes.addAndGet(-missed);
+    } while (missed != 0);
+    for (Runnable c : completions) {
+      c.run();
+    }
+  }
+
+  private void serve(List<Runnable> completions) {
+    while (true) {
+      Pending<Object> next = pending.peek();
+      if (next == null) {
         return;
       }
-      try {
-        Object bytes = peer.take(0, ReceiveEnd.this);
-        if (bytes == null) {
-          peer.addWaiter(wake);
-          if (!peer.takeReady()) {
-            return;
-          }
-          peer.removeWaiter(wake);
-          bytes = peer.take(0, ReceiveEnd.this);
-          if (bytes == null) {
-            peer.addWaiter(wake);
-            return;
-          }
-        }
-        result.complete(decode(bytes));
-      } catch (ChannelException | RuntimeException e) {
-        result.completeExceptionally(e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        result.completeExceptionally(e);
+      if (!next.claim()) {
+        pending.poll(); // the caller completed or cancelled it: it takes nothing
+        continue;
       }
+      Object bytes;
+      try {
+        checkOpen();
+        bytes = peer.take(0, this);
+      } catch (ChannelException | RuntimeException e) {
+        pending.poll();
+        next.commit();
+        completions.add(() -> next.fail(e));
+        continue;
+      } catch (InterruptedException e) {
+        throw new AssertionError("take(0) never waits", e);
+      }
+      if (bytes == null) {
+        next.release();
+        if (armed.compareAndSet(false, true)) {
+          peer.addWaiter(wake);
+        }
+        if (!peer.takeReady()) {
+          return; // the waiter asks for another pass on the next change
+        }
+        continue;
+      }
+      pending.poll();
+      next.commit();
+      completions.add(
+          () -> {
+            Object value;
+            try {
+              value = decode(bytes);
+            } catch (RuntimeException e) {
+              next.fail(e);
+              return;
+            }
+            next.deliver(value);
+          });
     }
   }
 
@@ -115,19 +175,61 @@ public final class ReceiveEnd {
     peer.removeWaiter(waiter);
   }
 
-  private void checkOpen() {
+  /**
+   * Throws when this end is closed.
+   *
+   * @throws IllegalStateException naming the remote
+   */
+  public void checkOpen() {
     if (closed.get()) {
       throw new IllegalStateException("Receiver to " + peer.pid + " is closed");
     }
   }
 
   /**
-   * Closes this end; values still queued for it are dropped, and a recv blocked on it throws EXITED
-   * saying this process closed it (it never takes a later Receiver's value).
+   * Returns how the channel ends when nothing but its end is left to receive: {@code EXITED} (the
+   * remote closed its Sender or exited) or {@code LOST}; null while a value may still come. Takes
+   * nothing.
    */
+  public ChannelException.Reason ended() {
+    return peer.ended();
+  }
+
+  /**
+   * Runs {@code task} on a pool thread (never the I/O loop) after the channel's next change: an
+   * arrival, a fate, a close. One-shot; returns the registration, for {@link #removeWaiter}.
+   */
+  public Runnable onChange(Runnable task) {
+    Runnable waiter =
+        () -> {
+          try {
+            table.async().execute(task);
+          } catch (RejectedExecutionException e) {
+            // The table is shutting down.
+          }
+        };
+    peer.addWaiter(waiter);
+    return waiter;
+  }
+
+  /** Claims this end for a subscriber of its publisher; false when another has it. */
+  public boolean subscribe(Object subscription) {
+    return subscriber.compareAndSet(null, subscription);
+  }
+
+  /** Frees this end for another subscriber, if {@code subscription} had it. */
+  public void unsubscribe(Object subscription) {
+    subscriber.compareAndSet(subscription, null);
+  }
+
+  /** The one subscription of the publisher reading this end, or null. */
+  private final AtomicReference<Object> subscriber = new AtomicReference<>();
+
+  /** Closes this end; values still queued for it are dropped, pending receives fail. */
   public void close() {
     if (closed.compareAndSet(false, true)) {
       peer.closeReceiver();
+      drain();
     }
   }
 }

@@ -2,8 +2,14 @@ package dev.deploy.channel;
 
 import dev.deploy.ChannelException;
 import dev.deploy.Pid;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The sending end of a channel, under {@code dev.deploy.Sender}: encodes values on the caller's
@@ -44,12 +50,55 @@ public final class SendEnd {
    * after 10 ms with a copy.
    */
   public void send(Object value) throws ChannelException, InterruptedException {
+    if (!pending.isEmpty()) {
+      sendBehind(value);
+      return;
+    }
     if (value instanceof byte[] array && array.length >= Peer.LEND_MIN && peer.lendable()) {
       checkOpen();
       peer.send(new Peer.Loan(array), this);
       return;
     }
     sendEncoded(encode(value));
+  }
+
+  /**
+   * A send made while asynchronous sends wait for the window: it waits its turn behind them, so a
+   * thread's {@code sendAsync(a); send(b)} delivers a before b. Interrupted before its value was
+   * queued, it sends nothing.
+   */
+  private void sendBehind(Object value) throws ChannelException, InterruptedException {
+    CompletableFuture<Void> queued = sendAsync(value);
+    try {
+      queued.get();
+    } catch (InterruptedException e) {
+      if (!queued.cancel(false)) {
+        Thread.currentThread().interrupt();
+        awaitQuietly(queued);
+        return;
+      }
+      throw e;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof ChannelException c) {
+        throw new ChannelException(c.remote(), c.reason());
+      }
+      if (cause instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(cause);
+    }
+  }
+
+  private static void awaitQuietly(CompletableFuture<Void> queued) throws ChannelException {
+    try {
+      queued.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof ChannelException c) {
+        throw new ChannelException(c.remote(), c.reason());
+      }
+      throw e;
+    }
   }
 
   /** Queues an encoded value; blocks while the remote's window is full. */
@@ -69,9 +118,14 @@ public final class SendEnd {
     return closed.get() || peer.sendReady();
   }
 
-  /** Completes once the value is queued, without blocking the caller. */
+  /**
+   * Completes once the value is queued, without blocking the caller. Values are queued in the order
+   * of the calls (a chain of calls, or calls from several threads, each keep their order), and a
+   * future completed, cancelled or timed out by the caller before its value was queued sends
+   * nothing. When the window is open it completes before it returns.
+   */
   public CompletableFuture<Void> sendAsync(Object value) {
-    CompletableFuture<Void> result = new CompletableFuture<>();
+    Pending<Void> result = new Pending<>();
     Object bytes;
     try {
       checkOpen();
@@ -80,41 +134,92 @@ public final class SendEnd {
       result.completeExceptionally(e);
       return result;
     }
-    new Attempt(result, bytes).run();
+    pending.add(new Outgoing(result, bytes));
+    drain();
     return result;
   }
 
-  /** One try of an asynchronous send; re-arms itself on the peer's next change. */
-  private final class Attempt implements Runnable {
-    private final CompletableFuture<Void> result;
-    private final Object bytes;
-    private final Runnable wake;
+  /** One asynchronous send waiting for the window. */
+  private record Outgoing(Pending<Void> result, Object bytes) {}
 
-    Attempt(CompletableFuture<Void> result, Object bytes) {
-      this.result = result;
-      this.bytes = bytes;
-      this.wake = () -> table.async().execute(this);
+  /** Sends not yet queued, in the order of the calls; only the draining thread removes. */
+  private final ConcurrentLinkedQueue<Outgoing> pending = new ConcurrentLinkedQueue<>();
+
+  /** Drain passes asked for; the thread that raises it from 0 drains, so one drains at a time. */
+  private final AtomicInteger passes = new AtomicInteger();
+
+  /** True while {@link #wake} is registered with the peer. */
+  private final AtomicBoolean armed = new AtomicBoolean();
+
+  /** The peer's waiter: credit or a fate may let a pending send proceed; drains on the pool. */
+  private final Runnable wake =
+      () -> {
+        armed.set(false);
+        schedule();
+      };
+
+  private void schedule() {
+    try {
+      table.async().execute(this::drain);
+    } catch (RejectedExecutionException e) {
+      // The table is shutting down: its process is exiting.
     }
+  }
 
-    @Override
-    public void run() {
-      if (result.isDone()) {
+  /**
+   * Queues pending sends until one must wait. At most one thread drains at a time (a second wake-up
+   * only asks for another pass), and a future is claimed before its value is queued, so no value is
+   * queued twice or out of turn. Futures complete after the pass, off the drain.
+   */
+  void drain() {
+    if (passes.getAndIncrement() != 0) {
+      return;
+    }
+    List<Runnable> completions = new ArrayList<>();
+    int missed = 1;
+    do {
+      serve(completions);
+      missed = passes.addAndGet(-missed);
+    } while (missed != 0);
+    for (Runnable c : completions) {
+      c.run();
+    }
+  }
+
+  private void serve(List<Runnable> completions) {
+    while (true) {
+      Outgoing next = pending.peek();
+      if (next == null) {
         return;
       }
-      try {
-        if (peer.trySend(bytes, SendEnd.this)) {
-          result.complete(null);
-          return;
-        }
-        peer.addWaiter(wake);
-        if (peer.sendReady() && peer.trySend(bytes, SendEnd.this)) {
-          peer.removeWaiter(wake);
-          result.complete(null);
-        }
-      } catch (ChannelException | RuntimeException e) {
-        peer.removeWaiter(wake);
-        result.completeExceptionally(e);
+      Pending<Void> result = next.result();
+      if (!result.claim()) {
+        pending.poll(); // the caller completed or cancelled it: nothing is sent
+        continue;
       }
+      boolean queued;
+      try {
+        checkOpen();
+        queued = peer.trySend(next.bytes(), this);
+      } catch (ChannelException | RuntimeException e) {
+        pending.poll();
+        result.commit();
+        completions.add(() -> result.fail(e));
+        continue;
+      }
+      if (!queued) {
+        result.release();
+        if (armed.compareAndSet(false, true)) {
+          peer.addWaiter(wake);
+        }
+        if (!peer.sendReady()) {
+          return; // the waiter asks for another pass on the next change
+        }
+        continue;
+      }
+      pending.poll();
+      result.commit();
+      completions.add(() -> result.deliver(null));
     }
   }
 
@@ -134,10 +239,14 @@ public final class SendEnd {
     }
   }
 
-  /** Closes this end: the remote's Receiver sees EXITED after the values sent before. */
+  /**
+   * Closes this end: the remote's Receiver sees EXITED after the values sent before; asynchronous
+   * sends not yet queued fail.
+   */
   public void close() {
     if (closed.compareAndSet(false, true)) {
       peer.closeSender();
+      drain();
     }
   }
 }
