@@ -14,6 +14,7 @@ import dev.deploy.process.CgroupGroup;
 import dev.deploy.process.CgroupLimits;
 import dev.deploy.process.Env;
 import dev.deploy.process.JvmCommand;
+import dev.deploy.process.ProcessFence;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Nonces;
 import dev.deploy.wire.Control;
@@ -53,6 +54,9 @@ public final class Fabric implements Launcher, AutoCloseable {
   static final long REGISTRATION_TIMEOUT_SECONDS = 60;
 
   private final ClusterKey key;
+
+  /** Starts and kills every process of this fabric: own session and group, parent-death signal. */
+  private final ProcessFence fence = ProcessFence.shared();
 
   /** The programs this fabric runs processes of, by id. */
   private final Map<Long, ProgramState> programs = new ConcurrentHashMap<>();
@@ -393,9 +397,12 @@ public final class Fabric implements Launcher, AutoCloseable {
               .create(
                   "p-" + Long.toHexString(launch.id), r.memory(), JvmCommand.processorsFor(r.cpu()))
               .orElse(null);
-      if (group != null) {
-        argv = group.wrap(argv);
+      if (group == null) {
+        // Never unconfined once cgroups are on: the reason is in the log (CgroupLimits.create).
+        failStart(launch, "the process was not started: its cgroup could not be made");
+        return;
       }
+      argv = group.wrap(argv);
     }
     ProcessBuilder builder = new ProcessBuilder(argv);
     Map<String, String> env = builder.environment();
@@ -413,16 +420,13 @@ public final class Fabric implements Launcher, AutoCloseable {
             : ProcessBuilder.Redirect.from(new File(nullDevice())));
     Process process;
     try {
-      process = builder.start();
+      // Its own session and group, a parent-death signal, forked by the JVM's fork thread.
+      process = fence.start(builder);
     } catch (IOException e) {
       if (group != null) {
         group.close();
       }
-      launches.remove(launch.id);
-      launch.onStartFailed("cannot start " + argv.get(0) + ": " + e.getMessage());
-      if (launch.warm && pool.ended(launch, true)) {
-        releaseWarm(launch);
-      }
+      failStart(launch, "cannot start " + argv.get(0) + ": " + e.getMessage());
       return;
     }
     launch.started(process, group);
@@ -439,6 +443,7 @@ public final class Fabric implements Launcher, AutoCloseable {
               try {
                 boolean registered = launch.pid() != null;
                 launch.onProcessExit();
+                fence.ended(process); // what it left in its process group
                 if (launch.group() != null) {
                   launch.group().close(); // kills what the process left behind in it
                 }
@@ -458,6 +463,15 @@ public final class Fabric implements Launcher, AutoCloseable {
               }
             },
             threads);
+  }
+
+  /** Fails a launch whose process did not start. */
+  private void failStart(Launch launch, String reason) {
+    launches.remove(launch.id);
+    launch.onStartFailed(reason);
+    if (launch.warm && pool.ended(launch, true)) {
+      releaseWarm(launch);
+    }
   }
 
   private void startPump(Launch launch, int fd, Process process, OutputGate gate) {
