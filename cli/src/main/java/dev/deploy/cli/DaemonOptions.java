@@ -6,7 +6,9 @@ import dev.deploy.process.CgroupLimits;
 import dev.deploy.program.JarCache;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
@@ -44,6 +46,18 @@ final class DaemonOptions {
    * @throws CommandException (exit 1) when cgroups are required and cannot be made
    */
   void requireCgroups(boolean loopback, String who) throws CommandException {
+    requireCgroups(
+        loopback,
+        who,
+        () ->
+            CgroupLimits.detect().isPresent()
+                ? Optional.empty()
+                : Optional.of(CgroupLimits.unavailableReason()));
+  }
+
+  /** {@link #requireCgroups(boolean, String)} with {@code whyNot} saying why there are none. */
+  void requireCgroups(boolean loopback, String who, Supplier<Optional<String>> whyNot)
+      throws CommandException {
     if (noCgroups) {
       LoggerFactory.getLogger(DaemonOptions.class)
           .warn(
@@ -55,12 +69,13 @@ final class DaemonOptions {
     if (loopback) {
       return;
     }
-    if (CgroupLimits.detect().isEmpty()) {
+    Optional<String> why = whyNot.get();
+    if (why.isPresent()) {
       throw new CommandException(
           who
               + " is bound to an address other than loopback and cannot confine its processes"
               + " in cgroups: "
-              + CgroupLimits.unavailableReason()
+              + why.get()
               + "; run it where it may make cgroups (e.g. systemd-run --scope -p Delegate=yes),"
               + " or pass --no-cgroups to run processes without memory confinement");
     }

@@ -24,11 +24,12 @@ import org.slf4j.LoggerFactory;
  * JVM's reaper about its group. {@link #kill} and {@link #ended} SIGKILL the whole group: a
  * grandchild that ignores SIGTERM or double-forked inside the group goes too.
  *
- * <p>The <b>reaper</b> is one {@code /bin/sh} per JVM, in a session of its own (Ctrl-C does not
- * reach it), reading {@code + <group>} and {@code - <group>} lines on its stdin. When this JVM
- * dies, even of SIGKILL, the kernel closes the pipe; the reaper reads its end and SIGKILLs every
- * group still listed. (A parent-death signal alone would kill the processes the fabric started but
- * not their children, which are re-parented to init.)
+ * <p>The <b>reaper</b> is one {@code /bin/sh} per JVM (its {@code $0} is {@link #REAPER_NAME}), a
+ * child of the JVM in a session of its own (Ctrl-C does not reach it), reading {@code + <group>}
+ * and {@code - <group>} lines on its stdin. When this JVM dies, even of SIGKILL, the kernel closes
+ * the pipe; the reaper reads its end and SIGKILLs every group still listed. (A parent-death signal
+ * alone would kill the processes the fabric started but not their children, which are re-parented
+ * to init.)
  *
  * <p><b>Where it falls back</b>, said once in the log: without {@code setsid} (macOS, BSD)
  * processes share the fabric's group, and a kill reaches the process and its descendants as Java
@@ -52,6 +53,13 @@ public final class ProcessFence {
           + " -) case $g in *\" $pg \"*) g=\"${g%% $pg *} ${g#* $pg }\" ;; esac ;;"
           + " esac; done;"
           + " for pg in $g; do kill -s KILL -- -$pg 2>/dev/null; done";
+
+  /**
+   * The reaper's {@code $0}, last on its command line. It must stay the JVM's own child: Java
+   * closes a child's stdin pipe when that child exits, so a reaper behind {@code setsid --fork}
+   * would read its end at once.
+   */
+  public static final String REAPER_NAME = "deploy-reaper";
 
   private static final ProcessFence SHARED = detect();
 
@@ -183,7 +191,7 @@ public final class ProcessFence {
       }
       reaperTried = true;
       ProcessBuilder b =
-          new ProcessBuilder(setsid, "/bin/sh", "-c", REAPER, "deploy-reaper")
+          new ProcessBuilder(setsid, "/bin/sh", "-c", REAPER, REAPER_NAME)
               .redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .redirectError(ProcessBuilder.Redirect.DISCARD);
       try {
