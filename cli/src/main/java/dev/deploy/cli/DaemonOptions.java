@@ -4,6 +4,7 @@ import dev.deploy.Resources;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.NodesFile;
+import dev.deploy.process.CgroupLimits;
 import dev.deploy.program.JarCache;
 import dev.deploy.program.JarLimits;
 import java.io.IOException;
@@ -11,6 +12,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 /** The options {@code fabric} and {@code fabric master} share, and what they turn into. */
@@ -34,8 +37,53 @@ final class DaemonOptions {
       names = "--no-cgroups",
       description =
           "Do not put each process in a cgroup of its own (memory limit, cpu quota); enforce"
-              + " with JVM flags only.")
+              + " with JVM flags only. Without it, a daemon bound to an address other than"
+              + " loopback refuses to start where it cannot make cgroups.")
   boolean noCgroups;
+
+  /**
+   * Decides whether {@code who} may start: with {@code --no-cgroups} it says once, loudly, that
+   * processes are not memory-confined; off loopback, without it, the machine must let it make
+   * cgroups, else it refuses with the reason. On loopback cgroups stay best effort (the daemon
+   * warns itself when there are none).
+   *
+   * @throws CommandException (exit 1) when cgroups are required and cannot be made
+   */
+  void requireCgroups(boolean loopback, String who) throws CommandException {
+    requireCgroups(
+        loopback,
+        who,
+        () ->
+            CgroupLimits.detect().isPresent()
+                ? Optional.empty()
+                : Optional.of(CgroupLimits.unavailableReason()));
+  }
+
+  /** {@link #requireCgroups(boolean, String)} with {@code whyNot} saying why there are none. */
+  void requireCgroups(boolean loopback, String who, Supplier<Optional<String>> whyNot)
+      throws CommandException {
+    if (noCgroups) {
+      LoggerFactory.getLogger(DaemonOptions.class)
+          .warn(
+              "{}: --no-cgroups: processes are NOT memory-confined (JVM flags only, no cgroup);"
+                  + " a process can take the machine's memory",
+              who);
+      return;
+    }
+    if (loopback) {
+      return;
+    }
+    Optional<String> why = whyNot.get();
+    if (why.isPresent()) {
+      throw new CommandException(
+          who
+              + " is bound to an address other than loopback and cannot confine its processes"
+              + " in cgroups: "
+              + why.get()
+              + "; run it where it may make cgroups (e.g. systemd-run --scope -p Delegate=yes),"
+              + " or pass --no-cgroups to run processes without memory confinement");
+    }
+  }
 
   @Option(
       names = "--cache-limit",

@@ -66,6 +66,7 @@ final class FabricCommand implements Callable<Integer> {
                   options.keyFile,
                   address.getAddress().isLoopbackAddress(),
                   "fabric bound to " + bind + ", which is not a loopback address,");
+          options.requireCgroups(address.getAddress().isLoopbackAddress(), "fabric");
           WorkerDaemon daemon;
           try {
             daemon =

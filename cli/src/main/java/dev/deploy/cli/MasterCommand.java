@@ -87,6 +87,10 @@ final class MasterCommand implements Callable<Integer> {
                   options.keyFile,
                   loopback,
                   "master whose addresses are not all loopback addresses");
+          options.requireCgroups(
+              plan.bind().getAddress().isLoopbackAddress()
+                  && plan.bridge().map(b -> b.getAddress().isLoopbackAddress()).orElse(true),
+              "fabric master");
           ClusterMaster master;
           try {
             master =

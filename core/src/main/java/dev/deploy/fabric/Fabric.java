@@ -15,6 +15,7 @@ import dev.deploy.process.CgroupGroup;
 import dev.deploy.process.CgroupLimits;
 import dev.deploy.process.Env;
 import dev.deploy.process.JvmCommand;
+import dev.deploy.process.ProcessFence;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.HandshakeAcceptor;
 import dev.deploy.security.Nonces;
@@ -56,6 +57,9 @@ public final class Fabric implements Launcher, AutoCloseable {
   static final long REGISTRATION_TIMEOUT_SECONDS = 60;
 
   private final ClusterKey key;
+
+  /** Starts and kills every process of this fabric: own session and group, parent-death signal. */
+  private final ProcessFence fence = ProcessFence.shared();
 
   /** The programs this fabric runs processes of, by id. */
   private final Map<Long, ProgramState> programs = new ConcurrentHashMap<>();
@@ -443,9 +447,12 @@ public final class Fabric implements Launcher, AutoCloseable {
               .create(
                   "p-" + Long.toHexString(launch.id), r.memory(), JvmCommand.processorsFor(r.cpu()))
               .orElse(null);
-      if (group != null) {
-        argv = group.wrap(argv);
+      if (group == null) {
+        // Never unconfined once cgroups are on: the reason is in the log (CgroupLimits.create).
+        failStart(launch, "the process was not started: its cgroup could not be made");
+        return;
       }
+      argv = group.wrap(argv);
     }
     ProcessBuilder builder = new ProcessBuilder(argv);
     Map<String, String> env = builder.environment();
@@ -459,16 +466,13 @@ public final class Fabric implements Launcher, AutoCloseable {
             : ProcessBuilder.Redirect.from(new File(nullDevice())));
     Process process;
     try {
-      process = builder.start();
+      // Its own session and group, a parent-death signal, forked by the JVM's fork thread.
+      process = fence.start(builder);
     } catch (IOException e) {
       if (group != null) {
         group.close();
       }
-      launches.remove(launch.id);
-      launch.onStartFailed("cannot start " + argv.get(0) + ": " + e.getMessage());
-      if (launch.warm && pool.ended(launch, true)) {
-        releaseWarm(launch);
-      }
+      failStart(launch, "cannot start " + argv.get(0) + ": " + e.getMessage());
       return;
     }
     launch.started(process, group);
@@ -485,6 +489,7 @@ public final class Fabric implements Launcher, AutoCloseable {
               try {
                 boolean registered = launch.pid() != null;
                 launch.onProcessExit();
+                fence.ended(process); // what it left in its process group
                 if (launch.group() != null) {
                   launch.group().close(); // kills what the process left behind in it
                 }
@@ -504,6 +509,15 @@ public final class Fabric implements Launcher, AutoCloseable {
               }
             },
             threads);
+  }
+
+  /** Fails a launch whose process did not start. */
+  private void failStart(Launch launch, String reason) {
+    launches.remove(launch.id);
+    launch.onStartFailed(reason);
+    if (launch.warm && pool.ended(launch, true)) {
+      releaseWarm(launch);
+    }
   }
 
   private void startPump(Launch launch, int fd, Process process, OutputGate gate) {

@@ -8,6 +8,7 @@ import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Launched;
 import dev.deploy.process.CgroupGroup;
+import dev.deploy.process.ProcessFence;
 import dev.deploy.wire.Control;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -474,6 +475,13 @@ final class Launch {
         status.kind() == ExitStatus.Kind.KILLED
             ? "was killed by signal " + status.value()
             : "exited with code " + status.value();
+    if (status.kind() == ExitStatus.Kind.EXITED
+        && status.value() == CgroupGroup.NOT_CONFINED_EXIT
+        && stderr.contains(CgroupGroup.NOT_CONFINED)) {
+      // The cgroup wrapper refused to run it unconfined: its line says which file failed.
+      return "the process was not started: "
+          + stderr.substring(stderr.indexOf(CgroupGroup.NOT_CONFINED)).lines().findFirst().get();
+    }
     String reason = said.isEmpty() ? "" : ": " + lastLines(said, 6);
     return "the new JVM " + how + " before it called init()" + reason;
   }
@@ -499,8 +507,8 @@ final class Launch {
   }
 
   /**
-   * Kills the process and its descendants, at once; a launch whose JVM is not started yet is killed
-   * as soon as it is.
+   * Kills the process, its process group, its descendants and its cgroup, at once, with SIGKILL; a
+   * launch whose JVM is not started yet is killed as soon as it is.
    */
   void kill() {
     Process p;
@@ -512,8 +520,11 @@ final class Launch {
       lock.unlock();
     }
     if (p != null) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
+      ProcessFence.shared().kill(p); // its process group, then what Java sees under it
+      CgroupGroup g = group;
+      if (g != null) {
+        g.kill(); // and whatever left the group but not the cgroup
+      }
     }
   }
 

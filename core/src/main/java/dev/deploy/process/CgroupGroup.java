@@ -36,11 +36,26 @@ public final class CgroupGroup implements AutoCloseable {
   private static final long CLOSE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(3);
 
   /**
+   * The exit code of a process the wrapper did not start because it could not put it in its group.
+   */
+  public static final int NOT_CONFINED_EXIT = 125;
+
+  /** The start of what the wrapper prints on stderr when it cannot put the process in its group. */
+  public static final String NOT_CONFINED = "deploy: not started: cannot put pid";
+
+  /**
    * The wrapper {@link #wrap} puts before a command: {@code $1} files to write {@code $$} to, then
-   * the command, which replaces the shell (so the pid is the command's).
+   * the command, which replaces the shell (so the pid is the command's). A write that fails ends it
+   * with {@link #NOT_CONFINED_EXIT} and a line on stderr saying which file: never unconfined.
    */
   private static final String WRAPPER =
-      "n=$1; shift; while [ \"$n\" -gt 0 ]; do { echo $$ > \"$1\"; } 2>/dev/null;"
+      "n=$1; shift; while [ \"$n\" -gt 0 ]; do"
+          + " if ! { echo $$ > \"$1\"; } 2>/dev/null; then"
+          + " echo \""
+          + NOT_CONFINED
+          + " $$ in its cgroup: writing $1 failed\" >&2; exit "
+          + NOT_CONFINED_EXIT
+          + "; fi;"
           + " shift; n=$((n-1)); done; exec \"$@\"";
 
   private final Version version;
@@ -86,7 +101,8 @@ public final class CgroupGroup implements AutoCloseable {
    * Returns {@code command} run through {@code /bin/sh}, which writes its own pid into the group's
    * {@code cgroup.procs} files and then {@code exec}s the command: the process is inside the group
    * before its first instruction, keeps the same pid, and all its memory is charged to the group.
-   * If a write fails the command still runs (unlimited); {@link #contains} tells.
+   * If a write fails the command does not run: the shell prints why on stderr and exits with {@link
+   * #NOT_CONFINED_EXIT}.
    */
   public List<String> wrap(List<String> command) {
     if (command.isEmpty()) {
@@ -206,6 +222,33 @@ public final class CgroupGroup implements AutoCloseable {
     long limit = memoryLimit();
     return (!failcnt.isEmpty() && Long.parseLong(failcnt) > 0)
         || (!peak.isEmpty() && limit > 0 && Long.parseLong(peak) >= limit);
+  }
+
+  /**
+   * Kills every process in the group with SIGKILL, including those that left the process's session
+   * or process group: v2's {@code cgroup.kill} where the kernel has it (5.14+), and a SIGKILL to
+   * every pid in {@code cgroup.procs} in each hierarchy. Does not wait; {@link #close()} does.
+   */
+  public void kill() {
+    if (closed) {
+      return;
+    }
+    long self = ProcessHandle.current().pid();
+    for (Path dir : directories()) {
+      Path kill = dir.resolve("cgroup.kill");
+      if (Files.exists(kill)) {
+        try {
+          write(kill, "1");
+        } catch (IOException e) {
+          log.debug("cgroup {}: cgroup.kill refused: {}", dir, why(e));
+        }
+      }
+      for (long pid : pidsIn(dir)) {
+        if (pid != self) {
+          ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+      }
+    }
   }
 
   /**

@@ -15,8 +15,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,9 +25,13 @@ import org.slf4j.LoggerFactory;
  * #create} per launch from its launch threads; thread safe.
  *
  * <p><b>Where the groups go.</b> Under the fabric's <em>own</em> cgroup (read from {@code
- * /proc/self/cgroup} and {@code /proc/self/mountinfo}), in a parent {@code deploy-<fabric pid>}:
- * {@code <own group>/deploy-<pid>/<name>}. A crashed fabric's parent is recognised by its dead pid
- * and removed by {@link #cleanStale()}, killing what was left in it.
+ * /proc/self/cgroup} and {@code /proc/self/mountinfo}), in a parent named for its fabric ({@link
+ * CgroupOwner}: {@code deploy-<pid>-<start ticks>-<pid namespace>-<boot id>}): {@code <own
+ * group>/deploy-.../<name>}. A crashed fabric's parent is recognised by its name: same boot, same
+ * pid namespace, and that pid no longer runs the process that started then (or another boot); it is
+ * removed by {@link #cleanStale()}, killing what was left in it. Any other {@code deploy-*} group
+ * (another pid namespace's fabric on a shared host, an older fabric's {@code deploy-<pid>}) is left
+ * alone.
  *
  * <p><b>cgroup v1</b> (separate hierarchies, e.g. {@code /sys/fs/cgroup/memory}, {@code
  * /sys/fs/cgroup/cpu}; also "hybrid" machines that mount an empty cgroup2 at {@code
@@ -39,11 +41,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>cgroup v2</b> (unified): {@code memory.max}, {@code memory.swap.max} 0, {@code
  * memory.oom.group} 1, {@code cpu.max "quota 100000"}. The controllers must be enabled in {@code
- * cgroup.subtree_control} of the fabric's group and of {@code deploy-<pid>}; detection enables
- * them. The "no internal processes" rule forbids that while the fabric's group has processes; when
- * the only one is the fabric itself, it moves itself into the leaf {@code deploy-<pid>/fabric}
- * first; when there are others, detection reports it (run the fabric in its own group: {@code
- * systemd-run --scope -p Delegate=yes}, or a service with {@code Delegate=yes}).
+ * cgroup.subtree_control} of the fabric's group and of {@code deploy-...}; detection enables them.
+ * The "no internal processes" rule forbids that while the fabric's group has processes; when the
+ * only one is the fabric itself, it moves itself into the leaf {@code deploy-.../fabric} first;
+ * when there are others, detection reports it (run the fabric in its own group: {@code systemd-run
+ * --scope -p Delegate=yes}, or a service with {@code Delegate=yes}).
  *
  * <p><b>Best effort</b> means: {@link #detect()} is empty, with {@link #unavailableReason()}, when
  * this is not Linux, no cgroup memory controller is mounted, the hierarchy is read-only or out of
@@ -55,8 +57,8 @@ import org.slf4j.LoggerFactory;
 public final class CgroupLimits {
   private static final Logger log = LoggerFactory.getLogger(CgroupLimits.class);
 
-  /** The prefix of a fabric's parent group; the fabric's pid follows. */
-  static final String PARENT_PREFIX = "deploy-";
+  /** The prefix of a fabric's parent group; its {@link CgroupOwner} follows. */
+  static final String PARENT_PREFIX = CgroupOwner.PREFIX;
 
   /** The v2 leaf a fabric moves itself into when its own group must have no processes. */
   static final String SELF_LEAF = "fabric";
@@ -69,8 +71,6 @@ public final class CgroupLimits {
 
   /** The most groups of one name: {@code name}, {@code name-2} … {@code name-1000}. */
   private static final int MAX_SUFFIX = 1000;
-
-  private static final Pattern PARENT = Pattern.compile("deploy-(\\d+)");
 
   private static final Set<String> RESERVED =
       Set.of("tasks", "notify_on_release", "release_agent", SELF_LEAF);
@@ -85,18 +85,18 @@ public final class CgroupLimits {
 
   private final CgroupLayout layout;
 
-  /** The pid in the parent's name. */
-  private final long fabricPid;
+  /** The fabric whose parent groups these are; in their name. */
+  private final CgroupOwner owner;
 
-  /** {@code <own memory group>/deploy-<pid>} (v2: the one parent). */
+  /** {@code <own memory group>/deploy-...} (v2: the one parent). */
   private final Path memoryParent;
 
-  /** {@code <own cpu group>/deploy-<pid>}; null when cpu cannot be limited. */
+  /** {@code <own cpu group>/deploy-...}; null when cpu cannot be limited. */
   private final Path cpuParent;
 
-  private CgroupLimits(CgroupLayout layout, long fabricPid, Path memoryParent, Path cpuParent) {
+  private CgroupLimits(CgroupLayout layout, CgroupOwner owner, Path memoryParent, Path cpuParent) {
     this.layout = layout;
-    this.fabricPid = fabricPid;
+    this.owner = owner;
     this.memoryParent = memoryParent;
     this.cpuParent = cpuParent;
   }
@@ -126,6 +126,16 @@ public final class CgroupLimits {
     }
   }
 
+  /**
+   * Returns what {@link #detect()} found if something in this JVM called it (a fabric that limits
+   * with cgroups), else empty; never probes the machine itself.
+   */
+  public static Optional<CgroupLimits> detected() {
+    synchronized (LOCK) {
+      return detected == null ? Optional.empty() : detected;
+    }
+  }
+
   /** Returns why {@link #detect()} is empty; "" when it is not. */
   public static String unavailableReason() {
     synchronized (LOCK) {
@@ -134,9 +144,9 @@ public final class CgroupLimits {
   }
 
   /**
-   * Removes the {@code deploy-<pid>} groups beside ours whose fabric is no longer running, killing
-   * (SIGKILL) the processes a crashed fabric left in them. Does nothing when {@link #detect()} is
-   * empty.
+   * Removes the {@code deploy-...} groups beside ours whose fabric is provably gone ({@link
+   * CgroupOwner#provablyGone}), killing (SIGKILL) the processes a crashed fabric left in them. Does
+   * nothing when {@link #detect()} is empty.
    *
    * @return how many stale parent groups were removed
    */
@@ -223,7 +233,7 @@ public final class CgroupLimits {
     return Optional.of(group);
   }
 
-  /** Returns the fabric's parent groups: {@code deploy-<pid>} in each hierarchy. */
+  /** Returns the fabric's parent groups: {@code deploy-...} in each hierarchy. */
   public List<Path> parents() {
     List<Path> parents = new ArrayList<>(2);
     parents.add(memoryParent);
@@ -251,15 +261,21 @@ public final class CgroupLimits {
         + (cpuParent == null ? ", no cpu limit" : ", cpu under " + cpuParent);
   }
 
+  /** Returns {@code open(layout, CgroupOwner.of(fabricPid))}: a fabric of this boot. */
+  static CgroupLimits open(CgroupLayout layout, long fabricPid) throws Unavailable {
+    return open(layout, CgroupOwner.of(fabricPid));
+  }
+
   /**
-   * Prepares the parents of fabric {@code fabricPid} in {@code layout}: creates {@code
-   * deploy-<pid>} and, for v2, enables the memory and cpu controllers down to it. Used by {@link
-   * #detect()} and by tests with a pretend pid or a directory tree standing for cgroupfs.
+   * Prepares the parents of fabric {@code owner} in {@code layout}: creates {@code deploy-...} (its
+   * {@link CgroupOwner#name()}) and, for v2, enables the memory and cpu controllers down to it.
+   * Used by {@link #detect()} and by tests with a pretend owner or a directory tree standing for
+   * cgroupfs.
    *
    * @throws Unavailable naming the directory and what the kernel said
    */
-  static CgroupLimits open(CgroupLayout layout, long fabricPid) throws Unavailable {
-    String parentName = PARENT_PREFIX + fabricPid;
+  static CgroupLimits open(CgroupLayout layout, CgroupOwner owner) throws Unavailable {
+    String parentName = owner.name();
     if (layout.version() == Version.V1) {
       Path memoryParent = makeParent(layout.memory().resolve(parentName));
       if (!Files.exists(memoryParent.resolve("memory.limit_in_bytes"))) {
@@ -273,15 +289,15 @@ public final class CgroupLimits {
           log.info("cgroup limits without cpu: {}", e.getMessage());
         }
       }
-      return new CgroupLimits(layout, fabricPid, memoryParent, cpuParent);
+      return new CgroupLimits(layout, owner, memoryParent, cpuParent);
     }
     Path own = layout.memory();
     if (own.endsWith(Path.of(parentName, SELF_LEAF))) {
       own = own.getParent().getParent(); // we moved ourselves earlier: our group is above
     }
     Path parent = own.resolve(parentName);
-    Set<String> enabled = CgroupDelegation.prepare(own, parent, fabricPid);
-    return new CgroupLimits(layout, fabricPid, parent, enabled.contains("cpu") ? parent : null);
+    Set<String> enabled = CgroupDelegation.prepare(own, parent, owner.pid());
+    return new CgroupLimits(layout, owner, parent, enabled.contains("cpu") ? parent : null);
   }
 
   /**
@@ -311,6 +327,14 @@ public final class CgroupLimits {
 
   /** Removes the parents of fabrics that are gone, with their groups; see {@link #cleanStale}. */
   int removeStale() {
+    return removeStale(CgroupOwner::startTicksOf);
+  }
+
+  /**
+   * Removes the parents beside ours whose owner is provably gone, {@code startTicksOf} telling the
+   * start time of a running pid (tests fake it).
+   */
+  int removeStale(java.util.function.LongFunction<java.util.OptionalLong> startTicksOf) {
     Set<Path> owns = new LinkedHashSet<>();
     for (Path p : parents()) {
       owns.add(p.getParent());
@@ -319,16 +343,17 @@ public final class CgroupLimits {
     for (Path own : owns) {
       try (DirectoryStream<Path> children = Files.newDirectoryStream(own, PARENT_PREFIX + "*")) {
         for (Path child : children) {
-          Matcher m = PARENT.matcher(child.getFileName().toString());
-          if (!m.matches() || !Files.isDirectory(child)) {
+          Optional<CgroupOwner> of = CgroupOwner.parse(child.getFileName().toString());
+          if (of.isEmpty() || !Files.isDirectory(child)) {
+            log.debug("left cgroup {} alone: not provably a deploy fabric's of this host", child);
             continue;
           }
-          long pid = Long.parseLong(m.group(1));
-          if (pid == fabricPid || ProcessHandle.of(pid).isPresent()) {
+          CgroupOwner gone = of.get();
+          if (gone.equals(owner) || !gone.provablyGone(owner, startTicksOf)) {
             continue;
           }
           if (removeTree(child, System.nanoTime() + TimeUnit.SECONDS.toNanos(3))) {
-            log.info("removed cgroup {} of fabric pid {}, which is gone", child, pid);
+            log.info("removed cgroup {} of fabric pid {}, which is gone", child, gone.pid());
             removed++;
           }
         }
@@ -423,7 +448,7 @@ public final class CgroupLimits {
   }
 
   /**
-   * Creates the group directory {@code parent} unless it exists: a {@code deploy-<pid>} parent, or
+   * Creates the group directory {@code parent} unless it exists: a {@code deploy-...} parent, or
    * the v2 leaf the fabric moves into.
    *
    * @throws Unavailable naming the directory and what the kernel said
@@ -452,6 +477,6 @@ public final class CgroupLimits {
     } catch (IOException e) {
       throw new Unavailable("cannot read /proc/self/cgroup or /proc/self/mountinfo: " + e);
     }
-    return open(CgroupLayout.resolve(cgroups, mountinfo), ProcessHandle.current().pid());
+    return open(CgroupLayout.resolve(cgroups, mountinfo), CgroupOwner.current());
   }
 }

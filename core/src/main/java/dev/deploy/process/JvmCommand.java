@@ -199,6 +199,19 @@ public final class JvmCommand {
     return command;
   }
 
+  /**
+   * Returns {@link #asGiven()} with the heap capped at {@code heapBytes} ({@code -Xmx}, after the
+   * program's options, whose own heap options are dropped already): the probe's fixed budget.
+   */
+  public List<String> asGivenWithHeap(long heapBytes) {
+    List<String> command = new ArrayList<>(options.size() + program.size() + 2);
+    command.add(java);
+    command.addAll(options);
+    command.add("-Xmx" + Math.max(1, heapBytes >> 20) + "m");
+    command.addAll(program);
+    return command;
+  }
+
   /** Returns the java executable. */
   public String java() {
     return java;

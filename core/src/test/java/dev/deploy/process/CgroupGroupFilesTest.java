@@ -33,6 +33,39 @@ class CgroupGroupFilesTest {
   }
 
   @Test
+  void givenCgroupProcsThatCannotBeWritten_whenWrappedCommandStarts_thenItNeverRuns()
+      throws Exception {
+    Path dir = Files.createDirectories(fake.resolve("refusing"));
+    Files.createDirectory(dir.resolve("cgroup.procs")); // a write fails, as EACCES or EBUSY would
+    CgroupGroup group = new CgroupGroup(Version.V2, "refusing", dir, dir);
+
+    Process p = new ProcessBuilder(group.wrap(List.of("/bin/sh", "-c", "echo ran"))).start();
+    started.add(p);
+
+    assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(CgroupGroup.NOT_CONFINED_EXIT);
+    assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEmpty();
+    assertThat(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8))
+        .startsWith(CgroupGroup.NOT_CONFINED + " " + p.pid())
+        .contains(dir.resolve("cgroup.procs").toString());
+  }
+
+  @Test
+  void givenWritableCgroupProcs_whenWrappedCommandStarts_thenItRunsWithItsPidWritten()
+      throws Exception {
+    Path dir = group("cgroup.procs", "");
+    CgroupGroup group = new CgroupGroup(Version.V2, "g", dir, dir);
+
+    Process p = new ProcessBuilder(group.wrap(List.of("/bin/sh", "-c", "echo ran"))).start();
+    started.add(p);
+
+    assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("ran\n");
+    assertThat(dir.resolve("cgroup.procs")).hasContent(Long.toString(p.pid()));
+  }
+
+  @Test
   void givenV2EventsWithAnOomKill_whenOomKilled_thenTrue() throws Exception {
     Path dir = group("memory.events", "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n");
 

@@ -73,7 +73,7 @@ class CgroupGroupTest {
       assertThat(group.cpuLimit()).isEqualTo(0.5);
     }
     assertThat(Files.readString(Path.of("/proc/" + sleep.pid() + "/cgroup")))
-        .contains("/deploy-" + ProcessHandle.current().pid() + "/sleeper");
+        .contains("/" + CgroupOwner.current().name() + "/sleeper");
   }
 
   @Test

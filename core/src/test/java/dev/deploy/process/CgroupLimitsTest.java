@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -22,6 +24,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Timeout(20)
 class CgroupLimitsTest {
   private static final long MIB = 1L << 20;
+
+  /** A pretend pid namespace and boot, for groups named for pretend owners. */
+  private static final long NS = 4026531836L;
+
+  private static final String BOOT = "9c2c1714a13548319456f0fa58cf26b1";
 
   /** A pid no fabric of this test has: the groups made with it are a pretend fabric's. */
   private static final long PRETEND_PID = 4242;
@@ -69,7 +76,7 @@ class CgroupLimitsTest {
     CgroupLimits limits = CgroupLimits.open(new CgroupLayout(Version.V2, own, own), PRETEND_PID);
     CgroupGroup group = limits.create("p.1", 64 * MIB, 0.5).orElseThrow();
 
-    Path parent = own.resolve("deploy-" + PRETEND_PID);
+    Path parent = own.resolve(CgroupOwner.of(PRETEND_PID).name());
     assertThat(own.resolve("cgroup.subtree_control")).hasContent("+memory +cpu");
     assertThat(parent.resolve("cgroup.subtree_control")).hasContent("+memory +cpu");
     assertThat(group.directories()).containsExactly(parent.resolve("p_1"));
@@ -111,7 +118,7 @@ class CgroupLimitsTest {
     assertThatThrownBy(() -> CgroupLimits.open(new CgroupLayout(Version.V2, own, own), PRETEND_PID))
         .isInstanceOf(Unavailable.class)
         .hasMessageContaining("cannot enable");
-    assertThat(own.resolve("deploy-" + PRETEND_PID + "/fabric/cgroup.procs"))
+    assertThat(own.resolve(CgroupOwner.of(PRETEND_PID).name() + "/fabric/cgroup.procs"))
         .hasContent(Long.toString(PRETEND_PID));
   }
 
@@ -135,6 +142,37 @@ class CgroupLimitsTest {
   }
 
   @Test
+  void givenSiblingGroupsOfManyOwners_whenRemoveStale_thenOnlyProvablyGoneOnesOfOursRemoved()
+      throws Exception {
+    Path own = v2Group("cpu memory", "");
+    CgroupOwner us = new CgroupOwner(100, 5000, NS, BOOT);
+    CgroupLimits limits = CgroupLimits.open(new CgroupLayout(Version.V2, own, own), us);
+    Path exited = sibling(own, new CgroupOwner(200, 6000, NS, BOOT).name());
+    Path alive = sibling(own, new CgroupOwner(300, 7000, NS, BOOT).name());
+    Path reused = sibling(own, new CgroupOwner(301, 7000, NS, BOOT).name());
+    Path otherNamespace = sibling(own, new CgroupOwner(400, 1, NS + 1, BOOT).name());
+    Path otherBoot = sibling(own, new CgroupOwner(500, 1, NS, "f".repeat(32)).name());
+    Path oldStyle = sibling(own, "deploy-600");
+    Map<Long, Long> running = Map.of(100L, 5000L, 300L, 7000L, 301L, 9999L);
+
+    int removed =
+        limits.removeStale(
+            pid ->
+                running.containsKey(pid)
+                    ? OptionalLong.of(running.get(pid))
+                    : OptionalLong.empty());
+
+    assertThat(removed).isEqualTo(3);
+    assertThat(exited).doesNotExist();
+    assertThat(reused).doesNotExist();
+    assertThat(otherBoot).doesNotExist();
+    assertThat(alive).isDirectory();
+    assertThat(otherNamespace).isDirectory();
+    assertThat(oldStyle).isDirectory();
+    assertThat(limits.parents()).allSatisfy(p -> assertThat(p).isDirectory());
+  }
+
+  @Test
   void givenThisMachine_whenDetectTwice_thenSameAnswerAndReasonOnlyWhenEmpty() {
     Optional<CgroupLimits> first = CgroupLimits.detect();
 
@@ -152,6 +190,11 @@ class CgroupLimitsTest {
     Process p = new ProcessBuilder(command).start();
     started.add(p);
     return p;
+  }
+
+  /** Makes an empty directory standing for a group beside ours. */
+  private static Path sibling(Path own, String name) throws Exception {
+    return Files.createDirectory(own.resolve(name));
   }
 
   /** Makes a directory standing for a v2 group: its controllers, subtree control and procs. */

@@ -128,17 +128,34 @@ public final class Daemon {
     return n;
   }
 
-  /** The processes running under the daemon now: the JVMs it started for programs. */
+  /**
+   * The processes running under the daemon now: the JVMs it started for programs, and what they
+   * started; not the daemon's reaper, which lives as long as the daemon.
+   */
   public List<ProcessHandle> processes() {
     Process p = process;
     if (p == null) {
       return List.of();
     }
     try {
-      return p.toHandle().descendants().filter(RunningProgram::isRunning).toList();
+      return p.toHandle()
+          .descendants()
+          .filter(RunningProgram::isRunning)
+          .filter(h -> !isReaper(h))
+          .toList();
     } catch (RuntimeException e) {
       return List.of(); // racing an exit; the next look sees the rest
     }
+  }
+
+  /**
+   * Whether {@code h} is a daemon's reaper ({@code ProcessFence.REAPER_NAME} is its {@code $0}).
+   */
+  static boolean isReaper(ProcessHandle h) {
+    return h.info()
+        .arguments()
+        .map(a -> a.length > 0 && a[a.length - 1].equals("deploy-reaper"))
+        .orElse(false);
   }
 
   /**
