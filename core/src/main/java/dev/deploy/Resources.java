@@ -29,7 +29,7 @@ public record Resources(long memory, double cpu) {
    */
   private static final class Memory {
     static final Pattern PATTERN =
-        Pattern.compile("\\s*(\\d+(?:\\.\\d+)?)\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?\\s*");
+        Pattern.compile("\\s*(\\d+(?:\\.\\d+)?)\\s*(B|[KMGT]iB|[KMGT]i|[KMGTkmgt]|[KMGT]B)?\\s*");
   }
 
   /**
@@ -70,39 +70,62 @@ public record Resources(long memory, double cpu) {
     }
   }
 
+  /** The sizes {@link #parseMemory} accepts, for error messages. */
+  static final String MEMORY_FORMS =
+      "a number and a unit, like 512m, 512M, 8G, 8Gi or 8GiB (K, M, G, T as in -Xmx and Slurm,"
+          + " Ki, Mi, Gi, Ti as in Kubernetes, and KiB, MiB, GiB, TiB are powers of 1024;"
+          + " KB, MB, GB, TB powers of 1000; B or no unit is bytes)";
+
   /**
-   * Parses a size: a number, then optionally (with or without a space) one of B, KiB, MiB, GiB, TiB
-   * (powers of 1024) or KB, MB, GB, TB (powers of 1000). A bare number is bytes.
+   * Parses a size: a number, then optionally (with or without a space) a unit as users of Java,
+   * Slurm and Kubernetes write it. {@code K M G T} (or lower case, as in {@code -Xmx512m} and
+   * Slurm's {@code --mem=8G}), {@code Ki Mi Gi Ti} (Kubernetes) and {@code KiB MiB GiB TiB} are
+   * powers of 1024; {@code KB MB GB TB} are powers of 1000; {@code B} or no unit is bytes. So
+   * {@code 8G}, {@code 8g}, {@code 8Gi} and {@code 8GiB} are all 8 GiB (Kubernetes's own {@code
+   * 8G}, 8 × 10⁹, is written {@code 8GB} here).
    *
-   * @throws IllegalArgumentException naming the text when it is not such a size
+   * @throws IllegalArgumentException naming the text and the accepted forms when it is not a size
    */
   public static long parseMemory(String text) {
     Matcher m = Memory.PATTERN.matcher(text == null ? "" : text);
     if (!m.matches()) {
       throw new IllegalArgumentException(
-          "memory \""
-              + text
-              + "\" is not a size: write a number and one of"
-              + " B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. \"512 MiB\")");
+          "memory \"" + text + "\" is not a size: write " + MEMORY_FORMS);
     }
     String unit = m.group(2) == null ? "B" : m.group(2);
-    long scale =
-        switch (unit) {
-          case "B" -> 1L;
-          case "KiB" -> 1L << 10;
-          case "MiB" -> 1L << 20;
-          case "GiB" -> 1L << 30;
-          case "TiB" -> 1L << 40;
-          case "KB" -> 1_000L;
-          case "MB" -> 1_000_000L;
-          case "GB" -> 1_000_000_000L;
-          default -> 1_000_000_000_000L;
-        };
+    long scale;
+    if (unit.equals("B")) {
+      scale = 1L;
+    } else if (unit.length() == 2 && unit.charAt(1) == 'B') {
+      scale = decimal(unit.charAt(0));
+    } else {
+      scale = binary(Character.toUpperCase(unit.charAt(0)));
+    }
     BigDecimal bytes = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(scale));
     if (bytes.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
       throw new IllegalArgumentException("memory \"" + text + "\" is larger than 8 EiB");
     }
     return bytes.longValue();
+  }
+
+  /** Returns the power of 1024 a unit's letter K, M, G or T stands for. */
+  private static long binary(char letter) {
+    return switch (letter) {
+      case 'K' -> 1L << 10;
+      case 'M' -> 1L << 20;
+      case 'G' -> 1L << 30;
+      default -> 1L << 40;
+    };
+  }
+
+  /** Returns the power of 1000 a unit's letter K, M, G or T stands for. */
+  private static long decimal(char letter) {
+    return switch (letter) {
+      case 'K' -> 1_000L;
+      case 'M' -> 1_000_000L;
+      case 'G' -> 1_000_000_000L;
+      default -> 1_000_000_000_000L;
+    };
   }
 
   /** Returns a size the way a user writes it: {@code 1 GiB}, {@code 1.5 GiB}, {@code 100 B}. */

@@ -51,6 +51,35 @@ class ResourcesTest {
     assertThat(Resources.parseMemory(text)).isEqualTo(bytes);
   }
 
+  @ParameterizedTest(name = "{0} = {1} bytes")
+  @CsvSource({
+    "8G, 8589934592",
+    "8g, 8589934592",
+    "8Gi, 8589934592",
+    "8GiB, 8589934592",
+    "512M, 536870912",
+    "512m, 536870912",
+    "512Mi, 536870912",
+    "64k, 65536",
+    "64Ki, 65536",
+    "1T, 1099511627776",
+    "1t, 1099511627776",
+    "1Ti, 1099511627776",
+    "1.5g, 1610612736",
+    "2 G, 2147483648",
+  })
+  void givenJavaSlurmOrKubernetesSize_whenParseMemory_thenPowersOf1024(String text, long bytes) {
+    assertThat(Resources.parseMemory(text)).isEqualTo(bytes);
+  }
+
+  @Test
+  void givenNotASize_whenParseMemory_thenErrorListsTheAcceptedForms() {
+    assertThatThrownBy(() -> Resources.parseMemory("8 gigs"))
+        .hasMessageContaining("\"8 gigs\"")
+        .hasMessageContaining("512m, 512M, 8G, 8Gi or 8GiB")
+        .hasMessageContaining("KB, MB, GB, TB powers of 1000");
+  }
+
   @Test
   void givenBareNumber_whenParseMemory_thenBytes() {
     assertThat(Resources.parseMemory("100000")).isEqualTo(100_000L);
@@ -76,7 +105,8 @@ class ResourcesTest {
   @ParameterizedTest(name = "\"{0}\"")
   @ValueSource(
       strings = {
-        "4Gb", "abc", "", "-1MiB", "1 gib", "GiB", "1.5.GiB", "1,5GiB", "1 GiB 2", ".5GiB"
+        "4Gb", "abc", "", "-1MiB", "1 gib", "GiB", "1.5.GiB", "1,5GiB", "1 GiB 2", ".5GiB", "8gi",
+        "8GI", "8kB", "8 G B", "G"
       })
   void givenNotASize_whenParseMemory_thenIllegalArgumentNamingTheText(String text) {
     assertThatThrownBy(() -> Resources.parseMemory(text))

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -22,15 +23,18 @@ import picocli.CommandLine.Spec;
     name = "deploy",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
+    subcommands = CommandLine.HelpCommand.class,
     description = {
       "Run a program on a cluster: send its jars to the bridge (each once: the cluster keeps"
           + " jars by SHA-256), start its main there, and print every process's output and"
           + " exit as a local run would. Exits with the program's exit code. Ctrl-C, or losing"
           + " the connection, kills every process of this deployment and nothing else.",
       "",
+      "<bridge-addr>: host:port of the cluster's bridge; leave it out to use $DEPLOY_BRIDGE.",
       "<app.jar | classpath>: a jar, or a class path of jars and directories (directories are"
           + " packed into jars). <main-class>: the class whose main to run; by default the"
-          + " first jar's Main-Class. Arguments for the program go after --."
+          + " first jar's Main-Class. Arguments for the program go after --: none of them is read as"
+          + " an option of deploy."
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
@@ -40,7 +44,10 @@ import picocli.CommandLine.Spec;
       "2:the arguments are wrong"
     },
     footerHeading = "%nExample:%n",
-    footer = {"  java -jar deploy.jar deploy 10.0.0.1:7000 app.jar com.example.Main -- input.csv"})
+    footer = {
+      "  deploy 10.0.0.1:7000 app.jar com.example.Main -- input.csv --format json",
+      "  DEPLOY_BRIDGE=10.0.0.1:7000 deploy app.jar com.example.Main -- input.csv"
+    })
 final class DeployCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -78,8 +85,74 @@ final class DeployCommand implements Callable<Integer> {
   @Parameters(
       paramLabel = "<bridge-addr> <app.jar|classpath> [<main-class>] [-- <args>...]",
       arity = "0..*",
-      description = "Where the bridge listens (host:port), the program, its main class, its args.")
+      description =
+          "Where the bridge listens (host:port; default: $DEPLOY_BRIDGE), the program, its main"
+              + " class, its arguments (after --, never read as options of deploy).")
   List<String> positional = new ArrayList<>();
+
+  /**
+   * The positional arguments, sorted: {@code before} is the bridge, the program and maybe its main
+   * class; {@code arguments} the program's own; {@code bridgeWhat} names where the bridge came
+   * from, for errors.
+   */
+  record Split(List<String> before, List<String> arguments, String bridgeWhat) {}
+
+  /**
+   * Sorts the positional arguments: everything after the first {@code --} of {@code raw} is the
+   * program's, options included; the bridge is the first argument when it looks like host:port,
+   * else {@code envBridge} ({@code DEPLOY_BRIDGE}) when set.
+   *
+   * @throws CommandException (code 2) when the bridge or the program is missing, or the program's
+   *     arguments come before --
+   */
+  static Split split(List<String> raw, List<String> positional, String envBridge)
+      throws CommandException {
+    int dashes = raw.indexOf("--");
+    int programArgs = dashes < 0 ? 0 : raw.size() - dashes - 1;
+    List<String> before = new ArrayList<>(positional.subList(0, positional.size() - programArgs));
+    List<String> arguments =
+        new ArrayList<>(positional.subList(positional.size() - programArgs, positional.size()));
+    String what = "<bridge-addr>";
+    boolean fromEnv =
+        envBridge != null
+            && !envBridge.isBlank()
+            && (before.isEmpty() || !looksLikeAddress(before.get(0)));
+    if (fromEnv) {
+      before.add(0, envBridge.trim());
+      what = "DEPLOY_BRIDGE";
+    }
+    if (!fromEnv && before.size() >= 2 && !looksLikeAddress(before.get(0))) {
+      throw new CommandException(
+          "\""
+              + before.get(0)
+              + "\" is not the bridge's host:port: give it first (or set DEPLOY_BRIDGE), like:"
+              + " deploy 10.0.0.1:7000 app.jar (see deploy --help)",
+          2);
+    }
+    if (before.size() < 2) {
+      throw new CommandException(
+          "give the bridge's address (or set DEPLOY_BRIDGE) and the program, like: deploy"
+              + " 10.0.0.1:7000 app.jar (see deploy --help)",
+          2);
+    }
+    if (before.size() > 3) {
+      throw new CommandException(
+          "the program's arguments go after --, like: deploy "
+              + (fromEnv ? "" : before.get(0) + " ")
+              + before.get(1)
+              + " "
+              + before.get(2)
+              + " -- "
+              + String.join(" ", before.subList(3, before.size())),
+          2);
+    }
+    return new Split(before, arguments, what);
+  }
+
+  /** Returns whether {@code text} is host:port rather than a jar or class path. */
+  static boolean looksLikeAddress(String text) {
+    return text.matches("(\\[[^\\]]+\\]|[^:/\\\\\\[\\]]+):\\d+");
+  }
 
   @Override
   public Integer call() {
@@ -87,32 +160,14 @@ final class DeployCommand implements Callable<Integer> {
         "deploy",
         verbose,
         () -> {
-          List<String> raw = spec.commandLine().getParseResult().originalArgs();
-          int dashes = raw.indexOf("--");
-          int programArgs = dashes < 0 ? 0 : raw.size() - dashes - 1;
-          List<String> before = positional.subList(0, positional.size() - programArgs);
-          List<String> arguments =
-              new ArrayList<>(
-                  positional.subList(positional.size() - programArgs, positional.size()));
-          if (before.size() < 2) {
-            throw new CommandException(
-                "give the bridge's address and the program, like: deploy 10.0.0.1:7000 app.jar"
-                    + " (see deploy --help)",
-                2);
-          }
-          if (before.size() > 3) {
-            throw new CommandException(
-                "the program's arguments go after --, like: deploy "
-                    + before.get(0)
-                    + " "
-                    + before.get(1)
-                    + " "
-                    + before.get(2)
-                    + " -- "
-                    + String.join(" ", before.subList(3, before.size())),
-                2);
-          }
-          InetSocketAddress bridge = Addresses.parse("<bridge-addr>", before.get(0));
+          Split split =
+              split(
+                  spec.commandLine().getParseResult().originalArgs(),
+                  positional,
+                  System.getenv("DEPLOY_BRIDGE"));
+          List<String> before = split.before();
+          List<String> arguments = split.arguments();
+          InetSocketAddress bridge = Addresses.parse(split.bridgeWhat(), before.get(0));
           String mainClass = before.size() == 3 ? before.get(2) : null;
           try {
             Environment.parse(environment);

@@ -6,6 +6,7 @@ import dev.deploy.security.ClusterKey;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Parameters;
     name = "fabric",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {MasterCommand.class},
+    subcommands = {MasterCommand.class, CommandLine.HelpCommand.class},
     description = {
       "Run a worker: receive programs from the cluster's master and run their processes.",
       "",
@@ -31,7 +32,8 @@ import picocli.CommandLine.Parameters;
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
-      "0:stopped by a signal",
+      "130:stopped by Ctrl-C (SIGINT), after killing every process it started",
+      "143:stopped by SIGTERM, likewise",
       "1:it could not start (address in use, key file unreadable)",
       "2:the arguments are wrong"
     },

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       "`java -cp deploy.jar:<your classes> <Main>` then runs it on this machine."
     },
     subcommands = {
+      CommandLine.HelpCommand.class,
       Main.VersionCommand.class,
       KeygenCommand.class,
       FabricCommand.class,

@@ -40,7 +40,8 @@ import picocli.CommandLine.Parameters;
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
-      "0:stopped by a signal",
+      "130:stopped by Ctrl-C (SIGINT), after killing every process it started",
+      "143:stopped by SIGTERM, likewise",
       "1:it could not start (address in use, key file unreadable)",
       "2:the arguments or the nodes file are wrong"
     },

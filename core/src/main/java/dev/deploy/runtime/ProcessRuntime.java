@@ -67,11 +67,25 @@ public final class ProcessRuntime {
   /**
    * Does what {@code Deploy.init} promises.
    *
+   * <p>In the JVM the user started, a launcher whose JVM cannot be repeated for the program's
+   * processes ({@link ForeignLauncher}: {@code exec:java}, {@code java Main.java}, a Spring Boot
+   * fat jar, a thread other than main) prints what to do instead and exits with 2.
+   *
    * @throws IllegalStateException when called twice or not from the main thread
    */
   public static void init(Resources resources) {
     if (resources == null) {
       throw new NullPointerException("init(resources): resources is null");
+    }
+    String role = System.getenv(Env.ROLE);
+    if (role == null) {
+      // The JVM the user started: its command line must start the processes too.
+      ForeignLauncher.problemOfThisJvm()
+          .ifPresent(
+              problem -> {
+                System.err.println("deploy: " + problem);
+                System.exit(2);
+              });
     }
     Thread thread = Thread.currentThread();
     if (!thread.getName().equals("main")
@@ -89,7 +103,6 @@ public final class ProcessRuntime {
       System.out.println("deploy-lib " + version());
       System.exit(0);
     }
-    String role = System.getenv(Env.ROLE);
     if (role == null) {
       LocalRun.run(resources);
     } else if (role.equals("process")) {

@@ -214,7 +214,7 @@ missing cpu                  | 3 | #~~[[node]]~address = "a:1"~memory = "1GiB"~[
 missing address at the end   | 2 | ~[[node]]~memory = "1GiB"~cpu = 1                                      | the [[node]] that starts here has no address; add address = "10.0.0.2:7000"
 missing everything           | 1 | [[node]]~# nothing                                                     | the [[node]] that starts here has no address and no memory and no cpu; add address = "10.0.0.2:7000" and memory = "8GiB" and cpu = 4
 missing memory in master     | 1 | [master]~cpu = 1                                                       | the [master] that starts here has no memory; add memory = "8GiB"
-bad unit Gb                  | 3 | [[node]]~address = "a:1"~memory = "4Gb"                                | memory "4Gb" is not a size: write a number and one of B, KiB, MiB, GiB, TiB, KB, MB, GB, TB (e.g. "512 MiB")
+bad unit Gb                  | 3 | [[node]]~address = "a:1"~memory = "4Gb"                                | memory "4Gb" is not a size: write a number and a unit, like 512m, 512M, 8G, 8Gi or 8GiB (K, M, G, T as in -Xmx and Slurm, Ki, Mi, Gi, Ti as in Kubernetes, and KiB, MiB, GiB, TiB are powers of 1024; KB, MB, GB, TB powers of 1000; B or no unit is bytes)
 too little memory            | 2 | [master]~memory = "10MiB"                                              | memory "10MiB" is too little for a JVM; the least is 64 MiB
 unterminated string          | 2 | [[node]]~address = "a:1                                                | unterminated string; it needs a closing " on the same line
 unterminated literal string  | 2 | [[node]]~address = 'a:1                                                | unterminated string; it needs a closing ' on the same line

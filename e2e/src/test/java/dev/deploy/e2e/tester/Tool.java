@@ -78,10 +78,23 @@ public final class Tool {
    * code.
    */
   public static Result run(Duration timeout, String... args) {
-    List<String> command = command(args);
+    return exec(timeout, command(args), null, Map.of());
+  }
+
+  /**
+   * Runs {@code command} in {@code directory} (null: this one) with {@link #environment()} plus
+   * {@code extra} and stdin at its end until it exits; after {@code timeout} it is killed with its
+   * descendants and the result has no exit code.
+   */
+  public static Result exec(
+      Duration timeout, List<String> command, Path directory, Map<String, String> extra) {
     ProcessBuilder builder = new ProcessBuilder(command);
+    if (directory != null) {
+      builder.directory(directory.toFile());
+    }
     builder.environment().clear();
     builder.environment().putAll(environment());
+    builder.environment().putAll(extra);
     Process process;
     try {
       process = builder.start();

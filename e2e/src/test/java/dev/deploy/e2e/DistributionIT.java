@@ -1,0 +1,154 @@
+package dev.deploy.e2e;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.deploy.e2e.tester.Tool;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The tarball as a user gets it: unpacked elsewhere, its scripts run from another directory, with
+ * JAVA_HOME and JAVA_OPTS; and what {@code fabric --help} says of its exit codes holds.
+ */
+class DistributionIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  @TempDir static Path unpacked;
+  private static Path home;
+
+  @BeforeAll
+  static void unpack() throws IOException {
+    Path tarball = Path.of(System.getProperty("deploy.tarball"));
+    assertThat(tarball).as("built by the dist module in mvn package").exists();
+    Tool.Result tar =
+        Tool.exec(TIMEOUT, List.of("tar", "xzf", tarball.toString()), unpacked, Map.of());
+    assertThat(tar.exitCode()).as(tar.context()).isZero();
+    String dir = tarball.getFileName().toString().replace(".tar.gz", "");
+    home = unpacked.resolve(dir);
+  }
+
+  @Test
+  @Timeout(60)
+  void givenTheTarball_whenUnpacked_thenItHoldsWhatTheReadmeSays() {
+    assertThat(home.resolve("bin/deploy")).isExecutable();
+    assertThat(home.resolve("bin/fabric")).isExecutable();
+    assertThat(home.resolve("lib/deploy.jar")).isRegularFile();
+    assertThat(home.resolve("README.md")).isRegularFile();
+    assertThat(home.resolve("man/deploy.adoc")).isRegularFile();
+    assertThat(home.resolve("man/fabric.adoc")).isRegularFile();
+    assertThat(home.resolve("completion/deploy.bash")).isRegularFile();
+    assertThat(home.resolve("completion/fabric.bash")).isRegularFile();
+  }
+
+  @Test
+  @Timeout(60)
+  void givenAnotherWorkingDirectory_whenHelp_thenBothScriptsAnswer(@TempDir Path elsewhere) {
+    Tool.Result deploy = script(elsewhere, Map.of(), "deploy", "--help");
+    Tool.Result fabric = script(elsewhere, Map.of(), "fabric", "--help");
+
+    assertThat(deploy.exitCode()).as(deploy.context()).isZero();
+    assertThat(deploy.stdout()).as(deploy.context()).contains("Usage: deploy.jar deploy");
+    assertThat(fabric.exitCode()).as(fabric.context()).isZero();
+    assertThat(fabric.stdout()).as(fabric.context()).contains("Usage: deploy.jar fabric");
+  }
+
+  @Test
+  @Timeout(60)
+  void givenJavaOpts_whenRun_thenTheJvmGetsThem(@TempDir Path elsewhere) {
+    Tool.Result r =
+        script(elsewhere, Map.of("JAVA_OPTS", "-Xmx64m -XX:+NoSuchOptionHere"), "deploy", "--help");
+
+    assertThat(r.exitCode()).as(r.context()).isNotZero();
+    assertThat(r.stdout() + r.stderr()).as(r.context()).contains("NoSuchOptionHere");
+  }
+
+  @Test
+  @Timeout(60)
+  void givenJavaHome_whenRun_thenItsJavaRuns(@TempDir Path elsewhere) {
+    Tool.Result good =
+        script(
+            elsewhere, Map.of("JAVA_HOME", System.getProperty("java.home")), "deploy", "--version");
+    Tool.Result bad =
+        script(
+            elsewhere,
+            Map.of("JAVA_HOME", elsewhere.resolve("nojdk").toString()),
+            "deploy",
+            "--version");
+
+    assertThat(good.exitCode()).as(good.context()).isZero();
+    assertThat(bad.exitCode()).as(bad.context()).isNotZero();
+    assertThat(bad.stderr()).as(bad.context()).contains("nojdk");
+  }
+
+  @Test
+  @Timeout(60)
+  void givenAWorker_whenSigterm_thenExit143AsItsHelpSays(@TempDir Path elsewhere) throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                home.resolve("bin/fabric").toString(),
+                "127.0.0.1:" + port,
+                "--no-cgroups",
+                "--cache=" + elsewhere.resolve("cache"))
+            .directory(elsewhere.toFile())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    builder.environment().clear();
+    builder.environment().putAll(Tool.environment());
+    builder.environment().put("HOME", elsewhere.toString());
+    Process fabric = builder.start();
+    try {
+      CompletableFuture<String> listening = new CompletableFuture<>();
+      Thread reader =
+          new Thread(
+              () -> {
+                try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(fabric.getErrorStream(), UTF_8))) {
+                  for (String line; (line = in.readLine()) != null; ) {
+                    if (line.contains("listening")) {
+                      listening.complete(line);
+                    }
+                  }
+                } catch (IOException e) {
+                  // Killed.
+                }
+                listening.completeExceptionally(new IllegalStateException("fabric ended"));
+              });
+      reader.setDaemon(true);
+      reader.start();
+      listening.get(30, TimeUnit.SECONDS);
+
+      fabric.destroy(); // SIGTERM
+
+      assertThat(fabric.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(fabric.exitValue()).isEqualTo(143);
+      Tool.Result help = script(elsewhere, Map.of(), "fabric", "--help");
+      assertThat(help.stdout()).contains("143").contains("SIGTERM");
+    } finally {
+      fabric.descendants().forEach(ProcessHandle::destroyForcibly);
+      fabric.destroyForcibly();
+    }
+  }
+
+  private static Tool.Result script(
+      Path dir, Map<String, String> env, String name, String... args) {
+    List<String> command = new java.util.ArrayList<>();
+    command.add(home.resolve("bin").resolve(name).toString());
+    command.addAll(List.of(args));
+    return Tool.exec(TIMEOUT, command, dir, env);
+  }
+}
