@@ -5,11 +5,11 @@ import dev.deploy.Pid;
 import dev.deploy.codec.Codec;
 import dev.deploy.io.Connection;
 import dev.deploy.io.IoLoop;
-import dev.deploy.io.PendingHandshakes;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.Credential;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
+import dev.deploy.security.HandshakeQuota;
 import dev.deploy.wire.MessageIn;
 import dev.deploy.wire.MessageOut;
 import dev.deploy.wire.ProtocolException;
@@ -76,7 +76,7 @@ public final class ChannelTable {
   private static final int MAX_LOGGED = 1024;
 
   /** Accepted connections not yet authenticated, and their caps; loop thread only. */
-  private final PendingHandshakes handshakes = new PendingHandshakes();
+  private final HandshakeQuota<Connection> handshakes = new HandshakeQuota<>();
 
   /** Creates the table; {@link #start} begins accepting. */
   public ChannelTable(
@@ -356,18 +356,15 @@ public final class ChannelTable {
                 FrameProtection.wish(protection, self.address().getAddress(), remote));
         Connection c = Connection.accept(loop, s, handshake, new Accepted(hostOf(s)));
         if (c.state() != Connection.State.CLOSED) {
-          Connection dropped = handshakes.admit(c, remote);
+          HandshakeQuota.Drop<Connection> dropped = handshakes.admit(c, remote, loop.now());
           if (dropped != null) {
             logOnce(
                 "handshakes:" + hostOf(remote),
                 "dropped the oldest unauthenticated connection from "
                     + hostOf(remote)
-                    + ": more than "
-                    + PendingHandshakes.MAX_PER_SOURCE
-                    + " from one address or "
-                    + PendingHandshakes.MAX_IN_FLIGHT
-                    + " in all were in their handshake");
-            dropped.close();
+                    + ": "
+                    + dropped.why());
+            dropped.victim().close();
           }
         }
       } catch (IOException e) {

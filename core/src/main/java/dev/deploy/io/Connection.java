@@ -753,7 +753,7 @@ public final class Connection implements IoLoop.Handler {
   }
 
   /** Loop thread: the bytes of buffer this connection holds now (for tests and diagnostics). */
-  int bufferBytes() {
+  public int bufferBytes() {
     outLock.lock();
     try {
       return in.capacity() + out.capacity();

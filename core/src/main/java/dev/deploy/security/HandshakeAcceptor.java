@@ -15,11 +15,8 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -36,8 +33,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>a handshake must be done within {@link Limits#deadline} of its accept (in all, not per
  *       read: a peer that trickles a byte at a time holds nothing longer);
- *   <li>at most {@link Limits#maxPerSource} handshakes of one address are in flight: a new one
- *       drops that address's oldest;
+ *   <li>the caps of a {@link HandshakeQuota}: at most {@link Limits#maxPerSource} slow handshakes
+ *       of one address (a new one drops that address's oldest once it is older than {@link
+ *       Limits#grace}; a burst of young ones, many processes of one machine, is let be);
  *   <li>at most {@link Limits#maxInFlight} in all: a new one drops the oldest of the address with
  *       the most;
  *   <li>refusals are logged once per address per minute ({@link RefusalLog}); a connection that
@@ -78,11 +76,22 @@ public final class HandshakeAcceptor implements AutoCloseable {
    *
    * @param deadline how long a handshake may take in all, from its accept
    * @param maxInFlight the most handshakes in flight at once
-   * @param maxPerSource the most handshakes in flight from one address
+   * @param maxPerSource the most slow handshakes in flight from one address
+   * @param grace how long a handshake is young, not yet slow
    */
-  public record Limits(Duration deadline, int maxInFlight, int maxPerSource) {
-    /** 10 s, 64 in flight, 8 per address. */
-    public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), 64, 8);
+  public record Limits(Duration deadline, int maxInFlight, int maxPerSource, Duration grace) {
+    /** 10 s; the caps of {@link HandshakeQuota}: 256 in flight, 8 slow per address, 1 s. */
+    public static final Limits DEFAULT =
+        new Limits(
+            Duration.ofSeconds(10),
+            HandshakeQuota.MAX_IN_FLIGHT,
+            HandshakeQuota.MAX_PER_SOURCE,
+            Duration.ofNanos(HandshakeQuota.GRACE_NANOS));
+
+    /** The default grace. */
+    public Limits(Duration deadline, int maxInFlight, int maxPerSource) {
+      this(deadline, maxInFlight, maxPerSource, Duration.ofNanos(HandshakeQuota.GRACE_NANOS));
+    }
 
     /** Checks the limits. */
     public Limits {
@@ -93,6 +102,9 @@ public final class HandshakeAcceptor implements AutoCloseable {
       if (maxPerSource < 1 || maxInFlight < maxPerSource) {
         throw new IllegalArgumentException(
             "need 1 <= maxPerSource <= maxInFlight, not " + maxPerSource + " and " + maxInFlight);
+      }
+      if (grace.isNegative()) {
+        throw new IllegalArgumentException("a grace must not be negative, not " + grace);
       }
     }
   }
@@ -118,10 +130,7 @@ public final class HandshakeAcceptor implements AutoCloseable {
   private final RefusalLog failures;
 
   /** Handshakes in flight, oldest first (and so by deadline). Acceptor thread only. */
-  private final LinkedHashSet<Pending> inFlight = new LinkedHashSet<>();
-
-  /** How many of {@link #inFlight} each address has; no zero entries. Acceptor thread only. */
-  private final Map<InetAddress, Integer> perSource = new HashMap<>();
+  private final HandshakeQuota<Pending> inFlight;
 
   /** Passed handshakes whose keys were cancelled: handed off once the selector forgot them. */
   private final List<Pending> passed = new ArrayList<>();
@@ -172,6 +181,8 @@ public final class HandshakeAcceptor implements AutoCloseable {
     this.handler = handler;
     this.threads = threads;
     this.limits = limits;
+    this.inFlight =
+        new HandshakeQuota<>(limits.maxInFlight(), limits.maxPerSource(), limits.grace().toNanos());
     this.clock = clock;
     this.refusals = new RefusalLog(clock, warn);
     this.failures = new RefusalLog(clock, warn);
@@ -237,8 +248,8 @@ public final class HandshakeAcceptor implements AutoCloseable {
   public int runOnce(long maxWaitMillis) throws IOException {
     long now = clock.getAsLong();
     long wait = TimeUnit.MILLISECONDS.toNanos(Math.max(0, maxWaitMillis));
-    if (!inFlight.isEmpty()) {
-      wait = Math.min(wait, inFlight.iterator().next().deadline - now);
+    if (inFlight.size() > 0) {
+      wait = Math.min(wait, inFlight.inFlight().iterator().next().deadline - now);
     }
     if (restingUntil != 0) {
       wait = Math.min(wait, restingUntil - now);
@@ -313,7 +324,6 @@ public final class HandshakeAcceptor implements AutoCloseable {
       channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
       InetSocketAddress remote = (InetSocketAddress) channel.getRemoteAddress();
       InetAddress source = remote.getAddress();
-      makeRoom(source);
       Handshake handshake = handshakes.forSocket(channel.socket());
       p =
           new Pending(
@@ -323,51 +333,18 @@ public final class HandshakeAcceptor implements AutoCloseable {
               handshake,
               clock.getAsLong() + limits.deadline().toNanos());
       p.key = channel.register(selector, SelectionKey.OP_READ, p);
-      inFlight.add(p);
-      perSource.merge(source, 1, Integer::sum);
+      HandshakeQuota.Drop<Pending> drop = inFlight.admit(p, source, clock.getAsLong());
+      if (drop != null) {
+        drop(drop.victim(), drop.why());
+      }
       p.send(handshake.hello());
     } catch (Throwable e) { // a failing socket or handshake factory, out of memory
-      if (p != null && inFlight.contains(p)) {
+      if (p != null) {
         remove(p);
       }
       closeQuietly(channel);
       failed("admit", listener + " could not start a handshake", e);
     }
-  }
-
-  /**
-   * Drops the oldest handshake of {@code source} when it has {@link Limits#maxPerSource} in flight,
-   * else the oldest of the busiest address when {@link Limits#maxInFlight} are.
-   */
-  private void makeRoom(InetAddress source) {
-    if (perSource.getOrDefault(source, 0) >= limits.maxPerSource()) {
-      drop(
-          oldestOf(source),
-          "more than " + limits.maxPerSource() + " handshakes at once from one address");
-      return;
-    }
-    if (inFlight.size() < limits.maxInFlight()) {
-      return;
-    }
-    int most = 0;
-    for (int n : perSource.values()) {
-      most = Math.max(most, n);
-    }
-    for (Pending p : inFlight) {
-      if (perSource.get(p.source) == most) {
-        drop(p, "more than " + limits.maxInFlight() + " handshakes at once on this listener");
-        return;
-      }
-    }
-  }
-
-  private Pending oldestOf(InetAddress source) {
-    for (Pending p : inFlight) {
-      if (p.source.equals(source)) {
-        return p;
-      }
-    }
-    throw new IllegalStateException("no handshake of " + source + " in flight");
   }
 
   /** Moves one socket's handshake on; any failure ends that socket only. */
@@ -432,8 +409,8 @@ public final class HandshakeAcceptor implements AutoCloseable {
   }
 
   private void expire(long now) {
-    while (!inFlight.isEmpty()) {
-      Pending oldest = inFlight.iterator().next();
+    while (inFlight.size() > 0) {
+      Pending oldest = inFlight.inFlight().iterator().next();
       if (now - oldest.deadline < 0) {
         return;
       }
@@ -452,8 +429,7 @@ public final class HandshakeAcceptor implements AutoCloseable {
   }
 
   private void remove(Pending p) {
-    inFlight.remove(p);
-    perSource.computeIfPresent(p.source, (s, n) -> n == 1 ? null : n - 1);
+    inFlight.done(p);
     if (p.key != null) {
       p.key.cancel();
     }
@@ -478,14 +454,13 @@ public final class HandshakeAcceptor implements AutoCloseable {
   }
 
   private void closeAll() {
-    for (Pending p : inFlight) {
+    for (Pending p : inFlight.inFlight()) {
       closeQuietly(p.channel);
     }
     for (Pending p : passed) {
       closeQuietly(p.channel);
     }
     inFlight.clear();
-    perSource.clear();
     passed.clear();
     try {
       selector.close();

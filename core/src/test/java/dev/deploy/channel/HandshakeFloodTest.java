@@ -3,8 +3,9 @@ package dev.deploy.channel;
 import static dev.deploy.testing.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.deploy.io.PendingHandshakes;
+import dev.deploy.io.Connection;
 import dev.deploy.security.Handshake;
+import dev.deploy.security.HandshakeQuota;
 import dev.deploy.testing.LoopbackTables;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,12 +33,11 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Whoever reaches a table's port without the key costs it little: at most {@link
- * PendingHandshakes#MAX_PER_SOURCE} connections per address and {@link
- * PendingHandshakes#MAX_IN_FLIGHT} in all are in their handshake (a new one drops the oldest), each
- * holding a few hundred bytes of heap and no direct memory; and a flood of short, silent and
- * random-byte connections neither stops two tables' exchange nor the port's accepting. Attackers
- * come from other loopback addresses (127.0.0.2 and up), so the per-address cap tells them from the
- * tables on 127.0.0.1.
+ * HandshakeQuota#MAX_PER_SOURCE} connections per address and {@link HandshakeQuota#MAX_IN_FLIGHT}
+ * in all are in their handshake (a new one drops the oldest), each holding a few hundred bytes of
+ * heap and no direct memory; and a flood of short, silent and random-byte connections neither stops
+ * two tables' exchange nor the port's accepting. Attackers come from other loopback addresses
+ * (127.0.0.2 and up), so the per-address cap tells them from the tables on 127.0.0.1.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class HandshakeFloodTest {
@@ -64,7 +64,7 @@ class HandshakeFloodTest {
     LoopbackTables.Table target = tables.add();
     long directBefore = directMemoryUsed();
     int sources = 12;
-    int perSource = 12;
+    int perSource = 25; // 300 in all, over the cap of 256
     List<Socket> all = new ArrayList<>();
     for (int s = 0; s < sources; s++) {
       for (int i = 0; i < perSource; i++) {
@@ -75,18 +75,28 @@ class HandshakeFloodTest {
       readHello(s); // every one was accepted (the hello goes out at accept)
     }
 
-    assertThat(target.openConnections()).as("sockets the table holds").isLessThanOrEqualTo(64);
-    PendingHandshakes pending = pending(target);
+    int cap = HandshakeQuota.MAX_IN_FLIGHT;
+    assertThat(target.openConnections()).as("sockets the table holds").isLessThanOrEqualTo(cap);
+    HandshakeQuota<Connection> pending = pending(target);
     int inHandshake = TableProbe.onLoop(target.loop(), pending::size);
-    long bytes = TableProbe.onLoop(target.loop(), pending::bufferBytes);
-    assertThat(inHandshake).as("connections in their handshake").isLessThanOrEqualTo(64);
+    long bytes =
+        TableProbe.onLoop(
+            target.loop(),
+            () -> {
+              long n = 0;
+              for (Connection c : pending.inFlight()) {
+                n += c.bufferBytes();
+              }
+              return n;
+            });
+    assertThat(inHandshake).as("connections in their handshake").isLessThanOrEqualTo(cap);
     for (int s = 0; s < sources; s++) {
       InetAddress a = attacker(10 + s);
       assertThat(TableProbe.onLoop(target.loop(), () -> pending.from(a)))
           .as("connections in their handshake from %s", a)
-          .isLessThanOrEqualTo(8);
+          .isLessThanOrEqualTo(perSource);
     }
-    assertThat(bytes).as("their buffers").isLessThanOrEqualTo(64L * BUFFER_PER_CONNECTION);
+    assertThat(bytes).as("their buffers").isLessThanOrEqualTo((long) cap * BUFFER_PER_CONNECTION);
     assertThat(directMemoryUsed() - directBefore)
         .as("direct memory the %d connections cost", sources * perSource)
         .isLessThan(256 << 10);
@@ -94,19 +104,42 @@ class HandshakeFloodTest {
   }
 
   @Test
-  void givenNineSilentConnectionsFromOneAddress_whenAccepted_thenTheOldestIsDropped()
+  void givenEightSlowConnectionsFromOneAddress_whenANinthArrives_thenTheOldestIsDropped()
       throws Exception {
-    LoopbackTables.Table target = tables.add();
+    dev.deploy.testing.ManualClock clock = new dev.deploy.testing.ManualClock();
+    LoopbackTables.Table target = tables.add(LoopbackTables.spec().clock(clock));
     List<Socket> nine = new ArrayList<>();
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 8; i++) {
       Socket s = connect(attacker(2), target.address());
       readHello(s);
       nine.add(s);
     }
+    clock.advance(java.time.Duration.ofSeconds(2)); // past the grace: slow ones now
+    target.wake();
+
+    Socket ninth = connect(attacker(2), target.address());
+    readHello(ninth);
+    nine.add(ninth);
 
     assertThat(dropped(nine.get(0))).as("the oldest").isTrue();
     for (Socket s : nine.subList(1, 9)) {
       assertThat(stillOpen(s)).as("a newer one").isTrue();
+    }
+  }
+
+  /** Many processes of one machine dial one process at once: a burst of young ones is let be. */
+  @Test
+  void givenTwentyYoungConnectionsFromOneAddress_whenAccepted_thenNoneIsDropped() throws Exception {
+    LoopbackTables.Table target = tables.add();
+    List<Socket> twenty = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      Socket s = connect(attacker(2), target.address());
+      readHello(s);
+      twenty.add(s);
+    }
+
+    for (Socket s : twenty) {
+      assertThat(stillOpen(s)).isTrue();
     }
   }
 
@@ -267,8 +300,10 @@ class HandshakeFloodTest {
     }
   }
 
-  private static PendingHandshakes pending(LoopbackTables.Table t) {
-    return (PendingHandshakes) TableProbe.field(ChannelTable.class, "handshakes", t.table());
+  @SuppressWarnings("unchecked")
+  private static HandshakeQuota<Connection> pending(LoopbackTables.Table t) {
+    return (HandshakeQuota<Connection>)
+        TableProbe.field(ChannelTable.class, "handshakes", t.table());
   }
 
   private static long directMemoryUsed() {

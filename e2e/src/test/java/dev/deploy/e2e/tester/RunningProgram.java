@@ -312,6 +312,11 @@ public final class RunningProgram implements AutoCloseable {
     sample();
     List<String> names = new ArrayList<>();
     for (ProcessHandle h : seen) {
+      // A daemon's reaper lives as long as its daemon. A sample may have caught it before it was
+      // one (between fork and exec it is the JVM's spawn helper), so it is told apart now.
+      if (h.isAlive() && Daemon.isReaper(h)) {
+        continue;
+      }
       if (!awaitGone(h, grace)) {
         names.add(describe(h));
         h.destroyForcibly();
@@ -356,6 +361,7 @@ public final class RunningProgram implements AutoCloseable {
     } catch (RuntimeException e) {
       // Racing an exit, as above.
     }
+    victims.removeIf(h -> h.isAlive() && Daemon.isReaper(h)); // a daemon's, not the run's
     bridge.destroyForcibly();
     victims.forEach(ProcessHandle::destroyForcibly);
     List<String> stuck = new ArrayList<>();
