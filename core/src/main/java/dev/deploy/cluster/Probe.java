@@ -62,7 +62,10 @@ final class Probe {
       group =
           cgroups
               .get()
-              .create("probe-" + Long.toHexString(PROBES.incrementAndGet()), MEMORY_BYTES, 1)
+              .create(
+                  "probe-" + Long.toHexString(PROBES.incrementAndGet()),
+                  Math.max(MEMORY_BYTES, command.minHeapBytes() + (256L << 20)),
+                  1)
               .orElse(null);
       if (group == null) {
         throw new ProbeException("cannot make a cgroup for the probe JVM (see the master's log)");

@@ -207,9 +207,56 @@ public final class JvmCommand {
     List<String> command = new ArrayList<>(options.size() + program.size() + 2);
     command.add(java);
     command.addAll(options);
-    command.add("-Xmx" + Math.max(1, heapBytes >> 20) + "m");
+    long heap = Math.max(heapBytes, minHeapBytes()); // never below what the program asks for
+    command.add("-Xmx" + Math.max(1, (heap + (1 << 20) - 1) >> 20) + "m");
     command.addAll(program);
     return command;
+  }
+
+  /**
+   * Returns the smallest heap the program's own options ask for ({@code -Xms}, {@code
+   * -XX:MinHeapSize}, {@code -XX:InitialHeapSize}; the last of each wins), or 0: a JVM given a
+   * smaller {@code -Xmx} than that does not start.
+   */
+  public long minHeapBytes() {
+    long min = 0;
+    for (String o : options) {
+      String value = null;
+      if (o.startsWith("-Xms")) {
+        value = o.substring(4);
+      } else if (o.startsWith("-XX:MinHeapSize=")) {
+        value = o.substring("-XX:MinHeapSize=".length());
+      } else if (o.startsWith("-XX:InitialHeapSize=")) {
+        value = o.substring("-XX:InitialHeapSize=".length());
+      }
+      if (value != null) {
+        min = Math.max(min, jvmSize(value));
+      }
+    }
+    return min;
+  }
+
+  /** Parses a JVM option's size: digits, then k, m, g or t in either case; 0 when malformed. */
+  static long jvmSize(String value) {
+    if (value.isEmpty()) {
+      return 0;
+    }
+    char unit = Character.toLowerCase(value.charAt(value.length() - 1));
+    int shift =
+        switch (unit) {
+          case 'k' -> 10;
+          case 'm' -> 20;
+          case 'g' -> 30;
+          case 't' -> 40;
+          default -> 0;
+        };
+    String digits = shift == 0 ? value : value.substring(0, value.length() - 1);
+    try {
+      long n = Long.parseLong(digits);
+      return n < 0 || n > (Long.MAX_VALUE >> shift) ? 0 : n << shift;
+    } catch (NumberFormatException e) {
+      return 0; // the JVM itself says what is wrong with it
+    }
   }
 
   /** Returns the java executable. */

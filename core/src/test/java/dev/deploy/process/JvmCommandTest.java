@@ -226,4 +226,27 @@ class JvmCommandTest {
     assertThat(JvmCommand.current().options())
         .noneMatch(o -> o.startsWith("-Xmx") || o.startsWith("-javaagent:"));
   }
+
+  @Test
+  void givenProgramAskingForALargerMinimumHeap_whenProbeHeapApplied_thenTheProgramsMinimumWins() {
+    JvmCommand c = JvmCommand.parse("java", List.of("-XX:MinHeapSize=512m", "-cp", "x", "Main"));
+
+    assertThat(c.minHeapBytes()).isEqualTo(512L << 20);
+    assertThat(c.asGivenWithHeap(256L << 20)).contains("-Xmx512m");
+  }
+
+  @Test
+  void givenSmallOrNoMinimumHeap_whenProbeHeapApplied_thenTheProbesHeap() {
+    JvmCommand c = JvmCommand.parse("java", List.of("-Xms64M", "-cp", "x", "Main"));
+
+    assertThat(c.minHeapBytes()).isEqualTo(64L << 20);
+    assertThat(c.asGivenWithHeap(256L << 20)).contains("-Xmx256m");
+    assertThat(JvmCommand.parse("java", List.of("-cp", "x", "Main")).minHeapBytes()).isZero();
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1g,1073741824", "2K,2048", "100,100", "x,0", "m,0", "-5m,0"})
+  void givenJvmSize_whenParsed_thenBytes(String text, long bytes) {
+    assertThat(JvmCommand.jvmSize(text)).isEqualTo(bytes);
+  }
 }
