@@ -7,17 +7,39 @@ package dev.deploy.bridge;
  * @param kind which of the three
  * @param value the exit code for {@link Kind#EXITED}, the signal number for {@link Kind#KILLED}, 0
  *     for {@link Kind#LOST}
- * @param outOfMemory true when the kernel killed it for going over its memory limit (its cgroup)
+ * @param memoryLimit the process's memory limit in bytes when the kernel killed it (SIGKILL) for
+ *     going over it (its cgroup's limit), else 0
  */
-public record ExitStatus(Kind kind, int value, boolean outOfMemory) {
-  /** A status without the out-of-memory mark. */
-  public ExitStatus(Kind kind, int value) {
-    this(kind, value, false);
+public record ExitStatus(Kind kind, int value, long memoryLimit) {
+  /**
+   * Checks the memory mark.
+   *
+   * @throws IllegalArgumentException when {@code memoryLimit} is negative, or positive for anything
+   *     but a SIGKILL
+   */
+  public ExitStatus {
+    if (memoryLimit < 0 || (memoryLimit > 0 && (kind != Kind.KILLED || value != 9))) {
+      throw new IllegalArgumentException(
+          "memory limit " + memoryLimit + " B cannot mark a " + kind + " " + value + " status");
+    }
   }
 
-  /** Returns the status of a process the kernel killed (SIGKILL) for using all its memory. */
-  public static ExitStatus killedOutOfMemory() {
-    return new ExitStatus(Kind.KILLED, 9, true);
+  /** A status without the memory-limit mark. */
+  public ExitStatus(Kind kind, int value) {
+    this(kind, value, 0);
+  }
+
+  /**
+   * Returns the status of a process the kernel killed (SIGKILL) for going over its memory limit of
+   * {@code limitBytes}.
+   *
+   * @throws IllegalArgumentException when {@code limitBytes} is not positive
+   */
+  public static ExitStatus killedByMemoryLimit(long limitBytes) {
+    if (limitBytes <= 0) {
+      throw new IllegalArgumentException("memory limit " + limitBytes + " B is not a limit");
+    }
+    return new ExitStatus(Kind.KILLED, 9, limitBytes);
   }
 
   /** The three ways a process ends. */
@@ -40,6 +62,11 @@ public record ExitStatus(Kind kind, int value, boolean outOfMemory) {
   /** Returns the status of a process whose end is unknown. */
   public static ExitStatus lost() {
     return new ExitStatus(Kind.LOST, 0);
+  }
+
+  /** Returns true when the kernel killed the process for going over its memory limit. */
+  public boolean byMemoryLimit() {
+    return memoryLimit > 0;
   }
 
   /** Returns true for an exit with code 0. */

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.deploy.Pid;
+import dev.deploy.Resources;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,6 +23,9 @@ import java.io.OutputStream;
  * 3fecd01:
  *     killed: SIGKILL
  * </pre>
+ *
+ * <p>A process the kernel killed for going over its memory limit (its cgroup) says so: {@code
+ * killed: SIGKILL (memory limit 256 MiB)}.
  *
  * <p>Headers, indentation and event lines go to {@code err}; the content of each line, including
  * its {@code '\n'}, goes byte-exact to the stream the process wrote it to (fd 1 to {@code out}, fd
@@ -139,7 +143,9 @@ public final class HumanFormat implements EventFormat {
           case KILLED ->
               "killed: "
                   + SignalNames.name(status.value())
-                  + (status.outOfMemory() ? " (out of memory)" : "");
+                  + (status.byMemoryLimit()
+                      ? " (memory limit " + Resources.formatMemory(status.memoryLimit()) + ")"
+                      : "");
           case LOST -> "lost";
         };
     eventLine(exit.pid(), text);

@@ -18,7 +18,7 @@ import java.util.Base64;
  * {"event":"exit","pid":"9a1b2c3","code":0}
  * {"event":"exit","pid":"3fecd01","signal":"SIGKILL"}
  * {"event":"exit","pid":"5e6f7a8","lost":true}
- * {"event":"exit","pid":"6f7a8b9","signal":"SIGKILL","oom":true}
+ * {"event":"exit","pid":"6f7a8b9","signal":"SIGKILL","oom":true,"reason":"memory-limit"}
  * </pre>
  *
  * <p>{@code data} is the chunk's raw bytes in base64, so output is byte-exact whatever its
@@ -30,6 +30,9 @@ import java.util.Base64;
  */
 public final class JsonFormat implements EventFormat {
   private static final int BUFFER_SIZE = 1 << 16;
+
+  /** The {@code "reason"} of the exit of a process killed by the kernel for its memory limit. */
+  public static final String MEMORY_LIMIT = "memory-limit";
 
   /** Where the lines go; they stay in its buffer until full or until {@link #flush()}. */
   private final BufferedOutputStream out;
@@ -72,7 +75,7 @@ public final class JsonFormat implements EventFormat {
           "\"signal\":\""
               + SignalNames.name(status.value())
               + "\""
-              + (status.outOfMemory() ? ",\"oom\":true" : "");
+              + (status.byMemoryLimit() ? ",\"oom\":true,\"reason\":\"" + MEMORY_LIMIT + "\"" : "");
       case LOST -> "\"lost\":true";
     };
   }

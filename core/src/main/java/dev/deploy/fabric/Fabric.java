@@ -200,13 +200,53 @@ public final class Fabric implements Launcher, AutoCloseable {
    * empty when it does, else why not (the fabric then enforces with JVM flags only).
    */
   public Optional<String> limitWithCgroups() {
-    Optional<CgroupLimits> found = CgroupLimits.detect();
+    return limitWithCgroups(true);
+  }
+
+  /**
+   * As {@link #limitWithCgroups()}; {@code mayMoveThisJvm} false when this fabric lives in the JVM
+   * the user started (a local run), which is never moved to another cgroup: where cgroup v2 would
+   * require it, the answer is why not.
+   */
+  public Optional<String> limitWithCgroups(boolean mayMoveThisJvm) {
+    Optional<CgroupLimits> found = CgroupLimits.detect(mayMoveThisJvm);
     if (found.isEmpty()) {
       return Optional.of(CgroupLimits.unavailableReason());
     }
     CgroupLimits.cleanStale();
+    if (cgroups.isEmpty()) {
+      timers.scheduleWithFixedDelay(
+          this::killGroupsAfterOomKill, OOM_WATCH_MILLIS, OOM_WATCH_MILLIS, TimeUnit.MILLISECONDS);
+    }
     cgroups = found;
     return Optional.empty();
+  }
+
+  /**
+   * How often running processes' groups are checked for an OOM kill ({@link
+   * #killGroupsAfterOomKill}).
+   */
+  static final long OOM_WATCH_MILLIS = 200;
+
+  /**
+   * Timer: kills, whole, every process whose group had a process killed by the kernel's OOM killer
+   * (the group's {@code oom_kill} count), so a process whose subprocess went over their common
+   * limit ends as killed by its memory limit, as cgroup v2's {@code memory.oom.group} does at once.
+   * Needed on cgroup v1, where the OOM killer kills only the largest process of the group (often
+   * that subprocess) and leaves the JVM running without it; harmless on v2. Kernels that count no
+   * OOM kills (v1 before 4.13) are left alone: their reach of the limit is no proof of a kill.
+   */
+  private void killGroupsAfterOomKill() {
+    for (Launch launch : launches.values()) {
+      CgroupGroup group = launch.group();
+      Process process = launch.process();
+      if (group != null && process != null && process.isAlive() && group.oomKills() > 0) {
+        log.info(
+            "{}: the kernel killed a process of its cgroup for its memory limit; killing the rest",
+            launch);
+        launch.kill();
+      }
+    }
   }
 
   /** Sets the master that spawn requests go to. */

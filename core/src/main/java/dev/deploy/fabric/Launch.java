@@ -390,7 +390,8 @@ final class Launch {
           && status.value() == 9
           && g != null
           && g.oomKilled()) {
-        status = ExitStatus.killedOutOfMemory();
+        // Read before the fabric closes (removes) the group; the limit is what the spawn asked.
+        status = ExitStatus.killedByMemoryLimit(order.resources().memory());
       }
       if (state == State.RUNNING) {
         state = State.ENDED;

@@ -35,6 +35,16 @@ final class CgroupDelegation {
    *     or the kernel refuses, naming the group and the pids
    */
   static Set<String> prepare(Path own, Path parent, long fabricPid) throws Unavailable {
+    return prepare(own, parent, fabricPid, true);
+  }
+
+  /**
+   * As {@link #prepare(Path, Path, long)}; with {@code mayMoveSelf} false (a local run: the fabric
+   * is the JVM the user started, which we never move) a group that needs the fabric moved out is
+   * reported instead, and {@code parent} is removed again.
+   */
+  static Set<String> prepare(Path own, Path parent, long fabricPid, boolean mayMoveSelf)
+      throws Unavailable {
     Set<String> offered = words(CgroupGroup.readOrEmpty(own.resolve("cgroup.controllers")));
     if (!offered.contains("memory")) {
       throw new Unavailable(
@@ -47,6 +57,9 @@ final class CgroupDelegation {
     List<String> wanted = offered.contains("cpu") ? List.of("memory", "cpu") : List.of("memory");
     CgroupLimits.makeParent(parent);
     if (!enable(own, wanted)) {
+      if (!mayMoveSelf) {
+        refuseToMoveSelf(own, parent, fabricPid);
+      }
       moveSelfDown(own, parent, fabricPid);
       if (!enable(own, wanted)) {
         throw new Unavailable(
@@ -125,6 +138,32 @@ final class CgroupDelegation {
       throw new Unavailable(
           "cannot move fabric pid " + fabricPid + " into " + leaf + ": " + CgroupGroup.why(e));
     }
+  }
+
+  /**
+   * Throws why controllers cannot be enabled in {@code own} when the fabric may not leave it: v2's
+   * "no internal processes" rule, with the pids in the group; removes {@code parent}.
+   */
+  private static void refuseToMoveSelf(Path own, Path parent, long fabricPid) throws Unavailable {
+    try {
+      java.nio.file.Files.deleteIfExists(parent);
+    } catch (IOException e) {
+      log.debug("cgroup: cannot remove {}: {}", parent, CgroupGroup.why(e));
+    }
+    Set<Long> inside = CgroupGroup.pidsIn(own);
+    if (!inside.contains(fabricPid)) {
+      throw new Unavailable(
+          "cannot enable the memory controller in " + own.resolve("cgroup.subtree_control"));
+    }
+    throw new Unavailable(
+        "cgroup v2 group "
+            + own
+            + " holds this JVM (pid "
+            + fabricPid
+            + (inside.size() > 1 ? " and " + (inside.size() - 1) + " other processes" : "")
+            + "), so it cannot have limited child groups (the \"no internal processes\" rule),"
+            + " and a local run does not move the JVM you started; run it in a delegated group"
+            + " of its own, e.g. systemd-run --user --scope -p Delegate=yes java ...");
   }
 
   /** Returns the reading of a file of space-separated names, "+" and "-" prefixes dropped. */

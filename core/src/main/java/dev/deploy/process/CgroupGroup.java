@@ -210,18 +210,34 @@ public final class CgroupGroup implements AutoCloseable {
     if (closed) {
       return oomKilledAtClose;
     }
-    if (version == Version.V2) {
-      return counter(readOrEmpty(memory.resolve("memory.events")), "oom_kill") > 0;
-    }
-    long kills = counter(readOrEmpty(memory.resolve("memory.oom_control")), "oom_kill");
+    long kills = oomKills();
     if (kills >= 0) {
       return kills > 0;
+    }
+    if (version == Version.V2) {
+      return false;
     }
     String failcnt = readOrEmpty(memory.resolve("memory.failcnt"));
     String peak = readOrEmpty(memory.resolve("memory.max_usage_in_bytes"));
     long limit = memoryLimit();
     return (!failcnt.isEmpty() && Long.parseLong(failcnt) > 0)
         || (!peak.isEmpty() && limit > 0 && Long.parseLong(peak) >= limit);
+  }
+
+  /**
+   * Returns how many processes of this group the kernel's OOM killer has killed for the group's
+   * memory limit: {@code oom_kill} in v2's {@code memory.events}, or in v1's {@code
+   * memory.oom_control} (kernels since 4.13); -1 when the kernel does not count them, the file
+   * cannot be read, or the group is closed. A definite count, never a guess: a kill of any process
+   * of the group, the process itself or a subprocess it started.
+   */
+  public long oomKills() {
+    if (closed) {
+      return -1;
+    }
+    return version == Version.V2
+        ? counter(readOrEmpty(memory.resolve("memory.events")), "oom_kill")
+        : counter(readOrEmpty(memory.resolve("memory.oom_control")), "oom_kill");
   }
 
   /**

@@ -107,10 +107,20 @@ public final class CgroupLimits {
    * #unavailableReason()} says why.
    */
   public static Optional<CgroupLimits> detect() {
+    return detect(true);
+  }
+
+  /**
+   * As {@link #detect()}, saying whether this JVM may move itself into a leaf group to obey cgroup
+   * v2's "no internal processes" rule: a fabric daemon may; a local run (the JVM the user started)
+   * may not, and then a v2 group that holds it gives no cgroups, with the reason. The first call in
+   * a JVM decides, whatever later calls ask.
+   */
+  public static Optional<CgroupLimits> detect(boolean mayMoveThisJvm) {
     synchronized (LOCK) {
       if (detected == null) {
         try {
-          CgroupLimits limits = probe();
+          CgroupLimits limits = probe(mayMoveThisJvm);
           reason = "";
           detected = Optional.of(limits);
           Runtime.getRuntime()
@@ -275,6 +285,15 @@ public final class CgroupLimits {
    * @throws Unavailable naming the directory and what the kernel said
    */
   static CgroupLimits open(CgroupLayout layout, CgroupOwner owner) throws Unavailable {
+    return open(layout, owner, true);
+  }
+
+  /**
+   * As {@link #open(CgroupLayout, CgroupOwner)}; {@code mayMoveSelf} false forbids moving this JVM
+   * into a v2 leaf ({@link CgroupDelegation#prepare(Path, Path, long, boolean)}).
+   */
+  static CgroupLimits open(CgroupLayout layout, CgroupOwner owner, boolean mayMoveSelf)
+      throws Unavailable {
     String parentName = owner.name();
     if (layout.version() == Version.V1) {
       Path memoryParent = makeParent(layout.memory().resolve(parentName));
@@ -296,7 +315,7 @@ public final class CgroupLimits {
       own = own.getParent().getParent(); // we moved ourselves earlier: our group is above
     }
     Path parent = own.resolve(parentName);
-    Set<String> enabled = CgroupDelegation.prepare(own, parent, owner.pid());
+    Set<String> enabled = CgroupDelegation.prepare(own, parent, owner.pid(), mayMoveSelf);
     return new CgroupLimits(layout, owner, parent, enabled.contains("cpu") ? parent : null);
   }
 
@@ -464,7 +483,7 @@ public final class CgroupLimits {
     return parent;
   }
 
-  private static CgroupLimits probe() throws Unavailable {
+  private static CgroupLimits probe(boolean mayMoveSelf) throws Unavailable {
     String os = System.getProperty("os.name", "");
     if (!os.toLowerCase(Locale.ROOT).startsWith("linux")) {
       throw new Unavailable("cgroups are Linux only and this is " + os);
@@ -477,6 +496,6 @@ public final class CgroupLimits {
     } catch (IOException e) {
       throw new Unavailable("cannot read /proc/self/cgroup or /proc/self/mountinfo: " + e);
     }
-    return open(CgroupLayout.resolve(cgroups, mountinfo), CgroupOwner.current());
+    return open(CgroupLayout.resolve(cgroups, mountinfo), CgroupOwner.current(), mayMoveSelf);
   }
 }

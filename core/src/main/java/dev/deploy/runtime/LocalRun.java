@@ -56,6 +56,7 @@ final class LocalRun {
   private static int runAndWait(Resources resources) {
     EventFormat format = format(System.getenv("DEPLOY_FORMAT"));
     Resources capacity = capacity(System.getenv("DEPLOY_CAPACITY"));
+    boolean cgroups = cgroups(System.getenv(CGROUPS));
     try {
       FrameProtection.configured();
     } catch (IllegalArgumentException e) {
@@ -72,10 +73,9 @@ final class LocalRun {
     try {
       fabric = new Fabric(ClusterKey.generate(), InetAddress.getLoopbackAddress());
       fabric.addProgram(new Program(0, command, bridge, true));
-      if ("1".equals(System.getenv("DEPLOY_CGROUPS"))) {
-        fabric
-            .limitWithCgroups()
-            .ifPresent(why -> System.err.println("deploy: processes run without cgroups: " + why));
+      if (cgroups) {
+        // Never moves this JVM (the user's): where cgroup v2 would need it, the reason is printed.
+        fabric.limitWithCgroups(false).ifPresent(why -> System.err.println(withoutCgroups(why)));
       }
     } catch (IOException e) {
       throw new LocalRunException("cannot open a port on the loopback interface: " + e, 1);
@@ -131,6 +131,38 @@ final class LocalRun {
     } finally {
       bridge.flush();
     }
+  }
+
+  /** The variable that turns per-process cgroups off ({@code 0}); on by default. */
+  static final String CGROUPS = "DEPLOY_CGROUPS";
+
+  /**
+   * Returns whether a local run gives each process a cgroup of its own (where the machine lets it):
+   * {@code DEPLOY_CGROUPS} unset, empty or {@code 1}; {@code 0} turns them off.
+   *
+   * @throws LocalRunException (code 2) for any other value
+   */
+  static boolean cgroups(String setting) {
+    if (setting == null || setting.isBlank() || setting.trim().equals("1")) {
+      return true;
+    }
+    if (setting.trim().equals("0")) {
+      return false;
+    }
+    throw new LocalRunException(
+        CGROUPS + " must be 0 (no cgroups) or 1 (the default), not \"" + setting + "\"", 2);
+  }
+
+  /**
+   * Returns the one line a run prints on its stderr when it cannot give processes cgroups: {@code
+   * why} on one line, and how to silence it.
+   */
+  static String withoutCgroups(String why) {
+    return "deploy: processes run without cgroups (memory is limited by JVM flags only): "
+        + why.replaceAll("\\s*\\R\\s*", " ").strip()
+        + " ("
+        + CGROUPS
+        + "=0 turns cgroups off)";
   }
 
   static EventFormat format(String name) {

@@ -195,8 +195,11 @@ public sealed interface Link {
   record Hello(int protocol, String version, int role) implements Link {
     public static final int TYPE = 20;
 
-    /** This build's protocol number. */
-    public static final int PROTOCOL = 2;
+    /**
+     * This build's protocol number. 3: an exit status killed by its memory limit carries that limit
+     * (see {@link MessageOut#exitStatus}).
+     */
+    public static final int PROTOCOL = 3;
 
     /** The master, dialling a worker. */
     public static final int MASTER = 1;

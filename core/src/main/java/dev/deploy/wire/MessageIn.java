@@ -129,16 +129,27 @@ public final class MessageIn {
     return u8(field + " presence") == 0 ? null : string(field);
   }
 
-  /** Reads how a process ended. */
+  /**
+   * Reads how a process ended: kind, value, whether the kernel killed it for its memory limit and,
+   * only then, that limit.
+   */
   public dev.deploy.bridge.ExitStatus exitStatus(String field) throws ProtocolException {
     int kind = u8(field + " kind");
     int value = i32(field + " value");
-    boolean outOfMemory = u8(field + " out of memory") != 0;
+    boolean byMemoryLimit = u8(field + " out of memory") != 0;
+    long memoryLimit = byMemoryLimit ? i64(field + " memory limit") : 0;
     dev.deploy.bridge.ExitStatus.Kind[] kinds = dev.deploy.bridge.ExitStatus.Kind.values();
     if (kind >= kinds.length) {
       throw new ProtocolException(field + " kind " + kind + " is unknown");
     }
-    return new dev.deploy.bridge.ExitStatus(kinds[kind], value, outOfMemory);
+    if (byMemoryLimit && memoryLimit <= 0) {
+      throw new ProtocolException(field + " memory limit " + memoryLimit + " B is not a limit");
+    }
+    try {
+      return new dev.deploy.bridge.ExitStatus(kinds[kind], value, memoryLimit);
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolException(field + ": " + e.getMessage());
+    }
   }
 
   /** Checks that every byte was read. */

@@ -81,9 +81,13 @@ public final class MessageOut {
     return v == null ? u8(0) : u8(1).string(v);
   }
 
-  /** Writes how a process ended. */
+  /**
+   * Writes how a process ended: kind, value, whether the kernel killed it for its memory limit and,
+   * only then, that limit ({@link MessageIn#exitStatus} reads it).
+   */
   public MessageOut exitStatus(dev.deploy.bridge.ExitStatus v) {
-    return u8(v.kind().ordinal()).i32(v.value()).u8(v.outOfMemory() ? 1 : 0);
+    u8(v.kind().ordinal()).i32(v.value()).u8(v.byMemoryLimit() ? 1 : 0);
+    return v.byMemoryLimit() ? i64(v.memoryLimit()) : this;
   }
 
   public byte[] toByteArray() {

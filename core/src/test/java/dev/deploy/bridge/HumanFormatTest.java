@@ -188,6 +188,20 @@ class HumanFormatTest {
   }
 
   @Test
+  void givenKilledByMemoryLimit_whenExit_thenKilledLineNamesTheLimit() throws IOException {
+    String shown = onTerminal(new Event.Exit(A, ExitStatus.killedByMemoryLimit(256L << 20)));
+
+    assertThat(shown).isEqualTo("3fecd01:\n    killed: SIGKILL (memory limit 256 MiB)\n");
+  }
+
+  @Test
+  void givenKilledByOddMemoryLimit_whenExit_thenLimitAsUsersWriteIt() throws IOException {
+    String shown = onTerminal(new Event.Exit(A, ExitStatus.killedByMemoryLimit(1536L << 20)));
+
+    assertThat(shown).isEqualTo("3fecd01:\n    killed: SIGKILL (memory limit 1.5 GiB)\n");
+  }
+
+  @Test
   void givenUnknownSignal_whenExit_thenKilledWithNumberedName() throws IOException {
     String shown = onTerminal(new Event.Exit(A, ExitStatus.killed(40)));
 

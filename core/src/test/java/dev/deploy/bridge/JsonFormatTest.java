@@ -56,6 +56,25 @@ class JsonFormatTest {
   }
 
   @Test
+  void givenKilledByMemoryLimit_whenWritten_thenSignalOomAndReason() throws IOException {
+    String line = lines(new Event.Exit(CHILD, ExitStatus.killedByMemoryLimit(256L << 20)));
+
+    assertThat(line)
+        .isEqualTo(
+            "{\"event\":\"exit\",\"pid\":\"9a1b2c3\",\"signal\":\"SIGKILL\",\"oom\":true,"
+                + "\"reason\":\"memory-limit\"}\n");
+    assertThat(JsonEvents.parseLine(line.strip()))
+        .containsEntry("signal", "SIGKILL")
+        .containsEntry("reason", "memory-limit");
+  }
+
+  @Test
+  void givenPlainSigkill_whenWritten_thenNoReason() throws IOException {
+    assertThat(lines(new Event.Exit(CHILD, ExitStatus.killed(9))))
+        .isEqualTo("{\"event\":\"exit\",\"pid\":\"9a1b2c3\",\"signal\":\"SIGKILL\"}\n");
+  }
+
+  @Test
   void givenExitCodeThree_whenWritten_thenCodeThree() throws IOException {
     assertThat(lines(new Event.Exit(CHILD, ExitStatus.exited(3))))
         .isEqualTo("{\"event\":\"exit\",\"pid\":\"9a1b2c3\",\"code\":3}\n");

@@ -66,6 +66,38 @@ class CgroupGroupFilesTest {
   }
 
   @Test
+  void givenV1OomControlWithKills_whenOomKills_thenTheCount() throws Exception {
+    Path dir = group("memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+
+    assertThat(new CgroupGroup(Version.V1, "g", dir, null).oomKills()).isEqualTo(2);
+  }
+
+  @Test
+  void givenV2EventsWithAKill_whenOomKills_thenTheCount() throws Exception {
+    Path dir = group("memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
+
+    assertThat(new CgroupGroup(Version.V2, "g", dir, dir).oomKills()).isEqualTo(1);
+  }
+
+  @Test
+  void givenV1KernelThatCountsNoKills_whenOomKills_thenUnknownEvenAtTheLimit() throws Exception {
+    Path dir = group("memory.oom_control", "oom_kill_disable 0\nunder_oom 0\n");
+    Files.writeString(dir.resolve("memory.failcnt"), "5");
+
+    assertThat(new CgroupGroup(Version.V1, "g", dir, null).oomKills()).isEqualTo(-1);
+  }
+
+  @Test
+  void givenClosedGroup_whenOomKills_thenUnknown() throws Exception {
+    Path dir = group("memory.events", "oom_kill 1\n");
+    CgroupGroup group = new CgroupGroup(Version.V2, "g", dir, dir);
+    group.close();
+
+    assertThat(group.oomKills()).isEqualTo(-1);
+    assertThat(group.oomKilled()).as("what was read before the group went").isTrue();
+  }
+
+  @Test
   void givenV2EventsWithAnOomKill_whenOomKilled_thenTrue() throws Exception {
     Path dir = group("memory.events", "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n");
 

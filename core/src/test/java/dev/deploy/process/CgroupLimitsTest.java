@@ -123,6 +123,33 @@ class CgroupLimitsTest {
   }
 
   @Test
+  void givenV2GroupHoldingOnlyThisJvm_whenOpenedNotToMoveIt_thenUnavailableAndNothingMoved()
+      throws Exception {
+    Path own = v2Group("cpu memory", PRETEND_PID + "\n");
+    refuseSubtreeControl(own);
+    CgroupLayout layout = new CgroupLayout(Version.V2, own, own);
+
+    assertThatThrownBy(() -> CgroupLimits.open(layout, CgroupOwner.of(PRETEND_PID), false))
+        .isInstanceOf(Unavailable.class)
+        .hasMessageContaining("holds this JVM (pid " + PRETEND_PID + ")")
+        .hasMessageContaining("no internal processes")
+        .hasMessageContaining("does not move the JVM you started");
+    assertThat(own.resolve(CgroupOwner.of(PRETEND_PID).name())).doesNotExist();
+  }
+
+  @Test
+  void givenV2GroupThatTakesControllers_whenOpenedNotToMoveThisJvm_thenLimitsAsUsual()
+      throws Exception {
+    Path own = v2Group("cpu memory", PRETEND_PID + "\n");
+
+    CgroupLimits limits =
+        CgroupLimits.open(
+            new CgroupLayout(Version.V2, own, own), CgroupOwner.of(PRETEND_PID), false);
+
+    assertThat(limits.create("p-1", 256 * MIB, 1).orElseThrow().memoryLimit()).isEqualTo(256 * MIB);
+  }
+
+  @Test
   void givenGroupsOfADeadFabric_whenCleanStale_thenRemovedAndTheirProcessesKilled()
       throws Exception {
     CgroupLimits ours = detected();

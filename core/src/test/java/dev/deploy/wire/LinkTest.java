@@ -82,6 +82,9 @@ class LinkTest {
             new Link.EventOf(3, new Event.Exit(CHILD, ExitStatus.killed(9)))),
         Arguments.of(
             "EventOf Exit lost", new Link.EventOf(3, new Event.Exit(CHILD, ExitStatus.lost()))),
+        Arguments.of(
+            "EventOf Exit killed by memory limit",
+            new Link.EventOf(3, new Event.Exit(CHILD, ExitStatus.killedByMemoryLimit(3L << 30)))),
         Arguments.of("Pending", new Link.Pending(8)),
         Arguments.of("Settled", new Link.Settled(9)),
         Arguments.of("Spawn that waits", new Link.Spawn(10, 11, PARENT, SMALL, TASK, true)),
@@ -105,6 +108,9 @@ class LinkTest {
         Arguments.of("FateAnswer exited", new Link.FateAnswer(19, ExitStatus.exited(0))),
         Arguments.of("FateAnswer killed", new Link.FateAnswer(20, ExitStatus.killed(15))),
         Arguments.of("FateAnswer lost", new Link.FateAnswer(21, ExitStatus.lost())),
+        Arguments.of(
+            "FateAnswer killed by memory limit",
+            new Link.FateAnswer(22, ExitStatus.killedByMemoryLimit(256L << 20))),
         Arguments.of("JarWanted", new Link.JarWanted(SHA_A)),
         Arguments.of("JarChunk", new Link.JarChunk(SHA_B, new byte[] {1, 2, 3, (byte) 0xFF})),
         Arguments.of("JarChunk, empty", new Link.JarChunk(SHA_B, new byte[0])),
@@ -177,6 +183,41 @@ class LinkTest {
     assertThat(decoded.parent()).isEqualTo(PARENT);
     assertThat(decoded.resources()).isEqualTo(SMALL);
     assertThat(decoded.task()).containsExactly(TASK);
+  }
+
+  @Test
+  void givenExitKilledByMemoryLimit_whenDecoded_thenLimitKeptAndPlainKillUnchangedOnTheWire()
+      throws Exception {
+    Link.EventOf oom =
+        (Link.EventOf)
+            Link.decode(
+                new Frame(
+                    Link.EventOf.TYPE,
+                    new Link.EventOf(
+                            3, new Event.Exit(CHILD, ExitStatus.killedByMemoryLimit(5L << 30)))
+                        .encode()));
+
+    assertThat(((Event.Exit) oom.event()).status().memoryLimit()).isEqualTo(5L << 30);
+    byte[] plain = new Link.EventOf(3, new Event.Exit(CHILD, ExitStatus.killed(9))).encode();
+    assertThat(plain[plain.length - 1]).as("the old out-of-memory byte, 0, ends it").isZero();
+  }
+
+  @Test
+  void givenOutOfMemoryMarkWithLimitZero_whenDecoded_thenProtocolExceptionNamingIt() {
+    byte[] bytes =
+        new MessageOut()
+            .i64(3)
+            .u8(4)
+            .pid(CHILD)
+            .u8(ExitStatus.Kind.KILLED.ordinal())
+            .i32(9)
+            .u8(1)
+            .i64(0)
+            .toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.EventOf.TYPE, bytes)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("memory limit 0 B");
   }
 
   @Test

@@ -32,6 +32,9 @@ public final class ObservedProcess {
   /** The exit event's line index, -1 before it. */
   private long exitIndex = -1;
 
+  /** The exit event's {@code "reason"} ({@code memory-limit}), null when it has none. */
+  private String exitReason;
+
   ObservedProcess(String pid, ObservedProcess parent, long spawnIndex) {
     this.pid = pid;
     this.parent = parent;
@@ -57,7 +60,19 @@ public final class ObservedProcess {
     this.exitIndex = index;
   }
 
+  void setExitReason(String reason) {
+    this.exitReason = reason;
+  }
+
   // ----- for matchers and checks
+
+  /**
+   * The exit event's {@code "reason"}: {@code memory-limit} for a process the kernel killed for its
+   * memory limit; null when the event has none or has not come.
+   */
+  public String exitReason() {
+    return exitReason;
+  }
 
   /** The 7-hex-digit pid the events name. */
   public String pid() {

@@ -159,13 +159,20 @@ public final class ProcessTree {
               + (process.eof(1) || process.eof(2) ? "" : " and fd 2"));
     }
     process.setOutcome(outcome, index);
+    if (event.get("reason") instanceof String reason) {
+      process.setExitReason(reason);
+    }
     exits.add(process);
   }
 
   private static Outcome outcomeOf(Map<String, Object> event) {
-    boolean outOfMemory = event.size() == 4 && Boolean.TRUE.equals(event.get("oom"));
-    if (event.size() != 3 && !(outOfMemory && "SIGKILL".equals(event.get("signal")))) {
-      return null; // "oom":true marks only a SIGKILL, from a cgroup's memory limit
+    boolean memoryLimit =
+        event.size() == 5
+            && Boolean.TRUE.equals(event.get("oom"))
+            && "memory-limit".equals(event.get("reason"));
+    if (event.size() != 3 && !(memoryLimit && "SIGKILL".equals(event.get("signal")))) {
+      // "oom":true,"reason":"memory-limit" mark only a SIGKILL, from a cgroup's memory limit
+      return null;
     }
     if (event.get("code") instanceof Integer code) {
       return Outcome.exited(code);
