@@ -237,7 +237,7 @@ class JvmCommandTest {
 
   @Test
   void givenSmallOrNoMinimumHeap_whenProbeHeapApplied_thenTheProbesHeap() {
-    JvmCommand c = JvmCommand.parse("java", List.of("-Xms64M", "-cp", "x", "Main"));
+    JvmCommand c = JvmCommand.parse("java", List.of("-XX:MinHeapSize=64M", "-cp", "x", "Main"));
 
     assertThat(c.minHeapBytes()).isEqualTo(64L << 20);
     assertThat(c.asGivenWithHeap(256L << 20)).contains("-Xmx256m");
