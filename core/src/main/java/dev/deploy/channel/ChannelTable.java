@@ -5,6 +5,7 @@ import dev.deploy.Pid;
 import dev.deploy.codec.Codec;
 import dev.deploy.io.Connection;
 import dev.deploy.io.IoLoop;
+import dev.deploy.logging.Loggers;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.Credential;
 import dev.deploy.security.FrameProtection;
@@ -31,7 +32,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * This process's channels: one {@link Peer} per remote pid, the listening port that accepts other
@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread safe: user threads open and close channels; connections live on the loop thread.
  */
 public final class ChannelTable {
-  private static final Logger log = LoggerFactory.getLogger(ChannelTable.class);
+  private static final Logger log = Loggers.get(ChannelTable.class);
 
   /** Dial attempts before a remote that refuses is asked about. */
   private static final int DIAL_ATTEMPTS = 3;
