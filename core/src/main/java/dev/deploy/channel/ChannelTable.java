@@ -201,9 +201,9 @@ public final class ChannelTable {
    * User thread, after queueing a value: when the connection is idle and the last send was a while
    * ago, writes it now on this thread (the connection's output lock keeps it whole), which saves
    * the hand-off to the I/O thread and back that a lone message would pay; else, and whenever the
-   * connection is busy, the loop writes it as usual. DESIGN said user threads never touch sockets;
-   * this is the one exception, for latency, and the loop still owns reading, closing and everything
-   * the socket does not take at once.
+   * connection is busy, the loop writes it as usual. The first design had user threads never touch
+   * sockets; this is the one exception, for latency, and the loop still owns reading, closing and
+   * everything the socket does not take at once.
    */
   void flushOrSchedule(Peer p) {
     long now = System.nanoTime();
