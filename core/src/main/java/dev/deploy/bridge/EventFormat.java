@@ -3,7 +3,7 @@ package dev.deploy.bridge;
 import java.io.IOException;
 
 /**
- * Prints the bridge's events in one of API.md's output formats ({@link HumanFormat}, {@link
+ * Prints the bridge's events in one of docs/api.md's output formats ({@link HumanFormat}, {@link
  * JsonFormat}).
  *
  * <p>The bridge owns one format per run and calls {@link #write} for each event in event order,

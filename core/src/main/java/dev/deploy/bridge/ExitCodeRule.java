@@ -3,7 +3,7 @@ package dev.deploy.bridge;
 import java.util.Objects;
 
 /**
- * API.md's exit code of the bridge (and of {@code deploy}): 0 when every process exited 0,
+ * docs/api.md's exit code of the bridge (and of {@code deploy}): 0 when every process exited 0,
  * otherwise the {@link ExitStatus#shellCode() shell code} of the first process, in event order,
  * that did not (the exit code, 128 + the signal number, or 1 for a lost process).
  *

@@ -10,8 +10,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 
 /**
- * API.md's human format: output grouped under a {@code <pid>:} header, every line indented by four
- * spaces, and lifecycle events as indented lines. For example, with stderr shown as well:
+ * docs/api.md's human format: output grouped under a {@code <pid>:} header, every line indented by
+ * four spaces, and lifecycle events as indented lines. For example, with stderr shown as well:
  *
  * <pre>
  * 3fecd01:

@@ -8,7 +8,7 @@ import java.io.OutputStream;
 import java.util.Base64;
 
 /**
- * API.md's JSON format: one flat JSON object per line, nothing else.
+ * docs/api.md's JSON format: one flat JSON object per line, nothing else.
  *
  * <pre>
  * {"event":"spawn","pid":"3fecd01","parent":null}

@@ -5,6 +5,7 @@ import dev.deploy.Pid;
 import dev.deploy.codec.Codec;
 import dev.deploy.io.Connection;
 import dev.deploy.io.IoLoop;
+import dev.deploy.logging.Loggers;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.Credential;
 import dev.deploy.security.FrameProtection;
@@ -32,7 +33,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * This process's channels: one {@link Peer} per remote pid, the listening port that accepts other
@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread safe: user threads open and close channels; connections live on the loop thread.
  */
 public final class ChannelTable {
-  private static final Logger log = LoggerFactory.getLogger(ChannelTable.class);
+  private static final Logger log = Loggers.get(ChannelTable.class);
 
   /** Dial attempts before a remote that refuses is asked about. */
   private static final int DIAL_ATTEMPTS = 3;
@@ -208,9 +208,9 @@ public final class ChannelTable {
    * User thread, after queueing a value: when the connection is idle and the last send was a while
    * ago, writes it now on this thread (the connection's output lock keeps it whole), which saves
    * the hand-off to the I/O thread and back that a lone message would pay; else, and whenever the
-   * connection is busy, the loop writes it as usual. DESIGN said user threads never touch sockets;
-   * this is the one exception, for latency, and the loop still owns reading, closing and everything
-   * the socket does not take at once.
+   * connection is busy, the loop writes it as usual. The first design had user threads never touch
+   * sockets; this is the one exception, for latency, and the loop still owns reading, closing and
+   * everything the socket does not take at once.
    */
   void flushOrSchedule(Peer p) {
     long now = System.nanoTime();

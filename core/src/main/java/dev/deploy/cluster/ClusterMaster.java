@@ -3,6 +3,7 @@ package dev.deploy.cluster;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.fabric.Fabric;
+import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.Master;
 import dev.deploy.master.Node;
@@ -23,7 +24,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code fabric master}: the master of a cluster, which is a worker too, and its bridge. Keeps the
@@ -122,7 +122,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
           .limitWithCgroups()
           .ifPresent(
               why ->
-                  LoggerFactory.getLogger(ClusterMaster.class)
+                  Loggers.get(ClusterMaster.class)
                       .warn("processes run without cgroups (JVM flags only): {}", why));
     }
     List<Node> nodes = new ArrayList<>();

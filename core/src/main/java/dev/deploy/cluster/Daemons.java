@@ -28,14 +28,14 @@ final class Daemons {
     try {
       long freed = cache.evict(limit, inUse.get());
       if (freed > 0) {
-        org.slf4j.LoggerFactory.getLogger(Daemons.class)
+        dev.deploy.logging.Loggers.get(Daemons.class)
             .info(
                 "removed {} MiB of jars unused the longest from {}",
                 freed >> 20,
                 cache.directory());
       }
     } catch (java.io.IOException | RuntimeException e) {
-      org.slf4j.LoggerFactory.getLogger(Daemons.class)
+      dev.deploy.logging.Loggers.get(Daemons.class)
           .warn("could not trim the jar cache: {}", e.getMessage());
     }
   }

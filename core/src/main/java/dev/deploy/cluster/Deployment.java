@@ -6,6 +6,7 @@ import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventFormat;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.fabric.Program;
+import dev.deploy.logging.Loggers;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.process.JvmCommand;
 import dev.deploy.program.ClassPathPacker;
@@ -29,7 +30,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One {@code deploy} of a program onto the cluster, from the client's connection to its last exit:
@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * connection.
  */
 final class Deployment implements Runnable {
-  private static final Logger log = LoggerFactory.getLogger(Deployment.class);
+  private static final Logger log = Loggers.get(Deployment.class);
 
   /** A Java class name, dotted: what {@code <main-class>} must look like. */
   private static final Pattern CLASS_NAME =

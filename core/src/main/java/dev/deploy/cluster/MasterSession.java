@@ -7,6 +7,7 @@ import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.fabric.Program;
+import dev.deploy.logging.Loggers;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Launcher;
@@ -30,7 +31,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A worker's end of its link to the master: runs the master's orders on this machine's {@link
@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #run} reads on one thread; the scheduler methods may be called from any thread.
  */
 final class MasterSession implements Scheduler, Runnable {
-  private static final Logger log = LoggerFactory.getLogger(MasterSession.class);
+  private static final Logger log = Loggers.get(MasterSession.class);
 
   /** How long a warm JVM waits for the master's yes before it is not started. */
   private static final long WARM_ANSWER_MILLIS = 2_000;

@@ -4,6 +4,7 @@ import dev.deploy.Pid;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.logging.Loggers;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Launched;
@@ -34,7 +35,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The master's end of its link to one worker machine: a {@link Launcher} over the network. Dials
@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * <p>One thread reads the link; launches and fates may be asked from any thread.
  */
 final class RemoteFabric implements Launcher, AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(RemoteFabric.class);
+  private static final Logger log = Loggers.get(RemoteFabric.class);
 
   /** How long to wait between attempts to reach an unreachable worker. */
   private static final long REDIAL_MILLIS = 1_000;

@@ -1,6 +1,7 @@
 package dev.deploy.cluster;
 
 import dev.deploy.fabric.Fabric;
+import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
@@ -19,7 +20,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code fabric <bind-addr>}: a worker machine's daemon. Listens on {@code <bind-addr>} for its
@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * handshakes run on one thread ({@link HandshakeAcceptor}).
  */
 public final class WorkerDaemon implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(WorkerDaemon.class);
+  private static final Logger log = Loggers.get(WorkerDaemon.class);
 
   private final ClusterKey key;
   private final ServerSocket server;

@@ -116,8 +116,16 @@ final class ClassAllowList {
     "netscape.",
     "org.slf4j.",
     "com.esotericsoftware.",
-    "org.objenesis."
+    "org.objenesis.",
+    ClassAllowList.BUNDLED
   };
+
+  /**
+   * Where the published jar relocates the libraries it bundles (the build rewrites the two names
+   * above to this prefix too): library classes, although their names start with {@code
+   * dev.deploy.}.
+   */
+  static final String BUNDLED = "dev.deploy.shaded.";
 
   /**
    * Types that are live resources of one process, keyed by the binary name of a supertype; the
@@ -242,7 +250,7 @@ final class ClassAllowList {
               || java.util.Map.class.isAssignableFrom(element);
       throw RefusedClassException.refused(name, collection ? NOT_A_COLLECTION_VALUE : NOT_A_VALUE);
     }
-    boolean runtime = name.startsWith("dev.deploy.");
+    boolean runtime = runtimeClass(name);
     if (runtime && AutoCloseable.class.isAssignableFrom(element)) {
       throw RefusedClassException.refused(name, CHANNEL_END);
     }
@@ -283,7 +291,7 @@ final class ClassAllowList {
         }
         // An array's element type is never instantiated, so an abstract JDK type such as Object
         // or List is fine; check(Class) decides once it is loaded (without initialisation).
-        return elementName.startsWith("dev.deploy.") ? runtimeLoader : loader;
+        return runtimeClass(elementName) ? runtimeLoader : loader;
       }
       throw RefusedClassException.refused(name, "not a valid array class name");
     }
@@ -293,13 +301,18 @@ final class ClassAllowList {
     if (JDK_VALUES.contains(name)) {
       return loader;
     }
-    if (name.startsWith("dev.deploy.")) {
+    if (runtimeClass(name)) {
       return runtimeLoader;
     }
     if (reserved(name)) {
       throw RefusedClassException.refused(name, NOT_A_VALUE);
     }
     return loader;
+  }
+
+  /** True for the runtime's own classes: under {@code dev.deploy}, but not a bundled library. */
+  private static boolean runtimeClass(String name) {
+    return name.startsWith("dev.deploy.") && !name.startsWith(BUNDLED);
   }
 
   private static boolean visible(Class<?> type, ClassLoader loader) {

@@ -1,6 +1,7 @@
 package dev.deploy.fabric;
 
 import dev.deploy.Pid;
+import dev.deploy.logging.Loggers;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.FrameProtection;
@@ -16,7 +17,6 @@ import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The fabric's end of one process's control connection, once its {@link #handshake} passed: binds
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * connection ends. Runs on its own thread; {@link #send} may be called from any thread.
  */
 final class ControlSession implements Runnable {
-  private static final Logger log = LoggerFactory.getLogger(ControlSession.class);
+  private static final Logger log = Loggers.get(ControlSession.class);
 
   /** An authenticated connection must say Hello within this many milliseconds. */
   static final int HELLO_TIMEOUT_MILLIS = 10_000;

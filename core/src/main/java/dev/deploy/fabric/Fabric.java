@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and timers. Thread safe.
  */
 public final class Fabric implements Launcher, AutoCloseable {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Fabric.class);
+  private static final org.slf4j.Logger log = dev.deploy.logging.Loggers.get(Fabric.class);
 
   /** Seconds a new JVM has to reach init() and register. */
   static final long REGISTRATION_TIMEOUT_SECONDS = 60;

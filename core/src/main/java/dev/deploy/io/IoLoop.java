@@ -1,5 +1,6 @@
 package dev.deploy.io;
 
+import dev.deploy.logging.Loggers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.CancelledKeyException;
@@ -15,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A process's one I/O thread: a NIO selector, a queue of commands from other threads and timers on
@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread safe: {@link #execute} from any thread; everything else on the loop thread.
  */
 public final class IoLoop implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(IoLoop.class);
+  private static final Logger log = Loggers.get(IoLoop.class);
 
   /** Something registered with the selector. */
   public interface Handler {

@@ -1,5 +1,6 @@
 package dev.deploy.process;
 
+import dev.deploy.logging.Loggers;
 import dev.deploy.security.Ownership;
 import java.io.File;
 import java.io.IOException;
@@ -16,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A class-data-sharing archive of the runtime's own classes for a program's JVMs, so a spawned JVM
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * {@link #cancel} may come from any thread, before, during or after it.
  */
 public final class CdsArchive {
-  private static final Logger log = LoggerFactory.getLogger(CdsArchive.class);
+  private static final Logger log = Loggers.get(CdsArchive.class);
 
   /** Set once an unsafe archive directory was reported, so the warning comes once per JVM. */
   private static final AtomicBoolean REFUSAL_LOGGED = new AtomicBoolean();

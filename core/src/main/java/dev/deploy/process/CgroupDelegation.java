@@ -1,5 +1,6 @@
 package dev.deploy.process;
 
+import dev.deploy.logging.Loggers;
 import dev.deploy.process.CgroupLayout.Unavailable;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -8,7 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Makes a cgroup v2 group able to hold limited child groups: the memory (and, when offered, cpu)
@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * own. Called once by {@link CgroupLimits#open} on the detecting thread.
  */
 final class CgroupDelegation {
-  private static final Logger log = LoggerFactory.getLogger(CgroupDelegation.class);
+  private static final Logger log = Loggers.get(CgroupDelegation.class);
 
   private CgroupDelegation() {}
 

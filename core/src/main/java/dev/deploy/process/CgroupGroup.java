@@ -1,5 +1,6 @@
 package dev.deploy.process;
 
+import dev.deploy.logging.Loggers;
 import dev.deploy.process.CgroupLayout.Version;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One spawned process's cgroup: a directory per hierarchy (v1: one under {@code memory/} and one
@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * method throws for what the kernel refuses: {@code add} answers false, {@code close} logs.
  */
 public final class CgroupGroup implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(CgroupGroup.class);
+  private static final Logger log = Loggers.get(CgroupGroup.class);
 
   /** How long {@link #close()} waits for killed processes to leave before giving up. */
   private static final long CLOSE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(3);

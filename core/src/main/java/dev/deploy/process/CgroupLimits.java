@@ -1,6 +1,7 @@
 package dev.deploy.process;
 
 import dev.deploy.Resources;
+import dev.deploy.logging.Loggers;
 import dev.deploy.process.CgroupLayout.Unavailable;
 import dev.deploy.process.CgroupLayout.Version;
 import java.io.IOException;
@@ -16,7 +17,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The operating-system half of a process's {@link Resources}: a cgroup per spawned JVM, with the
@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * ({@code -Xmx}, {@code -XX:ActiveProcessorCount}).
  */
 public final class CgroupLimits {
-  private static final Logger log = LoggerFactory.getLogger(CgroupLimits.class);
+  private static final Logger log = Loggers.get(CgroupLimits.class);
 
   /** The prefix of a fabric's parent group; its {@link CgroupOwner} follows. */
   static final String PARENT_PREFIX = CgroupOwner.PREFIX;

@@ -1,5 +1,6 @@
 package dev.deploy.security;
 
+import dev.deploy.logging.Loggers;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -22,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A listener's front door: accepts on a {@link ServerSocketChannel} and runs the acceptor's {@link
@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * it by hand); {@link #close} from any thread; the handler on a thread per authenticated socket.
  */
 public final class HandshakeAcceptor implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(HandshakeAcceptor.class);
+  private static final Logger log = Loggers.get(HandshakeAcceptor.class);
 
   /** Makes the acceptor's handshake for a new socket; on the acceptor's thread, must not block. */
   public interface Handshakes {

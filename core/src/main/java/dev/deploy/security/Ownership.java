@@ -1,5 +1,6 @@
 package dev.deploy.security;
 
+import dev.deploy.logging.Loggers;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Who owns, and who may write, the files and directories the daemons trust: the key file, the jar
@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <p>Stateless apart from the once-only log; any thread may call it.
  */
 public final class Ownership {
-  private static final Logger log = LoggerFactory.getLogger(Ownership.class);
+  private static final Logger log = Loggers.get(Ownership.class);
 
   /** rwx------ */
   private static final Set<PosixFilePermission> OWNER_ONLY =

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Values between two tables over real loopback sockets: delivery before the Receiver exists, order,
- * both directions at once, reopened ends, and the one-end-per-pid rules of API.md.
+ * both directions at once, reopened ends, and the one-end-per-pid rules of docs/api.md.
  */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class ChannelDeliveryTest {

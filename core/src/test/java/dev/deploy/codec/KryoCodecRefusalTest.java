@@ -207,6 +207,27 @@ class KryoCodecRefusalTest {
   }
 
   @Test
+  void givenBytesNamingBundledLibraryClass_whenDecode_thenRefused() {
+    // In the published jar Kryo is dev.deploy.shaded.com.esotericsoftware.kryo.Kryo: a name under
+    // dev.deploy that is still a library class, not one of the runtime's values.
+    String name = dev.deploy.shaded.FakeBundledClass.class.getName();
+    byte[] bytes = namedClass(name);
+
+    assertThatThrownBy(() -> codec.decode(bytes, 0, bytes.length))
+        .isInstanceOf(CodecException.class)
+        .hasMessageStartingWith("class " + name + " is not allowed");
+  }
+
+  @Test
+  void givenBundledLibraryObject_whenEncode_thenRefusedAsLibraryClass() {
+    assertThatThrownBy(() -> codec.encode(new dev.deploy.shaded.FakeBundledClass()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "cannot serialise dev.deploy.shaded.FakeBundledClass: classes of the runtime's"
+                + " libraries are not values");
+  }
+
+  @Test
   void givenBytesNamingProgramThreadSubclass_whenDecode_thenRefusedBeforeItIsInitialised() {
     byte[] bytes = namedClass(KryoCodecRefusalTest.class.getName() + "$ThreadSubclass");
 

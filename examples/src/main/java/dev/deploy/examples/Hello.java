@@ -5,8 +5,8 @@ import static dev.deploy.Deploy.*;
 import dev.deploy.*;
 
 /**
- * The example of API.md: ten workers each greet and send back a number; the first process adds them
- * up.
+ * The example of the README and docs/api.md: ten workers each greet and send back a number; the
+ * first process adds them up.
  *
  * <pre>java -cp cli/target/deploy.jar:examples/target/classes dev.deploy.examples.Hello</pre>
  */

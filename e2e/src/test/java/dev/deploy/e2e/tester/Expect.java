@@ -25,7 +25,7 @@ import java.util.function.Predicate;
  * checks none), and named checks on what was observed. Defaults: exit 0, stdout anything, stderr
  * empty, no children.
  *
- * <p>On the root only: the bridge's exit code (by default derived with API.md's rule from the
+ * <p>On the root only: the bridge's exit code (by default derived with docs/api.md's rule from the
  * expected exits; see {@link #bridgeExit(int)}) and the bridge's stderr (empty by default, as the
  * JSON format writes nothing there).
  *
@@ -202,8 +202,8 @@ public final class Expect {
   // ----- the bridge (read on the root expectation only)
 
   /**
-   * The bridge exits with {@code code}. Without it, the code is derived with API.md's rule: 0 when
-   * every expected exit is 0, the one failing code when all expected failures agree on it, and
+   * The bridge exits with {@code code}. Without it, the code is derived with docs/api.md's rule: 0
+   * when every expected exit is 0, the one failing code when all expected failures agree on it, and
    * otherwise whatever the rule gives for the observed order of exits.
    */
   public Expect bridgeExit(int code) {

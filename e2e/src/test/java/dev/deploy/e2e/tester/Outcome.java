@@ -55,8 +55,8 @@ public record Outcome(Kind kind, int code, String signal) {
   }
 
   /**
-   * API.md's code for the bridge when this is the first process that failed: the exit code, 128 +
-   * the signal's number, or 1 for lost.
+   * docs/api.md's code for the bridge when this is the first process that failed: the exit code,
+   * 128 + the signal's number, or 1 for lost.
    */
   public int shellCode() {
     return switch (kind) {

@@ -12,10 +12,10 @@ import java.util.regex.Pattern;
 
 /**
  * The process tree a run's JSON events describe, built line by line as the bridge prints them, with
- * every breach of API.md's ordering rules recorded as a violation: a {@code spawn} before any other
- * event of its pid, a parent spawned before its child, exactly one root (parent null), no output
- * after a stream's eof or after the exit, the exit after the eof of both fd 1 and fd 2, one exit
- * per process.
+ * every breach of docs/api.md's ordering rules recorded as a violation: a {@code spawn} before any
+ * other event of its pid, a parent spawned before its child, exactly one root (parent null), no
+ * output after a stream's eof or after the exit, the exit after the eof of both fd 1 and fd 2, one
+ * exit per process.
  *
  * <pre>{@code
  * ProcessTree tree = new ProcessTree();
@@ -37,7 +37,7 @@ public final class ProcessTree {
   /** Every process by pid, in the order of their spawn events. */
   private final Map<String, ObservedProcess> processes = new LinkedHashMap<>();
 
-  /** Processes in the order of their exit events: API.md's exit rule reads this order. */
+  /** Processes in the order of their exit events: docs/api.md's exit rule reads this order. */
   private final List<ObservedProcess> exits = new ArrayList<>();
 
   private final List<String> violations = new ArrayList<>();
@@ -244,8 +244,8 @@ public final class ProcessTree {
   }
 
   /**
-   * Breaches of API.md's rules seen so far; with {@code finished} (the bridge exited by itself)
-   * also a missing root and processes without an exit event.
+   * Breaches of docs/api.md's rules seen so far; with {@code finished} (the bridge exited by
+   * itself) also a missing root and processes without an exit event.
    */
   public synchronized List<String> violations(boolean finished) {
     List<String> all = new ArrayList<>(violations);
@@ -263,8 +263,8 @@ public final class ProcessTree {
   }
 
   /**
-   * API.md's exit code for these events: 0 when every process exited 0, else the shell code of the
-   * first exit event, in event order, that was not a success.
+   * docs/api.md's exit code for these events: 0 when every process exited 0, else the shell code of
+   * the first exit event, in event order, that was not a success.
    */
   public synchronized int bridgeCodeByRule() {
     for (ObservedProcess p : exits) {

@@ -13,7 +13,7 @@ import java.util.Set;
  * the process tree its JSON events describe, its raw stdout (human format only), its stderr, and
  * any process that outlived it.
  *
- * <p>{@link #assertMatches} is the suite's whole verdict: the events keep API.md's rules, the
+ * <p>{@link #assertMatches} is the suite's whole verdict: the events keep docs/api.md's rules, the
  * bridge's stderr and exit code are as expected, the tree matches, nothing outlived the bridge. Its
  * failure message says what differs and shows the observed tree. Immutable once made.
  */
@@ -101,9 +101,9 @@ public final class Run {
 
   /**
    * Fails, with every difference and the observed tree, unless the run ended in time, its events
-   * keep API.md's rules, the bridge's stderr and exit code are as {@code expected} says (the exit
-   * code also as API.md's rule gives for the observed exits), the tree matches and no process
-   * outlived the bridge.
+   * keep docs/api.md's rules, the bridge's stderr and exit code are as {@code expected} says (the
+   * exit code also as docs/api.md's rule gives for the observed exits), the tree matches and no
+   * process outlived the bridge.
    */
   public void assertMatches(Expect expected) {
     List<String> problems = new ArrayList<>();
@@ -131,7 +131,7 @@ public final class Run {
       String why = "";
       if (wanted == null) {
         wanted = derivedBridgeExit(expected);
-        why = " (API.md's rule over the expected exits)";
+        why = " (docs/api.md's rule over the expected exits)";
       }
       if (wanted != null && wanted.intValue() != exitCode) {
         problems.add("bridge exit: expected " + wanted + why + ", got " + exitCode);
@@ -139,7 +139,7 @@ public final class Run {
       int byRule = tree.bridgeCodeByRule();
       if (violations.isEmpty() && byRule != exitCode) {
         problems.add(
-            "bridge exit: API.md's rule over the observed exit events gives "
+            "bridge exit: docs/api.md's rule over the observed exit events gives "
                 + byRule
                 + ", the bridge exited "
                 + exitCode);
@@ -165,9 +165,10 @@ public final class Run {
   }
 
   /**
-   * The bridge's exit code that API.md's rule gives for {@code expected}: 0 when every expected
-   * exit is a success; the failing code when every expected failure has the same one; null when it
-   * depends on the order of events (failures that differ, or exits and children left unchecked).
+   * The bridge's exit code that docs/api.md's rule gives for {@code expected}: 0 when every
+   * expected exit is a success; the failing code when every expected failure has the same one; null
+   * when it depends on the order of events (failures that differ, or exits and children left
+   * unchecked).
    */
   static Integer derivedBridgeExit(Expect expected) {
     Set<Integer> codes = new HashSet<>();

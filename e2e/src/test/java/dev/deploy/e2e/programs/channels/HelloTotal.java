@@ -9,7 +9,9 @@ import dev.deploy.Resources;
 import dev.deploy.Sender;
 import dev.deploy.e2e.tester.Expect;
 
-/** API.md's example as written: ten workers greet and send back a number; the total is 4500. */
+/**
+ * docs/api.md's example as written: ten workers greet and send back a number; the total is 4500.
+ */
 public final class HelloTotal {
   record WorkerArg(int index, String greeting) {}
 

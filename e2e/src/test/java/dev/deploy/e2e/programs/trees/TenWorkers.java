@@ -11,9 +11,9 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * API.md's example without its channels: ten workers, each given a record, greet; the first process
- * sums what it gave them. Children come in any order: each must greet as a worker, and together as
- * workers 0 to 9.
+ * docs/api.md's example without its channels: ten workers, each given a record, greet; the first
+ * process sums what it gave them. Children come in any order: each must greet as a worker, and
+ * together as workers 0 to 9.
  */
 public final class TenWorkers {
   record WorkerArg(int index, String greeting) {}
