@@ -1,12 +1,12 @@
 package dev.deploy.process;
 
+import dev.deploy.logging.Loggers;
 import java.io.IOException;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The one thread that forks every fenced process of this JVM, for as long as the JVM runs.
@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * milliseconds) for this thread to do it.
  */
 final class ForkThread {
-  private static final Logger log = LoggerFactory.getLogger(ForkThread.class);
+  private static final Logger log = Loggers.get(ForkThread.class);
 
   /** Starts waiting to be run, in order. */
   private final BlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();

@@ -1,5 +1,6 @@
 package dev.deploy.process;
 
+import dev.deploy.logging.Loggers;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -14,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Keeps what a fabric starts from outliving it: every process it launches (and the cluster's probe)
@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <p>One per JVM ({@link #shared()}); thread safe.
  */
 public final class ProcessFence {
-  private static final Logger log = LoggerFactory.getLogger(ProcessFence.class);
+  private static final Logger log = Loggers.get(ProcessFence.class);
 
   /** How long {@link #killGroup} keeps finding and killing members before it gives up. */
   private static final long KILL_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(2);

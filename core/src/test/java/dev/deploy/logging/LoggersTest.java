@@ -53,4 +53,34 @@ class LoggersTest {
     return new URLClassLoader(
         new URL[] {directory.toUri().toURL()}, LoggersTest.class.getClassLoader());
   }
+
+  /**
+   * One class that asks SLF4J for a logger directly is enough for three warning lines in every
+   * process of a user without a binding: everything else goes through {@link Loggers}.
+   */
+  @Test
+  void givenTheRuntimesSources_whenScanned_thenOnlyLoggersAsksSlf4jForALogger() throws IOException {
+    java.nio.file.Path root = java.nio.file.Path.of("src/main/java");
+    java.util.List<String> offenders;
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(root)) {
+      offenders =
+          files
+              .filter(f -> f.toString().endsWith(".java"))
+              .filter(f -> !f.endsWith(java.nio.file.Path.of("dev/deploy/logging/Loggers.java")))
+              .filter(
+                  f -> {
+                    try {
+                      return java.nio.file.Files.readString(f).contains("LoggerFactory");
+                    } catch (IOException e) {
+                      throw new java.io.UncheckedIOException(e);
+                    }
+                  })
+              .map(root::relativize)
+              .map(java.nio.file.Path::toString)
+              .toList();
+    }
+    org.assertj.core.api.Assertions.assertThat(offenders)
+        .as("classes that should get their logger from Loggers.get")
+        .isEmpty();
+  }
 }
