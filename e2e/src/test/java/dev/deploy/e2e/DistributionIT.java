@@ -144,6 +144,109 @@ class DistributionIT {
     }
   }
 
+  /**
+   * The README's cluster on one machine, started from the unpacked tarball's scripts in another
+   * directory as a user would (a worker, then the master naming it), and a program deployed to it
+   * with {@code bin/deploy}.
+   */
+  @Test
+  @Timeout(120)
+  void givenTheReadmesClusterFromTheTarball_whenAProgramIsDeployed_thenItRunsThere(
+      @TempDir Path elsewhere) throws Exception {
+    int workerPort = freePort("127.0.0.2");
+    int masterPort = freePort("127.0.0.1");
+    List<Process> daemons = new java.util.ArrayList<>();
+    try {
+      Process worker = daemon(elsewhere, "worker", "127.0.0.2:" + workerPort);
+      daemons.add(worker);
+      awaitLine(worker, "listening");
+      Process master =
+          daemon(
+              elsewhere,
+              "master",
+              "master",
+              "127.0.0.1:" + masterPort,
+              "1GiB",
+              "1",
+              "127.0.0.2:" + workerPort,
+              "1GiB",
+              "1");
+      daemons.add(master);
+      awaitLine(master, "joined");
+
+      String classPath =
+          home.resolve("lib/deploy.jar")
+              + java.io.File.pathSeparator
+              + System.getProperty("deploy.programs");
+      Tool.Result run =
+          script(
+              elsewhere,
+              Map.of("DEPLOY_BRIDGE", "127.0.0.1:" + masterPort),
+              "deploy",
+              classPath,
+              dev.deploy.e2e.programs.cluster.PrintArgs.class.getName(),
+              "--",
+              "from",
+              "the tarball");
+
+      assertThat(run.exitCode()).as(run.context()).isZero();
+      assertThat(run.stdout()).as(run.context()).contains("[from, the tarball]");
+    } finally {
+      for (Process d : daemons) {
+        d.destroy();
+        if (!d.waitFor(30, TimeUnit.SECONDS)) {
+          d.descendants().forEach(ProcessHandle::destroyForcibly);
+          d.destroyForcibly();
+        }
+      }
+    }
+  }
+
+  /** Starts {@code bin/fabric args} in {@code dir}, with its own cache and home. */
+  private static Process daemon(Path dir, String name, String... args) throws IOException {
+    List<String> command = new java.util.ArrayList<>();
+    command.add(home.resolve("bin/fabric").toString());
+    command.addAll(List.of(args));
+    command.add("--cache=" + dir.resolve("cache-" + name));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .directory(dir.toFile())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    builder.environment().clear();
+    builder.environment().putAll(Tool.environment());
+    builder.environment().put("HOME", dir.toString());
+    return builder.start();
+  }
+
+  /** Waits until {@code p} logs a line holding {@code text} on stderr. */
+  private static void awaitLine(Process p, String text) throws Exception {
+    CompletableFuture<String> seen = new CompletableFuture<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(new InputStreamReader(p.getErrorStream(), UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                  if (line.contains(text)) {
+                    seen.complete(line);
+                  }
+                }
+              } catch (IOException e) {
+                // Ended.
+              }
+              seen.completeExceptionally(new IllegalStateException("ended before: " + text));
+            });
+    reader.setDaemon(true);
+    reader.start();
+    seen.get(60, TimeUnit.SECONDS);
+  }
+
+  private static int freePort(String host) throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
+      return s.getLocalPort();
+    }
+  }
+
   private static Tool.Result script(
       Path dir, Map<String, String> env, String name, String... args) {
     List<String> command = new java.util.ArrayList<>();
