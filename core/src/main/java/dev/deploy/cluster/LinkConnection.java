@@ -84,6 +84,17 @@ final class LinkConnection implements AutoCloseable {
    */
   static LinkConnection dial(InetSocketAddress address, ClusterKey key, int role, int expected)
       throws IOException {
+    return dial(address, key, role, expected, SILENCE_MILLIS);
+  }
+
+  /**
+   * As {@link #dial(InetSocketAddress, ClusterKey, int, int)}, where the handshake and the Hellos
+   * must be done within {@code deadlineMillis} in all: a listener that trickles its bytes (a
+   * squatter on a worker's port) cannot hold the dialling thread longer.
+   */
+  static LinkConnection dial(
+      InetSocketAddress address, ClusterKey key, int role, int expected, long deadlineMillis)
+      throws IOException {
     Socket socket = new Socket();
     try {
       socket.connect(address, SILENCE_MILLIS);
@@ -97,10 +108,44 @@ final class LinkConnection implements AutoCloseable {
               handshakeRole(expected),
               Handshake.target(reached),
               wish(socket));
-      return open(socket, handshake, peer, role, expected);
+      return openWithin(socket, handshake, peer, role, expected, deadlineMillis);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
+    }
+  }
+
+  /** Closes sockets whose opening outlived its deadline. */
+  private static final ScheduledExecutorService DEADLINES =
+      Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-link-deadline"));
+
+  /** {@link #open} within {@code deadlineMillis} in all, or the socket is closed under it. */
+  private static LinkConnection openWithin(
+      Socket socket, Handshake handshake, String peer, int role, int expected, long deadlineMillis)
+      throws IOException {
+    AtomicBoolean expired = new AtomicBoolean();
+    ScheduledFuture<?> deadline =
+        DEADLINES.schedule(
+            () -> {
+              expired.set(true);
+              try {
+                socket.close();
+              } catch (IOException ignored) {
+                // Closing.
+              }
+            },
+            deadlineMillis,
+            TimeUnit.MILLISECONDS);
+    try {
+      return open(socket, handshake, peer, role, expected);
+    } catch (IOException e) {
+      if (expired.get()) {
+        throw new java.net.SocketTimeoutException(
+            peer + " did not finish its handshake within " + deadlineMillis / 1000.0 + " s");
+      }
+      throw e;
+    } finally {
+      deadline.cancel(false);
     }
   }
 
@@ -119,12 +164,13 @@ final class LinkConnection implements AutoCloseable {
       java.util.Collection<InetSocketAddress> advertised)
       throws IOException {
     try {
-      return open(
+      return openWithin(
           socket,
           acceptor(socket, key, role, expected, advertised),
           String.valueOf(socket.getRemoteSocketAddress()),
           role,
-          expected);
+          expected,
+          SILENCE_MILLIS);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
@@ -159,8 +205,13 @@ final class LinkConnection implements AutoCloseable {
   static LinkConnection accept(Socket socket, Handshake handshake, int role, int expected)
       throws IOException {
     try {
-      return open(
-          socket, handshake, String.valueOf(socket.getRemoteSocketAddress()), role, expected);
+      return openWithin(
+          socket,
+          handshake,
+          String.valueOf(socket.getRemoteSocketAddress()),
+          role,
+          expected,
+          SILENCE_MILLIS);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;

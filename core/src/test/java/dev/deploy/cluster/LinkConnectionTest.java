@@ -164,4 +164,44 @@ class LinkConnectionTest {
     open.add(bridge);
     return new LinkConnection[] {bridge, client};
   }
+
+  /**
+   * A squatter on a worker's port that trickles a byte of a valid-looking hello now and then keeps
+   * every read in time: the dialler gives up at its total deadline all the same.
+   */
+  @Test
+  void givenListenerThatTrickles_whenDialled_thenTheDialFailsAtItsDeadline() throws Exception {
+    ServerSocket squatter = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+    open.add(squatter);
+    Thread trickler =
+        new Thread(
+            () -> {
+              try (Socket s = squatter.accept()) {
+                byte[] prefix = {'D', 'P', 'L', 'Y', 2}; // a hello's start, then its nonce
+                for (int i = 0; i < 40; i++) {
+                  s.getOutputStream().write(i < prefix.length ? prefix[i] : i);
+                  s.getOutputStream().flush();
+                  Thread.sleep(200);
+                }
+              } catch (IOException | InterruptedException e) {
+                // Dropped by the dialler, as it should.
+              }
+            });
+    trickler.setDaemon(true);
+    trickler.start();
+    long start = System.nanoTime();
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                LinkConnection.dial(
+                    new InetSocketAddress(
+                        InetAddress.getLoopbackAddress(), squatter.getLocalPort()),
+                    key,
+                    Link.Hello.MASTER,
+                    Link.Hello.WORKER,
+                    1_000))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("did not finish its handshake within 1.0 s");
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(5_000);
+  }
 }
