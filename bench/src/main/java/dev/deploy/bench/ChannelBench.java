@@ -72,6 +72,17 @@ public final class ChannelBench {
   static final double CPU = 0.5;
 
   static final int RTT_WARMUP = 10_000;
+
+  /**
+   * The round trip's warm-up switches between the legs this many times, as the measured blocks do:
+   * both legs run through the same JDK socket code (one blocking, one not), and each switch used to
+   * cost the next leg C2 work on its one core (a few milliseconds of slow round trips, ~110 round
+   * trips into every block, which set the deploy leg's p99; gone without C2). Switching during the
+   * warm-up lets the JIT settle first: measured, ten switches take those stretches out
+   * (docs/benchmarks.md).
+   */
+  static final int RTT_WARMUP_SWITCHES = Integer.getInteger("deploy.bench.rttWarmupSwitches", 10);
+
   static final int RTT_BLOCK = 5_000;
   static final int RTT_BLOCKS = 4;
   static final int TPUT_WARMUP = 300_000;
@@ -172,8 +183,10 @@ public final class ChannelBench {
       Sender<Object> tx, Receiver<Object> rx, SocketChannel raw, Table table, String where)
       throws IOException {
     ByteBuffer buf = ByteBuffer.allocateDirect(12);
-    rawPingPong(tx, raw, buf, RTT_WARMUP, null);
-    deployPingPong(tx, rx, RTT_WARMUP, null);
+    for (int w = 0; w < RTT_WARMUP_SWITCHES; w++) {
+      rawPingPong(tx, raw, buf, RTT_WARMUP / RTT_WARMUP_SWITCHES, null);
+      deployPingPong(tx, rx, RTT_WARMUP / RTT_WARMUP_SWITCHES, null);
+    }
     long[] rawNanos = new long[RTT_BLOCK * RTT_BLOCKS];
     long[] deployNanos = new long[RTT_BLOCK * RTT_BLOCKS];
     for (int b = 0; b < RTT_BLOCKS; b++) {
@@ -189,6 +202,7 @@ public final class ChannelBench {
       System.arraycopy(r, 0, rawNanos, b * RTT_BLOCK, RTT_BLOCK);
       System.arraycopy(d, 0, deployNanos, b * RTT_BLOCK, RTT_BLOCK);
     }
+    dump(where, rawNanos, deployNanos);
     Arrays.sort(rawNanos);
     Arrays.sort(deployNanos);
     table.row(
@@ -205,6 +219,28 @@ public final class ChannelBench {
         "",
         Dir.NONE,
         0);
+  }
+
+  /**
+   * With {@code -Ddeploy.bench.rttDump=<dir>}, writes each leg's round trips in the order they ran
+   * (nanoseconds, one a line) to {@code <dir>/raw<where>.txt} and {@code <dir>/deploy<where>.txt},
+   * so that the slow ones can be told apart: lone, or in runs.
+   */
+  static void dump(String where, long[] rawNanos, long[] deployNanos) throws IOException {
+    String dir = System.getProperty("deploy.bench.rttDump");
+    if (dir == null) {
+      return;
+    }
+    String suffix = where.replace(", ", "-").replace(' ', '-');
+    for (String leg : List.of("raw", "deploy")) {
+      long[] nanos = leg.equals("raw") ? rawNanos : deployNanos;
+      StringBuilder b = new StringBuilder();
+      for (long n : nanos) {
+        b.append(n).append('\n');
+      }
+      java.nio.file.Files.writeString(
+          java.nio.file.Path.of(dir, leg + suffix + ".txt"), b, StandardCharsets.UTF_8);
+    }
   }
 
   static void deployPingPong(Sender<Object> tx, Receiver<Object> rx, int count, long[] nanos)
