@@ -75,11 +75,16 @@ class ChannelFlowControlTest {
             });
 
     await().atMost(WAIT).until(() -> sender.get() != null);
+    // Parked for good, not for a moment on the way (a send may wait briefly, e.g. for its turn
+    // behind the loop): the same count, parked, for 200 ms.
+    AtomicInteger last = new AtomicInteger(-1);
     await()
+        .during(Duration.ofMillis(200))
         .atMost(WAIT)
         .until(
             () ->
                 sender.get().getState() == Thread.State.WAITING
+                    && last.getAndSet(accepted.get()) == accepted.get()
                     && TableProbe.queuedBytes(b.table(), a.pid()) == accepted.get() * encoded);
     assertThat((long) accepted.get())
         .as("values accepted before the window of %d bytes was spent", Peer.WINDOW)
