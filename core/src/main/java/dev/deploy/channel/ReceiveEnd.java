@@ -2,13 +2,11 @@ package dev.deploy.channel;
 
 import dev.deploy.ChannelException;
 import dev.deploy.Pid;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -26,6 +24,7 @@ public final class ReceiveEnd {
   ReceiveEnd(ChannelTable table, Peer peer) {
     this.table = table;
     this.peer = peer;
+    this.drainer = new Drain(table, peer, this::serve);
   }
 
   /** Returns the remote's pid. */
@@ -75,46 +74,16 @@ public final class ReceiveEnd {
   /** Receives not yet served, in the order asked for; only the draining thread removes. */
   private final ConcurrentLinkedQueue<Pending<Object>> pending = new ConcurrentLinkedQueue<>();
 
-  /** Drain passes asked for; the thread that raises it from 0 drains, so one drains at a time. */
-  private final AtomicInteger passes = new AtomicInteger();
+  /** Serves {@link #pending} one thread at a time. */
+  private final Drain drainer;
 
-  /** True while {@link #wake} is registered with the peer. */
-  private final AtomicBoolean armed = new AtomicBoolean();
-
-  /** The peer's waiter: a change may let a pending receive proceed; drains on a pool thread. */
-  private final Runnable wake =
-      () -> {
-        armed.set(false);
-        schedule();
-      };
-
-  private void schedule() {
-    try {
-      table.async().execute(this::drain);
-    } catch (RejectedExecutionException e) {
-      // The table is shutting down: its process is exiting, nobody waits for these futures.
-    }
+  /** Serves what is pending on this thread, unless another thread is at it. */
+  void drain() {
+    drainer.run();
   }
 
-  /**
-   * Serves pending receives until one must wait. At most one thread drains at a time (a second
-   * wake-up only asks for another pass), and a future is claimed before a value is taken for it, so
-   * no value is ever taken twice or dropped. Futures complete after the pass, off the drain, so a
-   * callback that receives again, or blocks, cannot stall or reorder it.
-   */
-  void drain() {
-    if (passes.getAndIncrement() != 0) {
-      return;
-    }
-    List<Runnable> completions = new ArrayList<>();
-    int missed = 1;
-    do {
-      serve(completions);
-      missed = passes.addAndGet(-missed);
-    } while (missed != 0);
-    for (Runnable c : completions) {
-      c.run();
-    }
+  private void schedule() {
+    drainer.schedule();
   }
 
   private void serve(List<Runnable> completions) {
@@ -141,9 +110,7 @@ public final class ReceiveEnd {
       }
       if (bytes == null) {
         next.release();
-        if (armed.compareAndSet(false, true)) {
-          peer.addWaiter(wake);
-        }
+        drainer.arm();
         if (!peer.takeReady()) {
           return; // the waiter asks for another pass on the next change
         }

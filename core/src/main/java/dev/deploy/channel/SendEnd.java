@@ -2,14 +2,11 @@ package dev.deploy.channel;
 
 import dev.deploy.ChannelException;
 import dev.deploy.Pid;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The sending end of a channel, under {@code dev.deploy.Sender}: encodes values on the caller's
@@ -25,6 +22,7 @@ public final class SendEnd {
   SendEnd(ChannelTable table, Peer peer) {
     this.table = table;
     this.peer = peer;
+    this.drainer = new Drain(table, peer, this::serve);
   }
 
   /** Returns the remote's pid. */
@@ -145,45 +143,16 @@ public final class SendEnd {
   /** Sends not yet queued, in the order of the calls; only the draining thread removes. */
   private final ConcurrentLinkedQueue<Outgoing> pending = new ConcurrentLinkedQueue<>();
 
-  /** Drain passes asked for; the thread that raises it from 0 drains, so one drains at a time. */
-  private final AtomicInteger passes = new AtomicInteger();
+  /** Serves {@link #pending} one thread at a time. */
+  private final Drain drainer;
 
-  /** True while {@link #wake} is registered with the peer. */
-  private final AtomicBoolean armed = new AtomicBoolean();
-
-  /** The peer's waiter: credit or a fate may let a pending send proceed; drains on the pool. */
-  private final Runnable wake =
-      () -> {
-        armed.set(false);
-        schedule();
-      };
-
-  private void schedule() {
-    try {
-      table.async().execute(this::drain);
-    } catch (RejectedExecutionException e) {
-      // The table is shutting down: its process is exiting.
-    }
+  /** Serves what is pending on this thread, unless another thread is at it. */
+  void drain() {
+    drainer.run();
   }
 
-  /**
-   * Queues pending sends until one must wait. At most one thread drains at a time (a second wake-up
-   * only asks for another pass), and a future is claimed before its value is queued, so no value is
-   * queued twice or out of turn. Futures complete after the pass, off the drain.
-   */
-  void drain() {
-    if (passes.getAndIncrement() != 0) {
-      return;
-    }
-    List<Runnable> completions = new ArrayList<>();
-    int missed = 1;
-    do {
-      serve(completions);
-      missed = passes.addAndGet(-missed);
-    } while (missed != 0);
-    for (Runnable c : completions) {
-      c.run();
-    }
+  private void schedule() {
+    drainer.schedule();
   }
 
   private void serve(List<Runnable> completions) {
@@ -209,9 +178,7 @@ public final class SendEnd {
       }
       if (!queued) {
         result.release();
-        if (armed.compareAndSet(false, true)) {
-          peer.addWaiter(wake);
-        }
+        drainer.arm();
         if (!peer.sendReady()) {
           return; // the waiter asks for another pass on the next change
         }

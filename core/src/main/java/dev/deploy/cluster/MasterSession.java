@@ -101,7 +101,10 @@ final class MasterSession implements Scheduler, Runnable {
     } catch (ProtocolException e) {
       log.warn("dropped the link of the master at {}: {}", link.peer(), e.getMessage());
     } catch (IOException e) {
-      log.info("lost the link to the master at {}: {}", link.peer(), e.getMessage());
+      log.info(
+          "lost the link to the master at {}: {}",
+          link.peer(),
+          e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
     } catch (RuntimeException e) {
       log.warn("dropped the link of the master at {} after an internal error", link.peer(), e);
     } finally {

@@ -48,22 +48,7 @@ class SquattedPortTest {
   void givenSquatterOnADownWorkersPort_whenItRelaysTheMasterToTheBridge_thenTheBridgeRefuses()
       throws Exception {
     ServerSocket squatted = listen();
-    ClusterMaster master =
-        track(
-            new ClusterMaster(
-                key,
-                new InetSocketAddress(LOOPBACK, 0),
-                Optional.empty(),
-                Optional.empty(),
-                Optional.empty(),
-                List.of(
-                    new ClusterMaster.Worker(
-                        new InetSocketAddress(LOOPBACK, squatted.getLocalPort()),
-                        Resources.parse("1 GiB", "1"))),
-                new JarCache(Files.createDirectories(cacheDir.resolve("master"))),
-                1L << 30,
-                false,
-                0));
+    ClusterMaster master = track(masterDialling(squatted));
     InetSocketAddress bridge = master.addresses().get(0);
 
     Relay relay = track(Relay.once(squatted, bridge));
@@ -87,27 +72,31 @@ class SquattedPortTest {
                 1L << 30,
                 false,
                 0));
-    track(
-        new ClusterMaster(
-            key,
-            new InetSocketAddress(LOOPBACK, 0),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            List.of(
-                new ClusterMaster.Worker(
-                    new InetSocketAddress(LOOPBACK, squatted.getLocalPort()),
-                    Resources.parse("1 GiB", "1"))),
-            new JarCache(Files.createDirectories(cacheDir.resolve("master"))),
-            1L << 30,
-            false,
-            0));
+    track(masterDialling(squatted));
 
     Relay relay = track(Relay.once(squatted, victim.address()));
 
     assertThat(relay.fromVictim().get(15, TimeUnit.SECONDS))
         .as("the worker's bytes: its hello and nothing more, then the end")
         .hasSize(Handshake.HEADER);
+  }
+
+  /** A master with no room of its own and one worker, whose port {@code squatted} holds. */
+  private ClusterMaster masterDialling(ServerSocket squatted) throws IOException {
+    return new ClusterMaster(
+        key,
+        new InetSocketAddress(LOOPBACK, 0),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        List.of(
+            new ClusterMaster.Worker(
+                new InetSocketAddress(LOOPBACK, squatted.getLocalPort()),
+                Resources.parse("1 GiB", "1"))),
+        new JarCache(Files.createDirectories(cacheDir.resolve("master"))),
+        1L << 30,
+        false,
+        0);
   }
 
   private ServerSocket listen() throws IOException {
