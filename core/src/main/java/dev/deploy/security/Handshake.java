@@ -147,22 +147,15 @@ public final class Handshake {
     /**
      * A daemon's listener: takes diallers in {@code dialer} role that prove the cluster {@code key}
      * and meant the address the connection was accepted on ({@code local}) or one of {@code
-     * advertised} (names are resolved now).
+     * advertised} (names are resolved only when the peer did not mean {@code local}).
      */
     static Acceptance daemon(
         Role dialer,
         ClusterKey key,
         InetSocketAddress local,
         java.util.Collection<InetSocketAddress> advertised) {
-      java.util.List<byte[]> targets = new java.util.ArrayList<>();
-      targets.add(target(local));
-      for (InetSocketAddress a : advertised) {
-        InetSocketAddress resolved =
-            a.isUnresolved() ? new InetSocketAddress(a.getHostString(), a.getPort()) : a;
-        if (!resolved.isUnresolved()) {
-          targets.add(target(resolved));
-        }
-      }
+      byte[] arrivedOn = target(local);
+      java.util.List<InetSocketAddress> names = java.util.List.copyOf(advertised);
       return new Acceptance() {
         @Override
         public ClusterKey keyFor(Role role, long deployment) throws AuthenticationException {
@@ -180,16 +173,21 @@ public final class Handshake {
 
         @Override
         public void checkTarget(byte[] target) throws AuthenticationException {
-          for (byte[] t : targets) {
-            if (Arrays.equals(t, target)) {
-              return;
+          if (Arrays.equals(arrivedOn, target)) {
+            return; // the usual case: no name is looked up on the listener's thread
+          }
+          for (InetSocketAddress a : names) {
+            InetSocketAddress resolved =
+                a.isUnresolved() ? new InetSocketAddress(a.getHostString(), a.getPort()) : a;
+            if (!resolved.isUnresolved() && Arrays.equals(target(resolved), target)) {
+              return; // dialled by the advertised name, through a NAT or a service address
             }
           }
           throw new AuthenticationException(
               "the peer meant to reach "
                   + describe(target)
                   + ", and this listener is "
-                  + describe(targets.get(0)));
+                  + describe(arrivedOn));
         }
       };
     }
