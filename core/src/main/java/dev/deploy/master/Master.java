@@ -218,6 +218,7 @@ public final class Master implements Scheduler {
   private boolean removeNode(Launcher launcher, boolean onlyIdle) {
     List<Resources> largest = growth.largestNodes();
     List<Waiting> failed = new ArrayList<>();
+    List<Placed> started;
     lock.lock();
     try {
       Books books = null;
@@ -240,6 +241,7 @@ public final class Master implements Scheduler {
           failed.add(w);
         }
       }
+      started = startable(); // a failed head may have held back what fits
     } finally {
       lock.unlock();
     }
@@ -247,7 +249,8 @@ public final class Master implements Scheduler {
       w.result().completeExceptionally(tooLarge(w.order().resources()));
       w.inFlight().settle();
     }
-    if (!failed.isEmpty()) {
+    started.forEach(this::start);
+    if (!failed.isEmpty() || !started.isEmpty()) {
       growth.queueChanged();
     }
     return true;
