@@ -338,7 +338,15 @@ public final class HandshakeAcceptor implements AutoCloseable {
         drop(drop.victim(), drop.why());
       }
       p.send(handshake.hello());
-    } catch (Throwable e) { // a failing socket or handshake factory, out of memory
+    } catch (IOException e) {
+      // The peer is gone before a byte came from it: a health check that reset its connection,
+      // or a port scan. No handshake began; nothing to warn about.
+      if (p != null) {
+        remove(p);
+      }
+      closeQuietly(channel);
+      log.debug("{}: a connection closed before it sent anything: {}", listener, e.getMessage());
+    } catch (Throwable e) { // a failing handshake factory, out of memory
       if (p != null) {
         remove(p);
       }

@@ -315,6 +315,21 @@ class HandshakeAcceptorTest {
   }
 
   @Test
+  void givenABareConnectResetBeforeItIsAdmitted_whenSeen_thenNothingIsWarned() throws Exception {
+    listen(HandshakeAcceptor.Limits.DEFAULT);
+    Socket check = connect();
+    check.setSoLinger(true, 0); // closing resets: what a health check that aborts does
+    check.close();
+    Socket after = connect(); // admitted after the first, so the first was seen by then
+
+    driveUntil(() -> acceptor.inFlight() == 1);
+    after.close();
+    driveUntil(() -> acceptor.inFlight() == 0);
+
+    assertThat(warnings).isEmpty();
+  }
+
+  @Test
   void givenManyRefusalsFromOneAddress_whenLogged_thenOnceUntilTheMinutePasses() throws Exception {
     listen(HandshakeAcceptor.Limits.DEFAULT);
     for (int i = 0; i < 5; i++) {
