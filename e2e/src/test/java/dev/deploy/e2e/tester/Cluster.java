@@ -90,6 +90,21 @@ public final class Cluster implements AutoCloseable {
 
   /** Starts the daemons as {@link #start(ClusterLayout)}, each with {@code options} added. */
   public static Cluster start(ClusterLayout layout, List<String> options) {
+    return start(layout, options, false, List.of());
+  }
+
+  /**
+   * Starts the master of {@code layout} with only its own {@code <mem> <cpu>} ({@code 0 0}: none),
+   * then each worker as {@code fabric --master <the master> --name <its host> --advertise <its
+   * host> --mem --cpus}, with {@code workerOptions} added, and waits until every worker joined. A
+   * worker's {@link #workerAddress} is then its name, its host.
+   */
+  public static Cluster startJoining(ClusterLayout layout, List<String> workerOptions) {
+    return start(layout, List.of(), true, workerOptions);
+  }
+
+  private static Cluster start(
+      ClusterLayout layout, List<String> options, boolean joining, List<String> workerOptions) {
     Path directory;
     try {
       directory = Files.createTempDirectory("deploy-e2e-cluster-");
@@ -107,7 +122,10 @@ public final class Cluster implements AutoCloseable {
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       List<Daemon> daemons = new ArrayList<>();
       try {
-        Cluster cluster = tryStart(layout, directory, keyFile, options, daemons);
+        Cluster cluster =
+            joining
+                ? tryStartJoining(layout, directory, keyFile, workerOptions, daemons)
+                : tryStart(layout, directory, keyFile, options, daemons);
         if (cluster != null) {
           return cluster;
         }
@@ -205,12 +223,88 @@ public final class Cluster implements AutoCloseable {
         workerAddresses);
   }
 
+  /** One attempt of {@link #startJoining}; null when the master found its port taken. */
+  private static Cluster tryStartJoining(
+      ClusterLayout layout,
+      Path directory,
+      Path keyFile,
+      List<String> workerOptions,
+      List<Daemon> daemons) {
+    Map<String, String> environment = Tool.environment();
+    ClusterLayout.Machine m = layout.master();
+    String bind = m.host() + ":" + freePort(m.host());
+    List<String> command = Tool.command("fabric", "master", bind, m.memory(), m.cpu());
+    command.addAll(daemonOptions(directory, keyFile, m.host()));
+    Daemon master = Daemon.start("master " + bind, command, environment);
+    daemons.add(master);
+    Map<String, Daemon> workers = new LinkedHashMap<>();
+    List<String> names = new ArrayList<>();
+    for (ClusterLayout.Machine w : layout.workers()) {
+      List<String> worker =
+          Tool.command(
+              "fabric",
+              "--master",
+              bind,
+              "--name",
+              w.host(),
+              "--advertise",
+              w.host(),
+              "--mem",
+              w.memory(),
+              "--cpus",
+              w.cpu());
+      worker.addAll(daemonOptions(directory, keyFile, w.host()));
+      worker.addAll(workerOptions);
+      Daemon d = Daemon.start("worker " + w.host(), worker, environment);
+      daemons.add(d);
+      workers.put(w.host(), d);
+      names.add(w.host());
+    }
+    try {
+      Awaitility.await()
+          .pollInterval(Duration.ofMillis(20))
+          .atMost(READY)
+          .until(
+              () ->
+                  daemons.stream().anyMatch(d -> !d.isRunning())
+                      || (master.count("fabric master: deploy to " + bind) == 1
+                          && names.stream().allMatch(n -> master.count(joined(n)) >= 1)));
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(
+          "the joining cluster ("
+              + layout
+              + ") was not ready within "
+              + READY.toSeconds()
+              + " s:\n"
+              + logs(daemons));
+    }
+    for (Daemon d : daemons) {
+      if (!d.isRunning()) {
+        if (d == master && d.log().contains("Address already in use")) {
+          return null;
+        }
+        throw new AssertionError(d.name() + " exited at its start:\n" + logs(daemons));
+      }
+    }
+    return new Cluster(
+        layout,
+        directory,
+        keyFile,
+        master,
+        new InetSocketAddress(m.host(), Integer.parseInt(bind.substring(bind.indexOf(':') + 1))),
+        workers,
+        names);
+  }
+
   private static List<String> daemonOptions(Path directory, Path keyFile, String host) {
     return List.of(
         "--key-file", keyFile.toString(), "--cache", directory.resolve("cache-" + host).toString());
   }
 
-  /** What the master logs when the worker at {@code address} joins. */
+  /**
+   * What the master logs when the worker at {@code address} (or, for a worker that joins, named
+   * {@code address}) joins.
+   */
   private static String joined(String address) {
     return "the worker " + address + " joined";
   }

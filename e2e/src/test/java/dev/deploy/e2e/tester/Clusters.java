@@ -40,6 +40,13 @@ public final class Clusters implements AutoCloseable {
     return cluster;
   }
 
+  /** Starts a cluster whose workers join its master; see {@link Cluster#startJoining}. */
+  public Cluster startJoining(ClusterLayout layout, List<String> workerOptions) {
+    Cluster cluster = Cluster.startJoining(layout, workerOptions);
+    started.add(cluster);
+    return cluster;
+  }
+
   /** Closes every cluster started, the last first. */
   @Override
   public void close() {

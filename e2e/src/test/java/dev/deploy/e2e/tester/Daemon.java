@@ -111,6 +111,12 @@ public final class Daemon {
     return RunningProgram.isRunning(process.toHandle());
   }
 
+  /** The current incarnation's exit status once it ended; empty while it runs. */
+  public java.util.OptionalInt exitCode() {
+    Process p = process;
+    return p.isAlive() ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(p.exitValue());
+  }
+
   /** Everything the daemon printed so far, every incarnation. */
   public String log() {
     synchronized (log) {
