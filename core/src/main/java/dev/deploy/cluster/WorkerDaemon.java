@@ -417,7 +417,8 @@ public final class WorkerDaemon implements AutoCloseable {
   /**
    * Returns the address masters dial to reach this worker, which its processes' pids carry as their
    * host: {@code --advertise}, else the bound address. Never a wildcard; unresolved (a host name
-   * stays a name).
+   * stays a name). Null for a worker that joins, which no master dials (see {@link
+   * #fabricAddress}).
    */
   public InetSocketAddress advertised() {
     return advertised;
