@@ -191,6 +191,16 @@ final class FabricCommand implements Callable<Integer> {
       address = Optional.of(a);
     }
     Optional<String> advertised = options.advertise().map(NodesFile.HostPort::host);
+    Resources capacity = capacity();
+    String node = name != null ? name : WorkerDaemon.defaultName();
+    String bad = Link.Join.checkName(node);
+    if (bad != null) {
+      throw new CommandException("--name: " + bad, 2);
+    }
+    Optional<java.time.Duration> giveUpAfter =
+        exitAfter == null
+            ? Optional.empty()
+            : Optional.of(Durations.parse("--exit-after", exitAfter));
     InetSocketAddress resolved = at.toSocketAddress();
     boolean loopback =
         !resolved.isUnresolved()
@@ -202,6 +212,40 @@ final class FabricCommand implements Callable<Integer> {
             loopback,
             "fabric joining " + master + ", which is not a loopback address,");
     options.requireCgroups(loopback, "fabric");
+    WorkerDaemon.JoinOptions join;
+    try {
+      join =
+          new WorkerDaemon.JoinOptions(
+              key,
+              at,
+              node,
+              capacity,
+              advertised,
+              address,
+              options.jarCache(),
+              options.cacheLimitBytes(),
+              !options.noCgroups,
+              options.warmSize(),
+              giveUpAfter);
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(e.getMessage(), 2);
+    }
+    WorkerDaemon daemon = WorkerDaemon.join(join);
+    System.err.println(
+        "fabric: joining the master at "
+            + master
+            + " as "
+            + node
+            + " with "
+            + capacity
+            + (exitAfter == null ? "" : "; exits once it is unreachable for " + exitAfter));
+    String why = DaemonOptions.runUntilSignalOr(daemon, daemon.gaveUp());
+    System.err.println("fabric: " + why);
+    return 1;
+  }
+
+  /** Parses {@code --mem} and {@code --cpus}, each defaulting to what the JVM sees here. */
+  Resources capacity() throws CommandException {
     Resources machine = WorkerDaemon.machineCapacity();
     long memory = machine.memory();
     double cores = machine.cpu();
@@ -222,48 +266,10 @@ final class FabricCommand implements Callable<Integer> {
         throw new CommandException("--cpus: \"" + cpus + "\" is not a positive number", 2);
       }
     }
-    Resources capacity;
     try {
-      capacity = new Resources(memory, cores);
+      return new Resources(memory, cores);
     } catch (IllegalArgumentException e) {
       throw new CommandException("--mem: " + e.getMessage(), 2);
     }
-    String node = name != null ? name : WorkerDaemon.defaultName();
-    String bad = Link.Join.checkName(node);
-    if (bad != null) {
-      throw new CommandException("--name: " + bad, 2);
-    }
-    WorkerDaemon.JoinOptions join;
-    try {
-      join =
-          new WorkerDaemon.JoinOptions(
-              key,
-              at,
-              node,
-              capacity,
-              advertised,
-              address,
-              options.jarCache(),
-              options.cacheLimitBytes(),
-              !options.noCgroups,
-              options.warmSize(),
-              exitAfter == null
-                  ? Optional.empty()
-                  : Optional.of(Durations.parse("--exit-after", exitAfter)));
-    } catch (IllegalArgumentException e) {
-      throw new CommandException(e.getMessage(), 2);
-    }
-    WorkerDaemon daemon = WorkerDaemon.join(join);
-    System.err.println(
-        "fabric: joining the master at "
-            + master
-            + " as "
-            + node
-            + " with "
-            + capacity
-            + (exitAfter == null ? "" : "; exits once it is unreachable for " + exitAfter));
-    String why = DaemonOptions.runUntilSignalOr(daemon, daemon.gaveUp());
-    System.err.println("fabric: " + why);
-    return 1;
   }
 }
