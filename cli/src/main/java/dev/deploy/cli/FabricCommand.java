@@ -55,6 +55,7 @@ import picocli.CommandLine.Parameters;
     exitCodeList = {
       "130:stopped by Ctrl-C (SIGINT), after killing every process it started",
       "143:stopped by SIGTERM, likewise",
+      "0:with --master, the master retired this node (its cluster manager no longer needs it)",
       "1:it could not start (address in use, key file unreadable), or, with --exit-after, its"
           + " master stayed unreachable that long",
       "2:the arguments are wrong"
@@ -241,7 +242,7 @@ final class FabricCommand implements Callable<Integer> {
             + (exitAfter == null ? "" : "; exits once it is unreachable for " + exitAfter));
     String why = DaemonOptions.runUntilSignalOr(daemon, daemon.gaveUp());
     System.err.println("fabric: " + why);
-    return 1;
+    return daemon.retired() ? 0 : 1;
   }
 
   /** Parses {@code --mem} and {@code --cpus}, each defaulting to what the JVM sees here. */

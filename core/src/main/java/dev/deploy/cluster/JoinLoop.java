@@ -50,6 +50,15 @@ final class JoinLoop implements Runnable, AutoCloseable {
   private MasterSession session;
 
   private volatile boolean joined;
+
+  /** Set when the master retired this node: the loop stopped for good, not for a failure. */
+  private volatile boolean retired;
+
+  /** Returns whether the loop stopped because the master retired this node. */
+  boolean retired() {
+    return retired;
+  }
+
   private volatile boolean closed;
 
   JoinLoop(WorkerDaemon.JoinOptions options, ScheduledExecutorService timers, LongSupplier clock) {
@@ -126,7 +135,11 @@ final class JoinLoop implements Runnable, AutoCloseable {
         continue;
       }
       lastFailure = null;
-      serve(c);
+      if (serve(c)) {
+        retired = true;
+        giveUp("the master at " + master() + " retired this node (nothing ran here): stopping");
+        return;
+      }
       lastReached = clock.getAsLong();
       if (!closed) {
         log.warn(
@@ -205,14 +218,17 @@ final class JoinLoop implements Runnable, AutoCloseable {
     return f;
   }
 
-  /** Serves the accepted link until it ends; its end kills every process it started. */
-  private void serve(LinkConnection c) {
+  /**
+   * Serves the accepted link until it ends; its end kills every process it started. Returns whether
+   * the master retired this node.
+   */
+  private boolean serve(LinkConnection c) {
     MasterSession s = new MasterSession(c, fabric, options.cache());
     lock.lock();
     try {
       if (closed) {
         c.close();
-        return;
+        return false;
       }
       session = s;
       fabric.setMaster(s);
@@ -229,6 +245,7 @@ final class JoinLoop implements Runnable, AutoCloseable {
     c.startPings(timers);
     try {
       s.run();
+      return s.retired();
     } finally {
       joined = false;
       lock.lock();

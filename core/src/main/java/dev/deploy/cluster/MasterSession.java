@@ -66,6 +66,14 @@ final class MasterSession implements Scheduler, Runnable {
 
   private volatile boolean ended;
 
+  /** Set when the master sent {@link Link.Retire}: this node is to stop, not join again. */
+  private volatile boolean retired;
+
+  /** Returns whether the master retired this node; once {@link #run} returned. */
+  boolean retired() {
+    return retired;
+  }
+
   /** A jar arriving in chunks, and everything that waits for it. */
   private static final class Receiving {
     final JarRef ref;
@@ -93,6 +101,11 @@ final class MasterSession implements Scheduler, Runnable {
     try {
       Link message;
       while ((message = link.read()) != null) {
+        if (message instanceof Link.Retire) {
+          retired = true;
+          log.info("the master at {} retired this node", link.peer());
+          return; // end() closes the link
+        }
         handle(message);
       }
       log.info("the master at {} closed the link", link.peer());

@@ -186,10 +186,31 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
   }
 
-  /** Closes the link of a worker the master took out of its books idle: no loss is logged. */
+  /**
+   * Tells a joined worker the master took it out of its books idle ({@link Link.Retire}, last), so
+   * it stops rather than join again; its link ends when the worker closes it (cut after {@link
+   * LinkConnection#SILENCE_MILLIS} if it does not). No loss is logged.
+   */
   void retire() {
     retiring = true;
-    cut("it was retired");
+    LinkConnection c;
+    lock.lock();
+    try {
+      c = link;
+    } finally {
+      lock.unlock();
+    }
+    if (c == null) {
+      return;
+    }
+    if (!c.sendLast(new Link.Retire())) {
+      c.closeBecause("it was retired");
+      return;
+    }
+    timers.schedule(
+        () -> c.closeBecause("it was retired"),
+        LinkConnection.SILENCE_MILLIS,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** Starts dialling; {@code master} hears when the machine comes and goes. */

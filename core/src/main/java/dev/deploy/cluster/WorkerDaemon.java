@@ -390,11 +390,20 @@ public final class WorkerDaemon implements AutoCloseable {
 
   /**
    * Completes with the one sentence saying why a joining worker gave up (its master stayed
-   * unreachable for {@code exitAfter}, or its ports could not be bound); the daemon is closed then.
-   * Never completes for a worker that listens.
+   * unreachable for {@code exitAfter}, or its ports could not be bound) or stopped (its master
+   * retired it: see {@link #retired}); the daemon is closed then. Never completes for a worker that
+   * listens.
    */
   public CompletableFuture<String> gaveUp() {
     return joining == null ? new CompletableFuture<>() : joining.gaveUp();
+  }
+
+  /**
+   * Returns whether a joining worker stopped because its master retired it (a node provider took it
+   * out of the books idle): {@link #gaveUp} has completed, and this is no failure.
+   */
+  public boolean retired() {
+    return joining != null && joining.retired();
   }
 
   /** Returns whether a joining worker's master accepted it and its link lasts; false otherwise. */

@@ -22,7 +22,8 @@ import java.util.List;
  * {@link Ping}. Deploy to bridge: {@link Hello}, {@link DeployRequest}, {@link JarChunk}, {@link
  * Kill}; bridge to deploy: {@link Hello}, {@link JarsWanted}, {@link EventOf}, {@link Done}, {@link
  * Failed}. A worker that joins (dials its master instead of being dialled): {@link Hello}, then
- * {@link Join}; the master answers {@link JoinAnswer}, and then the link is as above.
+ * {@link Join}; the master answers {@link JoinAnswer}, and then the link is as above, but for
+ * {@link Retire}, which the master may send a joined worker last.
  */
 public sealed interface Link {
   /** The most jars a program may have. */
@@ -120,6 +121,7 @@ public sealed interface Link {
                   in.i64("memory"),
                   in.i64("cpu millis"),
                   in.string("advertised host"));
+          case Retire.TYPE -> new Retire();
           case JoinAnswer.TYPE ->
               new JoinAnswer(in.u8("accepted") != 0, in.optionalString("reason"));
           default -> throw new ProtocolException("unknown message type " + frame.type());
@@ -748,6 +750,22 @@ public sealed interface Link {
     public void encode(MessageOut out) {
       out.string(name).i64(memory).i64(cpuMillis).string(advertisedHost);
     }
+  }
+
+  /**
+   * Master to a worker that joined, last: the master took this idle node out of its books (a node
+   * provider retired it); the worker stops, rather than join again. Nothing runs there.
+   */
+  record Retire() implements Link {
+    public static final int TYPE = 43;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {}
   }
 
   /**

@@ -192,14 +192,20 @@ class JoinTest {
   }
 
   @Test
-  void givenIdleJoinedWorker_whenRetired_thenItLeavesTheBooks() throws IOException {
+  void givenIdleJoinedWorker_whenRetired_thenItLeavesTheBooksAndStopsForGood() throws Exception {
     ClusterMaster master = master();
-    join(options(master, "n1"));
+    WorkerDaemon n1 = join(options(master, "n1"));
     await().until(() -> names().equals(List.of("n1")));
 
     assertThat(provider.cluster.retire("n1")).isTrue();
 
     assertThat(names()).doesNotContain("n1");
+    assertThat(n1.gaveUp().get(10, TimeUnit.SECONDS)).contains("retired this node");
+    assertThat(n1.retired()).isTrue();
+    await()
+        .during(Duration.ofMillis(1500))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> names().isEmpty());
     assertThat(provider.cluster.retire("nobody")).isFalse();
   }
 

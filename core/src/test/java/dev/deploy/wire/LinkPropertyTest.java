@@ -55,7 +55,8 @@ class LinkPropertyTest {
           Link.Failed.TYPE,
           Link.Kill.TYPE,
           Link.Join.TYPE,
-          Link.JoinAnswer.TYPE);
+          Link.JoinAnswer.TYPE,
+          Link.Retire.TYPE);
 
   @Property(tries = 3000)
   void givenRandomTypeAndPayload_whenDecoded_thenMessageOrProtocolException(
@@ -219,7 +220,8 @@ class LinkPropertyTest {
                     Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(40))
                 .as(Link.Join::new),
             Combinators.combine(Arbitraries.of(true, false), texts.injectNull(0.5))
-                .as(Link.JoinAnswer::new)));
+                .as(Link.JoinAnswer::new),
+            Arbitraries.just(new Link.Retire())));
   }
 
   private static Arbitrary<String> shas() {

@@ -131,6 +131,7 @@ class LinkTest {
         Arguments.of("Join", new Link.Join("n1", 8L << 30, 4_000, "10.0.0.2")),
         Arguments.of("Join by host name", new Link.Join("node-7.rack_2:a", 64L << 20, 1, "n7")),
         Arguments.of("JoinAnswer accepted", new Link.JoinAnswer(true, null)),
+        Arguments.of("Retire", new Link.Retire()),
         Arguments.of("JoinAnswer refused", new Link.JoinAnswer(false, "the name n1 is in use")));
   }
 
@@ -288,7 +289,7 @@ class LinkTest {
   }
 
   @ParameterizedTest(name = "type {0}")
-  @ValueSource(ints = {0, 1, 19, 43, 49, 55, 99, 255})
+  @ValueSource(ints = {0, 1, 19, 44, 49, 55, 99, 255})
   void givenUnknownType_whenDecoded_thenProtocolExceptionNamingIt(int type) {
     assertThatThrownBy(() -> Link.decode(new Frame(type, new byte[8])))
         .isInstanceOf(ProtocolException.class)
