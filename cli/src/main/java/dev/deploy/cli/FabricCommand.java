@@ -28,9 +28,10 @@ import picocli.CommandLine.Parameters;
     description = {
       "Run a worker: receive programs from the cluster's master and run their processes.",
       "",
-      "  fabric <bind-addr> [options]                    the master dials it",
-      "  fabric --master <host:port> [<bind-addr>] [--name <n>] [--mem <size>] [--cpus <n>]",
-      "         [--advertise <addr>] [--exit-after <duration>] [options]     it joins the master",
+      "  fabric <bind-addr> [options]                 (the master dials it)",
+      "  fabric --master <host:port> [<bind-addr>] [--name <n>]",
+      "         [--mem <size>] [--cpus <n>] [--advertise <addr>]",
+      "         [--exit-after <duration>] [options]   (it joins the master)",
       "",
       "Without --master, the master dials <bind-addr>, or the address given with --advertise,"
           + " which a wildcard <bind-addr> such as 0.0.0.0:7000 requires; processes started"
