@@ -49,7 +49,10 @@ public interface NodeProvider extends AutoCloseable {
     /** Returns the cluster key joining fabrics must prove (for a provider that starts them). */
     ClusterKey key();
 
-    /** Returns the nodes joined now, and what each has free. */
+    /**
+     * Returns the nodes joined now, and what each has free: workers that joined (with or without a
+     * provider), not the master's own node nor the workers of its static list.
+     */
     List<NodeState> nodes();
 
     /**
@@ -70,7 +73,9 @@ public interface NodeProvider extends AutoCloseable {
 
   /**
    * One joined node: its name (unique in the cluster), its whole capacity, what is free, how long
-   * nothing has run there (zero while something does).
+   * nothing has run there (zero while something does; warm JVMs do not count). Free memory below
+   * {@link Resources#MIN_MEMORY}, which {@code Resources} cannot hold, shows as that minimum: no
+   * spawn fits in less anyway.
    */
   record NodeState(String name, Resources capacity, Resources free, Duration idleFor) {}
 }
