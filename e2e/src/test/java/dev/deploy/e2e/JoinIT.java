@@ -115,7 +115,7 @@ class JoinIT {
     long killed = System.nanoTime();
     cluster.master().kill();
 
-    await().atMost(30, TimeUnit.SECONDS).until(() -> !worker.isRunning());
+    await().atMost(30, TimeUnit.SECONDS).until(() -> worker.exitCode().isPresent());
     long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
     assertThat(worker.exitCode()).as(worker.log()).hasValue(1);
     assertThat(worker.log())
