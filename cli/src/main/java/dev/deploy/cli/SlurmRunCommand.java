@@ -192,8 +192,8 @@ final class SlurmRunCommand implements Callable<Integer> {
         new Thread(
             () -> {
               client.interrupt(5_000);
-              provider.close();
               master.close();
+              provider.close();
             },
             "deploy-slurm-stop");
     Runtime.getRuntime().addShutdownHook(stop);
@@ -260,8 +260,9 @@ final class SlurmRunCommand implements Callable<Integer> {
       return code;
     } finally {
       removeHook(stop);
-      provider.close();
+      // The master first: its deployments and links end quietly, then it closes the provider.
       master.close();
+      provider.close();
     }
   }
 

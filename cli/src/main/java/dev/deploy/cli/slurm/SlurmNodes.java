@@ -94,8 +94,10 @@ public final class SlurmNodes implements NodeProvider {
                 byte[] buffer = new byte[8192];
                 int n;
                 while ((n = in.read(buffer)) > 0) {
-                  log.write(buffer, 0, n);
-                  log.flush();
+                  if (!closing) { // srun's news of the step we end ourselves is noise
+                    log.write(buffer, 0, n);
+                    log.flush();
+                  }
                 }
               } catch (IOException e) {
                 // srun ended.
