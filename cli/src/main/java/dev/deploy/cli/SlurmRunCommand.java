@@ -65,6 +65,9 @@ import picocli.CommandLine.Spec;
 final class SlurmRunCommand implements Callable<Integer> {
   private static final String NAME = "deploy slurm run";
 
+  /** How long a failed run waits to learn whether its step ended under it. */
+  private static final Duration STEP_END_GRACE = Duration.ofSeconds(2);
+
   @Spec CommandSpec spec;
 
   @Option(
@@ -248,11 +251,16 @@ final class SlurmRunCommand implements Callable<Integer> {
       } catch (DeployClient.DeployFailure e) {
         throw new CommandException(e.getMessage());
       }
-      if (stepStatus.get() != Integer.MIN_VALUE) {
+      if (code != 0 && stepStatus.get() == Integer.MIN_VALUE) {
+        // Its nodes' fabrics gone at once (scancel, time limit) end the program before srun
+        // notices: a moment for srun to say whether its step ended.
+        awaitStepEnd(provider);
+      }
+      if (stepStatus.get() != Integer.MIN_VALUE || !provider.running()) {
         System.err.println(
             NAME
                 + ": the srun step ended (status "
-                + stepStatus.get()
+                + provider.ended().join()
                 + ") while the program ran: the job was cancelled, reached its time limit, or"
                 + " lost its nodes");
         return code == 0 ? 1 : code;
@@ -263,6 +271,17 @@ final class SlurmRunCommand implements Callable<Integer> {
       // The master first: its deployments and links end quietly, then it closes the provider.
       master.close();
       provider.close();
+    }
+  }
+
+  /** Waits up to {@link #STEP_END_GRACE} for the step to end. */
+  private static void awaitStepEnd(SlurmNodes provider) {
+    try {
+      provider.ended().get(STEP_END_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      // Still running: the program failed by itself.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
