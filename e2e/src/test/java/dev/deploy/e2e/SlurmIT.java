@@ -143,6 +143,29 @@ class SlurmIT {
 
   @Test
   @Order(6)
+  @Timeout(180)
+  void givenSubmittedJob_whenSubmitGetsCtrlC_thenJobCancelledAndNoProcessOfItLeft(
+      SlurmJobs jobs, @TempDir Path dir) {
+    SlurmJobs.Job job =
+        jobs.submit(List.of("-N", "2", "--mem", "1G", "-t", "5"), HoldOnEachNode.class, dir);
+    awaitHolding(job);
+    Set<ProcessHandle> all = jobProcesses(job);
+
+    Tool.exec(
+        Duration.ofSeconds(10),
+        List.of("kill", "-INT", Long.toString(job.process().pid())),
+        null,
+        Map.of());
+
+    assertAllGone(all, job);
+    assertThat(job.await(Duration.ofSeconds(30))).as(job.context()).isEqualTo(130);
+    assertThat(SlurmJobs.output("squeue", "-h", "-j", job.jobId(), "-o", "%T").trim())
+        .as("the job's state in squeue\n" + job.context())
+        .isIn("", "CANCELLED", "COMPLETING");
+  }
+
+  @Test
+  @Order(7)
   @Timeout(240)
   void givenChildOnEachNode_whenOtherNodesSlurmdAndFabricKilled_thenItsChildLostAndProgramGoesOn(
       SlurmJobs jobs) throws IOException {
