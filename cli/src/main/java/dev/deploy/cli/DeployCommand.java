@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
     name = "deploy",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = CommandLine.HelpCommand.class,
+    subcommands = {CommandLine.HelpCommand.class, SlurmCommand.class},
     description = {
       "Run a program on a cluster: send its jars to the bridge (each once: the cluster keeps"
           + " jars by SHA-256), start its main there, and print every process's output and"

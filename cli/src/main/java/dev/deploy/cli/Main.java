@@ -34,7 +34,10 @@ public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {
     boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "info");
+    // deploy slurm runs daemons inside a user's command: their routine news is noise there.
+    boolean slurm = args.length >= 2 && args[0].equals("deploy") && args[1].equals("slurm");
+    System.setProperty(
+        "org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : slurm ? "warn" : "info");
     System.setProperty("org.slf4j.simpleLogger.showThreadName", String.valueOf(verbose));
     System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
     System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");

@@ -1,8 +1,9 @@
 package dev.deploy.process;
 
 /**
- * The environment variables the runtime sets for its own processes. All start with {@code DEPLOY_};
- * a launch removes any the parent had and sets its own.
+ * The environment variables the runtime sets for its own processes, and the cluster key a daemon
+ * may get through its environment. All start with {@code DEPLOY_}; a launch removes any the parent
+ * had and sets its own.
  */
 public final class Env {
   /** "process" in a JVM a fabric started; absent in the JVM the user started. */
@@ -35,6 +36,13 @@ public final class Env {
    */
   public static final String ADVERTISE = "DEPLOY_ADVERTISE";
 
+  /**
+   * A cluster key (64 hex characters) handed to a daemon through its environment rather than a
+   * file, as {@code deploy slurm run} starts its nodes' fabrics: never on a command line, and never
+   * passed on to a process the daemon launches.
+   */
+  public static final String CLUSTER_KEY = "DEPLOY_CLUSTER_KEY";
+
   private Env() {}
 
   /** Returns whether {@code name} is one of the variables above. */
@@ -45,6 +53,7 @@ public final class Env {
         || name.equals(RUN_KEY)
         || name.equals(DEPLOYMENT)
         || name.equals(BIND)
-        || name.equals(ADVERTISE);
+        || name.equals(ADVERTISE)
+        || name.equals(CLUSTER_KEY);
   }
 }
