@@ -35,8 +35,9 @@ public final class Kube {
           + reason
           + " (apply the Role of deploy k8s rbac, and bind it to whoever runs this)";
     }
-    if (code == 0) {
-      return "the API server cannot be reached: " + reason;
+    if (code <= 0) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      return "no answer from the API server: " + cause;
     }
     return "HTTP " + code + ": " + reason;
   }

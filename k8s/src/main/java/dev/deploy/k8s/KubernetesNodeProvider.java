@@ -72,6 +72,9 @@ public final class KubernetesNodeProvider implements NodeProvider {
   /** Whether the last create was refused: said once until one succeeds. */
   private boolean createRefused;
 
+  /** Set by close, on the thread: nothing is made any more. */
+  private boolean closed;
+
   /**
    * A provider of the run {@code settings} whose pods {@code owner} owns (the master pod), retiring
    * nodes idle for {@code idleAfter} and checking every {@code checkEvery}.
@@ -157,7 +160,7 @@ public final class KubernetesNodeProvider implements NodeProvider {
 
   /** Creates pods for the waiting spawns that the pods not yet joined will not hold. */
   private void scale() {
-    if (cluster == null) {
+    if (cluster == null || closed) {
       return;
     }
     Set<String> joined = new HashSet<>();
@@ -201,6 +204,13 @@ public final class KubernetesNodeProvider implements NodeProvider {
     try {
       client.pods().inNamespace(settings.namespace()).resource(pod).create();
     } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        // An earlier try reached the server though its answer was lost: the pod is ours.
+        createRefused = false;
+        nextNumber++;
+        alive.put(name, pod);
+        return true;
+      }
       if (!createRefused) {
         LOG.warn("cannot create the fabric pod {}: {}", name, Kube.describe(e));
       }
@@ -210,12 +220,15 @@ public final class KubernetesNodeProvider implements NodeProvider {
     createRefused = false;
     nextNumber++;
     alive.put(name, pod);
-    LOG.info("created the fabric pod {} ({})", name, settings.node());
+    LOG.info("created the fabric pod {} ({}) for {}", name, settings.node(), waiting);
     return true;
   }
 
   /** Retires idle nodes, deleting their pods; then tries again what could not be made. */
   private void check() {
+    if (closed) {
+      return;
+    }
     try {
       for (NodeState n : cluster.nodes()) {
         if (alive.containsKey(n.name())
@@ -235,7 +248,7 @@ public final class KubernetesNodeProvider implements NodeProvider {
 
   private void onPod(Watcher.Action action, Pod pod) {
     String name = pod.getMetadata().getName();
-    if (!alive.containsKey(name)) {
+    if (closed || !alive.containsKey(name)) {
       return; // not made by this master, or already gone
     }
     String why = null;
@@ -333,6 +346,7 @@ public final class KubernetesNodeProvider implements NodeProvider {
       thread
           .submit(
               () -> {
+                closed = true;
                 if (watch != null) {
                   watch.close();
                 }

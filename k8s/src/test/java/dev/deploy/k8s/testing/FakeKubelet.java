@@ -34,6 +34,8 @@ public final class FakeKubelet implements AutoCloseable {
   private final AtomicInteger ips = new AtomicInteger(1);
   private final Watch watch;
   private final List<String> running = new CopyOnWriteArrayList<>();
+  private final java.util.concurrent.ExecutorService work =
+      java.util.concurrent.Executors.newSingleThreadExecutor();
 
   /** Starts watching {@code namespace}. */
   public FakeKubelet(
@@ -52,24 +54,34 @@ public final class FakeKubelet implements AutoCloseable {
                 new Watcher<Pod>() {
                   @Override
                   public void eventReceived(Action action, Pod pod) {
-                    if (action == Action.ADDED) {
-                      switch (fate.apply(pod)) {
-                        case RUN -> {
-                          Pod ran = run(pod);
-                          running.add(pod.getMetadata().getName());
-                          onRunning.accept(ran);
-                        }
-                        case UNSCHEDULABLE -> unschedulable(pod);
-                        case NOTHING -> {}
-                      }
-                    } else if (action == Action.DELETED) {
-                      onGone.accept(pod);
-                    }
+                    // Off the watch's thread: a request from there can stall the mock server.
+                    work.execute(() -> onEvent(action, pod, fate, onRunning, onGone));
                   }
 
                   @Override
                   public void onClose(WatcherException cause) {}
                 });
+  }
+
+  private void onEvent(
+      Watcher.Action action,
+      Pod pod,
+      Function<Pod, Fate> fate,
+      Consumer<Pod> onRunning,
+      Consumer<Pod> onGone) {
+    if (action == Watcher.Action.ADDED) {
+      switch (fate.apply(pod)) {
+        case RUN -> {
+          Pod ran = run(pod);
+          running.add(pod.getMetadata().getName());
+          onRunning.accept(ran);
+        }
+        case UNSCHEDULABLE -> unschedulable(pod);
+        case NOTHING -> {}
+      }
+    } else if (action == Watcher.Action.DELETED) {
+      onGone.accept(pod);
+    }
   }
 
   /** Returns the names of the pods it moved to Running. */
@@ -132,5 +144,6 @@ public final class FakeKubelet implements AutoCloseable {
   @Override
   public void close() {
     watch.close();
+    work.shutdownNow();
   }
 }
