@@ -212,6 +212,35 @@ final class DaemonOptions {
     }
   }
 
+  /**
+   * Blocks until SIGINT or SIGTERM (then closes {@code daemon}, which kills its processes, and the
+   * JVM exits), or until {@code givenUp} completes: returns its sentence then, the daemon closed.
+   */
+  static String runUntilSignalOr(
+      AutoCloseable daemon, java.util.concurrent.CompletableFuture<String> givenUp) {
+    Thread hook =
+        new Thread(
+            () -> {
+              try {
+                daemon.close();
+              } catch (Exception ignored) {
+                // Stopping anyway.
+              }
+            },
+            "deploy-daemon-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      String why = givenUp.get();
+      daemon.close();
+      return why;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    } catch (Exception e) {
+      return String.valueOf(e.getMessage());
+    }
+  }
+
   /** Blocks until SIGINT or SIGTERM; then closes {@code daemon}, which kills its processes. */
   static void runUntilSignal(AutoCloseable daemon) {
     Runtime.getRuntime()

@@ -30,9 +30,12 @@ import picocli.CommandLine.Parameters;
       "                (<addr> <mem> <cpu>)...",
       "  fabric master <bind-addr> <nodes.toml>",
       "",
-      "<mem> <cpu> first: what the master itself may run (like 8GiB 4); then each worker's"
-          + " address (where the master dials its `fabric`, never a wildcard) and what it may"
-          + " run. deploy connects to <bind-addr>, or to <bridge-addr> when given. A wildcard"
+      "<mem> <cpu> first: what the master itself may run (like 8GiB 4; 0 0: nothing, it only"
+          + " places and bridges); then each worker's address (where the master dials its"
+          + " `fabric`, never a wildcard) and what it may run. Workers may also join: a"
+          + " `fabric --master <bind-addr>` dials this master, proves the key and reports its"
+          + " name and capacity, so `fabric master <bind-addr> 0 0` alone is a master of"
+          + " joined workers only. deploy connects to <bind-addr>, or to <bridge-addr> when given. A wildcard"
           + " <bind-addr> or <bridge-addr> (0.0.0.0, [::]) needs --advertise <this machine's"
           + " address>, which this machine's processes' pids then carry. Workers may start"
           + " before or after the master; one that disappears is dropped (its processes"
@@ -48,7 +51,9 @@ import picocli.CommandLine.Parameters;
     footerHeading = "%nExample:%n",
     footer = {
       "  java -jar deploy.jar fabric master 10.0.0.1:7000 8GiB 4 \\",
-      "      10.0.0.2:7000 64GiB 16 10.0.0.3:7000 64GiB 16"
+      "      10.0.0.2:7000 64GiB 16 10.0.0.3:7000 64GiB 16",
+      "  java -jar deploy.jar fabric master 10.0.0.1:7000 0 0    # then, on each worker:",
+      "  java -jar deploy.jar fabric --master 10.0.0.1:7000"
     })
 final class MasterCommand implements Callable<Integer> {
   @Parameters(
@@ -114,7 +119,11 @@ final class MasterCommand implements Callable<Integer> {
                   + Advertised.show(master.advertisedBridge())
                   + "; "
                   + plan.workers().size()
-                  + (plan.workers().size() == 1 ? " worker" : " workers"));
+                  + (plan.workers().size() == 1 ? " worker" : " workers")
+                  + " dialled"
+                  + (plan.own().isEmpty() ? ", none of its own" : "")
+                  + "; workers join at "
+                  + Advertised.show(master.advertised()));
           DaemonOptions.runUntilSignal(master);
           return 0;
         });
@@ -133,7 +142,11 @@ final class MasterCommand implements Callable<Integer> {
     if (args.size() < 3) {
       throw new CommandException("after <bind-addr> come <mem> <cpu> or a nodes.toml", 2);
     }
-    Resources own = Addresses.resources("the master's own <mem> <cpu>", args.get(1), args.get(2));
+    Optional<Resources> own =
+        placesOnly(args.get(1), args.get(2))
+            ? Optional.empty()
+            : Optional.of(
+                Addresses.resources("the master's own <mem> <cpu>", args.get(1), args.get(2)));
     int i = 3;
     Optional<InetSocketAddress> bridge = Optional.empty();
     if (i < args.size() && args.get(i).equals("bridge")) {
@@ -166,7 +179,16 @@ final class MasterCommand implements Callable<Integer> {
       workers.add(new ClusterMaster.Worker(a, r));
       i += 3;
     }
-    return distinct(new Plan(bind, Optional.of(own), bridge, workers));
+    return distinct(new Plan(bind, own, bridge, workers));
+  }
+
+  /** Whether the master's own {@code <mem> <cpu>} are both zero: it runs nothing itself. */
+  static boolean placesOnly(String memory, String cpu) {
+    try {
+      return Resources.parseMemory(memory) == 0 && Double.parseDouble(cpu.trim()) == 0;
+    } catch (IllegalArgumentException e) {
+      return false; // NumberFormatException too; the usual parse says what is wrong
+    }
   }
 
   /** Parses a worker's address, which the master dials: never a wildcard. */

@@ -27,10 +27,18 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * {@code fabric master}: the master of a cluster, which is a worker too, and its bridge. Keeps the
- * books of every worker's room (dialling each worker and dropping it from the books while it is
- * unreachable), places every spawn, runs this machine's share on its own {@link Fabric}, and serves
- * {@code deploy} clients: each connection is one {@link Deployment} with its own program, output
- * and exit code. Several deployments share the cluster at once.
+ * books of every worker's room (dialling each worker of its static list and dropping it from the
+ * books while it is unreachable; taking in each worker that joins, for as long as its link lasts),
+ * places every spawn, runs this machine's share on its own {@link Fabric}, and serves {@code
+ * deploy} clients: each connection is one {@link Deployment} with its own program, output and exit
+ * code. Several deployments share the cluster at once.
+ *
+ * <p>Workers join on the main listener, the one deploy clients dial: the handshake's role tells a
+ * worker ({@link Link.Join} follows its Hello) from a deploy client. Node names are unique: a join
+ * under a name in use (a joined worker's while its link lasts, {@code master}, or a static worker's
+ * {@code host:port}) is refused, saying so on both sides. {@link NodeProvider}s start fabrics that
+ * join; they hear the queue of waiting spawns ({@link NodeProvider#demand}) on a thread of the
+ * master's own, one call at a time, never under the master's lock.
  */
 public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs {
   /** A worker machine: where its fabric listens and what it may run in all. */
@@ -40,7 +48,29 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   private final Fabric fabric;
   private final Master master;
   private final JarCache cache;
-  private final List<RemoteFabric> workers = new ArrayList<>();
+
+  /** Every worker, dialled or joined; joined ones come and go. */
+  private final List<RemoteFabric> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** The workers that joined and whose link lasts, by name; changed under joinLock. */
+  private final Map<String, RemoteFabric> joined = new ConcurrentHashMap<>();
+
+  /** Names no worker may join as: the master's own node and the static workers'. */
+  private final java.util.Set<String> staticNames = new java.util.HashSet<>();
+
+  private final java.util.concurrent.locks.ReentrantLock joinLock =
+      new java.util.concurrent.locks.ReentrantLock();
+
+  private final List<NodeProvider> providers;
+
+  /** Calls the providers' demand, one call at a time, off the master's threads. */
+  private final java.util.concurrent.ExecutorService demands =
+      Executors.newSingleThreadExecutor(Daemons.threads("deploy-demand"));
+
+  /** Set while a call of the providers' demand is queued: changes meanwhile make one call. */
+  private final java.util.concurrent.atomic.AtomicBoolean demandQueued =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   private final List<ServerSocket> listeners = new ArrayList<>();
 
   /** The address others dial to reach this master; never a wildcard. */
@@ -62,6 +92,8 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   private final ScheduledExecutorService timers =
       Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-master-timer"));
   private volatile boolean closed;
+
+  private static final org.slf4j.Logger log = Loggers.get(ClusterMaster.class);
 
   /**
    * Starts the master: binds {@code bind} (where deploy connects, unless {@code bridge} is given)
@@ -92,6 +124,35 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
       boolean cgroups,
       int warm)
       throws IOException {
+    this(
+        key, bind, advertise, own, bridge, workerList, List.of(), cache, cacheLimit, cgroups, warm);
+  }
+
+  /**
+   * As the constructor without {@code providers}, with workers from {@code providers} too: each is
+   * {@link NodeProvider#start started} once the master listens (in the order given), hears the
+   * queue of waiting spawns, and is closed when the master closes. Workers may join with or without
+   * a provider; the static {@code workerList} is dialled as before.
+   *
+   * @throws IOException when an address cannot be bound
+   * @throws IllegalArgumentException when {@code bind} or {@code bridge} is a wildcard and nothing
+   *     is advertised
+   * @throws RuntimeException what a provider's start threw; the master is closed then
+   */
+  public ClusterMaster(
+      ClusterKey key,
+      InetSocketAddress bind,
+      Optional<NodesFile.HostPort> advertise,
+      Optional<Resources> own,
+      Optional<InetSocketAddress> bridge,
+      List<Worker> workerList,
+      List<NodeProvider> providers,
+      JarCache cache,
+      long cacheLimit,
+      boolean cgroups,
+      int warm)
+      throws IOException {
+    this.providers = List.copyOf(providers);
     String host = advertise.map(NodesFile.HostPort::host).orElse(null);
     int port = advertise.map(NodesFile.HostPort::port).orElse(0);
     String what = "fabric master " + Advertised.show(bind);
@@ -126,14 +187,19 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
                       .warn("processes run without cgroups (JVM flags only): {}", why));
     }
     List<Node> nodes = new ArrayList<>();
-    own.ifPresent(r -> nodes.add(new Node("master", r, fabric)));
+    own.ifPresent(r -> nodes.add(new Node(OWN_NODE, r, fabric)));
+    staticNames.add(OWN_NODE);
     for (Worker w : workerList) {
       String name = w.address().getHostString() + ":" + w.address().getPort();
       RemoteFabric remote = new RemoteFabric(name, w.address(), key, this, timers);
       workers.add(remote);
+      staticNames.add(name);
       nodes.add(new Node(name, w.capacity(), remote));
     }
     this.master = new Master(nodes);
+    if (!this.providers.isEmpty()) {
+      master.setGrowth(new ProvidersGrowth());
+    }
     fabric.setMaster(master);
     for (RemoteFabric r : workers) {
       r.start(master);
@@ -144,27 +210,213 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
         10,
         java.util.concurrent.TimeUnit.MINUTES);
     java.util.concurrent.ThreadFactory deployments = Daemons.threads("deploy-deployment");
-    for (ServerSocket s : listeners) {
+    List<InetSocketAddress> names =
+        java.util.stream.Stream.concat(
+                java.util.stream.Stream.of(advertised), advertisedBridge.stream())
+            .toList();
+    for (int i = 0; i < listeners.size(); i++) {
+      // Workers join on the main listener only; a separate bridge listener is deploy's alone.
+      java.util.Set<Integer> takes =
+          i == 0
+              ? java.util.Set.of(Link.Hello.DEPLOY, Link.Hello.WORKER)
+              : java.util.Set.of(Link.Hello.DEPLOY);
       acceptors.add(
           HandshakeAcceptor.start(
-              s.getChannel(),
-              "the bridge",
+              listeners.get(i).getChannel(),
+              i == 0 ? "the master's port" : "the bridge",
               "deploy-bridge-accept",
-              socket ->
-                  LinkConnection.acceptor(
-                      socket,
-                      key,
-                      Link.Hello.BRIDGE,
-                      Link.Hello.DEPLOY,
-                      java.util.stream.Stream.concat(
-                              java.util.stream.Stream.of(advertised), advertisedBridge.stream())
-                          .toList()),
+              socket -> LinkConnection.acceptor(socket, key, Link.Hello.BRIDGE, takes, names),
               (socket, handshake) -> {
+                if (handshake.peerRole() == dev.deploy.security.Handshake.Role.WORKER) {
+                  join(socket, handshake);
+                  return;
+                }
                 Deployment d = new Deployment(this, socket, handshake);
                 connected.add(d);
                 d.run();
               },
               deployments));
+    }
+    ProviderCluster view = new ProviderCluster();
+    try {
+      for (NodeProvider p : this.providers) {
+        p.start(view);
+      }
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** The name of the master's own node in its books. */
+  static final String OWN_NODE = "master";
+
+  /**
+   * A worker's link thread: it proved the key as a worker; reads its {@link Link.Join}, refuses a
+   * name in use, else serves its link until it ends, the node in the books meanwhile.
+   */
+  private void join(java.net.Socket socket, dev.deploy.security.Handshake handshake) {
+    String peer = String.valueOf(socket.getRemoteSocketAddress()).replaceFirst("^/", "");
+    LinkConnection c;
+    Link.Join request;
+    try {
+      c = LinkConnection.accept(socket, handshake, Link.Hello.MASTER, Link.Hello.WORKER);
+    } catch (IOException e) {
+      log.warn("dropped a worker's connection from {}: {}", peer, e.getMessage());
+      return;
+    }
+    try {
+      Link first = c.read();
+      if (!(first instanceof Link.Join j)) {
+        throw new dev.deploy.wire.ProtocolException(
+            first == null
+                ? "it closed the link before it joined"
+                : "it sent a " + first.getClass().getSimpleName() + " before it joined");
+      }
+      request = j;
+    } catch (IOException e) {
+      log.warn("refused the worker at {}: {}", peer, e.getMessage());
+      c.close();
+      return;
+    }
+    RemoteFabric remote = new RemoteFabric(request.name(), key, this, timers);
+    String refusal = claim(request.name(), remote);
+    if (refusal != null) {
+      log.warn("refused the worker {} at {}: {}", request.name(), peer, refusal);
+      c.sendLast(new Link.JoinAnswer(false, refusal));
+      c.readToEndAndClose();
+      return;
+    }
+    try {
+      if (!c.trySend(new Link.JoinAnswer(true, null))) {
+        c.close();
+        return;
+      }
+      log.info(
+          "the worker {} joined from {} with {} (its processes at {})",
+          request.name(),
+          peer,
+          request.capacity(),
+          request.advertisedHost());
+      remote.serveJoined(c, master, request.capacity());
+    } finally {
+      joinLock.lock();
+      try {
+        joined.remove(request.name(), remote);
+        workers.remove(remote);
+      } finally {
+        joinLock.unlock();
+      }
+      remote.close();
+    }
+  }
+
+  /** Takes {@code name} for {@code remote}; returns null, or why it may not have it. */
+  private String claim(String name, RemoteFabric remote) {
+    joinLock.lock();
+    try {
+      if (closed) {
+        return "the master is shutting down";
+      }
+      if (staticNames.contains(name) || joined.containsKey(name)) {
+        return "the name "
+            + name
+            + " is in use by another node of this cluster; give this fabric another --name";
+      }
+      joined.put(name, remote);
+      workers.add(remote);
+      return null;
+    } finally {
+      joinLock.unlock();
+    }
+  }
+
+  /** What the providers see of this master. */
+  private final class ProviderCluster implements NodeProvider.Cluster {
+    @Override
+    public InetSocketAddress joinAddress() {
+      return advertised;
+    }
+
+    @Override
+    public ClusterKey key() {
+      return key;
+    }
+
+    @Override
+    public List<NodeProvider.NodeState> nodes() {
+      List<NodeProvider.NodeState> out = new ArrayList<>();
+      for (Master.NodeView v : master.nodeViews()) {
+        RemoteFabric r = joined.get(v.name());
+        if (r == null || r != v.launcher()) {
+          continue; // the master's own node, or a static worker
+        }
+        out.add(
+            new NodeProvider.NodeState(
+                v.name(),
+                v.capacity(),
+                new Resources(
+                    Math.max(v.freeMemory(), Resources.MIN_MEMORY), Math.max(v.freeCpu(), 0)),
+                java.time.Duration.ofNanos(v.idleNanos())));
+      }
+      return out;
+    }
+
+    @Override
+    public boolean retire(String name) {
+      RemoteFabric r = joined.get(name);
+      if (r == null || !master.removeIdleNode(r)) {
+        return false;
+      }
+      r.retire();
+      return true;
+    }
+
+    @Override
+    public void lost(String name, String why) {
+      RemoteFabric r = joined.get(name);
+      if (r != null) {
+        r.cut(why);
+      }
+    }
+  }
+
+  /** The master's view of its providers. */
+  private final class ProvidersGrowth implements dev.deploy.master.Growth {
+    @Override
+    public List<Resources> largestNodes() {
+      List<Resources> out = new ArrayList<>();
+      for (NodeProvider p : providers) {
+        try {
+          p.largestNode().ifPresent(out::add);
+        } catch (RuntimeException e) {
+          log.warn("the node provider {} failed to say its largest node", p, e);
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public void queueChanged() {
+      if (closed || !demandQueued.compareAndSet(false, true)) {
+        return;
+      }
+      try {
+        demands.execute(
+            () -> {
+              demandQueued.set(false);
+              List<Resources> waiting = master.waitingResources();
+              for (NodeProvider p : providers) {
+                try {
+                  p.demand(waiting);
+                } catch (RuntimeException e) {
+                  log.warn("the node provider {} failed to take the demand", p, e);
+                }
+              }
+            });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        demandQueued.set(false); // shutting down
+      }
     }
   }
 
@@ -311,14 +563,31 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
 
   @Override
   public void close() {
-    closed = true;
+    joinLock.lock();
+    try {
+      closed = true;
+    } finally {
+      joinLock.unlock();
+    }
     closeListeners();
     for (Deployment d : new ArrayList<>(deployments.values())) {
       d.close();
     }
-    master.close();
+    if (master != null) {
+      master.close();
+    }
     workers.forEach(RemoteFabric::close);
-    fabric.close();
+    demands.shutdownNow();
+    for (NodeProvider p : providers) {
+      try {
+        p.close();
+      } catch (RuntimeException e) {
+        log.warn("the node provider {} failed to close", p, e);
+      }
+    }
+    if (fabric != null) {
+      fabric.close();
+    }
     timers.shutdownNow();
     senders.shutdownNow();
   }

@@ -95,9 +95,32 @@ final class LinkConnection implements AutoCloseable {
   static LinkConnection dial(
       InetSocketAddress address, ClusterKey key, int role, int expected, long deadlineMillis)
       throws IOException {
+    return dial(address, key, role, expected, handshakeRole(expected), deadlineMillis);
+  }
+
+  /**
+   * Dials the master at {@code address} as a worker that joins it, all within {@code
+   * deadlineMillis} (the connect too): the master's port is its bridge's in the handshake (which
+   * deploy clients dial too; the worker's role tells them apart), and the master in the Hellos. The
+   * caller sends {@link Link.Join} next.
+   */
+  static LinkConnection join(InetSocketAddress address, ClusterKey key, long deadlineMillis)
+      throws IOException {
+    return dial(
+        address, key, Link.Hello.WORKER, Link.Hello.MASTER, Handshake.Role.BRIDGE, deadlineMillis);
+  }
+
+  private static LinkConnection dial(
+      InetSocketAddress address,
+      ClusterKey key,
+      int role,
+      int expected,
+      Handshake.Role handshakeExpected,
+      long deadlineMillis)
+      throws IOException {
     Socket socket = new Socket();
     try {
-      socket.connect(address, SILENCE_MILLIS);
+      socket.connect(address, (int) Math.min(SILENCE_MILLIS, deadlineMillis));
       String peer = address.getHostString() + ":" + address.getPort();
       InetSocketAddress reached = (InetSocketAddress) socket.getRemoteSocketAddress();
       Handshake handshake =
@@ -105,7 +128,7 @@ final class LinkConnection implements AutoCloseable {
               handshakeRole(role),
               key,
               0,
-              handshakeRole(expected),
+              handshakeExpected,
               Handshake.target(reached),
               wish(socket));
       return openWithin(socket, handshake, peer, role, expected, deadlineMillis);
@@ -224,6 +247,30 @@ final class LinkConnection implements AutoCloseable {
   static LinkConnection accept(Socket socket, ClusterKey key, int role, int expected)
       throws IOException {
     return accept(socket, key, role, expected, java.util.List.of());
+  }
+
+  /**
+   * As {@link #acceptor(Socket, ClusterKey, int, int, java.util.Collection)}, taking a peer in any
+   * of the {@code expected} roles; the handshake's {@link Handshake#peerRole} says which it was.
+   */
+  static Handshake acceptor(
+      Socket socket,
+      ClusterKey key,
+      int role,
+      java.util.Set<Integer> expected,
+      java.util.Collection<InetSocketAddress> advertised) {
+    java.util.Set<Handshake.Role> roles = new java.util.HashSet<>();
+    expected.forEach(e -> roles.add(handshakeRole(e)));
+    return Handshake.acceptor(
+        handshakeRole(role),
+        Handshake.Acceptance.daemon(
+            roles, key, (InetSocketAddress) socket.getLocalSocketAddress(), advertised),
+        wish(socket));
+  }
+
+  /** Returns this side's address of the connection: the interface that routes to the peer. */
+  java.net.InetAddress localAddress() {
+    return socket.getLocalAddress();
   }
 
   /** Returns the protection this side asks for on {@code socket}. */

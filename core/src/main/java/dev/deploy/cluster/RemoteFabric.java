@@ -37,11 +37,13 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 
 /**
- * The master's end of its link to one worker machine: a {@link Launcher} over the network. Dials
- * the worker and keeps dialling while it is unreachable; while the link is up the machine is in the
- * master's books, and when it goes down (the worker died, was killed, or was silent for 10 s) its
- * processes are reported {@code lost}, its launches fail, and its room leaves the books until it
- * rejoins.
+ * The master's end of its link to one worker machine: a {@link Launcher} over the network. Either
+ * it dials the worker (a worker of the master's static list) and keeps dialling while it is
+ * unreachable, or the worker dialled the master and joined ({@link #serveJoined}); the link is
+ * served the same way. While the link is up the machine is in the master's books, and when it goes
+ * down (the worker died, was killed, or was silent for 10 s) its processes are reported {@code
+ * lost}, its launches fail, and its room leaves the books: a dialled worker's until it is reached
+ * again, a joined worker's for good (it joins again as a new node).
  *
  * <p>One thread reads the link; launches and fates may be asked from any thread.
  */
@@ -68,7 +70,10 @@ final class RemoteFabric implements Launcher, AutoCloseable {
 
   private final String name;
 
-  /** Where the worker listens, its host as given (a name is looked up again at every dial). */
+  /**
+   * Where the worker listens, its host as given (a name is looked up again at every dial); null for
+   * a worker that joined.
+   */
   private final InetSocketAddress address;
 
   private final ClusterKey key;
@@ -78,6 +83,9 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       Executors.newCachedThreadPool(Daemons.threads("deploy-jar-send"));
   private volatile Master master;
   private volatile boolean closed;
+
+  /** Set when the master retires this worker: its link's end is then no loss. */
+  private volatile boolean retiring;
 
   private final ReentrantLock lock = new ReentrantLock();
 
@@ -139,6 +147,51 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     this.timers = timers;
   }
 
+  /** A worker that joined as {@code name}: its link is handed to {@link #serveJoined}. */
+  RemoteFabric(String name, ClusterKey key, Programs programs, ScheduledExecutorService timers) {
+    this(name, null, key, programs, timers);
+  }
+
+  /** Returns the node's name in the master's books. */
+  String name() {
+    return name;
+  }
+
+  /**
+   * Serves the link of a worker that joined with {@code capacity}, on the calling thread, until it
+   * ends: the node is in {@code master}'s books meanwhile, and its processes are reported lost when
+   * the link ends. Returns why it ended.
+   */
+  String serveJoined(LinkConnection c, Master master, dev.deploy.Resources capacity) {
+    this.master = master;
+    String why = runLink(c, () -> master.addNode(new dev.deploy.master.Node(name, capacity, this)));
+    lost(c, () -> master.removeNode(this));
+    return why;
+  }
+
+  /**
+   * Closes the link now, saying {@code why} in the master's log: its processes are reported lost at
+   * once, not after the link's silence limit.
+   */
+  void cut(String why) {
+    LinkConnection c;
+    lock.lock();
+    try {
+      c = link;
+    } finally {
+      lock.unlock();
+    }
+    if (c != null) {
+      c.closeBecause(why);
+    }
+  }
+
+  /** Closes the link of a worker the master took out of its books idle: no loss is logged. */
+  void retire() {
+    retiring = true;
+    cut("it was retired");
+  }
+
   /** Starts dialling; {@code master} hears when the machine comes and goes. */
   void start(Master master) {
     this.master = master;
@@ -171,27 +224,41 @@ final class RemoteFabric implements Launcher, AutoCloseable {
         continue;
       }
       lastFailure = null;
-      lock.lock();
-      try {
-        if (closed) {
-          c.close();
-          return;
-        }
-        link = c;
-        told.clear();
-      } finally {
-        lock.unlock();
-      }
-      c.startPings(timers);
       log.info("the worker {} joined", name);
-      master.nodeUp(this);
-      String why = serve(c);
-      if (!closed) {
-        log.warn("lost the worker {}: {}; its processes are lost", name, why);
-      }
-      lost(c);
+      runLink(c, () -> master.nodeUp(this));
+      lost(c, () -> master.nodeDown(this));
       sleep();
     }
+  }
+
+  /**
+   * Serves {@code c} until it ends, after {@code up} put the machine in the books (unless closed
+   * meanwhile); returns why it ended. The caller then calls {@link #lost}.
+   */
+  private String runLink(LinkConnection c, Runnable up) {
+    lock.lock();
+    try {
+      if (closed) {
+        c.close();
+        return "the master is shutting down";
+      }
+      link = c;
+      told.clear();
+    } finally {
+      lock.unlock();
+    }
+    c.startPings(timers);
+    up.run();
+    String why = serve(c);
+    if (c.closedBecause() != null) {
+      why = c.closedBecause();
+    }
+    if (retiring) {
+      log.info("retired the worker {}", name);
+    } else if (!closed) {
+      log.warn("lost the worker {}: {}; its processes are lost", name, why);
+    }
+    return why;
   }
 
   private static String logOnce(String last, String failure) {
@@ -381,12 +448,12 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
   }
 
-  /** The link ended: everything that was running there is lost. */
-  private void lost(LinkConnection c) {
-    Master m = master;
-    if (m != null) {
-      m.nodeDown(this);
-    }
+  /**
+   * The link ended: {@code down} takes the machine out of the books, then everything that was
+   * running there is lost.
+   */
+  private void lost(LinkConnection c, Runnable down) {
+    down.run();
     List<CompletableFuture<Launched>> failed;
     Map<Pid, Proc> gone;
     Map<Long, Integer> unsettled;

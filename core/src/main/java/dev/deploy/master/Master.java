@@ -22,7 +22,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * starts as soon as some node has room for it, and nothing behind it overtakes it. A plain {@code
  * spawn} that fits is not held back by the queue, since it would not wait anyway. A {@code spawn}
  * larger than any node's whole capacity answers empty like any other that does not fit; a {@code
- * spawnAsync} of that size could never start and fails at once.
+ * spawnAsync} of that size could never start and fails at once, unless a {@link Growth} says a node
+ * that large may still join: then it waits for one.
+ *
+ * <p>Nodes may join ({@link #addNode}) and leave ({@link #removeNode}) while it runs: a joined node
+ * takes the queue's head at once; a removed node's reservations are forgotten (its launcher reports
+ * its processes lost), and waiting spawns that no node left could ever hold fail.
  *
  * <p>Thread safe: every method may be called from any thread; the books are under one lock and
  * launches are started after leaving it.
@@ -32,8 +37,17 @@ public final class Master implements Scheduler {
 
   private final ReentrantLock lock = new ReentrantLock();
 
-  /** The nodes, with what each has free; guarded by lock. */
-  private final List<Books> nodes = new ArrayList<>();
+  /**
+   * The nodes, with what each has free; changed under lock, and read without it where a snapshot
+   * will do (a copy-on-write list).
+   */
+  private final List<Books> nodes = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Where nodes may still come from, and who hears that the queue changed. */
+  private volatile Growth growth = Growth.NONE;
+
+  /** Nanoseconds, for how long a node has been idle. */
+  private final java.util.function.LongSupplier clock;
 
   /** Set by close(); later spawns fail. Guarded by lock. */
   private boolean closed;
@@ -66,6 +80,12 @@ public final class Master implements Scheduler {
 
     /** False while the node's machine is unreachable: nothing is placed there. */
     boolean up = true;
+
+    /** Spawns placed here and not yet ended (or failed); warm JVMs are not counted. */
+    int placed;
+
+    /** When {@link #placed} last fell to zero (or the node came), on the master's clock. */
+    long idleSince;
 
     /**
      * Counts the node's comebacks: a reservation made before the node was lost is not given back
@@ -132,8 +152,177 @@ public final class Master implements Scheduler {
 
   /** Creates a master placing onto {@code nodes}. */
   public Master(List<Node> nodes) {
+    this(nodes, System::nanoTime);
+  }
+
+  /** Creates a master placing onto {@code nodes}, judging idle time on {@code clock} (nanos). */
+  public Master(List<Node> nodes, java.util.function.LongSupplier clock) {
+    this.clock = clock;
+    long now = clock.getAsLong();
     for (Node node : nodes) {
-      this.nodes.add(new Books(node));
+      Books b = new Books(node);
+      b.idleSince = now;
+      this.nodes.add(b);
+    }
+  }
+
+  /**
+   * Sets where nodes may still come from and who hears the queue change; before the first spawn.
+   */
+  public void setGrowth(Growth growth) {
+    this.growth = java.util.Objects.requireNonNull(growth, "growth");
+  }
+
+  /**
+   * Adds a node that joined, with nothing running on it; the queue's head starts there if it fits.
+   *
+   * @throws IllegalArgumentException when its launcher or its name is a node already
+   */
+  public void addNode(Node node) {
+    List<Placed> started;
+    lock.lock();
+    try {
+      for (Books b : nodes) {
+        if (b.node.launcher() == node.launcher() || b.node.name().equals(node.name())) {
+          throw new IllegalArgumentException("the node " + node.name() + " is already joined");
+        }
+      }
+      Books books = new Books(node);
+      books.idleSince = clock.getAsLong();
+      nodes.add(books);
+      started = startable();
+    } finally {
+      lock.unlock();
+    }
+    afterStarting(started);
+  }
+
+  /**
+   * Removes the node of {@code launcher} from the books (its machine left): nothing is placed there
+   * any more, and what its processes held is not given back when their loss is reported (the
+   * launcher reports them). Waiting spawns that no node left, nor any that may still join, could
+   * ever hold fail. Returns false when it is not a node (removed already).
+   */
+  public boolean removeNode(Launcher launcher) {
+    return removeNode(launcher, false);
+  }
+
+  /**
+   * Removes the node of {@code launcher} only if no spawn is placed there (warm JVMs aside);
+   * returns whether it did. For retiring an idle node.
+   */
+  public boolean removeIdleNode(Launcher launcher) {
+    return removeNode(launcher, true);
+  }
+
+  private boolean removeNode(Launcher launcher, boolean onlyIdle) {
+    List<Resources> largest = growth.largestNodes();
+    List<Waiting> failed = new ArrayList<>();
+    lock.lock();
+    try {
+      Books books = null;
+      for (Books b : nodes) {
+        if (b.node.launcher() == launcher) {
+          books = b;
+        }
+      }
+      if (books == null || (onlyIdle && books.placed > 0)) {
+        return false;
+      }
+      nodes.remove(books);
+      books.up = false;
+      books.epoch++;
+      books.warm.clear();
+      for (Iterator<Waiting> it = queue.iterator(); it.hasNext(); ) {
+        Waiting w = it.next();
+        if (!couldEverStart(w.order().resources(), largest)) {
+          it.remove();
+          failed.add(w);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    for (Waiting w : failed) {
+      w.result().completeExceptionally(tooLarge(w.order().resources()));
+      w.inFlight().settle();
+    }
+    if (!failed.isEmpty()) {
+      growth.queueChanged();
+    }
+    return true;
+  }
+
+  /**
+   * Call only when holding lock. Whether a node now, or one that may join, could hold {@code r}.
+   */
+  private boolean couldEverStart(Resources r, List<Resources> largest) {
+    if (nodes.stream().anyMatch(b -> b.couldEverFit(r))) {
+      return true;
+    }
+    return largest.stream()
+        .anyMatch(n -> n.memory() >= r.memory() && micro(n.cpu()) >= micro(r.cpu()));
+  }
+
+  private LaunchException tooLarge(Resources r) {
+    return new LaunchException(
+        nodes.isEmpty()
+            ? "no machine has joined this cluster to run " + r + " (none may join that large)"
+            : "no machine of this cluster has " + r + " in total");
+  }
+
+  /** One node as the books see it now. */
+  public record NodeView(
+      String name,
+      Launcher launcher,
+      Resources capacity,
+      long freeMemory,
+      double freeCpu,
+      long idleNanos) {}
+
+  /** Returns the nodes up now, with what each has free and how long it has been idle. */
+  public List<NodeView> nodeViews() {
+    List<NodeView> out = new ArrayList<>();
+    lock.lock();
+    try {
+      long now = clock.getAsLong();
+      for (Books b : nodes) {
+        if (b.up) {
+          out.add(
+              new NodeView(
+                  b.node.name(),
+                  b.node.launcher(),
+                  b.node.capacity(),
+                  b.freeMemory,
+                  b.freeCpu / (double) MICRO,
+                  b.placed > 0 ? 0 : Math.max(0, now - b.idleSince)));
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    return out;
+  }
+
+  /** Returns the resources of each waiting {@code spawnAsync}, oldest first. */
+  public List<Resources> waitingResources() {
+    lock.lock();
+    try {
+      List<Resources> out = new ArrayList<>(queue.size());
+      for (Waiting w : queue) {
+        out.add(w.order().resources());
+      }
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Starts what left the queue, then tells whoever listens that the queue changed. */
+  private void afterStarting(List<Placed> started) {
+    started.forEach(this::start);
+    if (!started.isEmpty()) {
+      growth.queueChanged();
     }
   }
 
@@ -177,24 +366,25 @@ public final class Master implements Scheduler {
     InFlight inFlight = new InFlight(sinks.get(order.program()));
     Placed placed = null;
     boolean counted = false;
+    boolean queued = false;
+    List<Resources> largest = wait ? growth.largestNodes() : List.of();
     lock.lock();
     try {
       Books books = choose(order.resources());
       if (closed) {
         result.completeExceptionally(new CancellationException("the run is shutting down"));
       } else if (books != null && (!wait || queue.isEmpty())) {
-        reserve(books, order.resources());
+        place(books, order.resources());
         placed = new Placed(books, books.epoch, order, result, inFlight);
         counted = true;
       } else if (!wait) {
         result.complete(Optional.empty()); // also for more than any machine has: not an error
-      } else if (nodes.stream().noneMatch(b -> b.couldEverFit(order.resources()))) {
-        result.completeExceptionally(
-            new LaunchException(
-                "no machine of this cluster has " + order.resources() + " in total"));
+      } else if (!couldEverStart(order.resources(), largest)) {
+        result.completeExceptionally(tooLarge(order.resources()));
       } else {
         queue.add(new Waiting(order, result, inFlight));
         counted = true;
+        queued = true;
       }
     } finally {
       lock.unlock();
@@ -204,6 +394,9 @@ public final class Master implements Scheduler {
     }
     if (placed != null) {
       start(placed);
+    }
+    if (queued) {
+      growth.queueChanged();
     }
     return result;
   }
@@ -242,6 +435,9 @@ public final class Master implements Scheduler {
       w.inFlight().settle();
     }
     started.forEach(this::start);
+    if (!cancelled.isEmpty() || !started.isEmpty()) {
+      growth.queueChanged();
+    }
   }
 
   private boolean fitsNow(Resources r) {
@@ -283,7 +479,10 @@ public final class Master implements Scheduler {
    */
   @Override
   public void releaseWarm(Launcher launcher, Resources r) {
-    Books books = booksOf(launcher);
+    Books books = booksOrNull(launcher);
+    if (books == null) {
+      return; // the node left the books, and its warm room with it
+    }
     int epoch;
     lock.lock();
     try {
@@ -300,7 +499,7 @@ public final class Master implements Scheduler {
     } finally {
       lock.unlock();
     }
-    release(books, epoch, r);
+    release(books, epoch, r, false);
   }
 
   /** Gives back all the warm room {@code books} holds. */
@@ -317,7 +516,7 @@ public final class Master implements Scheduler {
     } finally {
       lock.unlock();
     }
-    started.forEach(this::start);
+    afterStarting(started);
   }
 
   private Books booksOf(Launcher launcher) {
@@ -327,6 +526,16 @@ public final class Master implements Scheduler {
       }
     }
     throw new IllegalArgumentException("not a node of this master: " + launcher);
+  }
+
+  /** As {@link #booksOf}, or null when {@code launcher} is not (or no longer) a node. */
+  private Books booksOrNull(Launcher launcher) {
+    for (Books b : nodes) {
+      if (b.node.launcher() == launcher) {
+        return b;
+      }
+    }
+    return null;
   }
 
   /**
@@ -343,6 +552,8 @@ public final class Master implements Scheduler {
       books.warm.clear();
       books.freeMemory = books.node.capacity().memory();
       books.freeCpu = micro(books.node.capacity().cpu());
+      books.placed = 0;
+      books.idleSince = clock.getAsLong();
     } finally {
       lock.unlock();
     }
@@ -359,7 +570,7 @@ public final class Master implements Scheduler {
     } finally {
       lock.unlock();
     }
-    started.forEach(this::start);
+    afterStarting(started);
   }
 
   @Override
@@ -398,6 +609,12 @@ public final class Master implements Scheduler {
     books.freeCpu -= micro(r.cpu());
   }
 
+  /** Call only when holding lock. Reserves room for a spawn, which makes the node busy. */
+  private static void place(Books books, Resources r) {
+    reserve(books, r);
+    books.placed++;
+  }
+
   private void start(Placed placed) {
     Resources r = placed.order().resources();
     CompletableFuture<Launched> launch;
@@ -409,13 +626,15 @@ public final class Master implements Scheduler {
     launch.whenComplete(
         (launched, error) -> {
           if (error != null) {
-            release(placed.books(), placed.epoch(), r);
+            release(placed.books(), placed.epoch(), r, true);
             placed.result().completeExceptionally(error);
             placed.inFlight().settle();
             return;
           }
           placedOn.put(launched.pid(), placed.books());
-          launched.exit().whenComplete((status, e) -> release(placed.books(), placed.epoch(), r));
+          launched
+              .exit()
+              .whenComplete((status, e) -> release(placed.books(), placed.epoch(), r, true));
           if (!placed.result().complete(Optional.of(launched.pid()))) {
             // The requester went away meanwhile; the process runs on and is reported as usual.
             assert placed.result().isCancelled();
@@ -426,7 +645,7 @@ public final class Master implements Scheduler {
   }
 
   /** Gives back a process's resources and starts what the queue can now start. */
-  private void release(Books books, int epoch, Resources r) {
+  private void release(Books books, int epoch, Resources r, boolean spawn) {
     List<Placed> started;
     lock.lock();
     try {
@@ -435,11 +654,14 @@ public final class Master implements Scheduler {
       }
       books.freeMemory += r.memory();
       books.freeCpu += micro(r.cpu());
+      if (spawn && --books.placed == 0) {
+        books.idleSince = clock.getAsLong();
+      }
       started = startable();
     } finally {
       lock.unlock();
     }
-    started.forEach(this::start);
+    afterStarting(started);
   }
 
   /** Call only when holding lock. Reserves room for the queue's head while it fits. */
@@ -452,7 +674,7 @@ public final class Master implements Scheduler {
         break;
       }
       queue.poll();
-      reserve(room, head.order().resources());
+      place(room, head.order().resources());
       started.add(new Placed(room, room.epoch, head.order(), head.result(), head.inFlight()));
     }
     return started;
@@ -472,6 +694,9 @@ public final class Master implements Scheduler {
     for (Waiting w : all) {
       w.result().completeExceptionally(new CancellationException("shut down"));
       w.inFlight().settle();
+    }
+    if (!all.isEmpty()) {
+      growth.queueChanged();
     }
   }
 }

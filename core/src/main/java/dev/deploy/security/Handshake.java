@@ -154,14 +154,32 @@ public final class Handshake {
         ClusterKey key,
         InetSocketAddress local,
         java.util.Collection<InetSocketAddress> advertised) {
+      return daemon(java.util.Set.of(dialer), key, local, advertised);
+    }
+
+    /**
+     * As {@link #daemon(Role, ClusterKey, InetSocketAddress, java.util.Collection)}, taking
+     * diallers in any of the {@code dialers} roles: the master's port, which deploy clients and
+     * joining workers both dial (the handshake's role tells them apart).
+     */
+    static Acceptance daemon(
+        java.util.Set<Role> dialers,
+        ClusterKey key,
+        InetSocketAddress local,
+        java.util.Collection<InetSocketAddress> advertised) {
+      String takes =
+          dialers.stream()
+              .map(Role::toString)
+              .sorted()
+              .collect(java.util.stream.Collectors.joining(" or a "));
       byte[] arrivedOn = target(local);
       java.util.List<InetSocketAddress> names = java.util.List.copyOf(advertised);
       return new Acceptance() {
         @Override
         public ClusterKey keyFor(Role role, long deployment) throws AuthenticationException {
-          if (role != dialer) {
+          if (!dialers.contains(role)) {
             throw new AuthenticationException(
-                "a " + role + " dialled this listener, which takes a " + dialer + " only");
+                "a " + role + " dialled this listener, which takes a " + takes + " only");
           }
           if (deployment != 0) {
             throw new AuthenticationException(

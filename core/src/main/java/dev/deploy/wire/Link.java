@@ -21,7 +21,8 @@ import java.util.List;
  * ReserveWarm}, {@link ReleaseWarm}, {@link Fate}, {@link FateAnswer}, {@link JarWanted}. Both:
  * {@link Ping}. Deploy to bridge: {@link Hello}, {@link DeployRequest}, {@link JarChunk}, {@link
  * Kill}; bridge to deploy: {@link Hello}, {@link JarsWanted}, {@link EventOf}, {@link Done}, {@link
- * Failed}.
+ * Failed}. A worker that joins (dials its master instead of being dialled): {@link Hello}, then
+ * {@link Join}; the master answers {@link JoinAnswer}, and then the link is as above.
  */
 public sealed interface Link {
   /** The most jars a program may have. */
@@ -113,6 +114,14 @@ public sealed interface Link {
           case Done.TYPE -> new Done(in.i32("code"));
           case Failed.TYPE -> new Failed(in.string("message"));
           case Kill.TYPE -> new Kill();
+          case Join.TYPE ->
+              Join.checked(
+                  in.string("name"),
+                  in.i64("memory"),
+                  in.i64("cpu millis"),
+                  in.string("advertised host"));
+          case JoinAnswer.TYPE ->
+              new JoinAnswer(in.u8("accepted") != 0, in.optionalString("reason"));
           default -> throw new ProtocolException("unknown message type " + frame.type());
         };
     in.end("message type " + frame.type());
@@ -646,5 +655,116 @@ public sealed interface Link {
 
     @Override
     public void encode(MessageOut out) {}
+  }
+
+  /**
+   * Worker to master, right after the Hellos on a link the worker dialled: this fabric joins the
+   * cluster as the node {@code name} with {@code memory} bytes and {@code cpuMillis} thousandths of
+   * a core to run processes in; its processes' pids carry {@code advertisedHost}. The master
+   * answers {@link JoinAnswer}.
+   */
+  record Join(String name, long memory, long cpuMillis, String advertisedHost) implements Link {
+    public static final int TYPE = 41;
+
+    /** The longest node name. */
+    public static final int MAX_NAME = 63;
+
+    /** The most cores a node may report: a million. */
+    public static final long MAX_CPU_MILLIS = 1_000_000_000L;
+
+    private static final java.util.regex.Pattern NAME =
+        java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0," + (MAX_NAME - 1) + "}");
+
+    /**
+     * Checks the fields.
+     *
+     * @throws IllegalArgumentException naming the bad field and its value
+     */
+    public Join {
+      String why = checkName(name);
+      if (why != null) {
+        throw new IllegalArgumentException(why);
+      }
+      if (memory < Resources.MIN_MEMORY) {
+        throw new IllegalArgumentException(
+            "a node's memory of " + memory + " B is too little for a JVM: the least is 64 MiB");
+      }
+      if (cpuMillis <= 0 || cpuMillis > MAX_CPU_MILLIS) {
+        throw new IllegalArgumentException(
+            "a node's cpu of " + cpuMillis + " thousandths of a core is outside 1..1000000 cores");
+      }
+      if (advertisedHost == null
+          || advertisedHost.isEmpty()
+          || advertisedHost.length() > 255
+          || advertisedHost.chars().anyMatch(c -> c <= ' ' || c >= 127)
+          || dev.deploy.master.Advertised.isWildcard(advertisedHost)) {
+        throw new IllegalArgumentException(
+            "a node's advertised host \""
+                + advertisedHost
+                + "\" is not an address others can dial (a host name or IP, never a wildcard)");
+      }
+    }
+
+    /** A node joining with {@code capacity}: its cpu rounded to thousandths of a core. */
+    public static Join of(String name, Resources capacity, String advertisedHost) {
+      return new Join(name, capacity.memory(), Math.round(capacity.cpu() * 1000), advertisedHost);
+    }
+
+    /**
+     * Returns null when {@code name} may name a node (1 to 63 letters, digits, and {@code . _ : -}
+     * after the first, which is a letter or digit), else the sentence saying why not.
+     */
+    public static String checkName(String name) {
+      if (name == null || !NAME.matcher(name).matches()) {
+        return "the node name \""
+            + name
+            + "\" is not 1 to "
+            + MAX_NAME
+            + " letters, digits, '.', '_', ':' or '-' starting with a letter or digit";
+      }
+      return null;
+    }
+
+    /** Returns the capacity the node reported. */
+    public Resources capacity() {
+      return new Resources(memory, cpuMillis / 1000.0);
+    }
+
+    static Join checked(String name, long memory, long cpuMillis, String advertisedHost)
+        throws ProtocolException {
+      try {
+        return new Join(name, memory, cpuMillis, advertisedHost);
+      } catch (IllegalArgumentException e) {
+        throw new ProtocolException(e.getMessage());
+      }
+    }
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {
+      out.string(name).i64(memory).i64(cpuMillis).string(advertisedHost);
+    }
+  }
+
+  /**
+   * Master to a worker that sent {@link Join}: {@code accepted}, or refused with the sentence
+   * {@code reason} saying why (its name is in use, say). A refused worker's link is closed after.
+   */
+  record JoinAnswer(boolean accepted, String reason) implements Link {
+    public static final int TYPE = 42;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {
+      out.u8(accepted ? 1 : 0).optionalString(reason);
+    }
   }
 }

@@ -53,7 +53,9 @@ class LinkPropertyTest {
           Link.JarsWanted.TYPE,
           Link.Done.TYPE,
           Link.Failed.TYPE,
-          Link.Kill.TYPE);
+          Link.Kill.TYPE,
+          Link.Join.TYPE,
+          Link.JoinAnswer.TYPE);
 
   @Property(tries = 3000)
   void givenRandomTypeAndPayload_whenDecoded_thenMessageOrProtocolException(
@@ -209,7 +211,15 @@ class LinkPropertyTest {
             shas().list().ofMaxSize(4).map(Link.JarsWanted::new),
             Arbitraries.integers().map(Link.Done::new),
             texts.map(Link.Failed::new),
-            Arbitraries.just(new Link.Kill())));
+            Arbitraries.just(new Link.Kill()),
+            Combinators.combine(
+                    Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(63),
+                    Arbitraries.longs().between(64L << 20, Long.MAX_VALUE),
+                    Arbitraries.longs().between(1, Link.Join.MAX_CPU_MILLIS),
+                    Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(40))
+                .as(Link.Join::new),
+            Combinators.combine(Arbitraries.of(true, false), texts.injectNull(0.5))
+                .as(Link.JoinAnswer::new)));
   }
 
   private static Arbitrary<String> shas() {

@@ -127,7 +127,11 @@ class LinkTest {
         Arguments.of("JarsWanted two", new Link.JarsWanted(List.of(SHA_A, SHA_B))),
         Arguments.of("Done", new Link.Done(130)),
         Arguments.of("Failed", new Link.Failed("the program could not start")),
-        Arguments.of("Kill", new Link.Kill()));
+        Arguments.of("Kill", new Link.Kill()),
+        Arguments.of("Join", new Link.Join("n1", 8L << 30, 4_000, "10.0.0.2")),
+        Arguments.of("Join by host name", new Link.Join("node-7.rack_2:a", 64L << 20, 1, "n7")),
+        Arguments.of("JoinAnswer accepted", new Link.JoinAnswer(true, null)),
+        Arguments.of("JoinAnswer refused", new Link.JoinAnswer(false, "the name n1 is in use")));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -284,7 +288,7 @@ class LinkTest {
   }
 
   @ParameterizedTest(name = "type {0}")
-  @ValueSource(ints = {0, 1, 19, 41, 49, 55, 99, 255})
+  @ValueSource(ints = {0, 1, 19, 43, 49, 55, 99, 255})
   void givenUnknownType_whenDecoded_thenProtocolExceptionNamingIt(int type) {
     assertThatThrownBy(() -> Link.decode(new Frame(type, new byte[8])))
         .isInstanceOf(ProtocolException.class)
@@ -559,5 +563,55 @@ class LinkTest {
     assertThatThrownBy(() -> Link.decode(new Frame(Link.Failed.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("message");
+  }
+
+  // ---------------------------------------------------------------- Join
+
+  private static byte[] join(String name, long memory, long cpuMillis, String host) {
+    return new MessageOut().string(name).i64(memory).i64(cpuMillis).string(host).toByteArray();
+  }
+
+  static Stream<Arguments> badJoins() {
+    return Stream.of(
+        Arguments.of("empty name", join("", 1L << 30, 1000, "h"), "the node name \"\""),
+        Arguments.of("name with a space", join("a b", 1L << 30, 1000, "h"), "the node name"),
+        Arguments.of("name with a slash", join("../x", 1L << 30, 1000, "h"), "the node name"),
+        Arguments.of("name of 64", join("n".repeat(64), 1L << 30, 1000, "h"), "the node name"),
+        Arguments.of("name from a dash", join("-n", 1L << 30, 1000, "h"), "the node name"),
+        Arguments.of("tiny memory", join("n", 1, 1000, "h"), "memory of 1 B"),
+        Arguments.of("negative memory", join("n", -1, 1000, "h"), "memory of -1 B"),
+        Arguments.of("no cpu", join("n", 1L << 30, 0, "h"), "cpu of 0 thousandths"),
+        Arguments.of("negative cpu", join("n", 1L << 30, -5, "h"), "cpu of -5"),
+        Arguments.of(
+            "too much cpu", join("n", 1L << 30, Long.MAX_VALUE, "h"), "outside 1..1000000 cores"),
+        Arguments.of("wildcard host", join("n", 1L << 30, 1000, "0.0.0.0"), "\"0.0.0.0\""),
+        Arguments.of("empty host", join("n", 1L << 30, 1000, ""), "advertised host \"\""),
+        Arguments.of("host with a newline", join("n", 1L << 30, 1000, "h\nx"), "advertised host"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badJoins")
+  void givenJoinWithABadField_whenDecoded_thenProtocolExceptionNamingIt(
+      String name, byte[] payload, String says) {
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.Join.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining(says);
+  }
+
+  @Test
+  void givenJoinCut_whenDecoded_thenProtocolExceptionNamingTheField() {
+    byte[] payload = new MessageOut().string("n1").i64(1L << 30).toByteArray();
+
+    assertThatThrownBy(() -> Link.decode(new Frame(Link.Join.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("cpu millis");
+  }
+
+  @Test
+  void givenCapacityWithFractionOfACore_whenJoinMade_thenThousandthsKept() {
+    Link.Join join = Link.Join.of("n1", new Resources(1L << 30, 2.5), "10.0.0.2");
+
+    assertThat(join.cpuMillis()).isEqualTo(2_500);
+    assertThat(join.capacity()).isEqualTo(new Resources(1L << 30, 2.5));
   }
 }
