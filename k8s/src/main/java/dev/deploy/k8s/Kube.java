@@ -36,8 +36,17 @@ public final class Kube {
           + " (apply the Role of deploy k8s rbac, and bind it to whoever runs this)";
     }
     if (code <= 0) {
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      return "no answer from the API server: " + cause;
+      Throwable cause = e;
+      String said = null;
+      while (cause != null) {
+        if (cause.getMessage() != null && cause != e) {
+          said = cause.getMessage();
+        }
+        cause = cause.getCause();
+      }
+      return "no answer from the API server (is the cluster in KUBECONFIG or ~/.kube/config"
+          + " reachable?)"
+          + (said == null ? "" : ": " + said);
     }
     return "HTTP " + code + ": " + reason;
   }

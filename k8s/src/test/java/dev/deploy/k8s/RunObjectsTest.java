@@ -180,6 +180,26 @@ class RunObjectsTest {
   }
 
   @Test
+  void givenWhatRunAndDeleteDo_whenRequestsRecorded_thenTheRoleAllowsEachOne() throws Exception {
+    RunSettings s = settings(Optional.empty());
+    try (var kubelet =
+        new dev.deploy.k8s.testing.FakeKubelet(
+            api.kubelet(),
+            "test",
+            p -> dev.deploy.k8s.testing.FakeKubelet.Fate.RUN,
+            p -> {},
+            p -> {})) {
+      RunObjects objects = new RunObjects(api.client());
+      objects.create(s, ClusterKey.generate());
+      objects.awaitMaster(s, java.time.Duration.ofSeconds(20));
+      objects.delete("test", "deploy-test");
+    }
+
+    KubernetesNodeProviderTest.assertAllowed(api.requests());
+    assertThat(api.requests()).extracting(MockApi.Request::verb).contains("create", "delete");
+  }
+
+  @Test
   void givenARunWithFabricPods_whenDeleted_thenNothingOfItIsLeft() throws Exception {
     RunSettings s = settings(Optional.empty());
     OwnerReference owner = new RunObjects(api.client()).create(s, ClusterKey.generate());
