@@ -34,7 +34,10 @@ import picocli.CommandLine.Spec;
       "<app.jar | classpath>: a jar, or a class path of jars and directories (directories are"
           + " packed into jars). <main-class>: the class whose main to run; by default the"
           + " first jar's Main-Class. Arguments for the program go after --: none of them is read as"
-          + " an option of deploy."
+          + " an option of deploy.",
+      "",
+      "deploy k8s rbac|run|delete runs a program on Kubernetes instead (see deploy k8s --help"
+          + " and docs/kubernetes.md)."
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {

@@ -49,6 +49,9 @@ public final class Main implements Callable<Integer> {
           "deploy.jar: " + dev.deploy.security.FrameProtection.VARIABLE + ": " + e.getMessage());
       System.exit(2);
     }
+    if (args.length >= 2 && args[0].equals("deploy") && args[1].equals("k8s")) {
+      System.exit(K8sLauncher.run(java.util.Arrays.copyOfRange(args, 2, args.length)));
+    }
     CommandLine line = new CommandLine(new Main());
     line.setParameterExceptionHandler(Main::badArguments);
     System.exit(line.execute(args));
