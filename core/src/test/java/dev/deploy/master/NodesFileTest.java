@@ -8,21 +8,19 @@ import dev.deploy.Resources;
 import dev.deploy.master.NodesFile.HostPort;
 import dev.deploy.master.NodesFile.MasterSpec;
 import dev.deploy.master.NodesFile.NodeSpec;
+import dev.deploy.testing.Gen;
+import dev.deploy.testing.RandomCases;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,8 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The nodes file: a good file, every error with its exact line, addresses, and properties over
- * random and mutated text. jqwik does not honour JUnit's {@code @Timeout}, so only the JUnit tests
- * carry one; the properties are pure computation on short strings.
+ * random and mutated text.
  */
 class NodesFileTest {
   private static final long GIB = 1L << 30;
@@ -408,23 +405,29 @@ node1:99999  | address "node1:99999" has port 99999, which is not from 1 to 6553
   // ---- properties ----
 
   /** Random text never breaks the parser: it parses, or says which line is wrong. */
-  @Property(tries = 3000)
-  void givenRandomText_whenParse_thenOnlyIllegalArgumentWithALineOfTheText(
-      @ForAll("tomlishText") String text) {
+  @RandomCases(3000)
+  @Timeout(10)
+  void givenRandomText_whenParse_thenOnlyIllegalArgumentWithALineOfTheText(Gen gen) {
+    String text = tomlishText(gen);
+
     assertParsesOrNamesALine(text);
   }
 
   /** A good file with one character changed, inserted or removed: the same. */
-  @Property(tries = 3000)
-  void givenGoodFileMutated_whenParse_thenOnlyIllegalArgumentWithALineOfTheText(
-      @ForAll("mutatedGoodFile") String text) {
+  @RandomCases(3000)
+  @Timeout(10)
+  void givenGoodFileMutated_whenParse_thenOnlyIllegalArgumentWithALineOfTheText(Gen gen) {
+    String text = mutatedGoodFile(gen);
+
     assertParsesOrNamesALine(text);
   }
 
   /** Any text as an address: a host and a port 1..65535, or a sentence quoting the text. */
-  @Property(tries = 3000)
-  void givenRandomText_whenParseAddress_thenHostPortOrIllegalArgument(
-      @ForAll("addressish") String text) {
+  @RandomCases(3000)
+  @Timeout(10)
+  void givenRandomText_whenParseAddress_thenHostPortOrIllegalArgument(Gen gen) {
+    String text = addressish(gen);
+
     Throwable thrown = catchThrowable(() -> NodesFile.parseAddress(text));
     if (thrown == null) {
       HostPort address = NodesFile.parseAddress(text);
@@ -439,8 +442,10 @@ node1:99999  | address "node1:99999" has port 99999, which is not from 1 to 6553
   }
 
   /** Nodes written out in the format and parsed back are the same nodes. */
-  @Property(tries = 300)
-  void givenNodes_whenWrittenAndParsed_thenSameNodes(@ForAll("nodeLists") List<NodeSpec> nodes) {
+  @RandomCases(300)
+  @Timeout(10)
+  void givenNodes_whenWrittenAndParsed_thenSameNodes(Gen gen) {
+    List<NodeSpec> nodes = nodeList(gen);
     StringBuilder text = new StringBuilder("# generated\n");
     for (NodeSpec node : nodes) {
       text.append("\n[[node]]\n")
@@ -470,106 +475,101 @@ node1:99999  | address "node1:99999" has port 99999, which is not from 1 to 6553
     assertThat(Integer.parseInt(m.group(1))).isBetween(1, lines);
   }
 
-  @Provide
-  Arbitrary<String> tomlishText() {
-    Arbitrary<String> fragments =
-        Arbitraries.of(
-            "[[node]]",
-            "[master]",
-            "[",
-            "]",
-            "[[",
-            "]]",
-            "address",
-            "memory",
-            "cpu",
-            "bridge",
-            " = ",
-            "=",
-            "\"",
-            "'",
-            "\\",
-            "\\u",
-            "#",
-            "\n",
-            "\r\n",
-            " ",
-            "\t",
-            "4",
-            "2.5",
-            "-1",
-            "1e9",
-            "_",
-            "GiB",
-            "MiB",
-            "Gb",
-            "8",
-            "\"8GiB\"",
-            "\"10.0.0.2:7000\"",
-            "\"[::1]:7\"",
-            ":",
-            "::",
-            "%",
-            "true",
-            "{",
-            "}",
-            ",",
-            ".",
-            "\u0000",
-            "\u00e9",
-            "\uFEFF",
-            "inf");
-    Arbitrary<String> any = Arbitraries.strings().ofMaxLength(5);
-    return Arbitraries.oneOf(fragments, fragments, fragments, any)
-        .list()
-        .ofMaxSize(40)
-        .map(parts -> String.join("", parts));
+  private static final List<String> TOML_FRAGMENTS =
+      List.of(
+          "[[node]]",
+          "[master]",
+          "[",
+          "]",
+          "[[",
+          "]]",
+          "address",
+          "memory",
+          "cpu",
+          "bridge",
+          " = ",
+          "=",
+          "\"",
+          "'",
+          "\\",
+          "\\u",
+          "#",
+          "\n",
+          "\r\n",
+          " ",
+          "\t",
+          "4",
+          "2.5",
+          "-1",
+          "1e9",
+          "_",
+          "GiB",
+          "MiB",
+          "Gb",
+          "8",
+          "\"8GiB\"",
+          "\"10.0.0.2:7000\"",
+          "\"[::1]:7\"",
+          ":",
+          "::",
+          "%",
+          "true",
+          "{",
+          "}",
+          ",",
+          ".",
+          "\u0000",
+          "\u00e9",
+          "\uFEFF",
+          "inf");
+
+  /** Up to 40 pieces: fragments of the format three times in four, else any text up to 5 chars. */
+  private static String tomlishText(Gen gen) {
+    return String.join(
+        "", gen.list(0, 40, () -> gen.chance(0.75) ? gen.oneOf(TOML_FRAGMENTS) : gen.string(5)));
   }
 
-  @Provide
-  Arbitrary<String> mutatedGoodFile() {
-    Arbitrary<Integer> at = Arbitraries.integers().between(0, GOOD.length() - 1);
-    Arbitrary<Character> c =
-        Arbitraries.oneOf(
-            Arbitraries.of('"', '\'', '[', ']', '=', '#', '\n', ' ', ':', '\\', '.', '0', 'x'),
-            Arbitraries.chars());
-    Arbitrary<Integer> how = Arbitraries.integers().between(0, 2);
-    return Combinators.combine(at, c, how)
-        .as(
-            (i, ch, kind) ->
-                switch (kind) {
-                  case 0 -> GOOD.substring(0, i) + GOOD.substring(i + 1);
-                  case 1 -> GOOD.substring(0, i) + ch + GOOD.substring(i);
-                  default -> GOOD.substring(0, i) + ch + GOOD.substring(i + 1);
-                });
+  /** The good file with one character removed, inserted or replaced. */
+  private static String mutatedGoodFile(Gen gen) {
+    int i = gen.intBetween(0, GOOD.length() - 1);
+    char ch =
+        gen.either(
+            () -> gen.oneOf('"', '\'', '[', ']', '=', '#', '\n', ' ', ':', '\\', '.', '0', 'x'),
+            gen::anyChar);
+    return switch (gen.intBetween(0, 2)) {
+      case 0 -> GOOD.substring(0, i) + GOOD.substring(i + 1);
+      case 1 -> GOOD.substring(0, i) + ch + GOOD.substring(i);
+      default -> GOOD.substring(0, i) + ch + GOOD.substring(i + 1);
+    };
   }
 
-  @Provide
-  Arbitrary<String> addressish() {
-    Arbitrary<String> parts =
-        Arbitraries.of(
-            "[", "]", ":", "::", ".", "1", "255", "256", "7000", "65536", "0", "a", "node", "-",
-            "%", "eth0", "fd00", "ffff", " ", "_", "x");
-    return Arbitraries.oneOf(
-        parts.list().ofMaxSize(10).map(p -> String.join("", p)),
-        Arbitraries.strings().ofMaxLength(20));
+  private static final List<String> ADDRESS_PARTS =
+      List.of(
+          "[", "]", ":", "::", ".", "1", "255", "256", "7000", "65536", "0", "a", "node", "-", "%",
+          "eth0", "fd00", "ffff", " ", "_", "x");
+
+  /** Up to 10 pieces of addresses joined, or any text up to 20 chars. */
+  private static String addressish(Gen gen) {
+    return gen.either(
+        () -> String.join("", gen.list(0, 10, () -> gen.oneOf(ADDRESS_PARTS))),
+        () -> gen.string(20));
   }
 
-  @Provide
-  Arbitrary<List<NodeSpec>> nodeLists() {
-    Arbitrary<NodeSpec> node =
-        Combinators.combine(
-                Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(8),
-                Arbitraries.integers().between(1, 65535),
-                Arbitraries.longs().between(Resources.MIN_MEMORY, 1L << 50),
-                Arbitraries.integers().between(0, 10_000))
-            .as(
-                (host, port, memory, centiCores) ->
-                    new NodeSpec(host + ":" + port, new Resources(memory, centiCores / 100.0)));
-    return node.list()
-        .ofMinSize(1)
-        .ofMaxSize(8)
-        .uniqueElements(NodeSpec::address)
-        .map(ArrayList::new);
+  /** 1 to 8 nodes with distinct addresses. */
+  private static List<NodeSpec> nodeList(Gen gen) {
+    int size = gen.size(1, 8);
+    List<NodeSpec> nodes = new ArrayList<>();
+    Set<String> addresses = new HashSet<>();
+    while (nodes.size() < size) {
+      String host = gen.string(1, 8, Gen.range('a', 'z'));
+      int port = gen.intBetween(1, 65535);
+      long memory = gen.longBetween(Resources.MIN_MEMORY, 1L << 50);
+      int centiCores = gen.intBetween(0, 10_000);
+      NodeSpec node = new NodeSpec(host + ":" + port, new Resources(memory, centiCores / 100.0));
+      if (addresses.add(node.address())) {
+        nodes.add(node);
+      }
+    }
+    return nodes;
   }
 }
