@@ -548,11 +548,22 @@ node1:99999  | address "node1:99999" has port 99999, which is not from 1 to 6553
           "[", "]", ":", "::", ".", "1", "255", "256", "7000", "65536", "0", "a", "node", "-", "%",
           "eth0", "fd00", "ffff", " ", "_", "x");
 
-  /** Up to 10 pieces of addresses joined, or any text up to 20 chars. */
+  /**
+   * Up to 10 pieces of addresses joined, any text up to 20 chars, or a host and a port that may be
+   * out of range: the pieces alone almost never make an address that parses.
+   */
   private static String addressish(Gen gen) {
     return gen.either(
         () -> String.join("", gen.list(0, 10, () -> gen.oneOf(ADDRESS_PARTS))),
-        () -> gen.string(20));
+        () -> gen.string(20),
+        () ->
+            gen.either(
+                    () -> gen.oneOf("10.0.0.2", "node-1", "localhost", "[::1]", "[fd00::3]"),
+                    () -> gen.string(1, 8, Gen.range('a', 'z')))
+                + ":"
+                + gen.either(
+                    () -> Integer.toString(gen.intBetween(0, 70_000)),
+                    () -> gen.oneOf("0", "1", "65535", "65536", "007", "-1", "")));
   }
 
   /** 1 to 8 nodes with distinct addresses. */
