@@ -73,11 +73,6 @@ public final class Gen {
     this.label = label;
   }
 
-  /** A case drawing from {@code seed}; for a test that wants a generator outside a case. */
-  public static Gen of(long seed) {
-    return new Gen(seed, "seed " + seed);
-  }
-
   /** The seed this case draws from: {@code -Ddeploy.seed=} it to draw the same inputs first. */
   public long seed() {
     return seed;

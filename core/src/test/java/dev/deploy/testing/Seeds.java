@@ -16,7 +16,8 @@ import org.opentest4j.TestAbortedException;
  * {@value #PROPERTY} (a decimal long, or hex after {@code 0x}) when set, else a fresh one from the
  * clock. A test's first case draws from the run's seed itself and case {@code i} from a seed mixed
  * from it and {@code i}, so {@code -Ddeploy.seed=S} replays the case that failed with seed {@code
- * S} as the first case of every test. Thread safe: the run's seed is fixed at class load.
+ * S} as the first case of every test. Thread safe: without the property, the run's seed is drawn
+ * once, at class load.
  */
 public final class Seeds {
   /** The system property that fixes the run's seed. */
