@@ -3,17 +3,21 @@ package dev.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.deploy.testing.Gen;
+import dev.deploy.testing.RandomCases;
 import java.net.InetSocketAddress;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class PidTest {
   private static final byte[] LOOPBACK = {127, 0, 0, 1};
   private static final byte[] OTHER_HOST = {10, 0, 0, 7};
 
-  @Property
-  void givenAnyKey_whenToString_thenSevenLowercaseHexCharacters(@ForAll long key) {
+  @RandomCases(1000)
+  @Timeout(10)
+  void givenAnyKey_whenToString_thenSevenLowercaseHexCharacters(Gen gen) {
+    long key = gen.anyLong();
+
     assertThat(Pid.of(LOOPBACK, 5000, key).toString()).matches("[0-9a-f]{7}");
   }
 

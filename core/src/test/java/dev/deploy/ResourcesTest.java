@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.LongRange;
+import dev.deploy.testing.Gen;
+import dev.deploy.testing.RandomCases;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -226,9 +226,10 @@ class ResourcesTest {
     assertThat(Resources.formatMemory(MIB - 1)).isIn("1024 KiB", "1 MiB");
   }
 
-  @Property
-  void givenAnySizeUnder1PiB_whenFormattedAndParsedBack_thenWithinRounding(
-      @ForAll @LongRange(min = 0, max = (1L << 50) - 1) long bytes) {
+  @RandomCases(1000)
+  @Timeout(10)
+  void givenAnySizeUnder1PiB_whenFormattedAndParsedBack_thenWithinRounding(Gen gen) {
+    long bytes = gen.longBetween(0, (1L << 50) - 1);
     String text = Resources.formatMemory(bytes);
 
     assertThat(text).matches("(0|[1-9]\\d*)(\\.\\d?[1-9])? (B|KiB|MiB|GiB|TiB)");

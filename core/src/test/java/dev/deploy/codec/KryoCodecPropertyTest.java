@@ -4,23 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.deploy.Pid;
+import dev.deploy.testing.Gen;
+import dev.deploy.testing.RandomCases;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Timeout;
 
 class KryoCodecPropertyTest {
   /** Generous: a decode of a few bytes takes microseconds; this only catches a hang. */
   private static final Duration NO_HANG = Duration.ofSeconds(10);
+
+  private static final List<byte[]> VALID_ENCODINGS = validEncodings(Codec.standard());
 
   private final Codec codec = Codec.standard();
 
@@ -29,58 +28,72 @@ class KryoCodecPropertyTest {
 
   record Envelope(Sample sample, Optional<String> note, Set<String> tags, byte[] raw) {}
 
-  @Property(tries = 3000)
-  void givenRandomBytes_whenDecode_thenOnlyCodecExceptionAndNoHang(
-      @ForAll @Size(max = 64) byte[] bytes) {
+  @RandomCases(3000)
+  @Timeout(20)
+  void givenRandomBytes_whenDecode_thenOnlyCodecExceptionAndNoHang(Gen gen) {
+    byte[] bytes = gen.bytes(0, 64);
+
     assertDecodesOrFailsCleanly(bytes);
   }
 
-  @Property(tries = 2000)
-  void givenMutatedValidEncoding_whenDecode_thenOnlyCodecExceptionAndNoHang(
-      @ForAll("mutations") byte[] bytes) {
+  @RandomCases(2000)
+  @Timeout(20)
+  void givenMutatedValidEncoding_whenDecode_thenOnlyCodecExceptionAndNoHang(Gen gen) {
+    byte[] bytes = mutation(gen);
+
     assertDecodesOrFailsCleanly(bytes);
   }
 
-  @Property(tries = 500)
-  void givenAnyString_whenRoundTripped_thenEqual(@ForAll String text) {
+  @RandomCases(500)
+  @Timeout(10)
+  void givenAnyString_whenRoundTripped_thenEqual(Gen gen) {
+    String text = gen.string(255);
+
     assertThat(roundTrip(text)).isEqualTo(text);
   }
 
-  @Property(tries = 500)
-  void givenAnyList_whenRoundTripped_thenEqual(@ForAll List<String> list) {
+  @RandomCases(500)
+  @Timeout(10)
+  void givenAnyList_whenRoundTripped_thenEqual(Gen gen) {
+    List<String> list = gen.list(0, 255, () -> gen.string(255));
+
     assertThat(roundTrip(list)).isEqualTo(list);
     assertThat(roundTrip(List.copyOf(list))).isEqualTo(list);
   }
 
-  @Property(tries = 500)
-  void givenAnyRecord_whenRoundTripped_thenEqual(@ForAll("samples") Sample sample) {
+  @RandomCases(500)
+  @Timeout(10)
+  void givenAnyRecord_whenRoundTripped_thenEqual(Gen gen) {
+    Sample sample = sample(gen);
+
     assertThat(roundTrip(sample)).isEqualTo(sample);
   }
 
-  @Property(tries = 200)
-  void givenAnyPid_whenRoundTripped_thenEqual(
-      @ForAll @Size(value = 4) byte[] host, @ForAll int port, @ForAll long key) {
-    net.jqwik.api.Assume.that(host[0] != 0 || host[1] != 0 || host[2] != 0 || host[3] != 0);
-    Pid pid = Pid.of(host, Math.floorMod(port, 65536), key);
+  @RandomCases(200)
+  @Timeout(10)
+  void givenAnyPid_whenRoundTripped_thenEqual(Gen gen) {
+    byte[] host = gen.bytes(4);
+    while (host[0] == 0 && host[1] == 0 && host[2] == 0 && host[3] == 0) {
+      host = gen.bytes(4);
+    }
+    Pid pid = Pid.of(host, Math.floorMod(gen.anyInt(), 65536), gen.anyLong());
 
     assertThat(roundTrip(pid)).isEqualTo(pid);
   }
 
-  @Provide
-  Arbitrary<Sample> samples() {
-    return Combinators.combine(
-            Arbitraries.strings().ofMaxLength(40),
-            Arbitraries.integers(),
-            Arbitraries.longs(),
-            Arbitraries.integers().list().ofMaxSize(10),
-            Arbitraries.maps(
-                Arbitraries.strings().ofMaxLength(5), Arbitraries.doubles().injectNull(0.0)))
-        .as(Sample::new);
+  /** A sample record; its map's doubles include NaN, the infinities and -0.0. */
+  private static Sample sample(Gen gen) {
+    Map<String, Double> scores = new HashMap<>();
+    int entries = gen.size(0, 32);
+    for (int i = 0; i < entries; i++) {
+      scores.put(gen.string(5), gen.anyDouble());
+    }
+    return new Sample(
+        gen.string(40), gen.anyInt(), gen.anyLong(), gen.list(0, 10, gen::anyInt), scores);
   }
 
-  /** Valid encodings of assorted values with bytes flipped, cut, inserted or duplicated. */
-  @Provide
-  Arbitrary<byte[]> mutations() {
+  /** Valid encodings of assorted values, made once; {@link #mutation} damages a copy of one. */
+  private static List<byte[]> validEncodings(Codec codec) {
     List<byte[]> seeds = new ArrayList<>();
     Sample sample = new Sample("text ✓", 7, -1L, List.of(1, 2, 3), Map.of("a", 1.5));
     seeds.add(codec.encode(sample));
@@ -93,24 +106,18 @@ class KryoCodecPropertyTest {
     seeds.add(
         LambdaCodec.encodeTask(
             (dev.deploy.Task<String>) (parent, arg) -> {}, "argument", Codec.standard()));
-    return Arbitraries.of(seeds)
-        .flatMap(
-            seed ->
-                Arbitraries.integers()
-                    .between(0, seed.length - 1)
-                    .list()
-                    .ofMinSize(1)
-                    .ofMaxSize(4)
-                    .flatMap(
-                        positions ->
-                            Arbitraries.bytes()
-                                .list()
-                                .ofSize(positions.size())
-                                .flatMap(
-                                    values ->
-                                        Arbitraries.integers()
-                                            .between(0, 3)
-                                            .map(kind -> mutate(seed, positions, values, kind)))));
+    return seeds;
+  }
+
+  /** A valid encoding with bytes flipped, cut, inserted or set to 0xFF at 1 to 4 places. */
+  private static byte[] mutation(Gen gen) {
+    byte[] seed = gen.oneOf(VALID_ENCODINGS);
+    List<Integer> positions = gen.list(1, 4, () -> gen.intBetween(0, seed.length - 1));
+    List<Byte> values = new ArrayList<>();
+    for (int i = 0; i < positions.size(); i++) {
+      values.add(gen.anyByte());
+    }
+    return mutate(seed, positions, values, gen.intBetween(0, 3));
   }
 
   private static byte[] mutate(byte[] seed, List<Integer> positions, List<Byte> values, int kind) {

@@ -2,7 +2,6 @@ package dev.deploy.master;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.deploy.Resources;
 import dev.deploy.master.NodesFile.HostPort;
@@ -12,17 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,14 +20,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The nodes file: a good file, every error with its exact line, addresses, and properties over
- * random and mutated text. jqwik does not honour JUnit's {@code @Timeout}, so only the JUnit tests
- * carry one; the properties are pure computation on short strings.
+ * The nodes file: a good file, every error with its exact line, addresses. Properties over random
+ * and mutated text are in {@link NodesFilePropertyTest}.
  */
 class NodesFileTest {
   private static final long GIB = 1L << 30;
 
-  private static final String GOOD =
+  /** A good nodes file; {@link NodesFilePropertyTest} mutates it. */
+  static final String GOOD =
       """
       # A cluster of three machines.
 
@@ -57,9 +46,6 @@ class NodesFileTest {
       memory = "32GiB"
       cpu = 7.5
       """;
-
-  /** "nodes.toml:<line>: <problem>", the form of every error. */
-  private static final Pattern ERROR = Pattern.compile("nodes\\.toml:(\\d+): \\S[^\\n]*");
 
   @TempDir Path dir;
 
@@ -403,173 +389,5 @@ node1:99999  | address "node1:99999" has port 99999, which is not from 1 to 6553
                 + address
                 + "\" is a wildcard, which names no machine; write the address the master dials"
                 + " to reach that worker");
-  }
-
-  // ---- properties ----
-
-  /** Random text never breaks the parser: it parses, or says which line is wrong. */
-  @Property(tries = 3000)
-  void givenRandomText_whenParse_thenOnlyIllegalArgumentWithALineOfTheText(
-      @ForAll("tomlishText") String text) {
-    assertParsesOrNamesALine(text);
-  }
-
-  /** A good file with one character changed, inserted or removed: the same. */
-  @Property(tries = 3000)
-  void givenGoodFileMutated_whenParse_thenOnlyIllegalArgumentWithALineOfTheText(
-      @ForAll("mutatedGoodFile") String text) {
-    assertParsesOrNamesALine(text);
-  }
-
-  /** Any text as an address: a host and a port 1..65535, or a sentence quoting the text. */
-  @Property(tries = 3000)
-  void givenRandomText_whenParseAddress_thenHostPortOrIllegalArgument(
-      @ForAll("addressish") String text) {
-    Throwable thrown = catchThrowable(() -> NodesFile.parseAddress(text));
-    if (thrown == null) {
-      HostPort address = NodesFile.parseAddress(text);
-      assertThat(address.port()).isBetween(1, 65535);
-      assertThat(address.host()).isNotEmpty();
-    } else {
-      assertThat(thrown).isExactlyInstanceOf(IllegalArgumentException.class);
-      if (!text.isEmpty()) {
-        assertThat(thrown.getMessage()).contains(text);
-      }
-    }
-  }
-
-  /** Nodes written out in the format and parsed back are the same nodes. */
-  @Property(tries = 300)
-  void givenNodes_whenWrittenAndParsed_thenSameNodes(@ForAll("nodeLists") List<NodeSpec> nodes) {
-    StringBuilder text = new StringBuilder("# generated\n");
-    for (NodeSpec node : nodes) {
-      text.append("\n[[node]]\n")
-          .append("cpu = ")
-          .append(node.resources().cpu())
-          .append('\n')
-          .append("address = \"")
-          .append(node.address())
-          .append("\"\n")
-          .append("memory = \"")
-          .append(node.resources().memory())
-          .append(" B\"\n");
-    }
-
-    assertThat(NodesFile.parse("nodes.toml", text.toString()).nodes()).isEqualTo(nodes);
-  }
-
-  private static void assertParsesOrNamesALine(String text) {
-    Throwable thrown = catchThrowable(() -> NodesFile.parse("nodes.toml", text));
-    if (thrown == null) {
-      return;
-    }
-    assertThat(thrown).isExactlyInstanceOf(IllegalArgumentException.class);
-    Matcher m = ERROR.matcher(thrown.getMessage());
-    assertThat(m.matches()).as("message %s", thrown.getMessage()).isTrue();
-    int lines = text.split("\n", -1).length;
-    assertThat(Integer.parseInt(m.group(1))).isBetween(1, lines);
-  }
-
-  @Provide
-  Arbitrary<String> tomlishText() {
-    Arbitrary<String> fragments =
-        Arbitraries.of(
-            "[[node]]",
-            "[master]",
-            "[",
-            "]",
-            "[[",
-            "]]",
-            "address",
-            "memory",
-            "cpu",
-            "bridge",
-            " = ",
-            "=",
-            "\"",
-            "'",
-            "\\",
-            "\\u",
-            "#",
-            "\n",
-            "\r\n",
-            " ",
-            "\t",
-            "4",
-            "2.5",
-            "-1",
-            "1e9",
-            "_",
-            "GiB",
-            "MiB",
-            "Gb",
-            "8",
-            "\"8GiB\"",
-            "\"10.0.0.2:7000\"",
-            "\"[::1]:7\"",
-            ":",
-            "::",
-            "%",
-            "true",
-            "{",
-            "}",
-            ",",
-            ".",
-            "\u0000",
-            "\u00e9",
-            "\uFEFF",
-            "inf");
-    Arbitrary<String> any = Arbitraries.strings().ofMaxLength(5);
-    return Arbitraries.oneOf(fragments, fragments, fragments, any)
-        .list()
-        .ofMaxSize(40)
-        .map(parts -> String.join("", parts));
-  }
-
-  @Provide
-  Arbitrary<String> mutatedGoodFile() {
-    Arbitrary<Integer> at = Arbitraries.integers().between(0, GOOD.length() - 1);
-    Arbitrary<Character> c =
-        Arbitraries.oneOf(
-            Arbitraries.of('"', '\'', '[', ']', '=', '#', '\n', ' ', ':', '\\', '.', '0', 'x'),
-            Arbitraries.chars());
-    Arbitrary<Integer> how = Arbitraries.integers().between(0, 2);
-    return Combinators.combine(at, c, how)
-        .as(
-            (i, ch, kind) ->
-                switch (kind) {
-                  case 0 -> GOOD.substring(0, i) + GOOD.substring(i + 1);
-                  case 1 -> GOOD.substring(0, i) + ch + GOOD.substring(i);
-                  default -> GOOD.substring(0, i) + ch + GOOD.substring(i + 1);
-                });
-  }
-
-  @Provide
-  Arbitrary<String> addressish() {
-    Arbitrary<String> parts =
-        Arbitraries.of(
-            "[", "]", ":", "::", ".", "1", "255", "256", "7000", "65536", "0", "a", "node", "-",
-            "%", "eth0", "fd00", "ffff", " ", "_", "x");
-    return Arbitraries.oneOf(
-        parts.list().ofMaxSize(10).map(p -> String.join("", p)),
-        Arbitraries.strings().ofMaxLength(20));
-  }
-
-  @Provide
-  Arbitrary<List<NodeSpec>> nodeLists() {
-    Arbitrary<NodeSpec> node =
-        Combinators.combine(
-                Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(8),
-                Arbitraries.integers().between(1, 65535),
-                Arbitraries.longs().between(Resources.MIN_MEMORY, 1L << 50),
-                Arbitraries.integers().between(0, 10_000))
-            .as(
-                (host, port, memory, centiCores) ->
-                    new NodeSpec(host + ":" + port, new Resources(memory, centiCores / 100.0)));
-    return node.list()
-        .ofMinSize(1)
-        .ofMaxSize(8)
-        .uniqueElements(NodeSpec::address)
-        .map(ArrayList::new);
   }
 }

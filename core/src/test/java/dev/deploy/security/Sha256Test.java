@@ -3,16 +3,15 @@ package dev.deploy.security;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.deploy.testing.Gen;
+import dev.deploy.testing.RandomCases;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -55,10 +54,11 @@ class Sha256Test {
     }
   }
 
-  @Property
-  void givenMessageInTwoParts_whenDigest_thenSameAsTheJdkOverTheWhole(
-      @ForAll @Size(max = 300) byte[] message, @ForAll @IntRange(max = 300) int cut)
-      throws Exception {
+  @RandomCases(1000)
+  @Timeout(10)
+  void givenMessageInTwoParts_whenDigest_thenSameAsTheJdkOverTheWhole(Gen gen) throws Exception {
+    byte[] message = gen.bytes(0, 300);
+    int cut = gen.intBetween(0, 300);
     int at = Math.min(cut, message.length);
     byte[] first = Arrays.copyOfRange(message, 0, at);
     byte[] second = Arrays.copyOfRange(message, at, message.length);
@@ -127,12 +127,12 @@ class Sha256Test {
         .isEqualTo("9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
   }
 
-  @Property
-  void givenAnyKeyAndParts_whenHmac_thenSameAsTheJdk(
-      @ForAll @Size(min = 1, max = 150) byte[] key,
-      @ForAll @Size(max = 200) byte[] first,
-      @ForAll @Size(max = 200) byte[] second)
-      throws Exception {
+  @RandomCases(1000)
+  @Timeout(10)
+  void givenAnyKeyAndParts_whenHmac_thenSameAsTheJdk(Gen gen) throws Exception {
+    byte[] key = gen.bytes(1, 150);
+    byte[] first = gen.bytes(0, 200);
+    byte[] second = gen.bytes(0, 200);
     Mac jdk = Mac.getInstance("HmacSHA256");
     jdk.init(new SecretKeySpec(key, "HmacSHA256"));
     jdk.update(first);

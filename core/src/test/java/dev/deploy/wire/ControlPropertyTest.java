@@ -5,23 +5,21 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.deploy.Pid;
 import dev.deploy.Resources;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import dev.deploy.testing.Gen;
+import dev.deploy.testing.RandomCases;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A peer controls every byte of a control frame, so {@link Control#decode} must answer any bytes
  * with a message or a {@link ProtocolException}, never another exception.
  */
 class ControlPropertyTest {
-  @Property(tries = 3000)
-  void givenRandomTypeAndPayload_whenDecoded_thenMessageOrProtocolException(
-      @ForAll @IntRange(min = 0, max = 255) int type, @ForAll @Size(max = 120) byte[] payload) {
+  @RandomCases(3000)
+  @Timeout(10)
+  void givenRandomTypeAndPayload_whenDecoded_thenMessageOrProtocolException(Gen gen) {
+    int type = gen.intBetween(0, 255);
+    byte[] payload = gen.bytes(0, 120);
+
     Throwable thrown = catchThrowable(() -> Control.decode(new Frame(type, payload)));
 
     assertThat(thrown)
@@ -29,9 +27,12 @@ class ControlPropertyTest {
             t -> assertThat(t).isNull(), t -> assertThat(t).isInstanceOf(ProtocolException.class));
   }
 
-  @Property(tries = 3000)
-  void givenKnownTypeAndRandomPayload_whenDecoded_thenMessageOrProtocolException(
-      @ForAll @IntRange(min = 1, max = 7) int type, @ForAll @Size(max = 120) byte[] payload) {
+  @RandomCases(3000)
+  @Timeout(10)
+  void givenKnownTypeAndRandomPayload_whenDecoded_thenMessageOrProtocolException(Gen gen) {
+    int type = gen.intBetween(1, 7);
+    byte[] payload = gen.bytes(0, 120);
+
     Throwable thrown = catchThrowable(() -> Control.decode(new Frame(type, payload)));
 
     assertThat(thrown)
@@ -39,11 +40,12 @@ class ControlPropertyTest {
             t -> assertThat(t).isNull(), t -> assertThat(t).isInstanceOf(ProtocolException.class));
   }
 
-  @Property(tries = 3000)
-  void givenValidMessageWithOneByteChanged_whenDecoded_thenMessageOrProtocolException(
-      @ForAll("messages") Control message,
-      @ForAll @IntRange(min = 0, max = 10_000) int where,
-      @ForAll byte value) {
+  @RandomCases(3000)
+  @Timeout(10)
+  void givenValidMessageWithOneByteChanged_whenDecoded_thenMessageOrProtocolException(Gen gen) {
+    Control message = message(gen);
+    int where = gen.intBetween(0, 10_000);
+    byte value = gen.anyByte();
     byte[] payload = message.encode();
     if (payload.length > 0) {
       payload[where % payload.length] = value;
@@ -56,50 +58,43 @@ class ControlPropertyTest {
             t -> assertThat(t).isNull(), t -> assertThat(t).isInstanceOf(ProtocolException.class));
   }
 
-  @Property
-  void givenAnyValidMessage_whenEncodedAndDecoded_thenEqualFields(
-      @ForAll("messages") Control message) throws ProtocolException {
+  @RandomCases(1000)
+  @Timeout(10)
+  void givenAnyValidMessage_whenEncodedAndDecoded_thenEqualFields(Gen gen)
+      throws ProtocolException {
+    Control message = message(gen);
+
     Control decoded = Control.decode(new Frame(message.type(), message.encode()));
 
     assertThat(decoded).usingRecursiveComparison().isEqualTo(message);
   }
 
-  @Provide
-  Arbitrary<Control> messages() {
-    Arbitrary<Long> ids = Arbitraries.longs();
-    Arbitrary<byte[]> tasks = Arbitraries.bytes().array(byte[].class).ofMaxSize(40);
-    Arbitrary<Control> hello = Combinators.combine(ids, pids()).as(Control.Hello::new);
-    Arbitrary<Control> start =
-        Combinators.combine(pids().injectNull(0.3), resources(), tasks.injectNull(0.3))
-            .as(Control.Start::new);
-    Arbitrary<Control> request =
-        Combinators.combine(ids, resources(), tasks, Arbitraries.of(true, false))
-            .as(Control.SpawnRequest::new);
-    Arbitrary<Control> started = Combinators.combine(ids, pids()).as(Control.SpawnReply::started);
-    Arbitrary<Control> noRoom = ids.map(Control.SpawnReply::noRoom);
-    Arbitrary<Control> failed =
-        Combinators.combine(
-                ids,
-                Arbitraries.strings().withCharRange(' ', '~').withChars('é', '✓').ofMaxLength(30))
-            .as(Control.SpawnReply::failed);
-    Arbitrary<Control> exiting = Arbitraries.integers().between(0, 255).map(Control.Exiting::new);
-    Arbitrary<Control> fateQuery = Combinators.combine(ids, pids()).as(Control.FateQuery::new);
-    Arbitrary<Control> fateReply =
-        Combinators.combine(ids, Arbitraries.of(true, false)).as(Control.FateReply::new);
-    return Arbitraries.oneOf(
-        hello, start, request, started, noRoom, failed, exiting, fateQuery, fateReply);
+  /** Any control message, each kind as likely as the others. */
+  private static Control message(Gen gen) {
+    return gen.either(
+        () -> new Control.Hello(gen.anyLong(), pid(gen)),
+        () ->
+            new Control.Start(
+                gen.orNull(0.3, () -> pid(gen)),
+                resources(gen),
+                gen.orNull(0.3, () -> gen.bytes(0, 40))),
+        () -> new Control.SpawnRequest(gen.anyLong(), resources(gen), gen.bytes(0, 40), gen.bool()),
+        () -> Control.SpawnReply.started(gen.anyLong(), pid(gen)),
+        () -> Control.SpawnReply.noRoom(gen.anyLong()),
+        () ->
+            Control.SpawnReply.failed(gen.anyLong(), gen.string(0, 30, Gen.range(' ', '~') + "é✓")),
+        () -> new Control.Exiting(gen.intBetween(0, 255)),
+        () -> new Control.FateQuery(gen.anyLong(), pid(gen)),
+        () -> new Control.FateReply(gen.anyLong(), gen.bool()));
   }
 
-  private static Arbitrary<Pid> pids() {
-    Arbitrary<byte[]> hosts =
-        Arbitraries.oneOf(
-            Arbitraries.bytes().array(byte[].class).ofSize(4),
-            Arbitraries.bytes().array(byte[].class).ofSize(16));
-    return Combinators.combine(
-            hosts.filter(h -> dialable(h)),
-            Arbitraries.integers().between(0, 65535),
-            Arbitraries.longs())
-        .as(Pid::of);
+  /** A pid on any host but a wildcard, IPv4 or IPv6. */
+  private static Pid pid(Gen gen) {
+    byte[] host = gen.bytes(gen.bool() ? 4 : 16);
+    while (!dialable(host)) {
+      host = gen.bytes(host.length);
+    }
+    return Pid.of(host, gen.intBetween(0, 65535), gen.anyLong());
   }
 
   /** Whether a pid may have {@code host}: any address but a wildcard. */
@@ -112,10 +107,8 @@ class ControlPropertyTest {
     }
   }
 
-  private static Arbitrary<Resources> resources() {
-    return Combinators.combine(
-            Arbitraries.longs().between(Resources.MIN_MEMORY, Long.MAX_VALUE),
-            Arbitraries.doubles().between(0, 1024))
-        .as(Resources::new);
+  private static Resources resources(Gen gen) {
+    return new Resources(
+        gen.longBetween(Resources.MIN_MEMORY, Long.MAX_VALUE), gen.doubleBetween(0, 1024));
   }
 }

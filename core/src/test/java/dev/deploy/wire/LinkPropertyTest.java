@@ -8,22 +8,16 @@ import dev.deploy.Resources;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.ExitStatus;
 import dev.deploy.program.JarRef;
+import dev.deploy.testing.Gen;
+import dev.deploy.testing.RandomCases;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A worker, a master or a deploy client controls every byte of a link frame, so {@link Link#decode}
  * must answer any bytes with a message or a {@link ProtocolException}: never another exception, and
  * never an {@link OutOfMemoryError} from a length prefix larger than the payload ({@code
- * catchThrowable} catches errors too, so one would fail the property). jqwik does not honour
- * JUnit's {@code @Timeout}; the properties are pure computation on short arrays.
+ * catchThrowable} catches errors too, so one would fail the property).
  */
 class LinkPropertyTest {
   /** Every type byte {@link Link#decode} knows. */
@@ -58,32 +52,41 @@ class LinkPropertyTest {
           Link.JoinAnswer.TYPE,
           Link.Retire.TYPE);
 
-  @Property(tries = 3000)
-  void givenRandomTypeAndPayload_whenDecoded_thenMessageOrProtocolException(
-      @ForAll @IntRange(min = 0, max = 255) int type, @ForAll @Size(max = 200) byte[] payload) {
+  @RandomCases(3000)
+  @Timeout(10)
+  void givenRandomTypeAndPayload_whenDecoded_thenMessageOrProtocolException(Gen gen) {
+    int type = gen.intBetween(0, 255);
+    byte[] payload = gen.bytes(0, 200);
+
     assertMessageOrProtocolException(type, payload);
   }
 
-  @Property(tries = 5000)
-  void givenKnownTypeAndRandomPayload_whenDecoded_thenMessageOrProtocolException(
-      @ForAll("types") int type, @ForAll @Size(max = 200) byte[] payload) {
+  @RandomCases(5000)
+  @Timeout(10)
+  void givenKnownTypeAndRandomPayload_whenDecoded_thenMessageOrProtocolException(Gen gen) {
+    int type = gen.oneOf(TYPES);
+    byte[] payload = gen.bytes(0, 200);
+
     assertMessageOrProtocolException(type, payload);
   }
 
-  @Property(tries = 3000)
-  void givenKnownTypeAndPayloadOfHugeLengths_whenDecoded_thenMessageOrProtocolException(
-      @ForAll("types") int type, @ForAll("hugeInts") List<Integer> words) {
+  @RandomCases(3000)
+  @Timeout(10)
+  void givenKnownTypeAndPayloadOfHugeLengths_whenDecoded_thenMessageOrProtocolException(Gen gen) {
+    int type = gen.oneOf(TYPES);
+    List<Integer> words = hugeInts(gen);
     MessageOut out = new MessageOut();
     words.forEach(out::i32);
 
     assertMessageOrProtocolException(type, out.toByteArray());
   }
 
-  @Property(tries = 5000)
-  void givenValidMessageWithOneByteChanged_whenDecoded_thenMessageOrProtocolException(
-      @ForAll("messages") Link message,
-      @ForAll @IntRange(min = 0, max = 100_000) int where,
-      @ForAll byte value) {
+  @RandomCases(5000)
+  @Timeout(10)
+  void givenValidMessageWithOneByteChanged_whenDecoded_thenMessageOrProtocolException(Gen gen) {
+    Link message = message(gen);
+    int where = gen.intBetween(0, 100_000);
+    byte value = gen.anyByte();
     byte[] payload = message.encode();
     if (payload.length > 0) {
       payload[where % payload.length] = value;
@@ -92,11 +95,12 @@ class LinkPropertyTest {
     assertMessageOrProtocolException(message.type(), payload);
   }
 
-  @Property(tries = 3000)
-  void givenValidMessageWithALengthReplaced_whenDecoded_thenMessageOrProtocolException(
-      @ForAll("messages") Link message,
-      @ForAll @IntRange(min = 0, max = 100_000) int where,
-      @ForAll("hugeInts") List<Integer> lengths) {
+  @RandomCases(3000)
+  @Timeout(10)
+  void givenValidMessageWithALengthReplaced_whenDecoded_thenMessageOrProtocolException(Gen gen) {
+    Link message = message(gen);
+    int where = gen.intBetween(0, 100_000);
+    List<Integer> lengths = hugeInts(gen);
     byte[] payload = message.encode();
     if (payload.length >= 4) {
       int at = where % (payload.length - 3);
@@ -110,9 +114,11 @@ class LinkPropertyTest {
     assertMessageOrProtocolException(message.type(), payload);
   }
 
-  @Property(tries = 2000)
-  void givenValidMessageCutShort_whenDecoded_thenProtocolException(
-      @ForAll("messages") Link message, @ForAll @IntRange(min = 0, max = 100_000) int where) {
+  @RandomCases(2000)
+  @Timeout(10)
+  void givenValidMessageCutShort_whenDecoded_thenProtocolException(Gen gen) {
+    Link message = message(gen);
+    int where = gen.intBetween(0, 100_000);
     byte[] whole = message.encode();
     if (whole.length == 0) {
       return;
@@ -123,9 +129,12 @@ class LinkPropertyTest {
         .isInstanceOf(ProtocolException.class);
   }
 
-  @Property(tries = 2000)
-  void givenAnyValidMessage_whenEncodedAndDecoded_thenEqualFields(@ForAll("messages") Link message)
+  @RandomCases(2000)
+  @Timeout(10)
+  void givenAnyValidMessage_whenEncodedAndDecoded_thenEqualFields(Gen gen)
       throws ProtocolException {
+    Link message = message(gen);
+
     Link decoded = Link.decode(new Frame(message.type(), message.encode()));
 
     assertThat(decoded).isExactlyInstanceOf(message.getClass());
@@ -141,122 +150,136 @@ class LinkPropertyTest {
             t -> assertThat(t).isExactlyInstanceOf(ProtocolException.class));
   }
 
-  @Provide
-  Arbitrary<Integer> types() {
-    return Arbitraries.of(TYPES);
+  /** Up to 12 words that, read as a length or a count, are far larger than any payload here. */
+  private static List<Integer> hugeInts(Gen gen) {
+    return gen.list(
+        0,
+        12,
+        () ->
+            gen.either(
+                () ->
+                    gen.oneOf(
+                        Integer.MAX_VALUE,
+                        Integer.MIN_VALUE,
+                        -1,
+                        Link.MAX_JARS,
+                        Link.MAX_ARGS,
+                        1 << 30),
+                () -> gen.intBetween(1 << 20, Integer.MAX_VALUE),
+                () -> gen.intBetween(0, 300)));
   }
 
-  /** Words that, read as a length or a count, are far larger than any payload here. */
-  @Provide
-  Arbitrary<List<Integer>> hugeInts() {
-    Arbitrary<Integer> word =
-        Arbitraries.oneOf(
-            Arbitraries.of(
-                Integer.MAX_VALUE, Integer.MIN_VALUE, -1, Link.MAX_JARS, Link.MAX_ARGS, 1 << 30),
-            Arbitraries.integers().between(1 << 20, Integer.MAX_VALUE),
-            Arbitraries.integers().between(0, 300));
-    return word.list().ofMaxSize(12);
+  /** Any link message, each kind as likely as the others. */
+  private static Link message(Gen gen) {
+    return gen.either(
+        () -> new Link.Hello(gen.anyInt(), text(gen), gen.intBetween(0, 255)),
+        () ->
+            new Link.AddProgram(
+                gen.anyLong(), text(gen), texts(gen), texts(gen), texts(gen), jars(gen)),
+        () -> new Link.RemoveProgram(gen.anyLong()),
+        () ->
+            new Link.Launch(
+                gen.anyLong(),
+                gen.anyLong(),
+                gen.orNull(0.3, () -> pid(gen)),
+                resources(gen),
+                gen.orNull(0.3, () -> blob(gen))),
+        () ->
+            new Link.LaunchResult(
+                gen.anyLong(), gen.orNull(0.5, () -> pid(gen)), gen.orNull(0.5, () -> text(gen))),
+        () -> new Link.EventOf(gen.anyLong(), event(gen)),
+        () -> new Link.Pending(gen.anyLong()),
+        () -> new Link.Settled(gen.anyLong()),
+        () ->
+            new Link.Spawn(
+                gen.anyLong(), gen.anyLong(), pid(gen), resources(gen), blob(gen), gen.bool()),
+        () ->
+            new Link.SpawnResult(
+                gen.anyLong(),
+                gen.intBetween(0, 2),
+                gen.orNull(0.5, () -> pid(gen)),
+                gen.orNull(0.5, () -> text(gen))),
+        () -> new Link.CancelWaiting(pid(gen)),
+        () -> new Link.ReserveWarm(gen.anyLong(), resources(gen)),
+        () -> new Link.WarmAnswer(gen.anyLong(), gen.bool()),
+        () -> new Link.ReleaseWarm(resources(gen)),
+        () -> new Link.DropWarm(),
+        () -> new Link.Fate(gen.anyLong(), pid(gen)),
+        () -> new Link.FateAnswer(gen.anyLong(), status(gen)),
+        () -> new Link.JarWanted(sha(gen)),
+        () -> new Link.JarChunk(sha(gen), blob(gen)),
+        () -> new Link.Ping(),
+        () -> new Link.PauseOutput(gen.anyLong(), gen.bool()),
+        () ->
+            new Link.DeployRequest(
+                gen.orNull(0.3, () -> text(gen)), texts(gen), texts(gen), texts(gen), jars(gen)),
+        () -> new Link.JarsWanted(gen.list(0, 4, () -> sha(gen))),
+        () -> new Link.Done(gen.anyInt()),
+        () -> new Link.Failed(text(gen)),
+        () -> new Link.Kill(),
+        () ->
+            new Link.Join(
+                gen.string(1, 63, Gen.range('a', 'z')),
+                gen.longBetween(64L << 20, Long.MAX_VALUE),
+                gen.longBetween(1, Link.Join.MAX_CPU_MILLIS),
+                gen.string(1, 40, Gen.range('a', 'z'))),
+        () -> new Link.JoinAnswer(gen.bool(), gen.orNull(0.5, () -> text(gen))),
+        () -> new Link.Retire());
   }
 
-  @Provide
-  Arbitrary<Link> messages() {
-    Arbitrary<Long> ids = Arbitraries.longs();
-    Arbitrary<String> texts =
-        Arbitraries.strings().withCharRange(' ', '~').withChars('é', '✓', '\n').ofMaxLength(20);
-    Arbitrary<List<String>> lists = texts.list().ofMaxSize(4);
-    Arbitrary<byte[]> blobs = Arbitraries.bytes().array(byte[].class).ofMaxSize(40);
-    Arbitrary<Integer> fds = Arbitraries.of(1, 2);
-    Arbitrary<List<JarRef>> jars = jars().list().ofMaxSize(3);
-    Arbitrary<Event> events =
-        Arbitraries.oneOf(
-            Combinators.combine(pids(), pids().injectNull(0.3)).as(Event.Spawned::new),
-            Combinators.combine(pids(), fds, blobs).as(Event.Output::new),
-            Combinators.combine(pids(), fds).as(Event.Eof::new),
-            Combinators.combine(pids(), statuses()).as(Event.Exit::new));
-    return Arbitraries.oneOf(
-        List.<Arbitrary<? extends Link>>of(
-            Combinators.combine(
-                    Arbitraries.integers(), texts, Arbitraries.integers().between(0, 255))
-                .as(Link.Hello::new),
-            Combinators.combine(ids, texts, lists, lists, lists, jars).as(Link.AddProgram::new),
-            ids.map(Link.RemoveProgram::new),
-            Combinators.combine(
-                    ids, ids, pids().injectNull(0.3), resources(), blobs.injectNull(0.3))
-                .as(Link.Launch::new),
-            Combinators.combine(ids, pids().injectNull(0.5), texts.injectNull(0.5))
-                .as(Link.LaunchResult::new),
-            Combinators.combine(ids, events).as(Link.EventOf::new),
-            ids.map(Link.Pending::new),
-            ids.map(Link.Settled::new),
-            Combinators.combine(ids, ids, pids(), resources(), blobs, Arbitraries.of(true, false))
-                .as(Link.Spawn::new),
-            Combinators.combine(
-                    ids,
-                    Arbitraries.integers().between(0, 2),
-                    pids().injectNull(0.5),
-                    texts.injectNull(0.5))
-                .as(Link.SpawnResult::new),
-            pids().map(Link.CancelWaiting::new),
-            Combinators.combine(ids, resources()).as(Link.ReserveWarm::new),
-            Combinators.combine(ids, Arbitraries.of(true, false)).as(Link.WarmAnswer::new),
-            resources().map(Link.ReleaseWarm::new),
-            Arbitraries.just(new Link.DropWarm()),
-            Combinators.combine(ids, pids()).as(Link.Fate::new),
-            Combinators.combine(ids, statuses()).as(Link.FateAnswer::new),
-            shas().map(Link.JarWanted::new),
-            Combinators.combine(shas(), blobs).as(Link.JarChunk::new),
-            Arbitraries.just(new Link.Ping()),
-            Combinators.combine(ids, Arbitraries.of(true, false)).as(Link.PauseOutput::new),
-            Combinators.combine(texts.injectNull(0.3), lists, lists, lists, jars)
-                .as(Link.DeployRequest::new),
-            shas().list().ofMaxSize(4).map(Link.JarsWanted::new),
-            Arbitraries.integers().map(Link.Done::new),
-            texts.map(Link.Failed::new),
-            Arbitraries.just(new Link.Kill()),
-            Combinators.combine(
-                    Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(63),
-                    Arbitraries.longs().between(64L << 20, Long.MAX_VALUE),
-                    Arbitraries.longs().between(1, Link.Join.MAX_CPU_MILLIS),
-                    Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(40))
-                .as(Link.Join::new),
-            Combinators.combine(Arbitraries.of(true, false), texts.injectNull(0.5))
-                .as(Link.JoinAnswer::new),
-            Arbitraries.just(new Link.Retire())));
+  /** Printable ASCII, two non-ASCII characters and a newline; up to 20 chars. */
+  private static String text(Gen gen) {
+    return gen.string(0, 20, Gen.range(' ', '~') + "é✓\n");
   }
 
-  private static Arbitrary<String> shas() {
-    return Arbitraries.strings().withChars("0123456789abcdef").ofLength(64);
+  private static List<String> texts(Gen gen) {
+    return gen.list(0, 4, () -> text(gen));
   }
 
-  private static Arbitrary<JarRef> jars() {
-    Arbitrary<String> names =
-        Arbitraries.strings()
-            .withCharRange('a', 'z')
-            .withChars('-', '.', 'ü')
-            .ofMinLength(1)
-            .ofMaxLength(30)
-            .filter(n -> !n.equals(".") && !n.equals(".."));
-    return Combinators.combine(shas(), names, Arbitraries.longs().greaterOrEqual(0))
-        .as(JarRef::new);
+  private static byte[] blob(Gen gen) {
+    return gen.bytes(0, 40);
   }
 
-  private static Arbitrary<ExitStatus> statuses() {
-    return Arbitraries.oneOf(
-        Arbitraries.integers().map(ExitStatus::exited),
-        Arbitraries.integers().between(1, 64).map(ExitStatus::killed),
-        Arbitraries.just(ExitStatus.lost()));
+  private static Event event(Gen gen) {
+    return gen.either(
+        () -> new Event.Spawned(pid(gen), gen.orNull(0.3, () -> pid(gen))),
+        () -> new Event.Output(pid(gen), gen.oneOf(1, 2), blob(gen)),
+        () -> new Event.Eof(pid(gen), gen.oneOf(1, 2)),
+        () -> new Event.Exit(pid(gen), status(gen)));
   }
 
-  private static Arbitrary<Pid> pids() {
-    Arbitrary<byte[]> hosts =
-        Arbitraries.oneOf(
-            Arbitraries.bytes().array(byte[].class).ofSize(4),
-            Arbitraries.bytes().array(byte[].class).ofSize(16));
-    return Combinators.combine(
-            hosts.filter(h -> dialable(h)),
-            Arbitraries.integers().between(0, 65535),
-            Arbitraries.longs())
-        .as(Pid::of);
+  private static String sha(Gen gen) {
+    return gen.string(64, 64, "0123456789abcdef");
+  }
+
+  private static List<JarRef> jars(Gen gen) {
+    return gen.list(
+        0, 3, () -> new JarRef(sha(gen), jarName(gen), gen.longBetween(0, Long.MAX_VALUE)));
+  }
+
+  /** A jar's file name: 1 to 30 of a-z, '-', '.' and 'ü', but not "." or "..". */
+  private static String jarName(Gen gen) {
+    String name;
+    do {
+      name = gen.string(1, 30, Gen.range('a', 'z') + "-.ü");
+    } while (name.equals(".") || name.equals(".."));
+    return name;
+  }
+
+  private static ExitStatus status(Gen gen) {
+    return gen.either(
+        () -> ExitStatus.exited(gen.anyInt()),
+        () -> ExitStatus.killed(gen.intBetween(1, 64)),
+        ExitStatus::lost);
+  }
+
+  /** A pid on any host but a wildcard, IPv4 or IPv6. */
+  private static Pid pid(Gen gen) {
+    byte[] host = gen.bytes(gen.bool() ? 4 : 16);
+    while (!dialable(host)) {
+      host = gen.bytes(host.length);
+    }
+    return Pid.of(host, gen.intBetween(0, 65535), gen.anyLong());
   }
 
   /** Whether a pid may have {@code host}: any address but a wildcard. */
@@ -269,10 +292,8 @@ class LinkPropertyTest {
     }
   }
 
-  private static Arbitrary<Resources> resources() {
-    return Combinators.combine(
-            Arbitraries.longs().between(Resources.MIN_MEMORY, Long.MAX_VALUE),
-            Arbitraries.doubles().between(0, 1024))
-        .as(Resources::new);
+  private static Resources resources(Gen gen) {
+    return new Resources(
+        gen.longBetween(Resources.MIN_MEMORY, Long.MAX_VALUE), gen.doubleBetween(0, 1024));
   }
 }
