@@ -5,6 +5,7 @@ import dev.deploy.Pid;
 import dev.deploy.codec.Codec;
 import dev.deploy.io.Connection;
 import dev.deploy.io.IoLoop;
+import dev.deploy.io.Transport;
 import dev.deploy.logging.Loggers;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.Credential;
@@ -144,6 +145,16 @@ public final class ChannelTable {
     loop.schedule(delayNanos, task);
   }
 
+  /** Returns whether the caller is the I/O loop's thread. */
+  boolean inLoop() {
+    return loop.inLoop();
+  }
+
+  /** Any thread: runs {@code command} on the I/O loop. */
+  void execute(Runnable command) {
+    loop.execute(command);
+  }
+
   /** Returns the I/O loop's clock, in nanoseconds. */
   long now() {
     return loop.now();
@@ -216,7 +227,7 @@ public final class ChannelTable {
     long now = System.nanoTime();
     long last = p.lastSend;
     p.lastSend = now;
-    Connection c = p.connection;
+    Transport c = p.transport;
     if (c != null && now - last >= WRITE_THROUGH_GAP_NANOS && c.flushFromCaller()) {
       return;
     }
@@ -229,8 +240,9 @@ public final class ChannelTable {
       loop.execute(
           () -> {
             p.flushScheduled.set(false);
-            if (p.connection != null) {
-              p.connection.flush();
+            Transport t = p.transport;
+            if (t != null) {
+              t.flush();
             } else {
               dial(p, 0);
             }
@@ -245,7 +257,7 @@ public final class ChannelTable {
 
   /** Loop: dials {@code p} unless connected, dialling or gone. */
   private void dial(Peer p, int attempt) {
-    if (p.connection != null || p.dialing != null || p.fate() != null) {
+    if (p.transport != null || p.dialing != null || p.fate() != null) {
       return;
     }
     Handshake handshake =
@@ -330,7 +342,7 @@ public final class ChannelTable {
 
   /** Loop timer: {@code p} is still unreachable and its fate unknown: it is lost. */
   private void settleUnreachable(Peer p) {
-    if (p.connection == null && p.dialing == null && p.fate() == null) {
+    if (p.transport == null && p.dialing == null && p.fate() == null) {
       p.settle(Reason.LOST);
     }
   }
@@ -405,7 +417,7 @@ public final class ChannelTable {
         throw new ProtocolException("a connection claims to come from this process itself");
       }
       Peer p = peers.computeIfAbsent(remote, pid -> new Peer(pid, ChannelTable.this));
-      boolean reject = p.connection != null || (p.dialing != null && compare(self, remote) < 0);
+      boolean reject = p.transport != null || (p.dialing != null && compare(self, remote) < 0);
       if (reject) {
         c.sendFrame(Frames.REJECT, new byte[0]);
         c.close();
@@ -472,7 +484,7 @@ public final class ChannelTable {
   private void prune() {
     peers
         .values()
-        .removeIf(p -> p.fate() != null && !p.busy() && p.connection == null && p.dialing == null);
+        .removeIf(p -> p.fate() != null && !p.busy() && p.transport == null && p.dialing == null);
     loop.schedule(PRUNE_NANOS, this::prune);
   }
 
@@ -536,7 +548,7 @@ public final class ChannelTable {
   private void awaitGoodbyes(CompletableFuture<Void> said, long deadline) {
     boolean done = true;
     for (Peer p : peers.values()) {
-      Connection c = p.connection;
+      Transport c = p.transport;
       if (c != null && c.state() == Connection.State.OPEN && (!p.goodbyeSent || !c.drained())) {
         done = false;
         c.flush();
