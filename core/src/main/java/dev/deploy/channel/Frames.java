@@ -57,6 +57,16 @@ final class Frames {
    */
   static final int RECEIVER = 12;
 
+  /**
+   * Dialler to acceptor, before {@link #IDENT} and only when both may use shared memory: {@code
+   * string} this machine's boot id, {@code string} the name of a file under {@code /dev/shm} it
+   * made (owner-only) and mapped. The acceptor on the same machine maps it and answers {@link
+   * #ACCEPT} with a {@code u8 1}: from then on every frame goes through the file's rings and the
+   * connection carries only heartbeats and doorbells ({@code io.ShmTransport.DOORBELL}, type 64).
+   * An ACCEPT without payload means TCP.
+   */
+  static final int SHM_OFFER = 13;
+
   static final int FIRST = 1;
   static final int LAST = 2;
 

@@ -798,12 +798,9 @@ final class Peer implements Transport.Listener {
   public void onFrame(Transport c, int type, ByteBuffer payload) throws IOException {
     lastActivity = table.now();
     switch (type) {
-      case Frames.IDLE -> onIdleAsked(c);
-      case Frames.IDLE_OK -> closeIdle(c);
-      case Frames.IDLE_NO -> {
-        idleAsked = false;
-        c.flush(); // what was held while we asked
-      }
+      case Frames.IDLE -> onLoop(() -> onIdleAsked(c));
+      case Frames.IDLE_OK -> onLoop(() -> closeIdle(c));
+      case Frames.IDLE_NO -> onLoop(() -> onIdleRefused(c));
       case Frames.DATA -> onData(payload);
       case Frames.END -> onEnd(payload);
       case Frames.RECEIVER -> onReceiver(payload);
@@ -1005,6 +1002,25 @@ final class Peer implements Transport.Listener {
     if (!idleAsked && !goodbyeDue && now - lastActivity >= IDLE_NANOS && holdIfIdle()) {
       c.sendFrame(Frames.IDLE, new byte[0]);
     }
+  }
+
+  /**
+   * Runs {@code step} of the idle close on the loop: now when this is the loop, else next (a
+   * receiving thread that polled shared memory hands these frames on; nothing that follows them
+   * depends on their having run).
+   */
+  private void onLoop(Runnable step) {
+    if (table.inLoop()) {
+      step.run();
+    } else {
+      table.execute(step);
+    }
+  }
+
+  /** Loop: the remote uses the connection; what was held while we asked goes out. */
+  private void onIdleRefused(Transport c) {
+    idleAsked = false;
+    c.flush();
   }
 
   /** Loop: the remote asks to close the idle connection; agree unless we use it. */

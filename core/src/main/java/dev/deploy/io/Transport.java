@@ -42,6 +42,14 @@ public interface Transport {
    */
   void sendFrame(int type, byte[] payload);
 
+  /**
+   * Returns whether a write costs no system call, so a sender writes through even right after its
+   * last send (TCP: false; back-to-back sends are left to the loop, which batches them).
+   */
+  default boolean writesThrough() {
+    return false;
+  }
+
   /** Returns whether everything handed to the transport has left this process. */
   boolean drained();
 

@@ -127,9 +127,15 @@ final class TableProbe {
     }
   }
 
-  /** Returns the TCP connection under {@code t}. */
+  /** Returns the TCP connection under {@code t} (itself, or the one beside shared memory). */
   static Connection tcp(dev.deploy.io.Transport t) {
-    return (Connection) t;
+    return t instanceof dev.deploy.io.ShmTransport shm ? shm.connection() : (Connection) t;
+  }
+
+  /** Returns what carries {@code table}'s frames with {@code remote} now, or null. */
+  static dev.deploy.io.Transport transport(ChannelTable table, Pid remote) {
+    Peer p = peer(table, remote);
+    return p == null ? null : p.transport;
   }
 
   private static SocketAddress localAddress(Connection c) {
