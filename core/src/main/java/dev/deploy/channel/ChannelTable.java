@@ -5,6 +5,9 @@ import dev.deploy.Pid;
 import dev.deploy.codec.Codec;
 import dev.deploy.io.Connection;
 import dev.deploy.io.IoLoop;
+import dev.deploy.io.ShmFile;
+import dev.deploy.io.ShmTransport;
+import dev.deploy.io.Transport;
 import dev.deploy.logging.Loggers;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.Credential;
@@ -144,6 +147,16 @@ public final class ChannelTable {
     loop.schedule(delayNanos, task);
   }
 
+  /** Returns whether the caller is the I/O loop's thread. */
+  boolean inLoop() {
+    return loop.inLoop();
+  }
+
+  /** Any thread: runs {@code command} on the I/O loop. */
+  void execute(Runnable command) {
+    loop.execute(command);
+  }
+
   /** Returns the I/O loop's clock, in nanoseconds. */
   long now() {
     return loop.now();
@@ -216,8 +229,10 @@ public final class ChannelTable {
     long now = System.nanoTime();
     long last = p.lastSend;
     p.lastSend = now;
-    Connection c = p.connection;
-    if (c != null && now - last >= WRITE_THROUGH_GAP_NANOS && c.flushFromCaller()) {
+    Transport c = p.transport;
+    if (c != null
+        && (c.writesThrough() || now - last >= WRITE_THROUGH_GAP_NANOS)
+        && c.flushFromCaller()) {
       return;
     }
     scheduleFlush(p);
@@ -229,8 +244,9 @@ public final class ChannelTable {
       loop.execute(
           () -> {
             p.flushScheduled.set(false);
-            if (p.connection != null) {
-              p.connection.flush();
+            Transport t = p.transport;
+            if (t != null) {
+              t.flush();
             } else {
               dial(p, 0);
             }
@@ -245,7 +261,7 @@ public final class ChannelTable {
 
   /** Loop: dials {@code p} unless connected, dialling or gone. */
   private void dial(Peer p, int attempt) {
-    if (p.connection != null || p.dialing != null || p.fate() != null) {
+    if (p.transport != null || p.dialing != null || p.fate() != null) {
       return;
     }
     Handshake handshake =
@@ -265,6 +281,9 @@ public final class ChannelTable {
     private final Peer peer;
     private final int attempt;
 
+    /** The shared memory this side offered, until the answer; loop thread only. */
+    private ShmFile offered;
+
     Dial(Peer peer, int attempt) {
       this.peer = peer;
       this.attempt = attempt;
@@ -272,6 +291,7 @@ public final class ChannelTable {
 
     @Override
     public void onAuthenticated(Connection c) {
+      offered = offerShm(c);
       c.sendFrame(Frames.IDENT, new MessageOut().pid(self).toByteArray());
     }
 
@@ -283,7 +303,16 @@ public final class ChannelTable {
       }
       if (type == Frames.ACCEPT) {
         peer.dialing = null;
-        peer.attach(c);
+        ShmFile shm = offered;
+        offered = null;
+        boolean shared = payload.remaining() == 1 && payload.get() == 1;
+        if (payload.hasRemaining() || (shared && shm == null)) {
+          throw new ProtocolException("an ACCEPT from " + peer.pid + " answers no offer");
+        }
+        if (shm != null) {
+          shm.unlink(); // both have it mapped, or the remote declined it
+        }
+        peer.attach(shared ? new ShmTransport(loop, c, shm, true) : c);
       } else if (type == Frames.REJECT) {
         peer.dialing = null;
         c.close();
@@ -302,6 +331,10 @@ public final class ChannelTable {
 
     @Override
     public void onClosed(Connection c, IOException cause) {
+      if (offered != null) {
+        offered.unlink();
+        offered = null;
+      }
       if (peer.dialing != c) {
         return; // abandoned for the remote's connection, or rejected
       }
@@ -330,7 +363,7 @@ public final class ChannelTable {
 
   /** Loop timer: {@code p} is still unreachable and its fate unknown: it is lost. */
   private void settleUnreachable(Peer p) {
-    if (p.connection == null && p.dialing == null && p.fate() == null) {
+    if (p.transport == null && p.dialing == null && p.fate() == null) {
       p.settle(Reason.LOST);
     }
   }
@@ -377,10 +410,59 @@ public final class ChannelTable {
     }
   }
 
+  /**
+   * Loop: when shared memory is on, makes a file for the pair and offers it on {@code c} (the
+   * remote uses it only from the same machine); returns it, or null.
+   */
+  private ShmFile offerShm(Connection c) {
+    if (!ShmFile.enabled()) {
+      return null;
+    }
+    ShmFile shm;
+    try {
+      shm = ShmFile.create();
+    } catch (IOException | RuntimeException e) {
+      logOnce("shm", "shared memory is unavailable, channels use TCP: " + e);
+      return null;
+    }
+    c.sendFrame(
+        Frames.SHM_OFFER,
+        new MessageOut().string(ShmFile.bootId()).string(shm.name()).toByteArray());
+    return shm;
+  }
+
+  /**
+   * Loop: maps the file an SHM_OFFER names when shared memory is on and the remote is on this
+   * machine; returns it, or null for TCP.
+   */
+  private ShmFile takeShm(ByteBuffer payload) throws ProtocolException {
+    byte[] bytes = new byte[payload.remaining()];
+    payload.get(bytes);
+    MessageIn in = new MessageIn(bytes);
+    String boot = in.string("SHM_OFFER boot id");
+    String name = in.string("SHM_OFFER name");
+    in.end("SHM_OFFER");
+    if (!ShmFile.enabled() || !boot.equals(ShmFile.bootId())) {
+      return null;
+    }
+    try {
+      return ShmFile.open(name);
+    } catch (IOException | RuntimeException e) {
+      logOnce("shm-open", "cannot map the shared memory a peer offered, channels use TCP: " + e);
+      return null;
+    }
+  }
+
   /** The listener of an accepted connection until its IDENT says whose it is. */
   private final class Accepted implements Connection.Listener {
     /** The remote host, read at accept time (the socket may be closed when we log). */
     private final String from;
+
+    /** The shared memory the dialler offered and this side mapped, or null; loop thread only. */
+    private ShmFile shm;
+
+    /** Whether an SHM_OFFER came (at most one, before IDENT). */
+    private boolean offered;
 
     Accepted(String from) {
       this.from = from;
@@ -393,6 +475,11 @@ public final class ChannelTable {
 
     @Override
     public void onFrame(Connection c, int type, ByteBuffer payload) throws IOException {
+      if (type == Frames.SHM_OFFER && !offered) {
+        offered = true;
+        shm = takeShm(payload);
+        return;
+      }
       if (type != Frames.IDENT) {
         throw new ProtocolException("the first frame is type " + type + ", not IDENT");
       }
@@ -405,7 +492,7 @@ public final class ChannelTable {
         throw new ProtocolException("a connection claims to come from this process itself");
       }
       Peer p = peers.computeIfAbsent(remote, pid -> new Peer(pid, ChannelTable.this));
-      boolean reject = p.connection != null || (p.dialing != null && compare(self, remote) < 0);
+      boolean reject = p.transport != null || (p.dialing != null && compare(self, remote) < 0);
       if (reject) {
         c.sendFrame(Frames.REJECT, new byte[0]);
         c.close();
@@ -416,8 +503,13 @@ public final class ChannelTable {
         p.dialing = null;
         mine.close();
       }
-      c.sendFrame(Frames.ACCEPT, new byte[0]);
-      p.attach(c);
+      if (shm != null) {
+        c.sendFrame(Frames.ACCEPT, new byte[] {1});
+        p.attach(new ShmTransport(loop, c, shm, false));
+      } else {
+        c.sendFrame(Frames.ACCEPT, new byte[0]);
+        p.attach(c);
+      }
     }
 
     @Override
@@ -472,7 +564,7 @@ public final class ChannelTable {
   private void prune() {
     peers
         .values()
-        .removeIf(p -> p.fate() != null && !p.busy() && p.connection == null && p.dialing == null);
+        .removeIf(p -> p.fate() != null && !p.busy() && p.transport == null && p.dialing == null);
     loop.schedule(PRUNE_NANOS, this::prune);
   }
 
@@ -536,7 +628,7 @@ public final class ChannelTable {
   private void awaitGoodbyes(CompletableFuture<Void> said, long deadline) {
     boolean done = true;
     for (Peer p : peers.values()) {
-      Connection c = p.connection;
+      Transport c = p.transport;
       if (c != null && c.state() == Connection.State.OPEN && (!p.goodbyeSent || !c.drained())) {
         done = false;
         c.flush();

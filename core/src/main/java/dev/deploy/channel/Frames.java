@@ -1,9 +1,16 @@
 package dev.deploy.channel;
 
+import dev.deploy.io.Framing;
+import java.nio.ByteBuffer;
+
 /**
- * Frame types on a connection between two processes, after the handshake. One connection per pair
- * of processes carries both directions; each direction is one ordered stream of values, cut into
- * epochs by {@link #END} (a {@code Sender} closed).
+ * Frame types and layouts between two processes, after the handshake: the one place that knows what
+ * a channel frame holds and how big it is ({@link Framing} knows the header). One transport per
+ * pair of processes carries both directions; each direction is one ordered stream of values, cut
+ * into epochs by {@link #END} (a {@code Sender} closed). The state machines never put a bare number
+ * into a header: they call the encoders below.
+ *
+ * <p>Stateless; any thread.
  */
 final class Frames {
   /** Dialer to acceptor, first: the dialer's pid. */
@@ -50,6 +57,16 @@ final class Frames {
    */
   static final int RECEIVER = 12;
 
+  /**
+   * Dialler to acceptor, before {@link #IDENT} and only when both may use shared memory: {@code
+   * string} this machine's boot id, {@code string} the name of a file under {@code /dev/shm} it
+   * made (owner-only) and mapped. The acceptor on the same machine maps it and answers {@link
+   * #ACCEPT} with a {@code u8 1}: from then on every frame goes through the file's rings and the
+   * connection carries only heartbeats and doorbells ({@code io.ShmTransport.DOORBELL}, type 64).
+   * An ACCEPT without payload means TCP.
+   */
+  static final int SHM_OFFER = 13;
+
   static final int FIRST = 1;
   static final int LAST = 2;
 
@@ -59,5 +76,62 @@ final class Frames {
   /** The largest chunk of a value in one DATA frame. */
   static final int CHUNK = 64 << 10;
 
+  /** Bytes of a count ({@link #ACK}, {@link #END}, {@link #RECEIVER}): a {@code u64}. */
+  static final int COUNT = 8;
+
+  /** Bytes of a {@link #CREDIT} grant: a {@code u32}. */
+  static final int GRANT = 4;
+
+  /** Bytes of a DATA frame's flags. */
+  static final int FLAGS = 1;
+
+  /** Bytes of the size a value's first of several chunks carries after its flags: a {@code u32}. */
+  static final int TOTAL = 4;
+
+  /** A whole ACK, END or RECEIVER frame. */
+  static final int COUNT_FRAME = Framing.size(COUNT);
+
+  /** A whole CREDIT frame. */
+  static final int CREDIT_FRAME = Framing.size(GRANT);
+
+  /** A whole GOODBYE frame. */
+  static final int GOODBYE_FRAME = Framing.size(0);
+
   private Frames() {}
+
+  /** Puts an {@link #ACK}, {@link #END} or {@link #RECEIVER} frame carrying {@code count}. */
+  static void putCount(ByteBuffer out, int type, long count) {
+    Framing.putHeader(out, type, COUNT).putLong(count);
+  }
+
+  /** Puts a {@link #CREDIT} frame granting {@code bytes}. */
+  static void putCredit(ByteBuffer out, int bytes) {
+    Framing.putHeader(out, CREDIT, GRANT).putInt(bytes);
+  }
+
+  /** Puts a {@link #GOODBYE} frame. */
+  static void putGoodbye(ByteBuffer out) {
+    Framing.putHeader(out, GOODBYE, 0);
+  }
+
+  /**
+   * Returns the bytes of a DATA frame carrying {@code chunk} bytes; {@code sized} when it is the
+   * first of several chunks, which says the value's size.
+   */
+  static int dataFrame(int chunk, boolean sized) {
+    return Framing.size(FLAGS + (sized ? TOTAL : 0) + chunk);
+  }
+
+  /**
+   * Puts the header of a DATA frame with {@code flags} carrying {@code chunk} bytes (which the
+   * caller puts next); {@code total} is the value's size when the flags say it is the first of
+   * several chunks ({@link #FIRST} without {@link #LAST}).
+   */
+  static void putDataHeader(ByteBuffer out, int flags, int total, int chunk) {
+    boolean sized = (flags & (FIRST | LAST)) == FIRST;
+    Framing.putHeader(out, DATA, FLAGS + (sized ? TOTAL : 0) + chunk).put((byte) flags);
+    if (sized) {
+      out.putInt(total);
+    }
+  }
 }

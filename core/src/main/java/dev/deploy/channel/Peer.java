@@ -4,6 +4,7 @@ import dev.deploy.ChannelException;
 import dev.deploy.ChannelException.Reason;
 import dev.deploy.Pid;
 import dev.deploy.io.Connection;
+import dev.deploy.io.Transport;
 import dev.deploy.wire.ProtocolException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,14 +19,20 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Everything this process has with one remote process: the values it sent us (waiting for our
  * {@code Receiver}, bounded by the credit we grant), the values we send it (bounded by the credit
- * it grants), acknowledgements, the remote's fate, and the connection that carries both directions.
+ * it grants), acknowledgements, the remote's fate, and the {@link Transport} that carries both
+ * directions (a TCP connection, or shared memory beside one). The channel protocol is written here
+ * once, over whichever transport: it never knows which one it has.
  *
- * <p>Thread safe: user threads and the I/O loop share the state under {@link #lock}; the connection
- * and its frames are loop-thread only. User threads wait on {@link #changed}, which is signalled on
- * every arrival, credit, acknowledgement and change of fate; select and asynchronous operations
- * register {@link #waiters} instead.
+ * <p>Threading. User threads and the I/O loop share the state under {@link #lock} (methods that say
+ * "call only when holding lock" assert it). Frames arrive on one thread at a time: the loop, or a
+ * receiving thread polling a shared-memory transport ({@link Transport#poll}); the state that only
+ * the arriving side touches (the value being assembled, bytes received) is marked "arrival only".
+ * Frames leave through {@link #fill}, under the lock, on the loop or a sending thread that writes
+ * through. The idle close, timers and dialling are loop-thread only. User threads wait on {@link
+ * #changed}, which is signalled on every arrival, credit, acknowledgement and change of fate;
+ * select and asynchronous operations register {@link #waiters} instead.
  */
-final class Peer implements Connection.Listener {
+final class Peer implements Transport.Listener {
   /**
    * Bytes of values a receiver holds for a sender before it must wait for credit, at first and
    * whenever the reader falls behind.
@@ -170,9 +177,9 @@ final class Peer implements Connection.Listener {
   /** Callbacks of select and async operations, run (off the lock) on any change. */
   private final List<Runnable> waiters = new ArrayList<>();
 
-  // --- loop thread only ---
-  /** The connection carrying this pair's frames once accepted, or null. */
-  volatile Connection connection;
+  // --- written by the loop thread only ---
+  /** The transport carrying this pair's frames once accepted, or null. */
+  volatile Transport transport;
 
   /** The connection this side is dialling, or null. */
   Connection dialing;
@@ -190,7 +197,7 @@ final class Peer implements Connection.Listener {
 
   private int writingOffset;
 
-  // --- loop thread only ---
+  // --- arrival only (see the class comment) ---
   /** The value being assembled from chunks, or null; {@code assembled} bytes of it are in. */
   private byte[] assembling;
 
@@ -203,7 +210,7 @@ final class Peer implements Connection.Listener {
    * Bytes of credit this side ever granted the remote in CREDIT frames (guarded by lock: fill may
    * run on a sending thread), and bytes of values it ever sent us (loop thread only). {@code WINDOW
    * + granted - receivedBytes} is at least the credit the remote's sender sees, so a value that
-   * starts when it is not positive broke the protocol.
+   * starts when it is not positive broke the protocol. {@code receivedBytes}: arrival only.
    */
   private long granted;
 
@@ -284,7 +291,7 @@ final class Peer implements Connection.Listener {
    * not pausing its data. Else a send copies the array as any value, rather than wait for a dial.
    */
   boolean lendable() {
-    Connection c = connection;
+    Transport c = transport;
     return c != null && c.state() == Connection.State.OPEN && !idleAsked;
   }
 
@@ -384,6 +391,7 @@ final class Peer implements Connection.Listener {
    * put its value into the next Sender's stream.
    */
   private void checkSender(Object end) {
+    assert lock.isHeldByCurrentThread();
     if (sender != end) {
       throw new IllegalStateException("Sender to " + pid + " is closed");
     }
@@ -391,6 +399,7 @@ final class Peer implements Connection.Listener {
 
   /** Call only when holding lock. */
   private void enqueue(Object bytes) {
+    assert lock.isHeldByCurrentThread();
     credit -= size(bytes);
     outbound.add(bytes);
     sent++;
@@ -474,12 +483,25 @@ final class Peer implements Connection.Listener {
   /**
    * Waits without parking until {@link #arrivals} moves from {@code seen} or {@code until} passes
    * (when and why: {@link SpinPolicy}). Yields as it spins, so an I/O thread that needs the core
-   * gets it.
+   * gets it. Over shared memory it polls the transport itself, so a frame reaches it without the
+   * loop; call only without the lock (the frames it hands over take it).
    */
   private void spin(long seen, long until) {
-    while (arrivals == seen && System.nanoTime() - until < 0) {
-      Thread.onSpinWait();
-      Thread.yield();
+    assert !lock.isHeldByCurrentThread();
+    Transport t = transport;
+    boolean polls = t != null && t.spinning(); // the remote need not wake us meanwhile
+    try {
+      while (arrivals == seen && System.nanoTime() - until < 0) {
+        if (polls && t.poll()) {
+          continue;
+        }
+        Thread.onSpinWait();
+        Thread.yield();
+      }
+    } finally {
+      if (polls) {
+        t.parking(); // looks once more, then has the remote wake us
+      }
     }
   }
 
@@ -488,6 +510,7 @@ final class Peer implements Connection.Listener {
    * end.
    */
   private Object poll(Object end) throws ChannelException {
+    assert lock.isHeldByCurrentThread();
     if (receiver != end) {
       throw new ChannelException(
           pid, Reason.EXITED, "this process closed its Receiver while it was waiting");
@@ -528,6 +551,7 @@ final class Peer implements Connection.Listener {
    * Sender. With no Receiver open every END is dropped: a later Receiver never meets either case.
    */
   private void skipEnds() {
+    assert lock.isHeldByCurrentThread();
     while (inbound.peek() instanceof End e) {
       boolean ends =
           receiver != null
@@ -587,6 +611,7 @@ final class Peer implements Connection.Listener {
 
   /** Call only when holding lock. Returns credit to the remote in batches. */
   private void free(int bytes) {
+    assert lock.isHeldByCurrentThread();
     freed += bytes;
     if (freed >= window / 4) {
       table.scheduleFlush(this);
@@ -603,6 +628,7 @@ final class Peer implements Connection.Listener {
    * {@link #MAX_WINDOW}.
    */
   private void adaptWindow(int size) {
+    assert lock.isHeldByCurrentThread();
     if (inbound.isEmpty() && size >= Frames.CHUNK && window < MAX_WINDOW) {
       long more = Math.min(window, MAX_WINDOW - window);
       window += more;
@@ -708,6 +734,7 @@ final class Peer implements Connection.Listener {
 
   /** Call only when holding lock; then call {@link #runWaiters} after unlocking. */
   private List<Runnable> signal() {
+    assert lock.isHeldByCurrentThread();
     changed.signalAll();
     if (waiters.isEmpty()) {
       return List.of();
@@ -743,42 +770,37 @@ final class Peer implements Connection.Listener {
 
   // ===================== loop thread =====================
 
-  /** Loop: this pair's connection is ready. */
-  void attach(Connection c) {
-    connection = c;
+  /** Loop: this pair's transport is ready. */
+  void attach(Transport c) {
+    assert table.inLoop();
+    transport = c;
     idleAsked = false;
     idleClosed = false;
     lastActivity = table.now();
-    c.listener(this);
+    c.carry(this);
     c.name(pid.toString());
     c.flush();
   }
 
   /** Loop: send GOODBYE after everything queued; the process is exiting. */
   void sayGoodbye() {
+    assert table.inLoop();
     goodbyeDue = true;
-    if (connection != null && connection.state() == Connection.State.OPEN) {
-      connection.flush();
+    Transport c = transport;
+    if (c != null && c.state() == Connection.State.OPEN) {
+      c.flush();
     } else {
       goodbyeSent = true;
     }
   }
 
   @Override
-  public void onAuthenticated(Connection c) {
-    // Attached connections are already authenticated.
-  }
-
-  @Override
-  public void onFrame(Connection c, int type, ByteBuffer payload) throws IOException {
+  public void onFrame(Transport c, int type, ByteBuffer payload) throws IOException {
     lastActivity = table.now();
     switch (type) {
-      case Frames.IDLE -> onIdleAsked(c);
-      case Frames.IDLE_OK -> closeIdle(c);
-      case Frames.IDLE_NO -> {
-        idleAsked = false;
-        c.flush(); // what was held while we asked
-      }
+      case Frames.IDLE -> onLoop(() -> onIdleAsked(c));
+      case Frames.IDLE_OK -> onLoop(() -> closeIdle(c));
+      case Frames.IDLE_NO -> onLoop(() -> onIdleRefused(c));
       case Frames.DATA -> onData(payload);
       case Frames.END -> onEnd(payload);
       case Frames.RECEIVER -> onReceiver(payload);
@@ -976,14 +998,34 @@ final class Peer implements Connection.Listener {
   }
 
   @Override
-  public void onTick(Connection c, long now) {
+  public void onTick(Transport c, long now) {
     if (!idleAsked && !goodbyeDue && now - lastActivity >= IDLE_NANOS && holdIfIdle()) {
       c.sendFrame(Frames.IDLE, new byte[0]);
     }
   }
 
+  /**
+   * Runs {@code step} of the idle close on the loop: now when this is the loop, else next (a
+   * receiving thread that polled shared memory hands these frames on; nothing that follows them
+   * depends on their having run).
+   */
+  private void onLoop(Runnable step) {
+    if (table.inLoop()) {
+      step.run();
+    } else {
+      table.execute(step);
+    }
+  }
+
+  /** Loop: the remote uses the connection; what was held while we asked goes out. */
+  private void onIdleRefused(Transport c) {
+    idleAsked = false;
+    c.flush();
+  }
+
   /** Loop: the remote asks to close the idle connection; agree unless we use it. */
-  private void onIdleAsked(Connection c) {
+  private void onIdleAsked(Transport c) {
+    assert table.inLoop();
     if (idleAsked || holdIfIdle()) {
       c.sendFrame(Frames.IDLE_OK, new byte[0]);
       idleAgreed.run();
@@ -999,7 +1041,8 @@ final class Peer implements Connection.Listener {
    */
   Runnable idleAgreed = () -> {};
 
-  private void closeIdle(Connection c) {
+  private void closeIdle(Transport c) {
+    assert table.inLoop();
     idleClosed = true;
     c.close();
   }
@@ -1010,6 +1053,7 @@ final class Peer implements Connection.Listener {
    * the next one.
    */
   private boolean idle() {
+    assert table.inLoop();
     lock.lock();
     try {
       return sender == null
@@ -1063,40 +1107,56 @@ final class Peer implements Connection.Listener {
    */
   static final long ACK_DELAY_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2);
 
-  /** True while a timer will send the pending ACK; loop thread only. */
-  private boolean ackScheduled;
+  /** True while a timer will send the pending ACK. */
+  private final AtomicBoolean ackScheduled = new AtomicBoolean();
 
+  /**
+   * Frames arrived: makes sure an ACK goes out within {@link #ACK_DELAY_NANOS}. On the loop, or on
+   * a receiving thread that polled shared memory (then the loop arms the timer).
+   */
   @Override
-  public void onReadRound(Connection c) {
-    if (!ackScheduled && received > ackSent) {
-      ackScheduled = true;
-      table.schedule(
-          ACK_DELAY_NANOS,
-          () -> {
-            ackScheduled = false;
-            Connection now = connection;
-            if (now != null) {
-              now.flush(); // writes the ACK unless a data frame already carried it along
-            }
-          });
+  public void onReadRound(Transport c) {
+    boolean due;
+    lock.lock();
+    try {
+      due = received > ackSent;
+    } finally {
+      lock.unlock();
+    }
+    if (due && ackScheduled.compareAndSet(false, true)) {
+      Runnable arm = () -> table.schedule(ACK_DELAY_NANOS, this::ackDue);
+      if (table.inLoop()) {
+        arm.run();
+      } else {
+        table.execute(arm);
+      }
+    }
+  }
+
+  /** Loop timer: writes the ACK unless a data frame already carried it along. */
+  private void ackDue() {
+    ackScheduled.set(false);
+    Transport now = transport;
+    if (now != null) {
+      now.flush();
     }
   }
 
   @Override
-  public void fill(Connection c, ByteBuffer out) {
+  public void fill(Transport c, ByteBuffer out) {
     lock.lock();
     try {
-      if (received > ackSent && out.remaining() >= 13) {
-        out.putInt(9).put((byte) Frames.ACK).putLong(received);
+      if (received > ackSent && out.remaining() >= Frames.COUNT_FRAME) {
+        Frames.putCount(out, Frames.ACK, received);
         ackSent = received;
       }
-      if (receivers > receiversAnnounced && out.remaining() >= 13) {
-        out.putInt(9).put((byte) Frames.RECEIVER).putLong(receivers);
+      if (receivers > receiversAnnounced && out.remaining() >= Frames.COUNT_FRAME) {
+        Frames.putCount(out, Frames.RECEIVER, receivers);
         receiversAnnounced = receivers;
       }
-      if (freed >= window / 4 && out.remaining() >= 9) {
+      if (freed >= window / 4 && out.remaining() >= Frames.CREDIT_FRAME) {
         int grant = (int) Math.min(freed, Integer.MAX_VALUE);
-        out.putInt(5).put((byte) Frames.CREDIT).putInt(grant);
+        Frames.putCredit(out, grant);
         freed -= grant;
         granted += grant;
       }
@@ -1107,11 +1167,11 @@ final class Peer implements Connection.Listener {
             break;
           }
           if (next instanceof End end) {
-            if (out.remaining() < 13) {
+            if (out.remaining() < Frames.COUNT_FRAME) {
               break;
             }
             outbound.poll();
-            out.putInt(9).put((byte) Frames.END).putLong(end.receivers());
+            Frames.putCount(out, Frames.END, end.receivers());
             lastActivity = table.now();
             continue;
           }
@@ -1128,22 +1188,16 @@ final class Peer implements Connection.Listener {
         }
         int left = writing.length - writingOffset;
         int chunk = Math.min(left, Frames.CHUNK);
-        if (out.remaining() < 6 + chunk) {
+        int flags = (writingOffset == 0 ? Frames.FIRST : 0) | (chunk == left ? Frames.LAST : 0);
+        boolean sized = flags == Frames.FIRST; // the first of several chunks says the total
+        if (out.remaining() < Frames.dataFrame(chunk, sized)) {
           break;
         }
         lastActivity = table.now();
-        int flags = (writingOffset == 0 ? Frames.FIRST : 0) | (chunk == left ? Frames.LAST : 0);
-        boolean sized = flags == Frames.FIRST; // the first of several chunks says the total
         if (writingRaw) {
           flags |= Frames.RAW;
         }
-        if (sized && out.remaining() < 10 + chunk) {
-          break;
-        }
-        out.putInt(2 + (sized ? 4 : 0) + chunk).put((byte) Frames.DATA).put((byte) flags);
-        if (sized) {
-          out.putInt(writing.length);
-        }
+        Frames.putDataHeader(out, flags, writing.length, chunk);
         out.put(writing, writingOffset, chunk);
         writingOffset += chunk;
         if (writingOffset == writing.length) {
@@ -1159,8 +1213,8 @@ final class Peer implements Connection.Listener {
           && !goodbyeSent
           && writing == null
           && outbound.isEmpty()
-          && out.remaining() >= 5) {
-        out.putInt(1).put((byte) Frames.GOODBYE);
+          && out.remaining() >= Frames.GOODBYE_FRAME) {
+        Frames.putGoodbye(out);
         goodbyeSent = true;
       }
     } finally {
@@ -1169,11 +1223,12 @@ final class Peer implements Connection.Listener {
   }
 
   @Override
-  public void onClosed(Connection c, IOException cause) {
-    if (c != connection) {
+  public void onClosed(Transport c, IOException cause) {
+    assert table.inLoop();
+    if (c != transport) {
       return;
     }
-    connection = null;
+    transport = null;
     if (goodbyeReceived) {
       return;
     }

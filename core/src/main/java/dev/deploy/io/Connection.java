@@ -25,9 +25,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Loop thread only. The {@link Listener} gets every frame and fills every write.
  */
-public final class Connection implements IoLoop.Handler {
+public final class Connection implements IoLoop.Handler, Transport {
   /** The largest frame: a 64 KiB chunk of a value plus its header. */
-  public static final int MAX_FRAME = (64 << 10) + 64;
+  public static final int MAX_FRAME = Framing.MAX_FRAME;
 
   /**
    * The most bytes of frames one record holds: whatever the peer's input buffer, a whole record and
@@ -272,7 +272,7 @@ public final class Connection implements IoLoop.Handler {
       try {
         if (out.position() == 0) {
           int record = beginRecord();
-          out.putInt(1).put((byte) HEARTBEAT);
+          Framing.putHeader(out, HEARTBEAT, 0);
           endRecord(record);
           writeOut();
         }
@@ -291,7 +291,53 @@ public final class Connection implements IoLoop.Handler {
     this.listener = l;
   }
 
+  /** Loop thread: hands this open connection's frames to {@code l}, a protocol over transports. */
+  @Override
+  public void carry(Transport.Listener l) {
+    listener(new Carried(l));
+  }
+
+  /** A {@link Transport.Listener} seen as this connection's listener. */
+  private static final class Carried implements Listener {
+    private final Transport.Listener l;
+
+    Carried(Transport.Listener l) {
+      this.l = l;
+    }
+
+    @Override
+    public void onAuthenticated(Connection c) {
+      // Carried connections are authenticated already.
+    }
+
+    @Override
+    public void onFrame(Connection c, int type, ByteBuffer payload) throws IOException {
+      l.onFrame(c, type, payload);
+    }
+
+    @Override
+    public void onTick(Connection c, long now) {
+      l.onTick(c, now);
+    }
+
+    @Override
+    public void onReadRound(Connection c) {
+      l.onReadRound(c);
+    }
+
+    @Override
+    public void fill(Connection c, ByteBuffer out) {
+      l.fill(c, out);
+    }
+
+    @Override
+    public void onClosed(Connection c, IOException cause) {
+      l.onClosed(c, cause);
+    }
+  }
+
   /** Sets a name for logs. */
+  @Override
   public void name(String n) {
     this.name = n;
   }
@@ -307,11 +353,13 @@ public final class Connection implements IoLoop.Handler {
   }
 
   /** Returns the state. */
+  @Override
   public State state() {
     return state;
   }
 
   /** Returns the peer's address, or null. */
+  @Override
   public SocketAddress remoteAddress() {
     try {
       return socket == null ? null : socket.getRemoteAddress();
@@ -426,16 +474,16 @@ public final class Connection implements IoLoop.Handler {
    */
   private boolean parseFrames() throws IOException {
     boolean frames = false;
-    while (state == State.OPEN && in.remaining() >= 4) {
+    while (state == State.OPEN && in.remaining() >= Framing.LENGTH) {
       int length = in.getInt(in.position());
-      if (length < 1 || length > MAX_FRAME) {
+      if (length < Framing.TYPE || length > MAX_FRAME) {
         throw new ProtocolException(
             "frame length " + Integer.toUnsignedString(length) + " is outside 1.." + MAX_FRAME);
       }
-      if (in.remaining() < 4 + length) {
+      if (in.remaining() < Framing.LENGTH + length) {
         break;
       }
-      in.position(in.position() + 4);
+      in.position(in.position() + Framing.LENGTH);
       int type = in.get() & 0xFF;
       int end = in.position() + length - 1;
       if (type != HEARTBEAT) {
@@ -458,7 +506,7 @@ public final class Connection implements IoLoop.Handler {
       return -1;
     }
     int start = out.position();
-    if (out.capacity() - start < 4 + 5 + FrameProtection.TAG) {
+    if (out.capacity() - start < Framing.LENGTH + Framing.HEADER + FrameProtection.TAG) {
       out.limit(start); // full: nothing fits
       return -2;
     }
@@ -638,6 +686,7 @@ public final class Connection implements IoLoop.Handler {
   }
 
   /** Loop thread: writes what the listener has to send. */
+  @Override
   public void flush() {
     if (state != State.OPEN) {
       return;
@@ -656,6 +705,7 @@ public final class Connection implements IoLoop.Handler {
    * without waiting for the lock. Returns whether it did; when it did not, the caller asks the loop
    * to. What the socket does not take is left to the loop; a failure is the loop's to handle.
    */
+  @Override
   public boolean flushFromCaller() {
     if (state != State.OPEN || !outLock.tryLock()) {
       return false;
@@ -732,19 +782,14 @@ public final class Connection implements IoLoop.Handler {
    * owns a connection, before a listener with data takes it, and the answers that must never be
    * lost.
    */
+  @Override
   public void sendFrame(int type, byte[] payload) {
     outLock.lock();
     try {
       if (state != State.OPEN) {
         return;
       }
-      byte[] frame =
-          ByteBuffer.allocate(5 + payload.length)
-              .putInt(1 + payload.length)
-              .put((byte) type)
-              .put(payload)
-              .array();
-      pendingFrames.add(frame);
+      pendingFrames.add(Framing.frame(type, payload));
       putPendingFrames();
       writeOutLocked();
     } finally {
@@ -763,6 +808,7 @@ public final class Connection implements IoLoop.Handler {
   }
 
   /** Returns whether everything handed to the socket was written. */
+  @Override
   public boolean drained() {
     outLock.lock();
     try {
@@ -773,6 +819,7 @@ public final class Connection implements IoLoop.Handler {
   }
 
   /** Loop thread: closes the connection; the listener hears {@code onClosed(null)}. */
+  @Override
   public void close() {
     closeWith(null);
   }

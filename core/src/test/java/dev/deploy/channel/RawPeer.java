@@ -199,7 +199,12 @@ final class RawPeer implements AutoCloseable {
     return bytes;
   }
 
-  /** Reads the next frame that is not a heartbeat. */
+  /** Reads a dialling table's next frame, past the shared-memory offer it may make first. */
+  Frame readFrameAfterOffer() throws IOException {
+    Frame f = readFrame();
+    return f.type() == Frames.SHM_OFFER ? readFrame() : f;
+  }
+
   Frame readFrame() throws IOException {
     while (true) {
       int length = in.readInt();

@@ -55,7 +55,7 @@ final class TableProbe {
             "lastActivity",
             "goodbyeDue",
             "fate",
-            "connection")) {
+            "transport")) {
       b.append(' ').append(f).append('=').append(field(Peer.class, f, p));
     }
     return b.toString();
@@ -70,10 +70,10 @@ final class TableProbe {
         loop,
         () -> {
           Peer p = peer(table, remote);
-          if (p == null || p.connection == null) {
+          if (p == null || p.transport == null) {
             return null;
           }
-          Connection c = p.connection;
+          Connection c = tcp(p.transport);
           SocketAddress local = localAddress(c);
           return new Link(c.state(), local, c.remoteAddress());
         });
@@ -125,6 +125,17 @@ final class TableProbe {
     } catch (Exception e) {
       throw new AssertionError("the I/O loop did not answer", e);
     }
+  }
+
+  /** Returns the TCP connection under {@code t} (itself, or the one beside shared memory). */
+  static Connection tcp(dev.deploy.io.Transport t) {
+    return t instanceof dev.deploy.io.ShmTransport shm ? shm.connection() : (Connection) t;
+  }
+
+  /** Returns what carries {@code table}'s frames with {@code remote} now, or null. */
+  static dev.deploy.io.Transport transport(ChannelTable table, Pid remote) {
+    Peer p = peer(table, remote);
+    return p == null ? null : p.transport;
   }
 
   private static SocketAddress localAddress(Connection c) {
