@@ -136,6 +136,8 @@ public final class HumanFormat implements EventFormat {
       onSpawned(spawned);
     } else if (event instanceof Event.Exit exit) {
       onExit(exit);
+    } else if (event instanceof Event.Waiting waiting) {
+      eventLine(waiting.pid(), waitLine(waiting));
     } else if (!(event instanceof Event.Eof)) {
       throw new IllegalArgumentException("unknown event " + event);
     }
@@ -188,6 +190,22 @@ public final class HumanFormat implements EventFormat {
           case LOST -> "lost";
         };
     eventLine(exit.pid(), text);
+  }
+
+  /**
+   * Returns {@code waiting for 2 GiB, 1 cpu: no machine has room}, or once placed {@code waited 3.2
+   * s for 2 GiB, 1 cpu; starting on <node>}.
+   */
+  static String waitLine(Event.Waiting waiting) {
+    if (waiting.node() == null) {
+      return "waiting for " + waiting.what() + ": no machine has room";
+    }
+    return String.format(
+        java.util.Locale.ROOT,
+        "waited %.1f s for %s; starting on %s",
+        waiting.waitedMillis() / 1000.0,
+        waiting.what(),
+        waiting.node());
   }
 
   private BufferedOutputStream streamOf(Pid pid, int fd) {

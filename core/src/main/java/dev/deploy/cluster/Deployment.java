@@ -177,7 +177,11 @@ final class Deployment implements Runnable {
             request.jars());
     relay = new Relay();
     bridge = new Bridge(relay);
-    cluster.fabric().addProgram(new Program(id, command, bridge, false, environment));
+    cluster
+        .fabric()
+        .addProgram(
+            new Program(
+                id, command, new dev.deploy.bridge.OnNode("master", bridge), false, environment));
     // Spawns count from their placement, not from their start on a worker a round trip away.
     cluster.master().track(id, bridge);
     cluster.register(this);

@@ -120,15 +120,43 @@ public final class Master implements Scheduler {
     }
   }
 
+  /**
+   * A queued spawnAsync; {@code since} is when it was queued ({@link System#nanoTime}), and {@code
+   * announced} is set once its bridge was told it waits (see {@link WaitNotice}).
+   */
   private record Waiting(
-      LaunchOrder order, CompletableFuture<Optional<Pid>> result, InFlight inFlight) {}
+      LaunchOrder order,
+      CompletableFuture<Optional<Pid>> result,
+      InFlight inFlight,
+      long since,
+      java.util.concurrent.atomic.AtomicBoolean announced) {
+    Waiting(LaunchOrder order, CompletableFuture<Optional<Pid>> result, InFlight inFlight) {
+      this(
+          order,
+          result,
+          inFlight,
+          System.nanoTime(),
+          new java.util.concurrent.atomic.AtomicBoolean());
+    }
+  }
 
+  /** {@code from}: the request it came from if it waited in the queue, else null. */
   private record Placed(
       Books books,
       int epoch,
       LaunchOrder order,
       CompletableFuture<Optional<Pid>> result,
-      InFlight inFlight) {}
+      InFlight inFlight,
+      Waiting from) {
+    Placed(
+        Books books,
+        int epoch,
+        LaunchOrder order,
+        CompletableFuture<Optional<Pid>> result,
+        InFlight inFlight) {
+      this(books, epoch, order, result, inFlight, null);
+    }
+  }
 
   /** Creates a master placing onto {@code nodes}. */
   public Master(List<Node> nodes) {
@@ -193,7 +221,9 @@ public final class Master implements Scheduler {
             new LaunchException(
                 "no machine of this cluster has " + order.resources() + " in total"));
       } else {
-        queue.add(new Waiting(order, result, inFlight));
+        Waiting waiting = new Waiting(order, result, inFlight);
+        queue.add(waiting);
+        WaitNotice.after(() -> announce(waiting));
         counted = true;
       }
     } finally {
@@ -398,8 +428,27 @@ public final class Master implements Scheduler {
     books.freeCpu -= micro(r.cpu());
   }
 
+  /** Tells the bridge that {@code waiting} still waits, unless it left the queue meanwhile. */
+  private void announce(Waiting waiting) {
+    lock.lock();
+    try {
+      if (!queue.contains(waiting)) {
+        return;
+      }
+      waiting.announced().set(true);
+    } finally {
+      lock.unlock();
+    }
+    WaitNotice.waiting(waiting.inFlight().sink, waiting.order());
+  }
+
   private void start(Placed placed) {
     Resources r = placed.order().resources();
+    Waiting from = placed.from();
+    if (from != null && from.announced().get()) {
+      WaitNotice.placed(
+          placed.inFlight().sink, from.order(), placed.books().node.name(), from.since());
+    }
     CompletableFuture<Launched> launch;
     try {
       launch = placed.books().node.launcher().launch(placed.order());
@@ -453,7 +502,7 @@ public final class Master implements Scheduler {
       }
       queue.poll();
       reserve(room, head.order().resources());
-      started.add(new Placed(room, room.epoch, head.order(), head.result(), head.inFlight()));
+      started.add(new Placed(room, room.epoch, head.order(), head.result(), head.inFlight(), head));
     }
     return started;
   }

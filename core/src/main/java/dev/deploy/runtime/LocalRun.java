@@ -83,6 +83,7 @@ final class LocalRun {
       throw new LocalRunException(e.getMessage(), 2);
     }
     Master master = new Master(List.of(new Node("local", capacity, fabric)));
+    master.track(0, bridge); // spawns in flight and the master's word on those that wait
     fabric.setMaster(master);
     Runtime.getRuntime()
         .addShutdownHook(
