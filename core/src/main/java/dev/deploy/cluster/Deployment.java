@@ -176,7 +176,8 @@ final class Deployment implements Runnable {
             request.environment(),
             request.jars());
     relay = new Relay();
-    bridge = new Bridge(relay);
+    bridge = new Bridge(cluster.live().watch(id, main, relay));
+    bridge.done().thenAccept(code -> cluster.live().finished(id, code));
     cluster
         .fabric()
         .addProgram(

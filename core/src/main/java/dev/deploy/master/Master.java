@@ -401,6 +401,30 @@ public final class Master implements Scheduler {
     return books.node.launcher().fate(pid);
   }
 
+  /** Spawns' durations from placement to registration; for metrics. */
+  private final SpawnLatency latency = new SpawnLatency();
+
+  /** Returns the durations of the spawns so far, from placement to registration. */
+  public SpawnLatency latency() {
+    return latency;
+  }
+
+  /** Returns each node's capacity, free room and reachability now, in the nodes' order. */
+  public List<NodeUse> use() {
+    lock.lock();
+    try {
+      List<NodeUse> out = new ArrayList<>();
+      for (Books b : nodes) {
+        out.add(
+            new NodeUse(
+                b.node.name(), b.node.capacity(), b.freeMemory, b.freeCpu / (double) MICRO, b.up));
+      }
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Returns how many spawnAsync requests are waiting. */
   public int waiting() {
     lock.lock();
@@ -449,6 +473,7 @@ public final class Master implements Scheduler {
       WaitNotice.placed(
           placed.inFlight().sink, from.order(), placed.books().node.name(), from.since());
     }
+    long placedAt = System.nanoTime();
     CompletableFuture<Launched> launch;
     try {
       launch = placed.books().node.launcher().launch(placed.order());
@@ -463,6 +488,7 @@ public final class Master implements Scheduler {
             placed.inFlight().settle();
             return;
           }
+          latency.record(System.nanoTime() - placedAt);
           placedOn.put(launched.pid(), placed.books());
           launched.exit().whenComplete((status, e) -> release(placed.books(), placed.epoch(), r));
           if (!placed.result().complete(Optional.of(launched.pid()))) {
