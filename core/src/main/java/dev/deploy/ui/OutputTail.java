@@ -10,8 +10,8 @@ import java.util.Arrays;
  * <p>Not thread safe: {@code RunView} calls it under its lock.
  */
 final class OutputTail {
-  /** The most bytes kept. */
-  private final int capacity;
+  /** The most bytes kept; only ever lowered. */
+  private int capacity;
 
   /** A ring once full; before that, bytes 0..total-1 in order. Length grows to capacity. */
   private byte[] ring = new byte[0];
@@ -21,6 +21,20 @@ final class OutputTail {
 
   OutputTail(int capacity) {
     this.capacity = capacity;
+  }
+
+  /** Keeps only the last {@code bytes} from now on (an ended process's smaller share). */
+  void shrink(int bytes) {
+    if (bytes >= capacity) {
+      return;
+    }
+    Slice last = read(-1, -1, bytes);
+    long end = total;
+    capacity = bytes;
+    ring = new byte[bytes];
+    total = last.start();
+    append(last.bytes());
+    assert total == end;
   }
 
   /** Returns how many bytes the stream had in all. */

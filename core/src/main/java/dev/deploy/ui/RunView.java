@@ -22,16 +22,19 @@ import java.util.function.LongSupplier;
  * that wait for room. Every change bumps a version, so a page asks only for what changed since the
  * version it has.
  *
- * <p>Bounds: {@link #TAIL_BYTES} of each stream of each process; at most {@link #ENDED_KEPT} ended
- * processes (the oldest ended are forgotten first) and {@link #DEPLOYMENTS_KEPT} ended deployments.
- * Live processes are always kept.
+ * <p>Bounds: {@link #TAIL_BYTES} of each stream of each running process, {@link #ENDED_TAIL_BYTES}
+ * once it ended; at most {@link #ENDED_KEPT} ended processes (the oldest ended are forgotten first)
+ * and {@link #DEPLOYMENTS_KEPT} ended deployments. Live processes are always kept.
  *
  * <p>Thread safe: bridges call {@link #onEvent} under their own lock (one deployment's events in
  * order), the server's threads read; one lock guards everything, held only for copying.
  */
 final class RunView {
-  /** Bytes kept of each stream of each process. */
+  /** Bytes kept of each stream of each process while it runs. */
   static final int TAIL_BYTES = 64 * 1024;
+
+  /** Bytes kept of each stream of each process once it ended. */
+  static final int ENDED_TAIL_BYTES = 16 * 1024;
 
   /** Ended processes kept for the page. */
   static final int ENDED_KEPT = 5_000;
@@ -201,6 +204,8 @@ final class RunView {
               SignalNames.name(status.value()) + (status.byMemoryLimit() ? " (memory limit)" : "");
           case LOST -> null;
         };
+    p.out.shrink(ENDED_TAIL_BYTES);
+    p.err.shrink(ENDED_TAIL_BYTES);
     p.version = ++version;
     ended.add(p.pid);
     while (ended.size() > ENDED_KEPT) {

@@ -53,6 +53,19 @@ class OutputTailTest {
     assertThat(text(tail.read(0, -1, 100))).isEqualTo("STUVWXYZ");
   }
 
+  @Test
+  void givenWrappedTail_whenShrunk_thenKeepsTheLastBytesAndTheirOffsets() {
+    tail.append(bytes("0123456789"));
+
+    tail.shrink(3);
+    tail.append(bytes("ab"));
+
+    OutputTail.Slice slice = tail.read(0, -1, 100);
+    assertThat(text(slice)).isEqualTo("9ab");
+    assertThat(slice.start()).isEqualTo(9);
+    assertThat(tail.total()).isEqualTo(12);
+  }
+
   private static byte[] bytes(String s) {
     return s.getBytes(US_ASCII);
   }

@@ -1,4 +1,4 @@
-package dev.deploy.testing;
+package dev.deploy.e2e.tester;
 
 import java.util.ArrayList;
 import java.util.HashMap;
