@@ -120,23 +120,14 @@ public final class Master implements Scheduler {
     }
   }
 
-  /**
-   * A queued spawnAsync; {@code since} is when it was queued ({@link System#nanoTime}), and {@code
-   * announced} is set once its bridge was told it waits (see {@link WaitNotice}).
-   */
+  /** A queued spawnAsync; {@code notice} is what its bridge hears of its wait. */
   private record Waiting(
       LaunchOrder order,
       CompletableFuture<Optional<Pid>> result,
       InFlight inFlight,
-      long since,
-      java.util.concurrent.atomic.AtomicBoolean announced) {
+      WaitNotice notice) {
     Waiting(LaunchOrder order, CompletableFuture<Optional<Pid>> result, InFlight inFlight) {
-      this(
-          order,
-          result,
-          inFlight,
-          System.nanoTime(),
-          new java.util.concurrent.atomic.AtomicBoolean());
+      this(order, result, inFlight, new WaitNotice());
     }
   }
 
@@ -454,24 +445,23 @@ public final class Master implements Scheduler {
 
   /** Tells the bridge that {@code waiting} still waits, unless it left the queue meanwhile. */
   private void announce(Waiting waiting) {
+    waiting.notice().waiting(waiting.inFlight().sink, waiting.order(), () -> isQueued(waiting));
+  }
+
+  private boolean isQueued(Waiting waiting) {
     lock.lock();
     try {
-      if (!queue.contains(waiting)) {
-        return;
-      }
-      waiting.announced().set(true);
+      return queue.contains(waiting);
     } finally {
       lock.unlock();
     }
-    WaitNotice.waiting(waiting.inFlight().sink, waiting.order());
   }
 
   private void start(Placed placed) {
     Resources r = placed.order().resources();
     Waiting from = placed.from();
-    if (from != null && from.announced().get()) {
-      WaitNotice.placed(
-          placed.inFlight().sink, from.order(), placed.books().node.name(), from.since());
+    if (from != null) {
+      from.notice().placed(placed.inFlight().sink, from.order(), placed.books().node.name());
     }
     long placedAt = System.nanoTime();
     CompletableFuture<Launched> launch;
