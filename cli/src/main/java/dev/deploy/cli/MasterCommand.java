@@ -64,6 +64,14 @@ final class MasterCommand implements Callable<Integer> {
 
   @Mixin DaemonOptions options;
 
+  @picocli.CommandLine.Option(
+      names = "--ui",
+      paramLabel = "<host:port>",
+      description =
+          "Serve the live view and /metrics there (see docs/ui.md); a non-loopback address asks"
+              + " for a token derived from the cluster key.")
+  String ui;
+
   /** The parsed command line. */
   record Plan(
       InetSocketAddress bind,
@@ -78,6 +86,12 @@ final class MasterCommand implements Callable<Integer> {
         options.verbose,
         () -> {
           Plan plan = parse(args);
+          dev.deploy.ui.LiveView live;
+          try {
+            live = dev.deploy.ui.LiveView.parse(ui);
+          } catch (IllegalArgumentException e) {
+            throw new CommandException("--ui: " + e.getMessage(), 2);
+          }
           options.requireAdvertisable("<bind-addr> " + args.get(0), plan.bind());
           if (plan.bridge().isPresent()) {
             InetSocketAddress bridge = plan.bridge().get();
@@ -113,6 +127,12 @@ final class MasterCommand implements Callable<Integer> {
                     options.warmSize());
           } catch (IOException e) {
             throw new CommandException(e.getMessage());
+          }
+          try {
+            master.serveLiveView(live, System.err);
+          } catch (IOException e) {
+            master.close();
+            throw new CommandException("--ui: " + e.getMessage());
           }
           System.err.println(
               "fabric master: deploy to "

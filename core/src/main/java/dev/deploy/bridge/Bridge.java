@@ -51,6 +51,9 @@ public final class Bridge implements EventSink {
   public void onEvent(Event event) {
     lock.lock();
     try {
+      if (event instanceof Event.Waiting w && !alive.contains(w.pid())) {
+        return; // its parent ended meanwhile: the spawn is withdrawn
+      }
       if (event instanceof Event.Spawned s) {
         alive.add(s.pid());
       } else if (event instanceof Event.Exit e) {

@@ -19,7 +19,7 @@ public final class Formats {
     FileOutputStream out = new FileOutputStream(FileDescriptor.out);
     FileOutputStream err = new FileOutputStream(FileDescriptor.err);
     if (name == null || name.equals("human")) {
-      return new HumanFormat(out, err, colour());
+      return new HumanFormat(out, err, colour(), StreamPlaces.stdoutAndStderrShareOnePlace());
     }
     if (name.equals("json")) {
       return new JsonFormat(out);

@@ -36,10 +36,14 @@ import java.io.OutputStream;
  * process printed in between. Chunks are streamed as they come: nothing waits for a line's end, so
  * memory stays bounded whatever the output.
  *
- * <p>{@code out} and {@code err} usually reach the same terminal, so the stream written last is
- * flushed before the other one is written; {@code 2>&1} into one file keeps the order. With {@code
- * colour}, each header is coloured with an ANSI colour picked from the pid (stable for a pid);
- * content is never coloured.
+ * <p>When {@code out} and {@code err} reach one place (a terminal, or one file after {@code 2>&1}),
+ * the stream written last is flushed before the other one is written, so the order is kept. When
+ * they go to different places ({@code onePlace} false), each must read well alone: no indentation
+ * or header goes to {@code err} for a line whose content went to {@code out}, so {@code out} holds
+ * the programs' stdout bare and {@code err} the headers, event lines and stderr lines, each under
+ * the header of its own process; a partial line is then ended only by what comes on its own stream.
+ * With {@code colour}, each header is coloured with an ANSI colour picked from the pid (stable for
+ * a pid); content is never coloured.
  *
  * <p>Owned by the bridge. Not thread safe: the bridge calls it under its lock, one event at a time,
  * in event order.
@@ -65,14 +69,11 @@ public final class HumanFormat implements EventFormat {
   /** Whether headers are coloured. */
   private final boolean colour;
 
-  /** The process whose header was printed last; null before the first. */
-  private Pid lastPid;
+  /** Where fd 2 lines, headers and event lines are framed. */
+  private final Lane errLane;
 
-  /** The process with a partial line open (content written, no '\n' yet); null if none. */
-  private Pid openPid;
-
-  /** The fd (1 or 2) of {@link #openPid}'s partial line; meaningless while openPid is null. */
-  private int openFd;
+  /** Where fd 1 lines go: {@link #errLane} itself when both streams reach one place. */
+  private final Lane outLane;
 
   /** The stream written last; the only one that may hold unflushed bytes. Null at first. */
   private BufferedOutputStream current;
@@ -85,9 +86,46 @@ public final class HumanFormat implements EventFormat {
    * @param colour whether to colour the headers (true only when err is a terminal)
    */
   public HumanFormat(OutputStream out, OutputStream err, boolean colour) {
+    this(out, err, colour, true);
+  }
+
+  /**
+   * Makes a human format.
+   *
+   * @param out where the programs' stdout goes (the bridge's stdout)
+   * @param err where their stderr, the headers and the event lines go (the bridge's stderr)
+   * @param colour whether to colour the headers (true only when err is a terminal)
+   * @param onePlace whether {@code out} and {@code err} reach one place (see {@link StreamPlaces}):
+   *     the merged view; false: each stream readable alone
+   */
+  public HumanFormat(OutputStream out, OutputStream err, boolean colour, boolean onePlace) {
     this.out = new BufferedOutputStream(out, BUFFER_SIZE);
     this.err = err == out ? this.out : new BufferedOutputStream(err, BUFFER_SIZE);
     this.colour = colour;
+    this.errLane = new Lane(true);
+    this.outLane = onePlace || err == out ? errLane : new Lane(false);
+  }
+
+  /**
+   * What one reader sees: the merged view of both streams, or one stream of two apart. Only a
+   * framed lane gets headers and indentation.
+   */
+  private static final class Lane {
+    /** Whether lines here get a header per process and an indentation. */
+    final boolean framed;
+
+    /** The process whose header was printed last in this lane; null before the first. */
+    Pid lastPid;
+
+    /** The process with a partial line open here (content written, no '\n' yet); null if none. */
+    Pid openPid;
+
+    /** The fd (1 or 2) of {@link #openPid}'s partial line; meaningless while openPid is null. */
+    int openFd;
+
+    Lane(boolean framed) {
+      this.framed = framed;
+    }
   }
 
   @Override
@@ -98,6 +136,8 @@ public final class HumanFormat implements EventFormat {
       onSpawned(spawned);
     } else if (event instanceof Event.Exit exit) {
       onExit(exit);
+    } else if (event instanceof Event.Waiting waiting) {
+      eventLine(waiting.pid(), waitLine(waiting));
     } else if (!(event instanceof Event.Eof)) {
       throw new IllegalArgumentException("unknown event " + event);
     }
@@ -113,17 +153,18 @@ public final class HumanFormat implements EventFormat {
     Pid pid = output.pid();
     int fd = output.fd();
     BufferedOutputStream target = streamOf(pid, fd);
+    Lane lane = fd == 1 ? outLane : errLane;
     byte[] data = output.data();
     int start = 0;
     while (start < data.length) {
       int newline = indexOfNewline(data, start);
       int end = newline < 0 ? data.length : newline + 1;
-      if (!pid.equals(openPid) || fd != openFd) {
-        startLine(pid);
+      if (!pid.equals(lane.openPid) || fd != lane.openFd) {
+        startLine(lane, pid);
       }
       emit(target, data, start, end - start);
-      openPid = newline < 0 ? pid : null;
-      openFd = fd;
+      lane.openPid = newline < 0 ? pid : null;
+      lane.openFd = fd;
       start = end;
     }
   }
@@ -151,6 +192,22 @@ public final class HumanFormat implements EventFormat {
     eventLine(exit.pid(), text);
   }
 
+  /**
+   * Returns {@code waiting for 2 GiB, 1 cpu: no machine has room}, or once placed {@code waited 3.2
+   * s for 2 GiB, 1 cpu; starting on <node>}.
+   */
+  static String waitLine(Event.Waiting waiting) {
+    if (waiting.node() == null) {
+      return "waiting for " + waiting.what() + ": no machine has room";
+    }
+    return String.format(
+        java.util.Locale.ROOT,
+        "waited %.1f s for %s; starting on %s",
+        waiting.waitedMillis() / 1000.0,
+        waiting.what(),
+        waiting.node());
+  }
+
   private BufferedOutputStream streamOf(Pid pid, int fd) {
     return switch (fd) {
       case 1 -> out;
@@ -163,24 +220,27 @@ public final class HumanFormat implements EventFormat {
 
   /** Prints one indented event line under {@code pid}'s header. */
   private void eventLine(Pid pid, String text) throws IOException {
-    startLine(pid);
+    startLine(errLane, pid);
     byte[] line = (text + "\n").getBytes(UTF_8);
     emit(err, line, 0, line.length);
   }
 
   /**
-   * Ends any open partial line, prints {@code pid}'s header unless it was the last one printed, and
-   * the indentation; the line's content comes next.
+   * Ends the lane's open partial line and, in a framed lane, prints {@code pid}'s header unless it
+   * was the last one printed there, and the indentation; the line's content comes next.
    */
-  private void startLine(Pid pid) throws IOException {
-    if (openPid != null) {
-      emit(streamOf(openPid, openFd), NEWLINE, 0, 1);
-      openPid = null;
+  private void startLine(Lane lane, Pid pid) throws IOException {
+    if (lane.openPid != null) {
+      emit(streamOf(lane.openPid, lane.openFd), NEWLINE, 0, 1);
+      lane.openPid = null;
     }
-    if (!pid.equals(lastPid)) {
+    if (!lane.framed) {
+      return;
+    }
+    if (!pid.equals(lane.lastPid)) {
       byte[] header = header(pid);
       emit(err, header, 0, header.length);
-      lastPid = pid;
+      lane.lastPid = pid;
     }
     emit(err, INDENT, 0, INDENT.length);
   }

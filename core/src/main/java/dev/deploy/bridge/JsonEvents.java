@@ -16,9 +16,10 @@ import java.util.Map;
  * }</pre>
  *
  * <p>It handles exactly that shape: one flat JSON object whose values are strings (with JSON's
- * escapes), integers that fit in an {@code int} (returned as {@link Integer}), {@code true}, {@code
- * false} (as {@link Boolean}) or {@code null}; whitespace between tokens is allowed. Anything else
- * (nested objects, arrays, fractions, duplicate keys, trailing text) is refused.
+ * escapes), integers (returned as {@link Integer} when they fit in an {@code int}, as {@link Long}
+ * when they fit in a {@code long}, such as {@code "ts"}), {@code true}, {@code false} (as {@link
+ * Boolean}) or {@code null}; whitespace between tokens is allowed. Anything else (nested objects,
+ * arrays, fractions, duplicate keys, trailing text) is refused.
  *
  * <p>Stateless: any thread may call it.
  */
@@ -107,7 +108,7 @@ public final class JsonEvents {
       throw error("expected a string, an integer, true, false or null", position);
     }
 
-    private Integer integer() {
+    private Object integer() {
       int start = position;
       if (peek() == '-') {
         position++;
@@ -119,15 +120,20 @@ public final class JsonEvents {
         position++;
       }
       int digits = position - digitsAt;
-      if (digits == 0 || (digits > 1 && line.charAt(digitsAt) == '0') || digits > 10) {
+      if (digits == 0 || (digits > 1 && line.charAt(digitsAt) == '0') || digits > 19) {
         throw error("bad integer", start);
       }
       if (position < line.length() && ".eE".indexOf(line.charAt(position)) >= 0) {
         throw error("only integers are expected", start);
       }
-      long value = Long.parseLong(line.substring(start, position));
+      long value;
+      try {
+        value = Long.parseLong(line.substring(start, position));
+      } catch (NumberFormatException e) {
+        throw error("integer out of long range", start);
+      }
       if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
-        throw error("integer out of int range", start);
+        return value;
       }
       return (int) value;
     }

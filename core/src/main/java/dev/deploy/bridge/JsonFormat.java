@@ -1,6 +1,7 @@
 package dev.deploy.bridge;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
+import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -37,9 +38,21 @@ public final class JsonFormat implements EventFormat {
   /** Where the lines go; they stay in its buffer until full or until {@link #flush()}. */
   private final BufferedOutputStream out;
 
+  /** The time stamped on each line, in milliseconds since the epoch. */
+  private final java.util.function.LongSupplier clock;
+
+  /** The node of each process spawned on a named node and not yet exited. */
+  private final java.util.Map<dev.deploy.Pid, String> nodes = new java.util.HashMap<>();
+
   /** Makes a JSON format writing to {@code out} (the bridge's stdout). */
   public JsonFormat(OutputStream out) {
+    this(out, System::currentTimeMillis);
+  }
+
+  /** Makes a JSON format writing to {@code out}, stamping lines with {@code clock}'s time. */
+  public JsonFormat(OutputStream out, java.util.function.LongSupplier clock) {
     this.out = new BufferedOutputStream(out, BUFFER_SIZE);
+    this.clock = clock;
   }
 
   @Override
@@ -48,16 +61,32 @@ public final class JsonFormat implements EventFormat {
       ascii("{\"event\":\"output\",\"pid\":\"" + output.pid() + "\",\"fd\":" + output.fd());
       ascii(",\"data\":\"");
       out.write(Base64.getEncoder().encode(output.data()));
-      ascii("\"}\n");
+      ascii("\"");
+      end(output.pid());
     } else if (event instanceof Event.Eof eof) {
       ascii("{\"event\":\"output\",\"pid\":\"" + eof.pid() + "\",\"fd\":" + eof.fd());
-      ascii(",\"eof\":true}\n");
+      ascii(",\"eof\":true");
+      end(eof.pid());
     } else if (event instanceof Event.Spawned spawned) {
+      if (spawned.node() != null) {
+        nodes.put(spawned.pid(), spawned.node());
+      }
       String parent = spawned.parent() == null ? "null" : "\"" + spawned.parent() + "\"";
       ascii("{\"event\":\"spawn\",\"pid\":\"" + spawned.pid() + "\",\"parent\":" + parent);
-      ascii("}\n");
+      end(spawned.pid());
     } else if (event instanceof Event.Exit exit) {
-      ascii("{\"event\":\"exit\",\"pid\":\"" + exit.pid() + "\"," + status(exit.status()) + "}\n");
+      ascii("{\"event\":\"exit\",\"pid\":\"" + exit.pid() + "\"," + status(exit.status()));
+      end(exit.pid());
+      nodes.remove(exit.pid());
+    } else if (event instanceof Event.Waiting w) {
+      ascii("{\"event\":\"" + (w.node() == null ? "wait" : "placed") + "\",\"pid\":\"" + w.pid());
+      ascii("\",\"resources\":\"" + w.what() + "\"");
+      if (w.node() != null) {
+        out.write(",\"on\":".getBytes(US_ASCII));
+        out.write(Json.quote(w.node()).getBytes(UTF_8));
+        ascii(",\"waited_ms\":" + w.waitedMillis());
+      }
+      end(w.pid());
     } else {
       throw new IllegalArgumentException("unknown event " + event);
     }
@@ -78,6 +107,16 @@ public final class JsonFormat implements EventFormat {
               + (status.byMemoryLimit() ? ",\"oom\":true,\"reason\":\"" + MEMORY_LIMIT + "\"" : "");
       case LOST -> "\"lost\":true";
     };
+  }
+
+  /** Ends the line: {@code pid}'s node if known, the time stamp, the closing brace. */
+  private void end(dev.deploy.Pid pid) throws IOException {
+    String node = nodes.get(pid);
+    if (node != null) {
+      out.write(",\"node\":".getBytes(US_ASCII));
+      out.write(Json.quote(node).getBytes(UTF_8));
+    }
+    ascii(",\"ts\":" + clock.getAsLong() + "}\n");
   }
 
   private void ascii(String text) throws IOException {

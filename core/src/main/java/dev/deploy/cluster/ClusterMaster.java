@@ -488,6 +488,20 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     return master;
   }
 
+  /** The live view of every deployment; off unless {@link #serveLiveView} was called. */
+  private volatile dev.deploy.ui.LiveView live = dev.deploy.ui.LiveView.off();
+
+  /** Shows every deployment from now on in {@code view} and serves it. */
+  public void serveLiveView(dev.deploy.ui.LiveView view, java.io.PrintStream log)
+      throws IOException {
+    live = view;
+    view.serve(master, fabric, key, log);
+  }
+
+  dev.deploy.ui.LiveView live() {
+    return live;
+  }
+
   /** Threads that send events to deploy clients. */
   java.util.concurrent.ExecutorService senders() {
     return senders;
@@ -569,6 +583,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     } finally {
       joinLock.unlock();
     }
+    live.close();
     closeListeners();
     for (Deployment d : new ArrayList<>(deployments.values())) {
       d.close();

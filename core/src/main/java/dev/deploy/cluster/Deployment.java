@@ -176,8 +176,13 @@ final class Deployment implements Runnable {
             request.environment(),
             request.jars());
     relay = new Relay();
-    bridge = new Bridge(relay);
-    cluster.fabric().addProgram(new Program(id, command, bridge, false, environment));
+    bridge = new Bridge(cluster.live().watch(id, main, relay));
+    bridge.done().thenAccept(code -> cluster.live().finished(id, code));
+    cluster
+        .fabric()
+        .addProgram(
+            new Program(
+                id, command, new dev.deploy.bridge.OnNode("master", bridge), false, environment));
     // Spawns count from their placement, not from their start on a worker a round trip away.
     cluster.master().track(id, bridge);
     cluster.register(this);

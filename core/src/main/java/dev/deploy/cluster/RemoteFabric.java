@@ -407,7 +407,8 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
   }
 
-  private void onEvent(long program, Event event) {
+  private void onEvent(long program, Event relayed) {
+    Event event = dev.deploy.bridge.OnNode.mark(name, relayed);
     lock.lock();
     try {
       if (event instanceof Event.Spawned s) {

@@ -330,6 +330,16 @@ public final class Fabric implements Launcher, AutoCloseable {
     return launches.get(id);
   }
 
+  /** Spawns handed a warm JVM, and spawns (of tasks) that started a JVM of their own. */
+  private final java.util.concurrent.atomic.LongAdder
+      warmHits = new java.util.concurrent.atomic.LongAdder(),
+      coldStarts = new java.util.concurrent.atomic.LongAdder();
+
+  /** Returns how many spawns of a task this fabric gave a warm JVM (index 0) or a new one (1). */
+  public long[] warmHitsAndMisses() {
+    return new long[] {warmHits.sum(), coldStarts.sum()};
+  }
+
   @Override
   public CompletableFuture<Launched> launch(LaunchOrder order) {
     if (!programs.containsKey(order.program())) {
@@ -342,6 +352,7 @@ public final class Fabric implements Launcher, AutoCloseable {
         // The spawn's own reservation now covers this JVM: give back the pool's.
         releaseWarm(warm);
         if (warm.activate(order)) {
+          warmHits.increment();
           refill(order.program(), order.resources());
           return warm.launched;
         }
@@ -349,6 +360,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     }
     CompletableFuture<Launched> cold = startLaunch(order, false);
     if (order.task() != null) {
+      coldStarts.increment();
       refill(order.program(), order.resources());
     }
     return cold;

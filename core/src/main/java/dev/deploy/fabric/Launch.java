@@ -288,7 +288,7 @@ final class Launch {
 
   /** Call only when holding lock: the Spawned event, the held output, then the task. */
   private void emitStart() {
-    sink.onEvent(new Event.Spawned(pid, order.parent()));
+    sink.onEvent(new Event.Spawned(pid, order.parent(), order.resources(), null));
     for (int fd = 1; fd <= 2; fd++) {
       if (prelude[fd].size() > 0) {
         sink.onEvent(new Event.Output(pid, fd, prelude[fd].toByteArray()));

@@ -140,15 +140,34 @@ public final class Master implements Scheduler {
     }
   }
 
+  /** A queued spawnAsync; {@code notice} is what its bridge hears of its wait. */
   private record Waiting(
-      LaunchOrder order, CompletableFuture<Optional<Pid>> result, InFlight inFlight) {}
+      LaunchOrder order,
+      CompletableFuture<Optional<Pid>> result,
+      InFlight inFlight,
+      WaitNotice notice) {
+    Waiting(LaunchOrder order, CompletableFuture<Optional<Pid>> result, InFlight inFlight) {
+      this(order, result, inFlight, new WaitNotice());
+    }
+  }
 
+  /** {@code from}: the request it came from if it waited in the queue, else null. */
   private record Placed(
       Books books,
       int epoch,
       LaunchOrder order,
       CompletableFuture<Optional<Pid>> result,
-      InFlight inFlight) {}
+      InFlight inFlight,
+      Waiting from) {
+    Placed(
+        Books books,
+        int epoch,
+        LaunchOrder order,
+        CompletableFuture<Optional<Pid>> result,
+        InFlight inFlight) {
+      this(books, epoch, order, result, inFlight, null);
+    }
+  }
 
   /** Creates a master placing onto {@code nodes}. */
   public Master(List<Node> nodes) {
@@ -385,7 +404,9 @@ public final class Master implements Scheduler {
       } else if (!couldEverStart(order.resources(), largest)) {
         result.completeExceptionally(tooLarge(order.resources()));
       } else {
-        queue.add(new Waiting(order, result, inFlight));
+        Waiting waiting = new Waiting(order, result, inFlight);
+        queue.add(waiting);
+        WaitNotice.after(() -> announce(waiting));
         counted = true;
         queued = true;
       }
@@ -585,6 +606,30 @@ public final class Master implements Scheduler {
     return books.node.launcher().fate(pid);
   }
 
+  /** Spawns' durations from placement to registration; for metrics. */
+  private final SpawnLatency latency = new SpawnLatency();
+
+  /** Returns the durations of the spawns so far, from placement to registration. */
+  public SpawnLatency latency() {
+    return latency;
+  }
+
+  /** Returns each node's capacity, free room and reachability now, in the nodes' order. */
+  public List<NodeUse> use() {
+    lock.lock();
+    try {
+      List<NodeUse> out = new ArrayList<>();
+      for (Books b : nodes) {
+        out.add(
+            new NodeUse(
+                b.node.name(), b.node.capacity(), b.freeMemory, b.freeCpu / (double) MICRO, b.up));
+      }
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Returns how many spawnAsync requests are waiting. */
   public int waiting() {
     lock.lock();
@@ -618,8 +663,27 @@ public final class Master implements Scheduler {
     books.placed++;
   }
 
+  /** Tells the bridge that {@code waiting} still waits, unless it left the queue meanwhile. */
+  private void announce(Waiting waiting) {
+    waiting.notice().waiting(waiting.inFlight().sink, waiting.order(), () -> isQueued(waiting));
+  }
+
+  private boolean isQueued(Waiting waiting) {
+    lock.lock();
+    try {
+      return queue.contains(waiting);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private void start(Placed placed) {
     Resources r = placed.order().resources();
+    Waiting from = placed.from();
+    if (from != null) {
+      from.notice().placed(placed.inFlight().sink, from.order(), placed.books().node.name());
+    }
+    long placedAt = System.nanoTime();
     CompletableFuture<Launched> launch;
     try {
       launch = placed.books().node.launcher().launch(placed.order());
@@ -634,6 +698,7 @@ public final class Master implements Scheduler {
             placed.inFlight().settle();
             return;
           }
+          latency.record(System.nanoTime() - placedAt);
           placedOn.put(launched.pid(), placed.books());
           launched
               .exit()
@@ -678,7 +743,7 @@ public final class Master implements Scheduler {
       }
       queue.poll();
       place(room, head.order().resources());
-      started.add(new Placed(room, room.epoch, head.order(), head.result(), head.inFlight()));
+      started.add(new Placed(room, room.epoch, head.order(), head.result(), head.inFlight(), head));
     }
     return started;
   }

@@ -13,6 +13,7 @@ import dev.deploy.master.Node;
 import dev.deploy.process.JvmCommand;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.FrameProtection;
+import dev.deploy.ui.LiveView;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -68,10 +69,13 @@ final class LocalRun {
     } catch (IllegalStateException e) {
       throw new LocalRunException(e.getMessage(), 1);
     }
-    Bridge bridge = new Bridge(format);
+    LiveView live = liveView(System.getenv("DEPLOY_UI"));
+    String program = System.getProperty("sun.java.command", "main").split(" ", 2)[0];
+    Bridge bridge = new Bridge(live.watch(0, program, format));
+    ClusterKey key = ClusterKey.generate();
     Fabric fabric;
     try {
-      fabric = new Fabric(ClusterKey.generate(), InetAddress.getLoopbackAddress());
+      fabric = new Fabric(key, InetAddress.getLoopbackAddress());
       fabric.addProgram(new Program(0, command, bridge, true));
       if (cgroups) {
         // Never moves this JVM (the user's): where cgroup v2 would need it, the reason is printed.
@@ -83,7 +87,14 @@ final class LocalRun {
       throw new LocalRunException(e.getMessage(), 2);
     }
     Master master = new Master(List.of(new Node("local", capacity, fabric)));
+    master.track(0, bridge); // spawns in flight and the master's word on those that wait
     fabric.setMaster(master);
+    try {
+      live.serve(master, fabric, key, System.err);
+    } catch (IOException e) {
+      throw new LocalRunException("DEPLOY_UI: " + e.getMessage(), 1);
+    }
+    bridge.done().thenAccept(code -> live.finished(0, code));
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
@@ -163,6 +174,15 @@ final class LocalRun {
         + " ("
         + CGROUPS
         + "=0 turns cgroups off)";
+  }
+
+  /** The live view DEPLOY_UI asks for; off when unset. */
+  static LiveView liveView(String setting) {
+    try {
+      return LiveView.parse(setting);
+    } catch (IllegalArgumentException e) {
+      throw new LocalRunException("DEPLOY_UI: " + e.getMessage(), 2);
+    }
   }
 
   static EventFormat format(String name) {

@@ -81,6 +81,17 @@ public final class ClusterKey {
   private static final byte[] DEPLOYMENT =
       "deploy-deployment-v1".getBytes(StandardCharsets.US_ASCII);
 
+  /**
+   * Returns the token of the live view and {@code /metrics} on a non-loopback address: 32 hex
+   * characters of an HMAC of a fixed label under this key, so whoever holds the key can derive it
+   * and the token reveals nothing of the key.
+   */
+  public String uiToken() {
+    return HexFormat.of().formatHex(Arrays.copyOf(Sha256.hmac(secret, UI), 16));
+  }
+
+  private static final byte[] UI = "deploy-ui-v1".getBytes(StandardCharsets.US_ASCII);
+
   /** Returns the key as 64 hex characters, for a key file or a child's environment. */
   public String toHex() {
     return HexFormat.of().formatHex(secret);

@@ -182,10 +182,18 @@ public sealed interface Link {
     int kind = in.u8("event kind");
     Pid pid = in.pid("pid");
     return switch (kind) {
-      case 1 -> new Event.Spawned(pid, in.optionalPid("parent"));
+      case 1 ->
+          new Event.Spawned(
+              pid,
+              in.optionalPid("parent"),
+              in.u8("has resources") == 1 ? in.resources("resources") : null,
+              in.optionalString("node"));
       case 2 -> new Event.Output(pid, fd(in), in.bytes("data"));
       case 3 -> new Event.Eof(pid, fd(in));
       case 4 -> new Event.Exit(pid, in.exitStatus("status"));
+      case 5 ->
+          new Event.Waiting(
+              pid, in.resources("resources"), in.optionalString("node"), in.i64("waited millis"));
       default -> throw new ProtocolException("unknown event kind " + kind);
     };
   }
@@ -208,9 +216,10 @@ public sealed interface Link {
 
     /**
      * This build's protocol number. 3: an exit status killed by its memory limit carries that limit
-     * (see {@link MessageOut#exitStatus}).
+     * (see {@link MessageOut#exitStatus}). 4: a spawn event carries its resources and node, and a
+     * spawn that waits for room says so (event kind 5).
      */
-    public static final int PROTOCOL = 3;
+    public static final int PROTOCOL = 4;
 
     /** The master, dialling a worker. */
     public static final int MASTER = 1;
@@ -332,13 +341,20 @@ public sealed interface Link {
     public void encode(MessageOut out) {
       out.i64(program);
       if (event instanceof Event.Spawned s) {
-        out.u8(1).pid(s.pid()).optionalPid(s.parent());
+        out.u8(1).pid(s.pid()).optionalPid(s.parent()).u8(s.resources() == null ? 0 : 1);
+        if (s.resources() != null) {
+          out.resources(s.resources());
+        }
+        out.optionalString(s.node());
       } else if (event instanceof Event.Output o) {
         out.u8(2).pid(o.pid()).u8(o.fd()).bytes(o.data());
       } else if (event instanceof Event.Eof e) {
         out.u8(3).pid(e.pid()).u8(e.fd());
       } else if (event instanceof Event.Exit x) {
         out.u8(4).pid(x.pid()).exitStatus(x.status());
+      } else if (event instanceof Event.Waiting w) {
+        out.u8(5).pid(w.pid()).resources(w.resources()).optionalString(w.node());
+        out.i64(w.waitedMillis());
       }
     }
   }

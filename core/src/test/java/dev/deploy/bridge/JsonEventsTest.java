@@ -44,7 +44,7 @@ class JsonEventsTest {
   @Test
   void givenEveryFormatLine_whenParsed_thenRoundTrips() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    JsonFormat format = new JsonFormat(out);
+    JsonFormat format = new JsonFormat(out, () -> 42);
     Pid pid = HumanFormatTest.pid("5e6f7a8");
     format.write(new Event.Spawned(pid, HumanFormatTest.pid("3fecd01")));
     format.write(new Event.Eof(pid, 2));
@@ -55,13 +55,23 @@ class JsonEventsTest {
 
     assertThat(JsonEvents.parseLine(lines[0]))
         .containsExactly(
-            entry("event", "spawn"), entry("pid", "5e6f7a8"), entry("parent", "3fecd01"));
+            entry("event", "spawn"),
+            entry("pid", "5e6f7a8"),
+            entry("parent", "3fecd01"),
+            entry("ts", 42));
     assertThat(JsonEvents.parseLine(lines[1]))
         .containsExactly(
-            entry("event", "output"), entry("pid", "5e6f7a8"), entry("fd", 2), entry("eof", true));
+            entry("event", "output"),
+            entry("pid", "5e6f7a8"),
+            entry("fd", 2),
+            entry("eof", true),
+            entry("ts", 42));
     assertThat(JsonEvents.parseLine(lines[2]))
         .containsExactly(
-            entry("event", "exit"), entry("pid", "5e6f7a8"), entry("signal", "SIGTERM"));
+            entry("event", "exit"),
+            entry("pid", "5e6f7a8"),
+            entry("signal", "SIGTERM"),
+            entry("ts", 42));
   }
 
   @Test
@@ -99,8 +109,13 @@ class JsonEventsTest {
   }
 
   @Test
-  void givenNumberBeyondInt_whenParsed_thenRefused() {
-    assertRefused("{\"a\":4294967296}");
+  void givenNumberBeyondInt_whenParsed_thenLong() {
+    assertThat(JsonEvents.parseLine("{\"ts\":1765000000123}")).containsEntry("ts", 1765000000123L);
+  }
+
+  @Test
+  void givenNumberBeyondLong_whenParsed_thenRefused() {
+    assertRefused("{\"a\":9223372036854775808}");
   }
 
   @Test

@@ -16,43 +16,50 @@ class JsonFormatTest {
   private static final Pid CHILD = pid("9a1b2c3");
   private static final Pid GONE = pid("5e6f7a8");
 
+  private static final long TS = 1_765_000_000_123L;
+
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final JsonFormat format = new JsonFormat(out);
+  private final JsonFormat format = new JsonFormat(out, () -> TS);
 
   @Test
   void givenRootSpawn_whenWritten_thenParentNull() throws IOException {
     assertThat(lines(new Event.Spawned(ROOT, null)))
-        .isEqualTo("{\"event\":\"spawn\",\"pid\":\"3fecd01\",\"parent\":null}\n");
+        .isEqualTo(
+            "{\"event\":\"spawn\",\"pid\":\"3fecd01\",\"parent\":null,\"ts\":1765000000123}\n");
   }
 
   @Test
   void givenChildSpawn_whenWritten_thenParentPid() throws IOException {
     assertThat(lines(new Event.Spawned(CHILD, ROOT)))
-        .isEqualTo("{\"event\":\"spawn\",\"pid\":\"9a1b2c3\",\"parent\":\"3fecd01\"}\n");
+        .isEqualTo(
+            "{\"event\":\"spawn\",\"pid\":\"9a1b2c3\",\"parent\":\"3fecd01\",\"ts\":1765000000123}\n");
   }
 
   @Test
   void givenOutput_whenWritten_thenDataInBase64() throws IOException {
     assertThat(lines(new Event.Output(CHILD, 1, "hi\n".getBytes(UTF_8))))
-        .isEqualTo("{\"event\":\"output\",\"pid\":\"9a1b2c3\",\"fd\":1,\"data\":\"aGkK\"}\n");
+        .isEqualTo(
+            "{\"event\":\"output\",\"pid\":\"9a1b2c3\",\"fd\":1,\"data\":\"aGkK\",\"ts\":1765000000123}\n");
   }
 
   @Test
   void givenStderrOutput_whenWritten_thenFdTwo() throws IOException {
     assertThat(lines(new Event.Output(CHILD, 2, "hi\n".getBytes(UTF_8))))
-        .isEqualTo("{\"event\":\"output\",\"pid\":\"9a1b2c3\",\"fd\":2,\"data\":\"aGkK\"}\n");
+        .isEqualTo(
+            "{\"event\":\"output\",\"pid\":\"9a1b2c3\",\"fd\":2,\"data\":\"aGkK\",\"ts\":1765000000123}\n");
   }
 
   @Test
   void givenEof_whenWritten_thenOutputWithEofTrue() throws IOException {
     assertThat(lines(new Event.Eof(CHILD, 1)))
-        .isEqualTo("{\"event\":\"output\",\"pid\":\"9a1b2c3\",\"fd\":1,\"eof\":true}\n");
+        .isEqualTo(
+            "{\"event\":\"output\",\"pid\":\"9a1b2c3\",\"fd\":1,\"eof\":true,\"ts\":1765000000123}\n");
   }
 
   @Test
   void givenExitCodeZero_whenWritten_thenCodeZero() throws IOException {
     assertThat(lines(new Event.Exit(CHILD, ExitStatus.exited(0))))
-        .isEqualTo("{\"event\":\"exit\",\"pid\":\"9a1b2c3\",\"code\":0}\n");
+        .isEqualTo("{\"event\":\"exit\",\"pid\":\"9a1b2c3\",\"code\":0,\"ts\":1765000000123}\n");
   }
 
   @Test
@@ -62,7 +69,7 @@ class JsonFormatTest {
     assertThat(line)
         .isEqualTo(
             "{\"event\":\"exit\",\"pid\":\"9a1b2c3\",\"signal\":\"SIGKILL\",\"oom\":true,"
-                + "\"reason\":\"memory-limit\"}\n");
+                + "\"reason\":\"memory-limit\",\"ts\":1765000000123}\n");
     assertThat(JsonEvents.parseLine(line.strip()))
         .containsEntry("signal", "SIGKILL")
         .containsEntry("reason", "memory-limit");
@@ -71,25 +78,27 @@ class JsonFormatTest {
   @Test
   void givenPlainSigkill_whenWritten_thenNoReason() throws IOException {
     assertThat(lines(new Event.Exit(CHILD, ExitStatus.killed(9))))
-        .isEqualTo("{\"event\":\"exit\",\"pid\":\"9a1b2c3\",\"signal\":\"SIGKILL\"}\n");
+        .isEqualTo(
+            "{\"event\":\"exit\",\"pid\":\"9a1b2c3\",\"signal\":\"SIGKILL\",\"ts\":1765000000123}\n");
   }
 
   @Test
   void givenExitCodeThree_whenWritten_thenCodeThree() throws IOException {
     assertThat(lines(new Event.Exit(CHILD, ExitStatus.exited(3))))
-        .isEqualTo("{\"event\":\"exit\",\"pid\":\"9a1b2c3\",\"code\":3}\n");
+        .isEqualTo("{\"event\":\"exit\",\"pid\":\"9a1b2c3\",\"code\":3,\"ts\":1765000000123}\n");
   }
 
   @Test
   void givenKilled_whenWritten_thenSignalName() throws IOException {
     assertThat(lines(new Event.Exit(ROOT, ExitStatus.killed(9))))
-        .isEqualTo("{\"event\":\"exit\",\"pid\":\"3fecd01\",\"signal\":\"SIGKILL\"}\n");
+        .isEqualTo(
+            "{\"event\":\"exit\",\"pid\":\"3fecd01\",\"signal\":\"SIGKILL\",\"ts\":1765000000123}\n");
   }
 
   @Test
   void givenLost_whenWritten_thenLostTrue() throws IOException {
     assertThat(lines(new Event.Exit(GONE, ExitStatus.lost())))
-        .isEqualTo("{\"event\":\"exit\",\"pid\":\"5e6f7a8\",\"lost\":true}\n");
+        .isEqualTo("{\"event\":\"exit\",\"pid\":\"5e6f7a8\",\"lost\":true,\"ts\":1765000000123}\n");
   }
 
   @Test
@@ -123,7 +132,8 @@ class JsonFormatTest {
   @Test
   void givenEmptyChunk_whenWritten_thenEmptyData() throws IOException {
     assertThat(lines(new Event.Output(CHILD, 1, new byte[0])))
-        .isEqualTo("{\"event\":\"output\",\"pid\":\"9a1b2c3\",\"fd\":1,\"data\":\"\"}\n");
+        .isEqualTo(
+            "{\"event\":\"output\",\"pid\":\"9a1b2c3\",\"fd\":1,\"data\":\"\",\"ts\":1765000000123}\n");
   }
 
   @Test

@@ -67,6 +67,17 @@ class LinkTest {
         Arguments.of(
             "EventOf Spawned of a child", new Link.EventOf(1, new Event.Spawned(CHILD, PARENT))),
         Arguments.of(
+            "EventOf Spawned with resources on a node",
+            new Link.EventOf(
+                1,
+                new Event.Spawned(CHILD, PARENT, new Resources(1L << 30, 0.5), "10.0.0.2:7000"))),
+        Arguments.of(
+            "EventOf Waiting",
+            new Link.EventOf(1, new Event.Waiting(PARENT, new Resources(1L << 30, 2), null, 0))),
+        Arguments.of(
+            "EventOf Waiting placed",
+            new Link.EventOf(1, new Event.Waiting(PARENT, new Resources(1L << 30, 2), "b", 1200))),
+        Arguments.of(
             "EventOf Output on fd 1",
             new Link.EventOf(1, new Event.Output(CHILD, 1, new byte[] {'h', 'i', '\n'}))),
         Arguments.of(
@@ -361,7 +372,7 @@ class LinkTest {
   }
 
   @ParameterizedTest(name = "kind {0}")
-  @ValueSource(ints = {0, 5, 255})
+  @ValueSource(ints = {0, 6, 255})
   void givenUnknownEventKind_whenDecoded_thenProtocolExceptionNamingIt(int kind) {
     byte[] payload = new MessageOut().i64(1).u8(kind).pid(CHILD).toByteArray();
 

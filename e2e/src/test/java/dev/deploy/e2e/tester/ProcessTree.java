@@ -42,7 +42,24 @@ public final class ProcessTree {
 
   private final List<String> violations = new ArrayList<>();
   private ObservedProcess root;
+
+  /** The {@code wait} and {@code placed} events, as parsed, in order. */
+  private final List<Map<String, Object>> notices = new ArrayList<>();
+
+  /** The node each process's events named (a cluster run), by pid. */
+  private final Map<String, String> nodes = new LinkedHashMap<>();
+
   private long lines;
+
+  /** Returns the {@code wait} and {@code placed} events so far, as parsed, in order. */
+  public synchronized List<Map<String, Object>> notices() {
+    return List.copyOf(notices);
+  }
+
+  /** Returns the node {@code pid}'s events named, or null (a local run names none). */
+  public synchronized String node(String pid) {
+    return nodes.get(pid);
+  }
 
   /** Takes the next line the bridge printed on stdout. */
   public synchronized void accept(String line) {
@@ -59,7 +76,34 @@ public final class ProcessTree {
       violation(index, "no 7-hex-digit \"pid\" in " + cut(line));
       return;
     }
+    Object ts = event.get("ts");
+    if (!(ts instanceof Number n) || n.longValue() <= 0) {
+      violation(index, "no \"ts\" (ms since the epoch) in " + cut(line));
+      return;
+    }
+    Object node = event.get("node");
+    if (node != null && !(node instanceof String)) {
+      violation(index, "a \"node\" that is not a string in " + cut(line));
+      return;
+    }
+    if (node != null) {
+      String before = nodes.putIfAbsent(p, (String) node);
+      if (before != null && !before.equals(node)) {
+        violation(index, "process " + p + " on node " + before + ", then " + cut(line));
+      }
+    }
+    Map<String, Object> stamped = event;
+    event = new java.util.LinkedHashMap<>(event);
+    event.remove("ts");
+    event.remove("node");
     Object kind = event.get("event");
+    if ("wait".equals(kind) || "placed".equals(kind)) {
+      if (!processes.containsKey(p)) {
+        violation(index, kind + " of a process not spawned before: " + cut(line));
+      }
+      notices.add(stamped);
+      return;
+    }
     if ("spawn".equals(kind)) {
       onSpawn(index, p, event, line);
     } else if ("output".equals(kind)) {
