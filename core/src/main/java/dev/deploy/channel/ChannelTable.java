@@ -389,7 +389,9 @@ public final class ChannelTable {
                 FrameProtection.wish(protection, self.address().getAddress(), remote));
         Connection c = Connection.accept(loop, s, handshake, new Accepted(hostOf(s)));
         if (c.state() != Connection.State.CLOSED) {
-          HandshakeQuota.Drop<Connection> dropped = handshakes.admit(c, remote, loop.now());
+          HandshakeQuota.Drop<Connection> dropped =
+              handshakes.admit(
+                  c, remote, ((InetSocketAddress) s.getLocalAddress()).getAddress(), loop.now());
           if (dropped != null) {
             logOnce(
                 "handshakes:" + hostOf(remote),

@@ -333,7 +333,12 @@ public final class HandshakeAcceptor implements AutoCloseable {
               handshake,
               clock.getAsLong() + limits.deadline().toNanos());
       p.key = channel.register(selector, SelectionKey.OP_READ, p);
-      HandshakeQuota.Drop<Pending> drop = inFlight.admit(p, source, clock.getAsLong());
+      HandshakeQuota.Drop<Pending> drop =
+          inFlight.admit(
+              p,
+              source,
+              ((InetSocketAddress) channel.getLocalAddress()).getAddress(),
+              clock.getAsLong());
       if (drop != null) {
         drop(drop.victim(), drop.why());
       }

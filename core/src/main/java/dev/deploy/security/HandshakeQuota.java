@@ -18,7 +18,11 @@ import java.util.concurrent.TimeUnit;
  *       from an address that has as many in flight drops that address's oldest, if it has been in
  *       its handshake for {@link #graceNanos} or more. Younger ones are let be, because one address
  *       is often many honest peers at once: every process of a machine dials from its address, and
- *       twenty spawns at once are twenty handshakes on their fabric's control port.
+ *       twenty spawns at once are twenty handshakes on their fabric's control port. Connections
+ *       from the port's own address (this machine's processes dialling their fabric, their parent
+ *       or each other) are not capped per address at all: on a loaded machine fifty JVMs starting
+ *       at once each take longer than the grace to prove the key, and capping them would drop
+ *       honest spawns. Only the cap in all bounds them.
  *   <li>At most {@link #maxInFlight} in all: a new one drops the oldest of the address with the
  *       most.
  * </ul>
@@ -89,8 +93,17 @@ public final class HandshakeQuota<T> {
    * or null when there was room.
    */
   public Drop<T> admit(T t, InetAddress source, long now) {
+    return admit(t, source, null, now);
+  }
+
+  /**
+   * Like {@link #admit(Object, InetAddress, long)} for a connection that arrived on the port's
+   * address {@code local} (null: unknown): one whose source is that same address comes from this
+   * machine's own processes and is capped only in all, never per address.
+   */
+  public Drop<T> admit(T t, InetAddress source, InetAddress local, long now) {
     Drop<T> drop = null;
-    if (from(source) >= maxPerSource) {
+    if (from(source) >= maxPerSource && !source.equals(local)) {
       T oldest = oldestOf(source);
       if (now - inFlight.get(oldest).admitted() >= graceNanos) {
         drop =
