@@ -2,6 +2,9 @@ package dev.deploy.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.deploy.cluster.link.LinkConnection;
+import dev.deploy.cluster.master.ClusterMaster;
+import dev.deploy.cluster.worker.WorkerDaemon;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.testing.Tricklers;

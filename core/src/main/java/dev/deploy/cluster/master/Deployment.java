@@ -1,10 +1,13 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.master;
 
 import dev.deploy.Resources;
 import dev.deploy.bridge.Bridge;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventFormat;
 import dev.deploy.bridge.EventSink;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.Environment;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Program;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.LaunchOrder;
@@ -194,7 +197,7 @@ final class Deployment implements Runnable {
               } else {
                 // The reader sees the client close once it has read this.
                 link.sendLast(
-                    new Link.Failed("the program could not start: " + MasterSession.reason(error)));
+                    new Link.Failed("the program could not start: " + Daemons.reason(error)));
               }
             });
   }

@@ -1,6 +1,8 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.worker;
 
 import dev.deploy.Resources;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;

@@ -1,7 +1,9 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.master;
 
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;

@@ -1,5 +1,6 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.worker;
 
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;

@@ -1,9 +1,11 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.master;
 
 import dev.deploy.Pid;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
@@ -345,7 +347,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
                 if (error != null) {
                   answer =
                       new Link.SpawnResult(
-                          s.request(), Link.SpawnResult.FAILED, null, MasterSession.reason(error));
+                          s.request(), Link.SpawnResult.FAILED, null, Daemons.reason(error));
                 } else if (pid.isPresent()) {
                   answer =
                       new Link.SpawnResult(s.request(), Link.SpawnResult.STARTED, pid.get(), null);

@@ -1,4 +1,4 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.link;
 
 import dev.deploy.runtime.ProcessRuntime;
 import dev.deploy.security.ClusterKey;
@@ -29,9 +29,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>{@link #send} may be called from any thread (frames stay whole); {@link #read} from one.
  */
-final class LinkConnection implements AutoCloseable {
+public final class LinkConnection implements AutoCloseable {
   /** A peer silent this long is gone. */
-  static final int SILENCE_MILLIS = 10_000;
+  public static final int SILENCE_MILLIS = 10_000;
 
   /** Idle connections send a ping this often. */
   static final long PING_MILLIS = 1_000;
@@ -56,7 +56,7 @@ final class LinkConnection implements AutoCloseable {
   private volatile String closedBecause;
 
   /** A connection to the daemon the caller did not expect; the message says which it is. */
-  static final class WrongPeerException extends IOException {
+  public static final class WrongPeerException extends IOException {
     private static final long serialVersionUID = 1L;
 
     WrongPeerException(String message) {
@@ -82,8 +82,8 @@ final class LinkConnection implements AutoCloseable {
    * @throws IOException when the address cannot be reached, the key is refused, or the peer speaks
    *     another protocol; the message says which in one sentence
    */
-  static LinkConnection dial(InetSocketAddress address, ClusterKey key, int role, int expected)
-      throws IOException {
+  public static LinkConnection dial(
+      InetSocketAddress address, ClusterKey key, int role, int expected) throws IOException {
     return dial(address, key, role, expected, SILENCE_MILLIS);
   }
 
@@ -104,7 +104,7 @@ final class LinkConnection implements AutoCloseable {
    * deploy clients dial too; the worker's role tells them apart), and the master in the Hellos. The
    * caller sends {@link Link.Join} next.
    */
-  static LinkConnection join(InetSocketAddress address, ClusterKey key, long deadlineMillis)
+  public static LinkConnection join(InetSocketAddress address, ClusterKey key, long deadlineMillis)
       throws IOException {
     return dial(
         address, key, Link.Hello.WORKER, Link.Hello.MASTER, Handshake.Role.BRIDGE, deadlineMillis);
@@ -205,7 +205,7 @@ final class LinkConnection implements AutoCloseable {
    * {@code expected}, proves the cluster {@code key} and meant the address the socket was accepted
    * on or one of {@code advertised}.
    */
-  static Handshake acceptor(
+  public static Handshake acceptor(
       Socket socket,
       ClusterKey key,
       int role,
@@ -225,7 +225,7 @@ final class LinkConnection implements AutoCloseable {
    * Takes a socket whose {@code handshake} (made by {@link #acceptor}) passed, and exchanges Hellos
    * as {@code role}, expecting the peer to be {@code expected}; closes it on failure.
    */
-  static LinkConnection accept(Socket socket, Handshake handshake, int role, int expected)
+  public static LinkConnection accept(Socket socket, Handshake handshake, int role, int expected)
       throws IOException {
     try {
       return openWithin(
@@ -253,7 +253,7 @@ final class LinkConnection implements AutoCloseable {
    * As {@link #acceptor(Socket, ClusterKey, int, int, java.util.Collection)}, taking a peer in any
    * of the {@code expected} roles; the handshake's {@link Handshake#peerRole} says which it was.
    */
-  static Handshake acceptor(
+  public static Handshake acceptor(
       Socket socket,
       ClusterKey key,
       int role,
@@ -269,7 +269,7 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** Returns this side's address of the connection: the interface that routes to the peer. */
-  java.net.InetAddress localAddress() {
+  public java.net.InetAddress localAddress() {
     return socket.getLocalAddress();
   }
 
@@ -343,7 +343,7 @@ final class LinkConnection implements AutoCloseable {
    * as much); cuts the connection when one write has not finished in {@link #SILENCE_MILLIS}, so a
    * peer that stopped reading cannot hold a writer, and what waits behind it, forever.
    */
-  void startPings(ScheduledExecutorService timers) {
+  public void startPings(ScheduledExecutorService timers) {
     startPings(timers, true);
   }
 
@@ -352,7 +352,7 @@ final class LinkConnection implements AutoCloseable {
    * wait as long as the peer keeps the connection alive: the bridge's writes to a deploy client
    * that does not read its output (a pager) are back-pressure, not a fault.
    */
-  void startPings(ScheduledExecutorService timers, boolean cutStuckWrites) {
+  public void startPings(ScheduledExecutorService timers, boolean cutStuckWrites) {
     this.cutStuckWrites = cutStuckWrites;
     pings =
         timers.scheduleWithFixedDelay(this::ping, PING_MILLIS, PING_MILLIS, TimeUnit.MILLISECONDS);
@@ -386,12 +386,12 @@ final class LinkConnection implements AutoCloseable {
    *
    * @throws FrameWriter.EndedException after {@link #sendLast}
    */
-  void send(Link message) throws IOException {
+  public void send(Link message) throws IOException {
     writer.write(message.type(), message.encode());
   }
 
   /** Sends a message only if nobody is writing now; returns whether it did. */
-  boolean sendIfFree(Link message) {
+  public boolean sendIfFree(Link message) {
     try {
       return writer.tryWrite(message.type(), message.encode());
     } catch (IOException e) {
@@ -401,7 +401,7 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** Sends a message; on failure closes the connection (the reader then sees it end). */
-  boolean trySend(Link message) {
+  public boolean trySend(Link message) {
     try {
       send(message);
       return true;
@@ -422,12 +422,12 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** Returns why this side closed the connection on a failure, or null. */
-  String closedBecause() {
+  public String closedBecause() {
     return closedBecause;
   }
 
   /** Closes the connection, recording why unless an earlier reason was recorded. */
-  void closeBecause(String why) {
+  public void closeBecause(String why) {
     if (closedBecause == null) {
       closedBecause = why;
     }
@@ -440,7 +440,7 @@ final class LinkConnection implements AutoCloseable {
    * @throws java.net.SocketTimeoutException when the peer was silent for {@link #SILENCE_MILLIS}
    * @throws ProtocolException when a frame is malformed
    */
-  Link read() throws IOException {
+  public Link read() throws IOException {
     while (true) {
       Frame frame = reader.read();
       if (frame == null) {
@@ -459,7 +459,7 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** Returns who is at the other end, for messages. */
-  String peer() {
+  public String peer() {
     return peer;
   }
 
@@ -472,7 +472,7 @@ final class LinkConnection implements AutoCloseable {
    * output and the exit code. Returns whether the message was sent; a failure closes the
    * connection.
    */
-  boolean sendLast(Link message) {
+  public boolean sendLast(Link message) {
     ScheduledFuture<?> p = pings;
     if (p != null) {
       p.cancel(false);
@@ -486,7 +486,7 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** Returns whether {@link #sendLast} sent its message: the peer was told the end. */
-  boolean sentLast() {
+  public boolean sentLast() {
     return writer.isEnded();
   }
 
@@ -494,7 +494,7 @@ final class LinkConnection implements AutoCloseable {
    * For the reading thread, after {@link #sendLast}: reads (and drops) what the peer still sends
    * until it closes or is silent for {@link #SILENCE_MILLIS}, then closes.
    */
-  void readToEndAndClose() {
+  public void readToEndAndClose() {
     try {
       while (reader.read() != null) {
         // A ping, or whatever the peer said before it saw the end.

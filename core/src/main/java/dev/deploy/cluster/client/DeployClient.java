@@ -1,7 +1,9 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.client;
 
 import dev.deploy.bridge.Bridge;
 import dev.deploy.bridge.EventFormat;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.program.ClassPathPacker;
 import dev.deploy.program.ClassPathPacker.PackedJar;
 import dev.deploy.program.JarRef;

@@ -1,10 +1,13 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.worker;
 
 import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.Environment;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.fabric.Program;
 import dev.deploy.logging.Loggers;
@@ -315,23 +318,9 @@ final class MasterSession implements Scheduler, Runnable {
               if (error == null) {
                 link.trySend(new Link.LaunchResult(launch.order(), launched.pid(), null));
               } else {
-                link.trySend(new Link.LaunchResult(launch.order(), null, reason(error)));
+                link.trySend(new Link.LaunchResult(launch.order(), null, Daemons.reason(error)));
               }
             });
-  }
-
-  static String reason(Throwable error) {
-    Throwable cause = error;
-    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof LaunchException) {
-      return cause.getMessage();
-    }
-    if (cause instanceof java.util.concurrent.CancellationException) {
-      return "the deployment ended";
-    }
-    return String.valueOf(cause.getMessage() != null ? cause.getMessage() : cause);
   }
 
   /** Sends a request and returns the future of its answer. */
