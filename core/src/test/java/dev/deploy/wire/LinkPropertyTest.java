@@ -19,44 +19,46 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /**
- * A worker, a master or a deploy client controls every byte of a link frame, so {@link Link#decode}
- * must answer any bytes with a message or a {@link ProtocolException}: never another exception, and
- * never an {@link OutOfMemoryError} from a length prefix larger than the payload ({@code
- * catchThrowable} catches errors too, so one would fail the property). jqwik does not honour
- * JUnit's {@code @Timeout}; the properties are pure computation on short arrays.
+ * A worker, a master or a deploy client controls every byte of a link frame, so {@link
+ * WorkerLink#decode} and {@link ClientLink#decode} must answer any bytes with a message or a {@link
+ * ProtocolException}: never another exception, and never an {@link OutOfMemoryError} from a length
+ * prefix larger than the payload ({@code catchThrowable} catches errors too, so one would fail the
+ * property). jqwik does not honour JUnit's {@code @Timeout}; the properties are pure computation on
+ * short arrays.
  */
 class LinkPropertyTest {
-  /** Every type byte {@link Link#decode} knows. */
+  /** Every type byte {@link WorkerLink#decode} or {@link ClientLink#decode} knows. */
   private static final List<Integer> TYPES =
       List.of(
           Link.Hello.TYPE,
-          Link.AddProgram.TYPE,
-          Link.RemoveProgram.TYPE,
-          Link.Launch.TYPE,
-          Link.LaunchResult.TYPE,
+          WorkerLink.AddProgram.TYPE,
+          WorkerLink.RemoveProgram.TYPE,
+          WorkerLink.Launch.TYPE,
+          WorkerLink.LaunchResult.TYPE,
           Link.EventOf.TYPE,
-          Link.Pending.TYPE,
-          Link.Settled.TYPE,
-          Link.Spawn.TYPE,
-          Link.SpawnResult.TYPE,
-          Link.CancelWaiting.TYPE,
-          Link.ReserveWarm.TYPE,
-          Link.WarmAnswer.TYPE,
-          Link.ReleaseWarm.TYPE,
-          Link.DropWarm.TYPE,
-          Link.Fate.TYPE,
-          Link.FateAnswer.TYPE,
-          Link.JarWanted.TYPE,
+          WorkerLink.Pending.TYPE,
+          WorkerLink.Settled.TYPE,
+          WorkerLink.Spawn.TYPE,
+          WorkerLink.SpawnResult.TYPE,
+          WorkerLink.CancelWaiting.TYPE,
+          WorkerLink.ReserveWarm.TYPE,
+          WorkerLink.WarmAnswer.TYPE,
+          WorkerLink.ReleaseWarm.TYPE,
+          WorkerLink.DropWarm.TYPE,
+          WorkerLink.Fate.TYPE,
+          WorkerLink.FateAnswer.TYPE,
+          WorkerLink.JarWanted.TYPE,
           Link.JarChunk.TYPE,
           Link.Ping.TYPE,
-          Link.DeployRequest.TYPE,
-          Link.JarsWanted.TYPE,
-          Link.Done.TYPE,
-          Link.Failed.TYPE,
-          Link.Kill.TYPE,
-          Link.Join.TYPE,
-          Link.JoinAnswer.TYPE,
-          Link.Retire.TYPE);
+          ClientLink.DeployRequest.TYPE,
+          ClientLink.JarsWanted.TYPE,
+          ClientLink.Done.TYPE,
+          ClientLink.Failed.TYPE,
+          ClientLink.Kill.TYPE,
+          WorkerLink.Join.TYPE,
+          WorkerLink.JoinAnswer.TYPE,
+          WorkerLink.Retire.TYPE,
+          WorkerLink.PauseOutput.TYPE);
 
   @Property(tries = 3000)
   void givenRandomTypeAndPayload_whenDecoded_thenMessageOrProtocolException(
@@ -119,26 +121,29 @@ class LinkPropertyTest {
     }
     byte[] cut = java.util.Arrays.copyOf(whole, where % whole.length);
 
-    assertThat(catchThrowable(() -> Link.decode(new Frame(message.type(), cut))))
+    assertThat(catchThrowable(() -> LinkTest.decode(new Frame(message.type(), cut))))
         .isInstanceOf(ProtocolException.class);
   }
 
   @Property(tries = 2000)
   void givenAnyValidMessage_whenEncodedAndDecoded_thenEqualFields(@ForAll("messages") Link message)
       throws ProtocolException {
-    Link decoded = Link.decode(new Frame(message.type(), message.encode()));
+    Link decoded = LinkTest.decode(new Frame(message.type(), message.encode()));
 
     assertThat(decoded).isExactlyInstanceOf(message.getClass());
     assertThat(decoded).usingRecursiveComparison().isEqualTo(message);
   }
 
   private static void assertMessageOrProtocolException(int type, byte[] payload) {
-    Throwable thrown = catchThrowable(() -> Link.decode(new Frame(type, payload)));
+    for (Link.Decoder<?> protocol :
+        List.<Link.Decoder<?>>of(WorkerLink::decode, ClientLink::decode)) {
+      Throwable thrown = catchThrowable(() -> protocol.decode(new Frame(type, payload)));
 
-    assertThat(thrown)
-        .satisfiesAnyOf(
-            t -> assertThat(t).isNull(),
-            t -> assertThat(t).isExactlyInstanceOf(ProtocolException.class));
+      assertThat(thrown)
+          .satisfiesAnyOf(
+              t -> assertThat(t).isNull(),
+              t -> assertThat(t).isExactlyInstanceOf(ProtocolException.class));
+    }
   }
 
   @Provide
@@ -178,50 +183,51 @@ class LinkPropertyTest {
             Combinators.combine(
                     Arbitraries.integers(), texts, Arbitraries.integers().between(0, 255))
                 .as(Link.Hello::new),
-            Combinators.combine(ids, texts, lists, lists, lists, jars).as(Link.AddProgram::new),
-            ids.map(Link.RemoveProgram::new),
+            Combinators.combine(ids, texts, lists, lists, lists, jars)
+                .as(WorkerLink.AddProgram::new),
+            ids.map(WorkerLink.RemoveProgram::new),
             Combinators.combine(
                     ids, ids, pids().injectNull(0.3), resources(), blobs.injectNull(0.3))
-                .as(Link.Launch::new),
+                .as(WorkerLink.Launch::new),
             Combinators.combine(ids, pids().injectNull(0.5), texts.injectNull(0.5))
-                .as(Link.LaunchResult::new),
+                .as(WorkerLink.LaunchResult::new),
             Combinators.combine(ids, events).as(Link.EventOf::new),
-            ids.map(Link.Pending::new),
-            ids.map(Link.Settled::new),
+            ids.map(WorkerLink.Pending::new),
+            ids.map(WorkerLink.Settled::new),
             Combinators.combine(ids, ids, pids(), resources(), blobs, Arbitraries.of(true, false))
-                .as(Link.Spawn::new),
+                .as(WorkerLink.Spawn::new),
             Combinators.combine(
                     ids,
                     Arbitraries.integers().between(0, 2),
                     pids().injectNull(0.5),
                     texts.injectNull(0.5))
-                .as(Link.SpawnResult::new),
-            pids().map(Link.CancelWaiting::new),
-            Combinators.combine(ids, resources()).as(Link.ReserveWarm::new),
-            Combinators.combine(ids, Arbitraries.of(true, false)).as(Link.WarmAnswer::new),
-            resources().map(Link.ReleaseWarm::new),
-            Arbitraries.just(new Link.DropWarm()),
-            Combinators.combine(ids, pids()).as(Link.Fate::new),
-            Combinators.combine(ids, statuses()).as(Link.FateAnswer::new),
-            shas().map(Link.JarWanted::new),
+                .as(WorkerLink.SpawnResult::new),
+            pids().map(WorkerLink.CancelWaiting::new),
+            Combinators.combine(ids, resources()).as(WorkerLink.ReserveWarm::new),
+            Combinators.combine(ids, Arbitraries.of(true, false)).as(WorkerLink.WarmAnswer::new),
+            resources().map(WorkerLink.ReleaseWarm::new),
+            Arbitraries.just(new WorkerLink.DropWarm()),
+            Combinators.combine(ids, pids()).as(WorkerLink.Fate::new),
+            Combinators.combine(ids, statuses()).as(WorkerLink.FateAnswer::new),
+            shas().map(WorkerLink.JarWanted::new),
             Combinators.combine(shas(), blobs).as(Link.JarChunk::new),
             Arbitraries.just(new Link.Ping()),
-            Combinators.combine(ids, Arbitraries.of(true, false)).as(Link.PauseOutput::new),
+            Combinators.combine(ids, Arbitraries.of(true, false)).as(WorkerLink.PauseOutput::new),
             Combinators.combine(texts.injectNull(0.3), lists, lists, lists, jars)
-                .as(Link.DeployRequest::new),
-            shas().list().ofMaxSize(4).map(Link.JarsWanted::new),
-            Arbitraries.integers().map(Link.Done::new),
-            texts.map(Link.Failed::new),
-            Arbitraries.just(new Link.Kill()),
+                .as(ClientLink.DeployRequest::new),
+            shas().list().ofMaxSize(4).map(ClientLink.JarsWanted::new),
+            Arbitraries.integers().map(ClientLink.Done::new),
+            texts.map(ClientLink.Failed::new),
+            Arbitraries.just(new ClientLink.Kill()),
             Combinators.combine(
                     Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(63),
                     Arbitraries.longs().between(64L << 20, Long.MAX_VALUE),
-                    Arbitraries.longs().between(1, Link.Join.MAX_CPU_MILLIS),
+                    Arbitraries.longs().between(1, WorkerLink.Join.MAX_CPU_MILLIS),
                     Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(40))
-                .as(Link.Join::new),
+                .as(WorkerLink.Join::new),
             Combinators.combine(Arbitraries.of(true, false), texts.injectNull(0.5))
-                .as(Link.JoinAnswer::new),
-            Arbitraries.just(new Link.Retire())));
+                .as(WorkerLink.JoinAnswer::new),
+            Arbitraries.just(new WorkerLink.Retire())));
   }
 
   private static Arbitrary<String> shas() {
