@@ -2,8 +2,8 @@ package dev.deploy.cli;
 
 import dev.deploy.bridge.EventFormat;
 import dev.deploy.bridge.Formats;
-import dev.deploy.cluster.DeployClient;
-import dev.deploy.cluster.Environment;
+import dev.deploy.cluster.client.DeployClient;
+import dev.deploy.cluster.link.Environment;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.wire.ProtocolException;
 import java.net.InetSocketAddress;

@@ -1,11 +1,11 @@
 package dev.deploy.cli;
 
 import dev.deploy.Resources;
-import dev.deploy.cluster.WorkerDaemon;
+import dev.deploy.cluster.worker.WorkerDaemon;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.NodesFile;
 import dev.deploy.security.ClusterKey;
-import dev.deploy.wire.Link;
+import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Optional;
@@ -195,7 +195,7 @@ final class FabricCommand implements Callable<Integer> {
     Optional<String> advertised = options.advertise().map(NodesFile.HostPort::host);
     Resources capacity = capacity();
     String node = name != null ? name : WorkerDaemon.defaultName();
-    String bad = Link.Join.checkName(node);
+    String bad = WorkerLink.Join.checkName(node);
     if (bad != null) {
       throw new CommandException("--name: " + bad, 2);
     }

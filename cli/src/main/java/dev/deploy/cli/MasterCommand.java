@@ -1,7 +1,7 @@
 package dev.deploy.cli;
 
 import dev.deploy.Resources;
-import dev.deploy.cluster.ClusterMaster;
+import dev.deploy.cluster.master.ClusterMaster;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.NodesFile;
 import dev.deploy.security.ClusterKey;

@@ -1,7 +1,7 @@
 package dev.deploy.cli;
 
 import dev.deploy.Resources;
-import dev.deploy.cluster.WorkerDaemon;
+import dev.deploy.cluster.worker.WorkerDaemon;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;

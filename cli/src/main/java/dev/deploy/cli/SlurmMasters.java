@@ -1,7 +1,7 @@
 package dev.deploy.cli;
 
 import dev.deploy.cli.slurm.SlurmNodes;
-import dev.deploy.cluster.ClusterMaster;
+import dev.deploy.cluster.master.ClusterMaster;
 import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;

@@ -3,7 +3,7 @@ package dev.deploy.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.deploy.Resources;
-import dev.deploy.cluster.ClusterMaster;
+import dev.deploy.cluster.master.ClusterMaster;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

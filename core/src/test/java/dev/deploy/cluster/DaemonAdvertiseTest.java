@@ -3,6 +3,8 @@ package dev.deploy.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.deploy.cluster.master.ClusterMaster;
+import dev.deploy.cluster.worker.WorkerDaemon;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.NodesFile.HostPort;
 import dev.deploy.program.JarCache;

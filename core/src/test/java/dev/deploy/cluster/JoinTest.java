@@ -4,6 +4,9 @@ import static dev.deploy.testing.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.deploy.Resources;
+import dev.deploy.cluster.master.ClusterMaster;
+import dev.deploy.cluster.master.NodeProvider;
+import dev.deploy.cluster.worker.WorkerDaemon;
 import dev.deploy.master.NodesFile.HostPort;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;

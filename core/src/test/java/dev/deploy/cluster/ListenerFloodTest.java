@@ -2,10 +2,15 @@ package dev.deploy.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.deploy.cluster.link.LinkConnection;
+import dev.deploy.cluster.master.ClusterMaster;
+import dev.deploy.cluster.worker.WorkerDaemon;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.testing.Tricklers;
+import dev.deploy.wire.ClientLink;
 import dev.deploy.wire.Link;
+import dev.deploy.wire.WorkerLink;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -53,8 +58,9 @@ class ListenerFloodTest {
     open.add(Tricklers.open(worker.address(), 300, Duration.ofSeconds(2)));
 
     long start = System.nanoTime();
-    LinkConnection link =
-        LinkConnection.dial(worker.address(), key, Link.Hello.MASTER, Link.Hello.WORKER);
+    LinkConnection<WorkerLink> link =
+        LinkConnection.dial(
+            worker.address(), key, Link.Hello.MASTER, Link.Hello.WORKER, WorkerLink::decode);
     open.add(link);
 
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
@@ -82,7 +88,8 @@ class ListenerFloodTest {
     open.add(Tricklers.open(bridge, 300, Duration.ofSeconds(2)));
 
     long start = System.nanoTime();
-    LinkConnection link = LinkConnection.dial(bridge, key, Link.Hello.DEPLOY, Link.Hello.BRIDGE);
+    LinkConnection<ClientLink> link =
+        LinkConnection.dial(bridge, key, Link.Hello.DEPLOY, Link.Hello.BRIDGE, ClientLink::decode);
     open.add(link);
 
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));

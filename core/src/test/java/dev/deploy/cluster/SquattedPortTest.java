@@ -3,6 +3,8 @@ package dev.deploy.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.deploy.Resources;
+import dev.deploy.cluster.master.ClusterMaster;
+import dev.deploy.cluster.worker.WorkerDaemon;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Handshake;

@@ -14,43 +14,45 @@ import java.util.List;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A worker, a master or a deploy client controls every byte of a link frame, so {@link Link#decode}
- * must answer any bytes with a message or a {@link ProtocolException}: never another exception, and
- * never an {@link OutOfMemoryError} from a length prefix larger than the payload ({@code
- * catchThrowable} catches errors too, so one would fail the property).
+ * A worker, a master or a deploy client controls every byte of a link frame, so {@link
+ * WorkerLink#decode} and {@link ClientLink#decode} must answer any bytes with a message or a {@link
+ * ProtocolException}: never another exception, and never an {@link OutOfMemoryError} from a length
+ * prefix larger than the payload ({@code catchThrowable} catches errors too, so one would fail the
+ * property).
  */
 class LinkPropertyTest {
-  /** Every type byte {@link Link#decode} knows. */
+  /** Every type byte {@link WorkerLink#decode} or {@link ClientLink#decode} knows. */
   private static final List<Integer> TYPES =
       List.of(
           Link.Hello.TYPE,
-          Link.AddProgram.TYPE,
-          Link.RemoveProgram.TYPE,
-          Link.Launch.TYPE,
-          Link.LaunchResult.TYPE,
+          WorkerLink.AddProgram.TYPE,
+          WorkerLink.RemoveProgram.TYPE,
+          WorkerLink.Launch.TYPE,
+          WorkerLink.LaunchResult.TYPE,
           Link.EventOf.TYPE,
-          Link.Pending.TYPE,
-          Link.Settled.TYPE,
-          Link.Spawn.TYPE,
-          Link.SpawnResult.TYPE,
-          Link.CancelWaiting.TYPE,
-          Link.ReserveWarm.TYPE,
-          Link.WarmAnswer.TYPE,
-          Link.ReleaseWarm.TYPE,
-          Link.DropWarm.TYPE,
-          Link.Fate.TYPE,
-          Link.FateAnswer.TYPE,
-          Link.JarWanted.TYPE,
+          WorkerLink.Pending.TYPE,
+          WorkerLink.Settled.TYPE,
+          WorkerLink.Spawn.TYPE,
+          WorkerLink.SpawnResult.TYPE,
+          WorkerLink.CancelWaiting.TYPE,
+          WorkerLink.ReserveWarm.TYPE,
+          WorkerLink.WarmAnswer.TYPE,
+          WorkerLink.ReleaseWarm.TYPE,
+          WorkerLink.DropWarm.TYPE,
+          WorkerLink.Fate.TYPE,
+          WorkerLink.FateAnswer.TYPE,
+          WorkerLink.JarWanted.TYPE,
           Link.JarChunk.TYPE,
           Link.Ping.TYPE,
-          Link.DeployRequest.TYPE,
-          Link.JarsWanted.TYPE,
-          Link.Done.TYPE,
-          Link.Failed.TYPE,
-          Link.Kill.TYPE,
-          Link.Join.TYPE,
-          Link.JoinAnswer.TYPE,
-          Link.Retire.TYPE);
+          ClientLink.DeployRequest.TYPE,
+          ClientLink.JarsWanted.TYPE,
+          ClientLink.Done.TYPE,
+          ClientLink.Failed.TYPE,
+          ClientLink.Kill.TYPE,
+          WorkerLink.Join.TYPE,
+          WorkerLink.JoinAnswer.TYPE,
+          WorkerLink.Retire.TYPE,
+          WorkerLink.PauseOutput.TYPE);
 
   @RandomCases(3000)
   @Timeout(10)
@@ -125,7 +127,7 @@ class LinkPropertyTest {
     }
     byte[] cut = java.util.Arrays.copyOf(whole, where % whole.length);
 
-    assertThat(catchThrowable(() -> Link.decode(new Frame(message.type(), cut))))
+    assertThat(catchThrowable(() -> LinkTest.decode(new Frame(message.type(), cut))))
         .isInstanceOf(ProtocolException.class);
   }
 
@@ -135,19 +137,22 @@ class LinkPropertyTest {
       throws ProtocolException {
     Link message = message(gen);
 
-    Link decoded = Link.decode(new Frame(message.type(), message.encode()));
+    Link decoded = LinkTest.decode(new Frame(message.type(), message.encode()));
 
     assertThat(decoded).isExactlyInstanceOf(message.getClass());
     assertThat(decoded).usingRecursiveComparison().isEqualTo(message);
   }
 
   private static void assertMessageOrProtocolException(int type, byte[] payload) {
-    Throwable thrown = catchThrowable(() -> Link.decode(new Frame(type, payload)));
+    for (Link.Decoder<?> protocol :
+        List.<Link.Decoder<?>>of(WorkerLink::decode, ClientLink::decode)) {
+      Throwable thrown = catchThrowable(() -> protocol.decode(new Frame(type, payload)));
 
-    assertThat(thrown)
-        .satisfiesAnyOf(
-            t -> assertThat(t).isNull(),
-            t -> assertThat(t).isExactlyInstanceOf(ProtocolException.class));
+      assertThat(thrown)
+          .satisfiesAnyOf(
+              t -> assertThat(t).isNull(),
+              t -> assertThat(t).isExactlyInstanceOf(ProtocolException.class));
+    }
   }
 
   /** Up to 12 words that, read as a length or a count, are far larger than any payload here. */
@@ -174,57 +179,57 @@ class LinkPropertyTest {
     return gen.either(
         () -> new Link.Hello(gen.anyInt(), text(gen), gen.intBetween(0, 255)),
         () ->
-            new Link.AddProgram(
+            new WorkerLink.AddProgram(
                 gen.anyLong(), text(gen), texts(gen), texts(gen), texts(gen), jars(gen)),
-        () -> new Link.RemoveProgram(gen.anyLong()),
+        () -> new WorkerLink.RemoveProgram(gen.anyLong()),
         () ->
-            new Link.Launch(
+            new WorkerLink.Launch(
                 gen.anyLong(),
                 gen.anyLong(),
                 gen.orNull(0.3, () -> pid(gen)),
                 resources(gen),
                 gen.orNull(0.3, () -> blob(gen))),
         () ->
-            new Link.LaunchResult(
+            new WorkerLink.LaunchResult(
                 gen.anyLong(), gen.orNull(0.5, () -> pid(gen)), gen.orNull(0.5, () -> text(gen))),
         () -> new Link.EventOf(gen.anyLong(), event(gen)),
-        () -> new Link.Pending(gen.anyLong()),
-        () -> new Link.Settled(gen.anyLong()),
+        () -> new WorkerLink.Pending(gen.anyLong()),
+        () -> new WorkerLink.Settled(gen.anyLong()),
         () ->
-            new Link.Spawn(
+            new WorkerLink.Spawn(
                 gen.anyLong(), gen.anyLong(), pid(gen), resources(gen), blob(gen), gen.bool()),
         () ->
-            new Link.SpawnResult(
+            new WorkerLink.SpawnResult(
                 gen.anyLong(),
                 gen.intBetween(0, 2),
                 gen.orNull(0.5, () -> pid(gen)),
                 gen.orNull(0.5, () -> text(gen))),
-        () -> new Link.CancelWaiting(pid(gen)),
-        () -> new Link.ReserveWarm(gen.anyLong(), resources(gen)),
-        () -> new Link.WarmAnswer(gen.anyLong(), gen.bool()),
-        () -> new Link.ReleaseWarm(resources(gen)),
-        () -> new Link.DropWarm(),
-        () -> new Link.Fate(gen.anyLong(), pid(gen)),
-        () -> new Link.FateAnswer(gen.anyLong(), status(gen)),
-        () -> new Link.JarWanted(sha(gen)),
+        () -> new WorkerLink.CancelWaiting(pid(gen)),
+        () -> new WorkerLink.ReserveWarm(gen.anyLong(), resources(gen)),
+        () -> new WorkerLink.WarmAnswer(gen.anyLong(), gen.bool()),
+        () -> new WorkerLink.ReleaseWarm(resources(gen)),
+        () -> new WorkerLink.DropWarm(),
+        () -> new WorkerLink.Fate(gen.anyLong(), pid(gen)),
+        () -> new WorkerLink.FateAnswer(gen.anyLong(), status(gen)),
+        () -> new WorkerLink.JarWanted(sha(gen)),
         () -> new Link.JarChunk(sha(gen), blob(gen)),
         () -> new Link.Ping(),
-        () -> new Link.PauseOutput(gen.anyLong(), gen.bool()),
+        () -> new WorkerLink.PauseOutput(gen.anyLong(), gen.bool()),
         () ->
-            new Link.DeployRequest(
+            new ClientLink.DeployRequest(
                 gen.orNull(0.3, () -> text(gen)), texts(gen), texts(gen), texts(gen), jars(gen)),
-        () -> new Link.JarsWanted(gen.list(0, 4, () -> sha(gen))),
-        () -> new Link.Done(gen.anyInt()),
-        () -> new Link.Failed(text(gen)),
-        () -> new Link.Kill(),
+        () -> new ClientLink.JarsWanted(gen.list(0, 4, () -> sha(gen))),
+        () -> new ClientLink.Done(gen.anyInt()),
+        () -> new ClientLink.Failed(text(gen)),
+        () -> new ClientLink.Kill(),
         () ->
-            new Link.Join(
+            new WorkerLink.Join(
                 gen.string(1, 63, Gen.range('a', 'z')),
                 gen.longBetween(64L << 20, Long.MAX_VALUE),
-                gen.longBetween(1, Link.Join.MAX_CPU_MILLIS),
+                gen.longBetween(1, WorkerLink.Join.MAX_CPU_MILLIS),
                 gen.string(1, 40, Gen.range('a', 'z'))),
-        () -> new Link.JoinAnswer(gen.bool(), gen.orNull(0.5, () -> text(gen))),
-        () -> new Link.Retire());
+        () -> new WorkerLink.JoinAnswer(gen.bool(), gen.orNull(0.5, () -> text(gen))),
+        () -> new WorkerLink.Retire());
   }
 
   /** Printable ASCII, two non-ASCII characters and a newline; up to 20 chars. */

@@ -46,7 +46,7 @@ class LinkTest {
             "Hello", new Link.Hello(Link.Hello.PROTOCOL, "1.2.3-SNAPSHOT", Link.Hello.WORKER)),
         Arguments.of(
             "AddProgram",
-            new Link.AddProgram(
+            new WorkerLink.AddProgram(
                 7,
                 "com.example.Main",
                 List.of("a", "", "b c ✓"),
@@ -55,13 +55,14 @@ class LinkTest {
                 JARS)),
         Arguments.of(
             "AddProgram, empty lists",
-            new Link.AddProgram(0, "M", List.of(), List.of(), List.of(), List.of())),
-        Arguments.of("RemoveProgram", new Link.RemoveProgram(-3)),
-        Arguments.of("Launch of a main", new Link.Launch(1, 2, null, Resources.DEFAULT, null)),
-        Arguments.of("Launch of a task", new Link.Launch(3, 4, PARENT, SMALL, TASK)),
-        Arguments.of("Launch, empty task", new Link.Launch(3, 4, PARENT, SMALL, new byte[0])),
-        Arguments.of("LaunchResult started", new Link.LaunchResult(5, CHILD, null)),
-        Arguments.of("LaunchResult failed", new Link.LaunchResult(6, null, "no java: ✗")),
+            new WorkerLink.AddProgram(0, "M", List.of(), List.of(), List.of(), List.of())),
+        Arguments.of("RemoveProgram", new WorkerLink.RemoveProgram(-3)),
+        Arguments.of(
+            "Launch of a main", new WorkerLink.Launch(1, 2, null, Resources.DEFAULT, null)),
+        Arguments.of("Launch of a task", new WorkerLink.Launch(3, 4, PARENT, SMALL, TASK)),
+        Arguments.of("Launch, empty task", new WorkerLink.Launch(3, 4, PARENT, SMALL, new byte[0])),
+        Arguments.of("LaunchResult started", new WorkerLink.LaunchResult(5, CHILD, null)),
+        Arguments.of("LaunchResult failed", new WorkerLink.LaunchResult(6, null, "no java: ✗")),
         Arguments.of(
             "EventOf Spawned of main", new Link.EventOf(1, new Event.Spawned(CHILD, null))),
         Arguments.of(
@@ -96,65 +97,168 @@ class LinkTest {
         Arguments.of(
             "EventOf Exit killed by memory limit",
             new Link.EventOf(3, new Event.Exit(CHILD, ExitStatus.killedByMemoryLimit(3L << 30)))),
-        Arguments.of("Pending", new Link.Pending(8)),
-        Arguments.of("Settled", new Link.Settled(9)),
-        Arguments.of("Spawn that waits", new Link.Spawn(10, 11, PARENT, SMALL, TASK, true)),
+        Arguments.of("Pending", new WorkerLink.Pending(8)),
+        Arguments.of("Settled", new WorkerLink.Settled(9)),
+        Arguments.of("Spawn that waits", new WorkerLink.Spawn(10, 11, PARENT, SMALL, TASK, true)),
         Arguments.of(
             "Spawn that does not wait",
-            new Link.Spawn(-10, 11, CHILD, Resources.DEFAULT, new byte[0], false)),
+            new WorkerLink.Spawn(-10, 11, CHILD, Resources.DEFAULT, new byte[0], false)),
         Arguments.of(
-            "SpawnResult started", new Link.SpawnResult(12, Link.SpawnResult.STARTED, CHILD, null)),
+            "SpawnResult started",
+            new WorkerLink.SpawnResult(12, WorkerLink.SpawnResult.STARTED, CHILD, null)),
         Arguments.of(
-            "SpawnResult no room", new Link.SpawnResult(13, Link.SpawnResult.NO_ROOM, null, null)),
+            "SpawnResult no room",
+            new WorkerLink.SpawnResult(13, WorkerLink.SpawnResult.NO_ROOM, null, null)),
         Arguments.of(
             "SpawnResult failed",
-            new Link.SpawnResult(14, Link.SpawnResult.FAILED, null, "the machine was lost")),
-        Arguments.of("CancelWaiting", new Link.CancelWaiting(PARENT)),
-        Arguments.of("ReserveWarm", new Link.ReserveWarm(15, SMALL)),
-        Arguments.of("WarmAnswer granted", new Link.WarmAnswer(16, true)),
-        Arguments.of("WarmAnswer refused", new Link.WarmAnswer(17, false)),
-        Arguments.of("ReleaseWarm", new Link.ReleaseWarm(SMALL)),
-        Arguments.of("DropWarm", new Link.DropWarm()),
-        Arguments.of("Fate", new Link.Fate(18, CHILD)),
-        Arguments.of("FateAnswer exited", new Link.FateAnswer(19, ExitStatus.exited(0))),
-        Arguments.of("FateAnswer killed", new Link.FateAnswer(20, ExitStatus.killed(15))),
-        Arguments.of("FateAnswer lost", new Link.FateAnswer(21, ExitStatus.lost())),
+            new WorkerLink.SpawnResult(
+                14, WorkerLink.SpawnResult.FAILED, null, "the machine was lost")),
+        Arguments.of("CancelWaiting", new WorkerLink.CancelWaiting(PARENT)),
+        Arguments.of("ReserveWarm", new WorkerLink.ReserveWarm(15, SMALL)),
+        Arguments.of("WarmAnswer granted", new WorkerLink.WarmAnswer(16, true)),
+        Arguments.of("WarmAnswer refused", new WorkerLink.WarmAnswer(17, false)),
+        Arguments.of("ReleaseWarm", new WorkerLink.ReleaseWarm(SMALL)),
+        Arguments.of("DropWarm", new WorkerLink.DropWarm()),
+        Arguments.of("Fate", new WorkerLink.Fate(18, CHILD)),
+        Arguments.of("FateAnswer exited", new WorkerLink.FateAnswer(19, ExitStatus.exited(0))),
+        Arguments.of("FateAnswer killed", new WorkerLink.FateAnswer(20, ExitStatus.killed(15))),
+        Arguments.of("FateAnswer lost", new WorkerLink.FateAnswer(21, ExitStatus.lost())),
         Arguments.of(
             "FateAnswer killed by memory limit",
-            new Link.FateAnswer(22, ExitStatus.killedByMemoryLimit(256L << 20))),
-        Arguments.of("JarWanted", new Link.JarWanted(SHA_A)),
+            new WorkerLink.FateAnswer(22, ExitStatus.killedByMemoryLimit(256L << 20))),
+        Arguments.of("JarWanted", new WorkerLink.JarWanted(SHA_A)),
         Arguments.of("JarChunk", new Link.JarChunk(SHA_B, new byte[] {1, 2, 3, (byte) 0xFF})),
         Arguments.of("JarChunk, empty", new Link.JarChunk(SHA_B, new byte[0])),
         Arguments.of("Ping", new Link.Ping()),
-        Arguments.of("PauseOutput", new Link.PauseOutput(7, true)),
+        Arguments.of("PauseOutput", new WorkerLink.PauseOutput(7, true)),
         Arguments.of(
             "DeployRequest with main class",
-            new Link.DeployRequest(
+            new ClientLink.DeployRequest(
                 "com.example.Main", List.of("x"), List.of("-ea"), List.of("A=1"), JARS)),
         Arguments.of(
             "DeployRequest, main class from the jar",
-            new Link.DeployRequest(null, List.of(), List.of(), List.of(), JARS.subList(0, 1))),
-        Arguments.of("JarsWanted none", new Link.JarsWanted(List.of())),
-        Arguments.of("JarsWanted two", new Link.JarsWanted(List.of(SHA_A, SHA_B))),
-        Arguments.of("Done", new Link.Done(130)),
-        Arguments.of("Failed", new Link.Failed("the program could not start")),
-        Arguments.of("Kill", new Link.Kill()),
-        Arguments.of("Join", new Link.Join("n1", 8L << 30, 4_000, "10.0.0.2")),
-        Arguments.of("Join by host name", new Link.Join("node-7.rack_2:a", 64L << 20, 1, "n7")),
-        Arguments.of("JoinAnswer accepted", new Link.JoinAnswer(true, null)),
-        Arguments.of("Retire", new Link.Retire()),
-        Arguments.of("JoinAnswer refused", new Link.JoinAnswer(false, "the name n1 is in use")));
+            new ClientLink.DeployRequest(
+                null, List.of(), List.of(), List.of(), JARS.subList(0, 1))),
+        Arguments.of("JarsWanted none", new ClientLink.JarsWanted(List.of())),
+        Arguments.of("JarsWanted two", new ClientLink.JarsWanted(List.of(SHA_A, SHA_B))),
+        Arguments.of("Done", new ClientLink.Done(130)),
+        Arguments.of("Failed", new ClientLink.Failed("the program could not start")),
+        Arguments.of("Kill", new ClientLink.Kill()),
+        Arguments.of("Join", new WorkerLink.Join("n1", 8L << 30, 4_000, "10.0.0.2")),
+        Arguments.of(
+            "Join by host name", new WorkerLink.Join("node-7.rack_2:a", 64L << 20, 1, "n7")),
+        Arguments.of("JoinAnswer accepted", new WorkerLink.JoinAnswer(true, null)),
+        Arguments.of("Retire", new WorkerLink.Retire()),
+        Arguments.of(
+            "JoinAnswer refused", new WorkerLink.JoinAnswer(false, "the name n1 is in use")));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("everyMessage")
   void givenMessage_whenEncodedAndDecoded_thenSameTypeAndEqualFields(String name, Link message)
       throws Exception {
-    Link decoded = Link.decode(new Frame(message.type(), message.encode()));
+    for (Link.Decoder<?> protocol : protocolsOf(message)) {
+      Link decoded = protocol.decode(new Frame(message.type(), message.encode()));
 
-    assertThat(decoded).isExactlyInstanceOf(message.getClass());
-    assertThat(decoded.type()).isEqualTo(message.type());
-    assertThat(decoded).usingRecursiveComparison().withStrictTypeChecking().isEqualTo(message);
+      assertThat(decoded).isExactlyInstanceOf(message.getClass());
+      assertThat(decoded.type()).isEqualTo(message.type());
+      assertThat(decoded).usingRecursiveComparison().withStrictTypeChecking().isEqualTo(message);
+    }
+  }
+
+  /** Returns the decoders of the protocols that have {@code message}: one, or both if shared. */
+  static List<Link.Decoder<?>> protocolsOf(Link message) {
+    List<Link.Decoder<?>> out = new java.util.ArrayList<>();
+    if (message instanceof WorkerLink) {
+      out.add(WorkerLink::decode);
+    }
+    if (message instanceof ClientLink) {
+      out.add(ClientLink::decode);
+    }
+    return out;
+  }
+
+  /**
+   * Decodes {@code frame} with the protocol that has its type: the deploy-bridge one for its own
+   * types, else the master-worker one.
+   */
+  static Link decode(Frame frame) throws ProtocolException {
+    return CLIENT_ONLY.contains(frame.type()) ? ClientLink.decode(frame) : WorkerLink.decode(frame);
+  }
+
+  private static final Set<Integer> CLIENT_ONLY =
+      Set.of(
+          ClientLink.DeployRequest.TYPE,
+          ClientLink.JarsWanted.TYPE,
+          ClientLink.Done.TYPE,
+          ClientLink.Failed.TYPE,
+          ClientLink.Kill.TYPE);
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("everyMessage")
+  void givenMessageOfOneProtocol_whenTheOtherDecodesIt_thenProtocolExceptionNamingTypeAndProtocol(
+      String name, Link message) {
+    Frame frame = new Frame(message.type(), message.encode());
+    String type =
+        "message type " + message.type() + " (" + message.getClass().getSimpleName() + ")";
+    if (!(message instanceof ClientLink)) {
+      assertThatThrownBy(() -> ClientLink.decode(frame))
+          .isInstanceOf(ProtocolException.class)
+          .hasMessage(
+              type
+                  + " belongs to the master-worker protocol, which the deploy-bridge protocol"
+                  + " refuses");
+    }
+    if (!(message instanceof WorkerLink)) {
+      assertThatThrownBy(() -> WorkerLink.decode(frame))
+          .isInstanceOf(ProtocolException.class)
+          .hasMessage(
+              type
+                  + " belongs to the deploy-bridge protocol, which the master-worker protocol"
+                  + " refuses");
+    }
+  }
+
+  @Test
+  void givenLaunch_whenABridgeDecodesIt_thenRefusedAsTheMasterWorkerProtocols() {
+    Frame launch =
+        new Frame(WorkerLink.Launch.TYPE, new WorkerLink.Launch(1, 2, null, SMALL, TASK).encode());
+
+    assertThatThrownBy(() -> ClientLink.decode(launch))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage(
+            "message type 23 (Launch) belongs to the master-worker protocol, which the"
+                + " deploy-bridge protocol refuses");
+  }
+
+  @Test
+  void givenDeployRequest_whenAWorkerDecodesIt_thenRefusedAsTheDeployBridgeProtocols() {
+    Frame request =
+        new Frame(
+            ClientLink.DeployRequest.TYPE,
+            new ClientLink.DeployRequest(null, List.of(), List.of(), List.of(), JARS).encode());
+
+    assertThatThrownBy(() -> WorkerLink.decode(request))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage(
+            "message type 50 (DeployRequest) belongs to the deploy-bridge protocol, which the"
+                + " master-worker protocol refuses");
+  }
+
+  @Test
+  void givenSharedMessages_whenEitherProtocolDecodesThem_thenBothTakeThem() throws Exception {
+    List<Link> shared =
+        List.of(
+            new Link.Hello(Link.Hello.PROTOCOL, "1", Link.Hello.DEPLOY),
+            new Link.Ping(),
+            new Link.EventOf(1, new Event.Eof(CHILD, 1)),
+            new Link.JarChunk(SHA_A, new byte[] {1}));
+
+    for (Link message : shared) {
+      Frame frame = new Frame(message.type(), message.encode());
+      assertThat(WorkerLink.decode(frame)).usingRecursiveComparison().isEqualTo(message);
+      assertThat(ClientLink.decode(frame)).usingRecursiveComparison().isEqualTo(message);
+    }
   }
 
   @ParameterizedTest(name = "{0}")
@@ -166,7 +270,7 @@ class LinkTest {
 
     Frame frame = new FrameReader(new ByteArrayInputStream(wire.toByteArray())).read();
 
-    assertThat(Link.decode(frame)).usingRecursiveComparison().isEqualTo(message);
+    assertThat(decode(frame)).usingRecursiveComparison().isEqualTo(message);
   }
 
   @Test
@@ -174,7 +278,13 @@ class LinkTest {
     Set<Class<?>> covered =
         everyMessage().map(a -> a.get()[1].getClass()).collect(Collectors.toSet());
 
-    assertThat(covered).containsExactlyInAnyOrder(Link.class.getPermittedSubclasses());
+    Set<Class<?>> records = new java.util.HashSet<>();
+    records.addAll(List.of(WorkerLink.class.getPermittedSubclasses()));
+    records.addAll(List.of(ClientLink.class.getPermittedSubclasses()));
+
+    assertThat(Link.class.getPermittedSubclasses())
+        .containsExactlyInAnyOrder(WorkerLink.class, ClientLink.class);
+    assertThat(covered).containsExactlyInAnyOrderElementsOf(records);
   }
 
   @Test
@@ -189,10 +299,12 @@ class LinkTest {
 
   @Test
   void givenLaunchWithTask_whenDecoded_thenTaskBytesAndParentFieldByField() throws Exception {
-    Link.Launch decoded =
-        (Link.Launch)
-            Link.decode(
-                new Frame(Link.Launch.TYPE, new Link.Launch(3, 4, PARENT, SMALL, TASK).encode()));
+    WorkerLink.Launch decoded =
+        (WorkerLink.Launch)
+            decode(
+                new Frame(
+                    WorkerLink.Launch.TYPE,
+                    new WorkerLink.Launch(3, 4, PARENT, SMALL, TASK).encode()));
 
     assertThat(decoded.order()).isEqualTo(3);
     assertThat(decoded.program()).isEqualTo(4);
@@ -206,7 +318,7 @@ class LinkTest {
       throws Exception {
     Link.EventOf oom =
         (Link.EventOf)
-            Link.decode(
+            decode(
                 new Frame(
                     Link.EventOf.TYPE,
                     new Link.EventOf(
@@ -231,19 +343,19 @@ class LinkTest {
             .i64(0)
             .toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.EventOf.TYPE, bytes)))
+    assertThatThrownBy(() -> decode(new Frame(Link.EventOf.TYPE, bytes)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("memory limit 0 B");
   }
 
   @Test
   void givenAddProgram_whenDecoded_thenListsKeepTheirOrder() throws Exception {
-    Link.AddProgram sent =
-        new Link.AddProgram(
+    WorkerLink.AddProgram sent =
+        new WorkerLink.AddProgram(
             7, "Main", List.of("b", "a", "b"), List.of("-Xss1m"), List.of("A=1", "B=2"), JARS);
 
-    Link.AddProgram decoded =
-        (Link.AddProgram) Link.decode(new Frame(Link.AddProgram.TYPE, sent.encode()));
+    WorkerLink.AddProgram decoded =
+        (WorkerLink.AddProgram) decode(new Frame(WorkerLink.AddProgram.TYPE, sent.encode()));
 
     assertThat(decoded.program()).isEqualTo(7);
     assertThat(decoded.mainClass()).isEqualTo("Main");
@@ -258,7 +370,7 @@ class LinkTest {
     byte[] data = {0, (byte) 0x80, '\n'};
     Link.EventOf decoded =
         (Link.EventOf)
-            Link.decode(
+            decode(
                 new Frame(
                     Link.EventOf.TYPE,
                     new Link.EventOf(9, new Event.Output(CHILD, 2, data)).encode()));
@@ -279,7 +391,7 @@ class LinkTest {
     for (int length = 0; length < whole.length; length++) {
       Frame cut = new Frame(message.type(), Arrays.copyOf(whole, length));
 
-      assertThatThrownBy(() -> Link.decode(cut))
+      assertThatThrownBy(() -> decode(cut))
           .as("%s cut to %d of %d bytes", name, length, whole.length)
           .isInstanceOf(ProtocolException.class)
           .hasMessageContaining("ends inside");
@@ -293,7 +405,7 @@ class LinkTest {
     byte[] whole = message.encode();
     Frame longer = new Frame(message.type(), Arrays.copyOf(whole, whole.length + 3));
 
-    assertThatThrownBy(() -> Link.decode(longer))
+    assertThatThrownBy(() -> decode(longer))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("message type " + message.type())
         .hasMessageContaining("3 unexpected bytes");
@@ -302,7 +414,10 @@ class LinkTest {
   @ParameterizedTest(name = "type {0}")
   @ValueSource(ints = {0, 1, 19, 44, 49, 55, 99, 255})
   void givenUnknownType_whenDecoded_thenProtocolExceptionNamingIt(int type) {
-    assertThatThrownBy(() -> Link.decode(new Frame(type, new byte[8])))
+    assertThatThrownBy(() -> WorkerLink.decode(new Frame(type, new byte[8])))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("unknown message type " + type);
+    assertThatThrownBy(() -> ClientLink.decode(new Frame(type, new byte[8])))
         .isInstanceOf(ProtocolException.class)
         .hasMessage("unknown message type " + type);
   }
@@ -318,9 +433,9 @@ class LinkTest {
         "../../../../etc/passwd"
       })
   void givenJarWantedWithBadSha256_whenDecoded_thenProtocolExceptionNamingTheSha(String sha) {
-    Frame frame = new Frame(Link.JarWanted.TYPE, new Link.JarWanted(sha).encode());
+    Frame frame = new Frame(WorkerLink.JarWanted.TYPE, new WorkerLink.JarWanted(sha).encode());
 
-    assertThatThrownBy(() -> Link.decode(frame))
+    assertThatThrownBy(() -> decode(frame))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("SHA-256");
   }
@@ -332,7 +447,7 @@ class LinkTest {
             Link.JarChunk.TYPE,
             new Link.JarChunk(SHA_A.toUpperCase(java.util.Locale.ROOT), new byte[] {1}).encode());
 
-    assertThatThrownBy(() -> Link.decode(frame))
+    assertThatThrownBy(() -> decode(frame))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("SHA-256");
   }
@@ -340,9 +455,10 @@ class LinkTest {
   @Test
   void givenJarsWantedWithOneBadSha256_whenDecoded_thenProtocolExceptionNamingTheSha() {
     Frame frame =
-        new Frame(Link.JarsWanted.TYPE, new Link.JarsWanted(List.of(SHA_A, "nope")).encode());
+        new Frame(
+            ClientLink.JarsWanted.TYPE, new ClientLink.JarsWanted(List.of(SHA_A, "nope")).encode());
 
-    assertThatThrownBy(() -> Link.decode(frame))
+    assertThatThrownBy(() -> decode(frame))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("SHA-256");
   }
@@ -355,7 +471,7 @@ class LinkTest {
             Link.EventOf.TYPE,
             new Link.EventOf(1, new Event.Output(CHILD, fd, new byte[] {1})).encode());
 
-    assertThatThrownBy(() -> Link.decode(frame))
+    assertThatThrownBy(() -> decode(frame))
         .isInstanceOf(ProtocolException.class)
         .hasMessage("fd " + fd + " is neither 1 nor 2");
   }
@@ -366,7 +482,7 @@ class LinkTest {
     Frame frame =
         new Frame(Link.EventOf.TYPE, new Link.EventOf(1, new Event.Eof(CHILD, fd)).encode());
 
-    assertThatThrownBy(() -> Link.decode(frame))
+    assertThatThrownBy(() -> decode(frame))
         .isInstanceOf(ProtocolException.class)
         .hasMessage("fd " + fd + " is neither 1 nor 2");
   }
@@ -376,7 +492,7 @@ class LinkTest {
   void givenUnknownEventKind_whenDecoded_thenProtocolExceptionNamingIt(int kind) {
     byte[] payload = new MessageOut().i64(1).u8(kind).pid(CHILD).toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.EventOf.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(Link.EventOf.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessage("unknown event kind " + kind);
   }
@@ -385,10 +501,10 @@ class LinkTest {
   @ValueSource(ints = {3, 4, 255})
   void givenFateAnswerWithUnknownExitKind_whenDecoded_thenProtocolExceptionNamingTheField(
       int kind) {
-    byte[] payload = new Link.FateAnswer(1, ExitStatus.exited(0)).encode();
+    byte[] payload = new WorkerLink.FateAnswer(1, ExitStatus.exited(0)).encode();
     payload[8] = (byte) kind; // after the 8-byte request id
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.FateAnswer.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.FateAnswer.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("status kind " + kind);
   }
@@ -399,7 +515,7 @@ class LinkTest {
     int kindAt = new MessageOut().i64(1).u8(4).pid(CHILD).toByteArray().length;
     payload[kindAt] = 3;
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.EventOf.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(Link.EventOf.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("status kind 3");
   }
@@ -417,7 +533,7 @@ class LinkTest {
             .i32(n)
             .toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.AddProgram.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.AddProgram.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessage("jar count " + n + " is outside 0.." + Link.MAX_JARS);
   }
@@ -433,7 +549,7 @@ class LinkTest {
             .i32(Link.MAX_JARS + 1)
             .toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.DeployRequest.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(ClientLink.DeployRequest.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("jar count " + (Link.MAX_JARS + 1));
   }
@@ -442,7 +558,7 @@ class LinkTest {
   void givenJarsWantedWithCountOverMax_whenDecoded_thenProtocolExceptionNamingIt() {
     byte[] payload = new MessageOut().i32(Link.MAX_JARS + 1).toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.JarsWanted.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(ClientLink.JarsWanted.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("jars count " + (Link.MAX_JARS + 1));
   }
@@ -451,7 +567,7 @@ class LinkTest {
   void givenAddProgramWithArgumentCountOverMax_whenDecoded_thenProtocolExceptionNamingIt() {
     byte[] payload = new MessageOut().i64(1).string("Main").i32(Link.MAX_ARGS + 1).toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.AddProgram.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.AddProgram.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("arguments count " + (Link.MAX_ARGS + 1));
   }
@@ -471,7 +587,7 @@ class LinkTest {
             .i64(1)
             .toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.AddProgram.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.AddProgram.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageStartingWith("jar 0: ")
         .hasMessageContaining("name");
@@ -494,7 +610,7 @@ class LinkTest {
             .i64(-1)
             .toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.DeployRequest.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(ClientLink.DeployRequest.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageStartingWith("jar 1: ")
         .hasMessageContaining("size");
@@ -515,7 +631,7 @@ class LinkTest {
             .i64(1)
             .toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.AddProgram.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.AddProgram.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageStartingWith("jar 0: ")
         .hasMessageContaining("sha256");
@@ -526,7 +642,7 @@ class LinkTest {
   void givenUnknownSpawnOutcome_whenDecoded_thenProtocolExceptionNamingIt(int outcome) {
     byte[] payload = new MessageOut().i64(1).u8(outcome).u8(0).u8(0).toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.SpawnResult.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.SpawnResult.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessage("unknown spawn outcome " + outcome);
   }
@@ -535,7 +651,7 @@ class LinkTest {
   void givenFateWithHostOfFiveBytes_whenDecoded_thenProtocolExceptionNamingThePid() {
     byte[] payload = new MessageOut().i64(1).bytes(new byte[5]).i32(80).i64(2).toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.Fate.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.Fate.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("pid host has 5 bytes");
   }
@@ -544,7 +660,7 @@ class LinkTest {
   void givenReserveWarmWithTooLittleMemory_whenDecoded_thenProtocolExceptionNamingResources() {
     byte[] payload = new MessageOut().i64(1).i64(1).f64(1).toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.ReserveWarm.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.ReserveWarm.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageStartingWith("resources: ");
   }
@@ -553,7 +669,7 @@ class LinkTest {
   void givenReleaseWarmWithNaNCpu_whenDecoded_thenProtocolExceptionNamingResources() {
     byte[] payload = new MessageOut().i64(1L << 30).f64(Double.NaN).toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.ReleaseWarm.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.ReleaseWarm.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageStartingWith("resources: ")
         .hasMessageContaining("NaN");
@@ -563,7 +679,7 @@ class LinkTest {
   void givenJarChunkWithHugeDataLength_whenDecoded_thenProtocolExceptionWithoutAllocating() {
     byte[] payload = new MessageOut().string(SHA_A).i32(Integer.MAX_VALUE).toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.JarChunk.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(Link.JarChunk.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("ends inside data");
   }
@@ -572,7 +688,7 @@ class LinkTest {
   void givenFailedWithNegativeMessageLength_whenDecoded_thenProtocolExceptionNamingTheField() {
     byte[] payload = new MessageOut().i32(-1).toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.Failed.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(ClientLink.Failed.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("message");
   }
@@ -605,7 +721,7 @@ class LinkTest {
   @MethodSource("badJoins")
   void givenJoinWithABadField_whenDecoded_thenProtocolExceptionNamingIt(
       String name, byte[] payload, String says) {
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.Join.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.Join.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining(says);
   }
@@ -614,14 +730,14 @@ class LinkTest {
   void givenJoinCut_whenDecoded_thenProtocolExceptionNamingTheField() {
     byte[] payload = new MessageOut().string("n1").i64(1L << 30).toByteArray();
 
-    assertThatThrownBy(() -> Link.decode(new Frame(Link.Join.TYPE, payload)))
+    assertThatThrownBy(() -> decode(new Frame(WorkerLink.Join.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("cpu millis");
   }
 
   @Test
   void givenCapacityWithFractionOfACore_whenJoinMade_thenThousandthsKept() {
-    Link.Join join = Link.Join.of("n1", new Resources(1L << 30, 2.5), "10.0.0.2");
+    WorkerLink.Join join = WorkerLink.Join.of("n1", new Resources(1L << 30, 2.5), "10.0.0.2");
 
     assertThat(join.cpuMillis()).isEqualTo(2_500);
     assertThat(join.capacity()).isEqualTo(new Resources(1L << 30, 2.5));

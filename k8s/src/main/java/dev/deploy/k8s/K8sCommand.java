@@ -3,7 +3,7 @@ package dev.deploy.k8s;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventFormat;
 import dev.deploy.bridge.Formats;
-import dev.deploy.cluster.DeployClient;
+import dev.deploy.cluster.client.DeployClient;
 import dev.deploy.security.ClusterKey;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;

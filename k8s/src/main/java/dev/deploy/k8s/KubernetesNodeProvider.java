@@ -1,7 +1,7 @@
 package dev.deploy.k8s;
 
 import dev.deploy.Resources;
-import dev.deploy.cluster.NodeProvider;
+import dev.deploy.cluster.master.NodeProvider;
 import dev.deploy.logging.Loggers;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;

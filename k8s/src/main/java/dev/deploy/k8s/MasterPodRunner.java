@@ -1,7 +1,7 @@
 package dev.deploy.k8s;
 
-import dev.deploy.cluster.ClusterMaster;
-import dev.deploy.cluster.NodeProvider;
+import dev.deploy.cluster.master.ClusterMaster;
+import dev.deploy.cluster.master.NodeProvider;
 import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import dev.deploy.program.JarLimits;

@@ -1,6 +1,6 @@
 package dev.deploy.cli.slurm;
 
-import dev.deploy.cluster.NodeProvider;
+import dev.deploy.cluster.master.NodeProvider;
 import dev.deploy.process.Env;
 import java.io.IOException;
 import java.io.InputStream;

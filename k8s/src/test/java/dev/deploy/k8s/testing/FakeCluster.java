@@ -1,7 +1,7 @@
 package dev.deploy.k8s.testing;
 
 import dev.deploy.Resources;
-import dev.deploy.cluster.NodeProvider;
+import dev.deploy.cluster.master.NodeProvider;
 import dev.deploy.security.ClusterKey;
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.link;
 
 import dev.deploy.wire.ProtocolException;
 import java.util.LinkedHashMap;

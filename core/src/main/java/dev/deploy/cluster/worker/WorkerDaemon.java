@@ -1,6 +1,8 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.worker;
 
 import dev.deploy.Resources;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;
@@ -10,6 +12,7 @@ import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Handshake;
 import dev.deploy.security.HandshakeAcceptor;
 import dev.deploy.wire.Link;
+import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -55,7 +58,7 @@ public final class WorkerDaemon implements AutoCloseable {
    * @param master the master's host and port (its main port, the one deploy dials); the host is
    *     looked up again at every attempt
    * @param name this node's name in the master's books, unique in the cluster (see {@link
-   *     Link.Join#checkName}); default: this machine's host name
+   *     WorkerLink.Join#checkName}); default: this machine's host name
    * @param capacity what this node may run in all; default: {@link #machineCapacity()}
    * @param advertise the host other machines dial to reach this one's processes, which their pids
    *     carry; empty: this side's address of the link to the master
@@ -91,7 +94,7 @@ public final class WorkerDaemon implements AutoCloseable {
       java.util.Objects.requireNonNull(master, "master");
       java.util.Objects.requireNonNull(capacity, "capacity");
       java.util.Objects.requireNonNull(cache, "cache");
-      String bad = Link.Join.checkName(name);
+      String bad = WorkerLink.Join.checkName(name);
       if (bad != null) {
         throw new IllegalArgumentException(bad);
       }
@@ -261,10 +264,10 @@ public final class WorkerDaemon implements AutoCloseable {
     } catch (IOException e) {
       host = System.getenv().getOrDefault("HOSTNAME", "worker");
     }
-    if (Link.Join.checkName(host) != null) {
+    if (WorkerLink.Join.checkName(host) != null) {
       host = host.split("\\.")[0];
     }
-    return Link.Join.checkName(host) == null ? host : "worker";
+    return WorkerLink.Join.checkName(host) == null ? host : "worker";
   }
 
   private final ClusterKey key;
@@ -436,9 +439,11 @@ public final class WorkerDaemon implements AutoCloseable {
   /** A link's thread: the master at {@code socket} proved the key; Hellos, then its session. */
   private void serve(Socket socket, Handshake handshake) {
     String peer = String.valueOf(socket.getRemoteSocketAddress());
-    LinkConnection link;
+    LinkConnection<WorkerLink> link;
     try {
-      link = LinkConnection.accept(socket, handshake, Link.Hello.WORKER, Link.Hello.MASTER);
+      link =
+          LinkConnection.accept(
+              socket, handshake, Link.Hello.WORKER, Link.Hello.MASTER, WorkerLink::decode);
     } catch (IOException e) {
       log.warn("dropped a connection from {}: {}", peer, e.getMessage());
       return;

@@ -1,9 +1,11 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.master;
 
 import dev.deploy.Pid;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
@@ -14,6 +16,7 @@ import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
+import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -56,7 +59,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   /** What the master knows of the programs it runs. */
   interface Programs {
     /** Returns the program's description for a worker, or null when it has ended. */
-    Link.AddProgram spec(long program);
+    WorkerLink.AddProgram spec(long program);
 
     /** Returns where the program's events go, or null when it has ended. */
     EventSink sink(long program);
@@ -104,7 +107,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       };
 
   /** The link while up; guarded by lock. */
-  private LinkConnection link;
+  private LinkConnection<WorkerLink> link;
 
   /** Programs the worker was told of on this link; guarded by lock. */
   private final Set<Long> told = new HashSet<>();
@@ -162,7 +165,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
    * ends: the node is in {@code master}'s books meanwhile, and its processes are reported lost when
    * the link ends. Returns why it ended.
    */
-  String serveJoined(LinkConnection c, Master master, dev.deploy.Resources capacity) {
+  String serveJoined(LinkConnection<WorkerLink> c, Master master, dev.deploy.Resources capacity) {
     this.master = master;
     String why = runLink(c, () -> master.addNode(new dev.deploy.master.Node(name, capacity, this)));
     lost(c, () -> master.removeNode(this));
@@ -174,7 +177,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
    * once, not after the link's silence limit.
    */
   void cut(String why) {
-    LinkConnection c;
+    LinkConnection<WorkerLink> c;
     lock.lock();
     try {
       c = link;
@@ -187,13 +190,13 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   }
 
   /**
-   * Tells a joined worker the master took it out of its books idle ({@link Link.Retire}, last), so
-   * it stops rather than join again; its link ends when the worker closes it (cut after {@link
-   * LinkConnection#SILENCE_MILLIS} if it does not). No loss is logged.
+   * Tells a joined worker the master took it out of its books idle ({@link WorkerLink.Retire},
+   * last), so it stops rather than join again; its link ends when the worker closes it (cut after
+   * {@link LinkConnection<WorkerLink>#SILENCE_MILLIS} if it does not). No loss is logged.
    */
   void retire() {
     retiring = true;
-    LinkConnection c;
+    LinkConnection<WorkerLink> c;
     lock.lock();
     try {
       c = link;
@@ -203,7 +206,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     if (c == null) {
       return;
     }
-    if (!c.sendLast(new Link.Retire())) {
+    if (!c.sendLast(new WorkerLink.Retire())) {
       c.closeBecause("it was retired");
       return;
     }
@@ -224,7 +227,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   private void dialLoop() {
     String lastFailure = null;
     while (!closed) {
-      LinkConnection c;
+      LinkConnection<WorkerLink> c;
       try {
         // A host name is looked up at every dial: a worker whose address changed is found again.
         InetSocketAddress now = new InetSocketAddress(address.getHostString(), address.getPort());
@@ -232,7 +235,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
           throw new java.net.UnknownHostException(
               "the host " + address.getHostString() + " is not known");
         }
-        c = LinkConnection.dial(now, key, Link.Hello.MASTER, Link.Hello.WORKER);
+        c = LinkConnection.dial(now, key, Link.Hello.MASTER, Link.Hello.WORKER, WorkerLink::decode);
       } catch (AuthenticationException e) {
         lastFailure =
             logOnce(lastFailure, "the worker " + name + " did not authenticate: " + e.getMessage());
@@ -256,7 +259,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
    * Serves {@code c} until it ends, after {@code up} put the machine in the books (unless closed
    * meanwhile); returns why it ended. The caller then calls {@link #lost}.
    */
-  private String runLink(LinkConnection c, Runnable up) {
+  private String runLink(LinkConnection<WorkerLink> c, Runnable up) {
     lock.lock();
     try {
       if (closed) {
@@ -298,9 +301,9 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   }
 
   /** Reads the link until it ends; returns why it ended. */
-  private String serve(LinkConnection c) {
+  private String serve(LinkConnection<WorkerLink> c) {
     try {
-      Link message;
+      WorkerLink message;
       while ((message = c.read()) != null) {
         handle(c, message);
       }
@@ -319,61 +322,64 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
   }
 
-  private void handle(LinkConnection c, Link message) throws ProtocolException {
+  private void handle(LinkConnection<WorkerLink> c, WorkerLink message) throws ProtocolException {
     if (message instanceof Link.EventOf e) {
       onEvent(e.program(), e.event());
-    } else if (message instanceof Link.LaunchResult r) {
+    } else if (message instanceof WorkerLink.LaunchResult r) {
       onLaunchResult(r);
-    } else if (message instanceof Link.Pending p) {
+    } else if (message instanceof WorkerLink.Pending p) {
       count(p.program(), 1);
       EventSink sink = programs.sink(p.program());
       if (sink != null) {
         sink.onLaunchPending();
       }
-    } else if (message instanceof Link.Settled s) {
+    } else if (message instanceof WorkerLink.Settled s) {
       count(s.program(), -1);
       EventSink sink = programs.sink(s.program());
       if (sink != null) {
         sink.onLaunchSettled();
       }
-    } else if (message instanceof Link.Spawn s) {
+    } else if (message instanceof WorkerLink.Spawn s) {
       master
           .spawn(new LaunchOrder(s.program(), s.parent(), s.resources(), s.task()), s.queue())
           .whenComplete(
               (pid, error) -> {
-                Link.SpawnResult answer;
+                WorkerLink.SpawnResult answer;
                 if (error != null) {
                   answer =
-                      new Link.SpawnResult(
-                          s.request(), Link.SpawnResult.FAILED, null, MasterSession.reason(error));
+                      new WorkerLink.SpawnResult(
+                          s.request(), WorkerLink.SpawnResult.FAILED, null, Daemons.reason(error));
                 } else if (pid.isPresent()) {
                   answer =
-                      new Link.SpawnResult(s.request(), Link.SpawnResult.STARTED, pid.get(), null);
+                      new WorkerLink.SpawnResult(
+                          s.request(), WorkerLink.SpawnResult.STARTED, pid.get(), null);
                 } else {
-                  answer = new Link.SpawnResult(s.request(), Link.SpawnResult.NO_ROOM, null, null);
+                  answer =
+                      new WorkerLink.SpawnResult(
+                          s.request(), WorkerLink.SpawnResult.NO_ROOM, null, null);
                 }
                 c.trySend(answer);
               });
-    } else if (message instanceof Link.CancelWaiting w) {
+    } else if (message instanceof WorkerLink.CancelWaiting w) {
       master.cancelWaitingOf(w.parent());
-    } else if (message instanceof Link.ReserveWarm w) {
-      c.trySend(new Link.WarmAnswer(w.request(), master.reserveWarm(this, w.resources())));
-    } else if (message instanceof Link.ReleaseWarm w) {
+    } else if (message instanceof WorkerLink.ReserveWarm w) {
+      c.trySend(new WorkerLink.WarmAnswer(w.request(), master.reserveWarm(this, w.resources())));
+    } else if (message instanceof WorkerLink.ReleaseWarm w) {
       master.releaseWarm(this, w.resources()); // ignored for room the master already took back
-    } else if (message instanceof Link.Fate f) {
+    } else if (message instanceof WorkerLink.Fate f) {
       master
           .fate(f.pid())
           .whenComplete(
               (status, error) ->
                   c.trySend(
-                      new Link.FateAnswer(
+                      new WorkerLink.FateAnswer(
                           f.request(), error == null ? status : ExitStatus.lost())));
-    } else if (message instanceof Link.FateAnswer a) {
+    } else if (message instanceof WorkerLink.FateAnswer a) {
       CompletableFuture<ExitStatus> f = fates.remove(a.request());
       if (f != null) {
         f.complete(a.status());
       }
-    } else if (message instanceof Link.JarWanted w) {
+    } else if (message instanceof WorkerLink.JarWanted w) {
       Optional<Path> jar = programs.jar(w.sha256());
       if (jar.isEmpty()) {
         throw new ProtocolException("it asked for a jar no program of this cluster has");
@@ -394,7 +400,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
   }
 
-  private void sendJar(LinkConnection c, String sha, Path file) {
+  private void sendJar(LinkConnection<WorkerLink> c, String sha, Path file) {
     try (InputStream in = Files.newInputStream(file)) {
       byte[] buffer = new byte[Link.JAR_CHUNK];
       int n;
@@ -443,7 +449,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
   }
 
-  private void onLaunchResult(Link.LaunchResult r) {
+  private void onLaunchResult(WorkerLink.LaunchResult r) {
     CompletableFuture<Launched> f;
     Proc p = null;
     lock.lock();
@@ -474,7 +480,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
    * The link ended: {@code down} takes the machine out of the books, then everything that was
    * running there is lost.
    */
-  private void lost(LinkConnection c, Runnable down) {
+  private void lost(LinkConnection<WorkerLink> c, Runnable down) {
     down.run();
     List<CompletableFuture<Launched>> failed;
     Map<Pid, Proc> gone;
@@ -537,7 +543,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   private CompletableFuture<Launched> launchInOrder(LaunchOrder order) {
     long id = ids.incrementAndGet();
     CompletableFuture<Launched> result = new CompletableFuture<>();
-    LinkConnection c;
+    LinkConnection<WorkerLink> c;
     boolean tell;
     lock.lock();
     try {
@@ -553,18 +559,19 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       lock.unlock();
     }
     if (tell) {
-      Link.AddProgram spec = programs.spec(order.program());
+      WorkerLink.AddProgram spec = programs.spec(order.program());
       if (spec == null) {
         fail(id, "the deployment has ended");
         return result;
       }
       c.trySend(spec);
       if (programs.outputPaused(order.program())) {
-        c.trySend(new Link.PauseOutput(order.program(), true));
+        c.trySend(new WorkerLink.PauseOutput(order.program(), true));
       }
     }
     if (!c.trySend(
-        new Link.Launch(id, order.program(), order.parent(), order.resources(), order.task()))) {
+        new WorkerLink.Launch(
+            id, order.program(), order.parent(), order.resources(), order.task()))) {
       fail(id, "the link to the machine " + name + " broke");
     }
     return result;
@@ -585,7 +592,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
 
   /** Stops or restarts reading the output of {@code program}'s processes on this machine. */
   void pauseOutput(long program, boolean paused) {
-    LinkConnection c;
+    LinkConnection<WorkerLink> c;
     lock.lock();
     try {
       c = told.contains(program) ? link : null;
@@ -593,13 +600,13 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       lock.unlock();
     }
     if (c != null) {
-      c.trySend(new Link.PauseOutput(program, paused));
+      c.trySend(new WorkerLink.PauseOutput(program, paused));
     }
   }
 
   /** Kills every process of {@code program} on this machine and forgets it. */
   void removeProgram(long program) {
-    LinkConnection c;
+    LinkConnection<WorkerLink> c;
     boolean wasTold;
     lock.lock();
     try {
@@ -609,13 +616,13 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       lock.unlock();
     }
     if (c != null && wasTold) {
-      c.trySend(new Link.RemoveProgram(program));
+      c.trySend(new WorkerLink.RemoveProgram(program));
     }
   }
 
   @Override
   public void dropWarm() {
-    LinkConnection c;
+    LinkConnection<WorkerLink> c;
     lock.lock();
     try {
       c = link;
@@ -623,13 +630,13 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       lock.unlock();
     }
     if (c != null) {
-      c.trySend(new Link.DropWarm());
+      c.trySend(new WorkerLink.DropWarm());
     }
   }
 
   @Override
   public CompletableFuture<ExitStatus> fate(Pid pid) {
-    LinkConnection c;
+    LinkConnection<WorkerLink> c;
     lock.lock();
     try {
       Proc p = running.get(pid);
@@ -646,7 +653,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     long id = ids.incrementAndGet();
     CompletableFuture<ExitStatus> f = new CompletableFuture<>();
     fates.put(id, f);
-    if (!c.trySend(new Link.Fate(id, pid))) {
+    if (!c.trySend(new WorkerLink.Fate(id, pid))) {
       fates.remove(id);
       f.complete(ExitStatus.lost());
     }
@@ -656,7 +663,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    LinkConnection c;
+    LinkConnection<WorkerLink> c;
     lock.lock();
     try {
       c = link;

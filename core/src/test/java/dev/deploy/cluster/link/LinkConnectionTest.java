@@ -1,12 +1,15 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.link;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.ClientLink;
 import dev.deploy.wire.FrameReader;
 import dev.deploy.wire.FrameWriter;
 import dev.deploy.wire.Link;
+import dev.deploy.wire.ProtocolException;
+import dev.deploy.wire.WorkerLink;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -48,26 +51,26 @@ class LinkConnectionTest {
   @Test
   void givenUnreadPingsFromThePeer_whenSendLast_thenThePeerReadsEverythingThenTheEnd()
       throws Exception {
-    LinkConnection[] pair = pair();
-    LinkConnection bridge = pair[0];
-    LinkConnection client = pair[1];
+    Pair<ClientLink> pair = pair(ClientLink::decode);
+    LinkConnection<ClientLink> bridge = pair.bridge();
+    LinkConnection<ClientLink> client = pair.client();
     for (int i = 0; i < 20; i++) {
       client.send(new Link.Ping()); // the bridge never reads these
     }
     await().atMost(5, TimeUnit.SECONDS).until(() -> bridge.unreadBytes() >= 20 * 5);
     int events = 200;
     for (int i = 0; i < events; i++) {
-      bridge.send(new Link.Done(i));
+      bridge.send(new ClientLink.Done(i));
     }
 
-    assertThat(bridge.sendLast(new Link.Done(events))).isTrue();
+    assertThat(bridge.sendLast(new ClientLink.Done(events))).isTrue();
     assertThat(bridge.sentLast()).isTrue();
-    assertThat(bridge.trySend(new Link.Done(-1))).as("nothing after the last").isFalse();
+    assertThat(bridge.trySend(new ClientLink.Done(-1))).as("nothing after the last").isFalse();
     assertThat(bridge.sendIfFree(new Link.Ping())).isFalse();
     client.send(new Link.Ping()); // a closed socket would answer this with a reset
 
     for (int i = 0; i <= events; i++) {
-      assertThat(client.read()).isEqualTo(new Link.Done(i));
+      assertThat(client.read()).isEqualTo(new ClientLink.Done(i));
     }
     assertThat(client.read()).as("the end of the stream").isNull();
     assertThat(bridge.closedBecause()).as("still open, for the client's end").isNull();
@@ -76,14 +79,14 @@ class LinkConnectionTest {
   @Test
   void givenPeerThatReadsThenCloses_whenReadToEndAndClose_thenItReturnsAtThePeersEnd()
       throws Exception {
-    LinkConnection[] pair = pair();
-    LinkConnection bridge = pair[0];
-    LinkConnection client = pair[1];
-    assertThat(bridge.sendLast(new Link.Done(3))).isTrue();
+    Pair<ClientLink> pair = pair(ClientLink::decode);
+    LinkConnection<ClientLink> bridge = pair.bridge();
+    LinkConnection<ClientLink> client = pair.client();
+    assertThat(bridge.sendLast(new ClientLink.Done(3))).isTrue();
     CompletableFuture<Void> finished = CompletableFuture.runAsync(bridge::readToEndAndClose);
     client.send(new Link.Ping());
 
-    assertThat(client.read()).isEqualTo(new Link.Done(3));
+    assertThat(client.read()).isEqualTo(new ClientLink.Done(3));
     assertThat(client.read()).isNull();
     await()
         .during(300, TimeUnit.MILLISECONDS)
@@ -121,9 +124,12 @@ class LinkConnectionTest {
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     Socket socket = new Socket();
     open.add(socket);
-    LinkConnection stuck =
+    LinkConnection<WorkerLink> stuck =
         LinkConnection.over(
-            socket, new FrameReader(new ByteArrayInputStream(new byte[0])), new FrameWriter(full));
+            socket,
+            new FrameReader(new ByteArrayInputStream(new byte[0])),
+            new FrameWriter(full),
+            WorkerLink::decode);
     try {
       stuck.startPings(timer, false);
       assertThat(blocked.await(5, TimeUnit.SECONDS)).as("a ping was written").isTrue();
@@ -139,30 +145,53 @@ class LinkConnectionTest {
     }
   }
 
-  /** Returns a bridge's end (accepted) and a client's end (dialled) of one connection. */
-  private LinkConnection[] pair() throws Exception {
+  /** A bridge's end (accepted) and a client's end (dialled) of one connection. */
+  private record Pair<M extends Link>(
+      LinkConnection<ClientLink> bridge, LinkConnection<M> client) {}
+
+  /**
+   * Returns a pair whose bridge speaks the deploy-bridge protocol and whose client the protocol of
+   * {@code clientDecoder}.
+   */
+  private <M extends Link> Pair<M> pair(Link.Decoder<M> clientDecoder) throws Exception {
     ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
     open.add(server);
-    CompletableFuture<LinkConnection> accepted =
+    CompletableFuture<LinkConnection<ClientLink>> accepted =
         CompletableFuture.supplyAsync(
             () -> {
               try {
                 Socket s = server.accept();
-                return LinkConnection.accept(s, key, Link.Hello.BRIDGE, Link.Hello.DEPLOY);
+                return LinkConnection.accept(
+                    s, key, Link.Hello.BRIDGE, Link.Hello.DEPLOY, ClientLink::decode);
               } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
               }
             });
-    LinkConnection client =
+    LinkConnection<M> client =
         LinkConnection.dial(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()),
             key,
             Link.Hello.DEPLOY,
-            Link.Hello.BRIDGE);
+            Link.Hello.BRIDGE,
+            clientDecoder);
     open.add(client);
-    LinkConnection bridge = accepted.get(10, TimeUnit.SECONDS);
+    LinkConnection<ClientLink> bridge = accepted.get(10, TimeUnit.SECONDS);
     open.add(bridge);
-    return new LinkConnection[] {bridge, client};
+    return new Pair<>(bridge, client);
+  }
+
+  @Test
+  void givenClientThatSendsALaunch_whenTheBridgeReads_thenProtocolExceptionNamingTypeAndProtocol()
+      throws Exception {
+    Pair<WorkerLink> pair = pair(WorkerLink::decode);
+
+    pair.client().send(new WorkerLink.Launch(1, 2, null, dev.deploy.Resources.DEFAULT, null));
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(pair.bridge()::read)
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage(
+            "message type 23 (Launch) belongs to the master-worker protocol, which the"
+                + " deploy-bridge protocol refuses");
   }
 
   /**
@@ -199,6 +228,7 @@ class LinkConnectionTest {
                     key,
                     Link.Hello.MASTER,
                     Link.Hello.WORKER,
+                    WorkerLink::decode,
                     1_000))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("did not finish its handshake within 1.0 s");

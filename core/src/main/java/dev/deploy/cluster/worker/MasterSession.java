@@ -1,10 +1,13 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.worker;
 
 import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.Environment;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.fabric.Program;
 import dev.deploy.logging.Loggers;
@@ -18,6 +21,7 @@ import dev.deploy.program.JarRef;
 import dev.deploy.program.ProgramException;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
+import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
@@ -46,7 +50,7 @@ final class MasterSession implements Scheduler, Runnable {
   /** How long a warm JVM waits for the master's yes before it is not started. */
   private static final long WARM_ANSWER_MILLIS = 2_000;
 
-  private final LinkConnection link;
+  private final LinkConnection<WorkerLink> link;
   private final Fabric fabric;
   private final JarCache cache;
 
@@ -60,13 +64,13 @@ final class MasterSession implements Scheduler, Runnable {
   private final Map<String, Receiving> receiving = new ConcurrentHashMap<>();
 
   /** Requests to the master waiting for their answer, by request id. */
-  private final Map<Long, CompletableFuture<Link>> asked = new ConcurrentHashMap<>();
+  private final Map<Long, CompletableFuture<WorkerLink>> asked = new ConcurrentHashMap<>();
 
   private final AtomicLong requests = new AtomicLong();
 
   private volatile boolean ended;
 
-  /** Set when the master sent {@link Link.Retire}: this node is to stop, not join again. */
+  /** Set when the master sent {@link WorkerLink.Retire}: this node is to stop, not join again. */
   private volatile boolean retired;
 
   /** Returns whether the master retired this node; once {@link #run} returned. */
@@ -90,7 +94,7 @@ final class MasterSession implements Scheduler, Runnable {
     }
   }
 
-  MasterSession(LinkConnection link, Fabric fabric, JarCache cache) {
+  MasterSession(LinkConnection<WorkerLink> link, Fabric fabric, JarCache cache) {
     this.link = link;
     this.fabric = fabric;
     this.cache = cache;
@@ -99,9 +103,9 @@ final class MasterSession implements Scheduler, Runnable {
   @Override
   public void run() {
     try {
-      Link message;
+      WorkerLink message;
       while ((message = link.read()) != null) {
-        if (message instanceof Link.Retire) {
+        if (message instanceof WorkerLink.Retire) {
           retired = true;
           log.info("the master at {} retired this node", link.peer());
           return; // end() closes the link
@@ -138,18 +142,18 @@ final class MasterSession implements Scheduler, Runnable {
       r.done.completeExceptionally(new IOException("the link to the master ended"));
     }
     receiving.clear();
-    for (CompletableFuture<Link> f : asked.values()) {
+    for (CompletableFuture<WorkerLink> f : asked.values()) {
       f.completeExceptionally(new LaunchException("the link to the master ended"));
     }
     asked.clear();
   }
 
-  private void handle(Link message) throws IOException {
-    if (message instanceof Link.AddProgram add) {
+  private void handle(WorkerLink message) throws IOException {
+    if (message instanceof WorkerLink.AddProgram add) {
       addProgram(add);
-    } else if (message instanceof Link.Launch launch) {
+    } else if (message instanceof WorkerLink.Launch launch) {
       launch(launch);
-    } else if (message instanceof Link.RemoveProgram remove) {
+    } else if (message instanceof WorkerLink.RemoveProgram remove) {
       programJars.remove(remove.program());
       CompletableFuture<Void> ready = programs.remove(remove.program());
       if (ready != null) {
@@ -158,23 +162,23 @@ final class MasterSession implements Scheduler, Runnable {
       fabric.removeProgram(remove.program());
     } else if (message instanceof Link.JarChunk chunk) {
       receive(chunk);
-    } else if (message instanceof Link.PauseOutput p) {
+    } else if (message instanceof WorkerLink.PauseOutput p) {
       fabric.pauseOutput(p.program(), p.paused());
-    } else if (message instanceof Link.DropWarm) {
+    } else if (message instanceof WorkerLink.DropWarm) {
       fabric.dropWarm();
-    } else if (message instanceof Link.Fate fate) {
+    } else if (message instanceof WorkerLink.Fate fate) {
       fabric
           .fate(fate.pid())
           .whenComplete(
               (status, error) ->
                   link.trySend(
-                      new Link.FateAnswer(
+                      new WorkerLink.FateAnswer(
                           fate.request(), error == null ? status : ExitStatus.lost())));
-    } else if (message instanceof Link.SpawnResult r) {
+    } else if (message instanceof WorkerLink.SpawnResult r) {
       answer(r.request(), r);
-    } else if (message instanceof Link.WarmAnswer r) {
+    } else if (message instanceof WorkerLink.WarmAnswer r) {
       answer(r.request(), r);
-    } else if (message instanceof Link.FateAnswer r) {
+    } else if (message instanceof WorkerLink.FateAnswer r) {
       answer(r.request(), r);
     } else {
       throw new ProtocolException(
@@ -189,8 +193,8 @@ final class MasterSession implements Scheduler, Runnable {
     return keep;
   }
 
-  private void answer(long request, Link message) {
-    CompletableFuture<Link> f = asked.remove(request);
+  private void answer(long request, WorkerLink message) {
+    CompletableFuture<WorkerLink> f = asked.remove(request);
     if (f != null) {
       f.complete(message);
     }
@@ -201,7 +205,7 @@ final class MasterSession implements Scheduler, Runnable {
    * program over this machine's limits, or whose jars the cache cannot store, is not registered:
    * its launches here fail with the sentence that says why.
    */
-  private void addProgram(Link.AddProgram add) throws IOException {
+  private void addProgram(WorkerLink.AddProgram add) throws IOException {
     Map<String, String> environment = Environment.parse(add.environment());
     try {
       cache.limits().check(add.jars(), "a worker");
@@ -229,7 +233,7 @@ final class MasterSession implements Scheduler, Runnable {
         }
         r = new Receiving(ref, upload);
         receiving.put(ref.sha256(), r);
-        link.send(new Link.JarWanted(ref.sha256()));
+        link.send(new WorkerLink.JarWanted(ref.sha256()));
         if (ref.size() == 0) {
           finish(r);
         }
@@ -298,11 +302,11 @@ final class MasterSession implements Scheduler, Runnable {
     r.done.completeExceptionally(new LaunchException(e.getMessage()));
   }
 
-  private void launch(Link.Launch launch) {
+  private void launch(WorkerLink.Launch launch) {
     CompletableFuture<Void> ready = programs.get(launch.program());
     if (ready == null) {
       link.trySend(
-          new Link.LaunchResult(
+          new WorkerLink.LaunchResult(
               launch.order(), null, "this machine was not given program " + launch.program()));
       return;
     }
@@ -313,30 +317,17 @@ final class MasterSession implements Scheduler, Runnable {
         .whenComplete(
             (launched, error) -> {
               if (error == null) {
-                link.trySend(new Link.LaunchResult(launch.order(), launched.pid(), null));
+                link.trySend(new WorkerLink.LaunchResult(launch.order(), launched.pid(), null));
               } else {
-                link.trySend(new Link.LaunchResult(launch.order(), null, reason(error)));
+                link.trySend(
+                    new WorkerLink.LaunchResult(launch.order(), null, Daemons.reason(error)));
               }
             });
   }
 
-  static String reason(Throwable error) {
-    Throwable cause = error;
-    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof LaunchException) {
-      return cause.getMessage();
-    }
-    if (cause instanceof java.util.concurrent.CancellationException) {
-      return "the deployment ended";
-    }
-    return String.valueOf(cause.getMessage() != null ? cause.getMessage() : cause);
-  }
-
   /** Sends a request and returns the future of its answer. */
-  private CompletableFuture<Link> ask(long request, Link message) {
-    CompletableFuture<Link> answer = new CompletableFuture<>();
+  private CompletableFuture<WorkerLink> ask(long request, WorkerLink message) {
+    CompletableFuture<WorkerLink> answer = new CompletableFuture<>();
     if (ended) {
       answer.completeExceptionally(new LaunchException("the link to the master ended"));
       return answer;
@@ -354,14 +345,14 @@ final class MasterSession implements Scheduler, Runnable {
     long id = requests.incrementAndGet();
     return ask(
             id,
-            new Link.Spawn(
+            new WorkerLink.Spawn(
                 id, order.program(), order.parent(), order.resources(), order.task(), wait))
         .thenApply(
             answer -> {
-              Link.SpawnResult r = (Link.SpawnResult) answer;
+              WorkerLink.SpawnResult r = (WorkerLink.SpawnResult) answer;
               return switch (r.outcome()) {
-                case Link.SpawnResult.STARTED -> Optional.of(r.pid());
-                case Link.SpawnResult.NO_ROOM -> Optional.<Pid>empty();
+                case WorkerLink.SpawnResult.STARTED -> Optional.of(r.pid());
+                case WorkerLink.SpawnResult.NO_ROOM -> Optional.<Pid>empty();
                 default -> throw new LaunchException(r.error());
               };
             });
@@ -369,21 +360,22 @@ final class MasterSession implements Scheduler, Runnable {
 
   @Override
   public void cancelWaitingOf(Pid parent) {
-    link.trySend(new Link.CancelWaiting(parent));
+    link.trySend(new WorkerLink.CancelWaiting(parent));
   }
 
   @Override
   public boolean reserveWarm(Launcher launcher, Resources r) {
     long id = requests.incrementAndGet();
-    CompletableFuture<Link> answer = ask(id, new Link.ReserveWarm(id, r));
+    CompletableFuture<WorkerLink> answer = ask(id, new WorkerLink.ReserveWarm(id, r));
     try {
-      return ((Link.WarmAnswer) answer.get(WARM_ANSWER_MILLIS, TimeUnit.MILLISECONDS)).granted();
+      return ((WorkerLink.WarmAnswer) answer.get(WARM_ANSWER_MILLIS, TimeUnit.MILLISECONDS))
+          .granted();
     } catch (TimeoutException e) {
       // Too late for this JVM, which is not started; room granted later is given back at once.
       answer.thenAccept(
           late -> {
-            if (((Link.WarmAnswer) late).granted()) {
-              link.trySend(new Link.ReleaseWarm(r));
+            if (((WorkerLink.WarmAnswer) late).granted()) {
+              link.trySend(new WorkerLink.ReleaseWarm(r));
             }
           });
       return false;
@@ -397,14 +389,14 @@ final class MasterSession implements Scheduler, Runnable {
 
   @Override
   public void releaseWarm(Launcher launcher, Resources r) {
-    link.trySend(new Link.ReleaseWarm(r));
+    link.trySend(new WorkerLink.ReleaseWarm(r));
   }
 
   @Override
   public CompletableFuture<ExitStatus> fate(Pid pid) {
     long id = requests.incrementAndGet();
-    return ask(id, new Link.Fate(id, pid))
-        .handle((answer, error) -> error == null ? ((Link.FateAnswer) answer).status() : null)
+    return ask(id, new WorkerLink.Fate(id, pid))
+        .handle((answer, error) -> error == null ? ((WorkerLink.FateAnswer) answer).status() : null)
         .thenApply(s -> s == null ? ExitStatus.lost() : s);
   }
 
@@ -423,12 +415,12 @@ final class MasterSession implements Scheduler, Runnable {
 
     @Override
     public void onLaunchPending() {
-      link.trySend(new Link.Pending(program));
+      link.trySend(new WorkerLink.Pending(program));
     }
 
     @Override
     public void onLaunchSettled() {
-      link.trySend(new Link.Settled(program));
+      link.trySend(new WorkerLink.Settled(program));
     }
   }
 }

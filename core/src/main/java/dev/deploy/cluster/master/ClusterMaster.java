@@ -1,7 +1,9 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.master;
 
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;
@@ -12,6 +14,7 @@ import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.HandshakeAcceptor;
 import dev.deploy.wire.Link;
+import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -34,11 +37,11 @@ import java.util.concurrent.ScheduledExecutorService;
  * code. Several deployments share the cluster at once.
  *
  * <p>Workers join on the main listener, the one deploy clients dial: the handshake's role tells a
- * worker ({@link Link.Join} follows its Hello) from a deploy client. Node names are unique: a join
- * under a name in use (a joined worker's while its link lasts, {@code master}, or a static worker's
- * {@code host:port}) is refused, saying so on both sides. {@link NodeProvider}s start fabrics that
- * join; they hear the queue of waiting spawns ({@link NodeProvider#demand}) on a thread of the
- * master's own, one call at a time, never under the master's lock.
+ * worker ({@link WorkerLink.Join} follows its Hello) from a deploy client. Node names are unique: a
+ * join under a name in use (a joined worker's while its link lasts, {@code master}, or a static
+ * worker's {@code host:port}) is refused, saying so on both sides. {@link NodeProvider}s start
+ * fabrics that join; they hear the queue of waiting spawns ({@link NodeProvider#demand}) on a
+ * thread of the master's own, one call at a time, never under the master's lock.
  */
 public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs {
   /** A worker machine: where its fabric listens and what it may run in all. */
@@ -252,22 +255,24 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   static final String OWN_NODE = "master";
 
   /**
-   * A worker's link thread: it proved the key as a worker; reads its {@link Link.Join}, refuses a
-   * name in use, else serves its link until it ends, the node in the books meanwhile.
+   * A worker's link thread: it proved the key as a worker; reads its {@link WorkerLink.Join},
+   * refuses a name in use, else serves its link until it ends, the node in the books meanwhile.
    */
   private void join(java.net.Socket socket, dev.deploy.security.Handshake handshake) {
     String peer = String.valueOf(socket.getRemoteSocketAddress()).replaceFirst("^/", "");
-    LinkConnection c;
-    Link.Join request;
+    LinkConnection<WorkerLink> c;
+    WorkerLink.Join request;
     try {
-      c = LinkConnection.accept(socket, handshake, Link.Hello.MASTER, Link.Hello.WORKER);
+      c =
+          LinkConnection.accept(
+              socket, handshake, Link.Hello.MASTER, Link.Hello.WORKER, WorkerLink::decode);
     } catch (IOException e) {
       log.warn("dropped a worker's connection from {}: {}", peer, e.getMessage());
       return;
     }
     try {
-      Link first = c.read();
-      if (!(first instanceof Link.Join j)) {
+      WorkerLink first = c.read();
+      if (!(first instanceof WorkerLink.Join j)) {
         throw new dev.deploy.wire.ProtocolException(
             first == null
                 ? "it closed the link before it joined"
@@ -283,12 +288,12 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     String refusal = claim(request.name(), remote);
     if (refusal != null) {
       log.warn("refused the worker {} at {}: {}", request.name(), peer, refusal);
-      c.sendLast(new Link.JoinAnswer(false, refusal));
+      c.sendLast(new WorkerLink.JoinAnswer(false, refusal));
       c.readToEndAndClose();
       return;
     }
     try {
-      if (!c.trySend(new Link.JoinAnswer(true, null))) {
+      if (!c.trySend(new WorkerLink.JoinAnswer(true, null))) {
         c.close();
         return;
       }
@@ -553,7 +558,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   }
 
   @Override
-  public Link.AddProgram spec(long program) {
+  public WorkerLink.AddProgram spec(long program) {
     Deployment d = deployments.get(program);
     return d == null ? null : d.spec();
   }

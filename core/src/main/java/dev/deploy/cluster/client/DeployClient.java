@@ -1,13 +1,16 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.client;
 
 import dev.deploy.bridge.Bridge;
 import dev.deploy.bridge.EventFormat;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.program.ClassPathPacker;
 import dev.deploy.program.ClassPathPacker.PackedJar;
 import dev.deploy.program.JarRef;
 import dev.deploy.program.ProgramException;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.wire.ClientLink;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
 import java.io.IOException;
@@ -67,7 +70,7 @@ public final class DeployClient {
 
   private final boolean terminal;
   private final CountDownLatch finished = new CountDownLatch(1);
-  private volatile LinkConnection link;
+  private volatile LinkConnection<ClientLink> link;
   private volatile long sentBytes;
 
   /**
@@ -111,7 +114,9 @@ public final class DeployClient {
       }
       String where = request.bridge().getHostString() + ":" + request.bridge().getPort();
       try {
-        link = LinkConnection.dial(request.bridge(), key, Link.Hello.DEPLOY, Link.Hello.BRIDGE);
+        link =
+            LinkConnection.dial(
+                request.bridge(), key, Link.Hello.DEPLOY, Link.Hello.BRIDGE, ClientLink::decode);
       } catch (LinkConnection.WrongPeerException e) {
         throw new DeployFailure(
             e.getMessage() + ": deploy to the master's address (or its bridge)");
@@ -153,20 +158,20 @@ public final class DeployClient {
       bySha.put(j.ref().sha256(), j);
     }
     link.send(
-        new Link.DeployRequest(
+        new ClientLink.DeployRequest(
             request.mainClass(),
             request.arguments(),
             request.options(),
             request.environment(),
             refs));
-    Link answer = link.read();
+    ClientLink answer = link.read();
     if (answer == null) {
       throw new IOException("closed");
     }
-    if (answer instanceof Link.Failed f) {
+    if (answer instanceof ClientLink.Failed f) {
       throw new DeployFailure(f.message());
     }
-    if (!(answer instanceof Link.JarsWanted wanted)) {
+    if (!(answer instanceof ClientLink.JarsWanted wanted)) {
       throw new ProtocolException("it answered with a " + answer.getClass().getSimpleName());
     }
     List<PackedJar> toSend = new ArrayList<>();
@@ -179,17 +184,17 @@ public final class DeployClient {
     }
     upload(toSend);
     Bridge bridge = new Bridge(format);
-    Link m;
+    ClientLink m;
     while ((m = link.read()) != null) {
       if (m instanceof Link.EventOf e) {
         bridge.onEvent(e.event());
         if (bridge.done().isDone()) {
           return bridge.done().join(); // our output is gone (| head): stop, which kills the rest
         }
-      } else if (m instanceof Link.Done d) {
+      } else if (m instanceof ClientLink.Done d) {
         bridge.flush();
         return d.code();
-      } else if (m instanceof Link.Failed f) {
+      } else if (m instanceof ClientLink.Failed f) {
         bridge.flush();
         throw new DeployFailure(f.message());
       } else {
@@ -253,8 +258,8 @@ public final class DeployClient {
    * ends to be printed; for the user's Ctrl-C.
    */
   public void interrupt(long millis) {
-    LinkConnection l = link;
-    if (l != null && !l.sendIfFree(new Link.Kill())) {
+    LinkConnection<ClientLink> l = link;
+    if (l != null && !l.sendIfFree(new ClientLink.Kill())) {
       l.close(); // a send is stuck (the bridge stopped reading): dropping the link kills too
       return;
     }

@@ -1,4 +1,4 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.master;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,10 +1,13 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.master;
 
 import dev.deploy.Resources;
 import dev.deploy.bridge.Bridge;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventFormat;
 import dev.deploy.bridge.EventSink;
+import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.Environment;
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Program;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.LaunchOrder;
@@ -15,8 +18,10 @@ import dev.deploy.program.JarRef;
 import dev.deploy.program.ProgramException;
 import dev.deploy.security.Handshake;
 import dev.deploy.security.Nonces;
+import dev.deploy.wire.ClientLink;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
+import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -36,9 +41,9 @@ import org.slf4j.Logger;
  * receives the jars the cluster lacks, learns the resources the program's {@code init} asks for,
  * has the master place the first process, and relays every event of every process of the program to
  * the client, whose own {@link Bridge} prints them. The deployment's bridge here tracks the
- * processes and the exit code; when the last one ends it sends {@link Link.Done}. A client that
- * asks to {@link Link.Kill}, disconnects or falls silent gets every process of its deployment
- * killed, and only those.
+ * processes and the exit code; when the last one ends it sends {@link ClientLink.Done}. A client
+ * that asks to {@link ClientLink.Kill}, disconnects or falls silent gets every process of its
+ * deployment killed, and only those.
  *
  * <p>Runs on its own thread, started once the client passed the handshake, which reads the client's
  * connection.
@@ -55,8 +60,8 @@ final class Deployment implements Runnable {
   private final ClusterMaster cluster;
   private final Socket socket;
   private final long id = Nonces.nextLong() & Long.MAX_VALUE;
-  private volatile LinkConnection link;
-  private volatile Link.AddProgram spec;
+  private volatile LinkConnection<ClientLink> link;
+  private volatile WorkerLink.AddProgram spec;
 
   /** The program's jars once received: spared when the cache is trimmed, even before the start. */
   private volatile List<JarRef> jars = List.of();
@@ -78,7 +83,7 @@ final class Deployment implements Runnable {
     return id;
   }
 
-  Link.AddProgram spec() {
+  WorkerLink.AddProgram spec() {
     return spec;
   }
 
@@ -100,7 +105,9 @@ final class Deployment implements Runnable {
   public void run() {
     String peer = String.valueOf(socket.getRemoteSocketAddress());
     try {
-      link = LinkConnection.accept(socket, handshake, Link.Hello.BRIDGE, Link.Hello.DEPLOY);
+      link =
+          LinkConnection.accept(
+              socket, handshake, Link.Hello.BRIDGE, Link.Hello.DEPLOY, ClientLink::decode);
     } catch (IOException e) {
       log.warn("dropped a connection from {}: {}", peer, e.getMessage());
       cluster.disconnected(this);
@@ -111,7 +118,7 @@ final class Deployment implements Runnable {
       start();
       readUntilEnd();
     } catch (DeployException e) {
-      link.sendLast(new Link.Failed(e.getMessage()));
+      link.sendLast(new ClientLink.Failed(e.getMessage()));
       link.readToEndAndClose(); // so the client reads why, even in the middle of an upload
     } catch (IOException e) {
       // Its processes are killed below. A client told the end closes, as it should: no news.
@@ -120,7 +127,7 @@ final class Deployment implements Runnable {
       }
     } catch (RuntimeException e) {
       log.warn("dropped the deploy client at {} after an internal error", peer, e);
-      link.sendLast(new Link.Failed("internal error in the bridge: " + e));
+      link.sendLast(new ClientLink.Failed("internal error in the bridge: " + e));
       link.readToEndAndClose();
     } finally {
       end();
@@ -144,11 +151,11 @@ final class Deployment implements Runnable {
 
   /** Receives the program and starts its first process. */
   private void start() throws IOException, DeployException {
-    Link first = link.read();
+    ClientLink first = link.read();
     if (first == null) {
       throw new IOException("closed before it asked for anything");
     }
-    if (!(first instanceof Link.DeployRequest request)) {
+    if (!(first instanceof ClientLink.DeployRequest request)) {
       throw new ProtocolException("the first message is a " + first.getClass().getSimpleName());
     }
     Map<String, String> environment;
@@ -168,7 +175,7 @@ final class Deployment implements Runnable {
       throw new DeployException(e.getMessage());
     }
     spec =
-        new Link.AddProgram(
+        new WorkerLink.AddProgram(
             id,
             main,
             request.arguments(),
@@ -199,7 +206,7 @@ final class Deployment implements Runnable {
               } else {
                 // The reader sees the client close once it has read this.
                 link.sendLast(
-                    new Link.Failed("the program could not start: " + MasterSession.reason(error)));
+                    new ClientLink.Failed("the program could not start: " + Daemons.reason(error)));
               }
             });
   }
@@ -225,13 +232,13 @@ final class Deployment implements Runnable {
         wanted.add(r.sha256());
       }
     }
-    link.send(new Link.JarsWanted(wanted));
+    link.send(new ClientLink.JarsWanted(wanted));
     for (String sha : wanted) {
       JarRef ref = unique.get(sha);
       try (JarCache.Upload upload = begin(cache, ref)) {
         long received = 0;
         while (received < ref.size()) {
-          Link m = link.read();
+          ClientLink m = link.read();
           if (m == null) {
             throw new IOException("closed while sending " + ref.name());
           }
@@ -301,9 +308,9 @@ final class Deployment implements Runnable {
 
   /** Reads the client until it ends: a Kill kills the deployment's processes. */
   private void readUntilEnd() throws IOException {
-    Link m;
+    ClientLink m;
     while ((m = link.read()) != null) {
-      if (m instanceof Link.Kill) {
+      if (m instanceof ClientLink.Kill) {
         cluster.kill(id);
       } else {
         throw new ProtocolException("a " + m.getClass().getSimpleName() + " after the start");
@@ -318,7 +325,7 @@ final class Deployment implements Runnable {
 
   /** The client is gone or was told the end: nothing of this deployment may run on. */
   private void end() {
-    LinkConnection l = link;
+    LinkConnection<ClientLink> l = link;
     if (l != null) {
       l.close();
     }
@@ -338,7 +345,7 @@ final class Deployment implements Runnable {
 
   /** Closes the client's connection, which ends the deployment. */
   void close() {
-    LinkConnection l = link;
+    LinkConnection<ClientLink> l = link;
     if (l != null) {
       l.closeBecause("the bridge is shutting down");
     }
@@ -350,7 +357,7 @@ final class Deployment implements Runnable {
     private static final long BUDGET = 32L << 20;
 
     private final ReentrantLock lock = new ReentrantLock();
-    private final ArrayDeque<Link> queue = new ArrayDeque<>();
+    private final ArrayDeque<ClientLink> queue = new ArrayDeque<>();
     private long queued;
     private boolean broken;
     private boolean sending;
@@ -405,7 +412,7 @@ final class Deployment implements Runnable {
         if (broken) {
           return;
         }
-        queue.add(new Link.Done(code));
+        queue.add(new ClientLink.Done(code));
         startSending();
       } finally {
         lock.unlock();
@@ -427,7 +434,7 @@ final class Deployment implements Runnable {
     /** Sends what is queued, in order, until the queue is empty. */
     private void drain() {
       while (true) {
-        Link next;
+        ClientLink next;
         lock.lock();
         try {
           next = queue.poll();
@@ -438,7 +445,7 @@ final class Deployment implements Runnable {
         } finally {
           lock.unlock();
         }
-        boolean last = next instanceof Link.Done;
+        boolean last = next instanceof ClientLink.Done;
         // The last message half-closes: the reader sees the client close once it has read all.
         boolean sent = last ? link.sendLast(next) : link.trySend(next);
         boolean resume = false;

@@ -1,4 +1,4 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.master;
 
 import dev.deploy.Resources;
 import dev.deploy.process.CgroupGroup;

@@ -1,4 +1,4 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.link;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,10 +1,11 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.worker;
 
+import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;
-import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
+import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,8 +20,8 @@ import org.slf4j.Logger;
 
 /**
  * A joining worker's loop: dials its master (the host looked up again at every attempt), proves the
- * key, sends {@link Link.Join} and, once accepted, serves the link as a {@link MasterSession} until
- * it ends, which kills every process it started; then dials again every second. With {@code
+ * key, sends {@link WorkerLink.Join} and, once accepted, serves the link as a {@link MasterSession}
+ * until it ends, which kills every process it started; then dials again every second. With {@code
  * exitAfter}, it gives up once the master stayed unreachable that long, completing {@link #gaveUp}
  * with the sentence that says so.
  *
@@ -92,7 +93,7 @@ final class JoinLoop implements Runnable, AutoCloseable {
     long lastReached = clock.getAsLong();
     String lastFailure = null;
     while (!closed) {
-      LinkConnection c;
+      LinkConnection<WorkerLink> c;
       try {
         InetSocketAddress now = options.master().toSocketAddress(); // looked up again each time
         if (now.isUnresolved()) {
@@ -156,17 +157,17 @@ final class JoinLoop implements Runnable, AutoCloseable {
    * Sends the Join on {@code c}, after making the fabric if this is the first link, and reads the
    * answer; returns null when accepted, else the master's reason.
    */
-  private String join(LinkConnection c) throws IOException {
+  private String join(LinkConnection<WorkerLink> c) throws IOException {
     Fabric f = fabricFor(c);
     if (f == null) {
       throw new IOException("this fabric is stopping");
     }
-    c.send(Link.Join.of(options.name(), options.capacity(), f.address().getHostString()));
-    Link answer = c.read();
+    c.send(WorkerLink.Join.of(options.name(), options.capacity(), f.address().getHostString()));
+    WorkerLink answer = c.read();
     if (answer == null) {
       throw new IOException("it closed the link before it answered");
     }
-    if (!(answer instanceof Link.JoinAnswer a)) {
+    if (!(answer instanceof WorkerLink.JoinAnswer a)) {
       throw new ProtocolException(
           "it answered a " + answer.getClass().getSimpleName() + " instead of the join's answer");
     }
@@ -174,7 +175,7 @@ final class JoinLoop implements Runnable, AutoCloseable {
   }
 
   /** Returns the fabric, making it at the first link; null when closed meanwhile. */
-  private Fabric fabricFor(LinkConnection c) throws IOException {
+  private Fabric fabricFor(LinkConnection<WorkerLink> c) throws IOException {
     Fabric f = fabric;
     if (f != null) {
       return f;
@@ -222,7 +223,7 @@ final class JoinLoop implements Runnable, AutoCloseable {
    * Serves the accepted link until it ends; its end kills every process it started. Returns whether
    * the master retired this node.
    */
-  private boolean serve(LinkConnection c) {
+  private boolean serve(LinkConnection<WorkerLink> c) {
     MasterSession s = new MasterSession(c, fabric, options.cache());
     lock.lock();
     try {

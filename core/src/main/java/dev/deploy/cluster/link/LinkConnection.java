@@ -1,4 +1,4 @@
-package dev.deploy.cluster;
+package dev.deploy.cluster.link;
 
 import dev.deploy.runtime.ProcessRuntime;
 import dev.deploy.security.ClusterKey;
@@ -9,6 +9,7 @@ import dev.deploy.wire.FrameReader;
 import dev.deploy.wire.FrameWriter;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
+import dev.deploy.wire.WorkerLink;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -23,15 +24,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One authenticated connection between two daemons (master and worker, or deploy and bridge),
- * carrying {@link Link} messages over blocking streams: the cluster-key handshake, then a {@link
- * Link.Hello} each way, then frames. A side that hears nothing for {@link #SILENCE_MILLIS} takes
- * the other as gone; {@link #startPings} keeps an idle connection from looking so.
+ * carrying the messages {@code M} of one protocol ({@link WorkerLink} or {@link
+ * dev.deploy.wire.ClientLink}, whose decoder refuses the other's) over blocking streams: the
+ * cluster-key handshake, then a {@link Link.Hello} each way, then frames. A side that hears nothing
+ * for {@link #SILENCE_MILLIS} takes the other as gone; {@link #startPings} keeps an idle connection
+ * from looking so.
  *
  * <p>{@link #send} may be called from any thread (frames stay whole); {@link #read} from one.
  */
-final class LinkConnection implements AutoCloseable {
+public final class LinkConnection<M extends Link> implements AutoCloseable {
   /** A peer silent this long is gone. */
-  static final int SILENCE_MILLIS = 10_000;
+  public static final int SILENCE_MILLIS = 10_000;
 
   /** Idle connections send a ping this often. */
   static final long PING_MILLIS = 1_000;
@@ -44,6 +47,7 @@ final class LinkConnection implements AutoCloseable {
   private final FrameReader reader;
   private final FrameWriter writer;
   private final String peer;
+  private final Link.Decoder<M> decoder;
   private volatile ScheduledFuture<?> pings;
 
   /** Whether a write stuck for {@link #SILENCE_MILLIS} closes the connection. */
@@ -56,7 +60,7 @@ final class LinkConnection implements AutoCloseable {
   private volatile String closedBecause;
 
   /** A connection to the daemon the caller did not expect; the message says which it is. */
-  static final class WrongPeerException extends IOException {
+  public static final class WrongPeerException extends IOException {
     private static final long serialVersionUID = 1L;
 
     WrongPeerException(String message) {
@@ -65,57 +69,74 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** A connection over {@code socket} that writes with {@code writer}; for tests. */
-  static LinkConnection over(Socket socket, FrameReader reader, FrameWriter writer) {
-    return new LinkConnection(socket, reader, writer, "test");
+  static <M extends Link> LinkConnection<M> over(
+      Socket socket, FrameReader reader, FrameWriter writer, Link.Decoder<M> decoder) {
+    return new LinkConnection<>(socket, reader, writer, "test", decoder);
   }
 
-  private LinkConnection(Socket socket, FrameReader reader, FrameWriter writer, String peer) {
+  private LinkConnection(
+      Socket socket, FrameReader reader, FrameWriter writer, String peer, Link.Decoder<M> decoder) {
     this.socket = socket;
     this.reader = reader;
     this.writer = writer;
     this.peer = peer;
+    this.decoder = decoder;
   }
 
   /**
-   * Dials {@code address}, authenticates and exchanges Hellos.
+   * Dials {@code address}, authenticates, exchanges Hellos, and then speaks the protocol of {@code
+   * decoder} ({@code WorkerLink::decode} or {@code ClientLink::decode}).
    *
    * @throws IOException when the address cannot be reached, the key is refused, or the peer speaks
    *     another protocol; the message says which in one sentence
    */
-  static LinkConnection dial(InetSocketAddress address, ClusterKey key, int role, int expected)
+  public static <M extends Link> LinkConnection<M> dial(
+      InetSocketAddress address, ClusterKey key, int role, int expected, Link.Decoder<M> decoder)
       throws IOException {
-    return dial(address, key, role, expected, SILENCE_MILLIS);
+    return dial(address, key, role, expected, decoder, SILENCE_MILLIS);
   }
 
   /**
-   * As {@link #dial(InetSocketAddress, ClusterKey, int, int)}, where the handshake and the Hellos
-   * must be done within {@code deadlineMillis} in all: a listener that trickles its bytes (a
-   * squatter on a worker's port) cannot hold the dialling thread longer.
+   * As {@link #dial(InetSocketAddress, ClusterKey, int, int, Link.Decoder)}, where the handshake
+   * and the Hellos must be done within {@code deadlineMillis} in all: a listener that trickles its
+   * bytes (a squatter on a worker's port) cannot hold the dialling thread longer.
    */
-  static LinkConnection dial(
-      InetSocketAddress address, ClusterKey key, int role, int expected, long deadlineMillis)
+  static <M extends Link> LinkConnection<M> dial(
+      InetSocketAddress address,
+      ClusterKey key,
+      int role,
+      int expected,
+      Link.Decoder<M> decoder,
+      long deadlineMillis)
       throws IOException {
-    return dial(address, key, role, expected, handshakeRole(expected), deadlineMillis);
+    return dial(address, key, role, expected, handshakeRole(expected), decoder, deadlineMillis);
   }
 
   /**
    * Dials the master at {@code address} as a worker that joins it, all within {@code
    * deadlineMillis} (the connect too): the master's port is its bridge's in the handshake (which
    * deploy clients dial too; the worker's role tells them apart), and the master in the Hellos. The
-   * caller sends {@link Link.Join} next.
+   * caller sends {@link WorkerLink.Join} next.
    */
-  static LinkConnection join(InetSocketAddress address, ClusterKey key, long deadlineMillis)
-      throws IOException {
+  public static LinkConnection<WorkerLink> join(
+      InetSocketAddress address, ClusterKey key, long deadlineMillis) throws IOException {
     return dial(
-        address, key, Link.Hello.WORKER, Link.Hello.MASTER, Handshake.Role.BRIDGE, deadlineMillis);
+        address,
+        key,
+        Link.Hello.WORKER,
+        Link.Hello.MASTER,
+        Handshake.Role.BRIDGE,
+        WorkerLink::decode,
+        deadlineMillis);
   }
 
-  private static LinkConnection dial(
+  private static <M extends Link> LinkConnection<M> dial(
       InetSocketAddress address,
       ClusterKey key,
       int role,
       int expected,
       Handshake.Role handshakeExpected,
+      Link.Decoder<M> decoder,
       long deadlineMillis)
       throws IOException {
     Socket socket = new Socket();
@@ -131,7 +152,7 @@ final class LinkConnection implements AutoCloseable {
               handshakeExpected,
               Handshake.target(reached),
               wish(socket));
-      return openWithin(socket, handshake, peer, role, expected, deadlineMillis);
+      return openWithin(socket, handshake, peer, role, expected, decoder, deadlineMillis);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
@@ -143,8 +164,14 @@ final class LinkConnection implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-link-deadline"));
 
   /** {@link #open} within {@code deadlineMillis} in all, or the socket is closed under it. */
-  private static LinkConnection openWithin(
-      Socket socket, Handshake handshake, String peer, int role, int expected, long deadlineMillis)
+  private static <M extends Link> LinkConnection<M> openWithin(
+      Socket socket,
+      Handshake handshake,
+      String peer,
+      int role,
+      int expected,
+      Link.Decoder<M> decoder,
+      long deadlineMillis)
       throws IOException {
     AtomicBoolean expired = new AtomicBoolean();
     ScheduledFuture<?> deadline =
@@ -160,7 +187,7 @@ final class LinkConnection implements AutoCloseable {
             deadlineMillis,
             TimeUnit.MILLISECONDS);
     try {
-      return open(socket, handshake, peer, role, expected);
+      return open(socket, handshake, peer, role, expected, decoder);
     } catch (IOException e) {
       if (expired.get()) {
         throw new java.net.SocketTimeoutException(
@@ -177,14 +204,15 @@ final class LinkConnection implements AutoCloseable {
    * {@code expected} and to have meant this listener: the address it was accepted on or one of
    * {@code advertised}; closes it on failure. Blocks for the handshake: listeners run it on a
    * {@link dev.deploy.security.HandshakeAcceptor} instead and call {@link #accept(Socket,
-   * Handshake, int, int)}.
+   * Handshake, int, int, Link.Decoder)}.
    */
-  static LinkConnection accept(
+  static <M extends Link> LinkConnection<M> accept(
       Socket socket,
       ClusterKey key,
       int role,
       int expected,
-      java.util.Collection<InetSocketAddress> advertised)
+      java.util.Collection<InetSocketAddress> advertised,
+      Link.Decoder<M> decoder)
       throws IOException {
     try {
       return openWithin(
@@ -193,6 +221,7 @@ final class LinkConnection implements AutoCloseable {
           String.valueOf(socket.getRemoteSocketAddress()),
           role,
           expected,
+          decoder,
           SILENCE_MILLIS);
     } catch (IOException | RuntimeException e) {
       socket.close();
@@ -205,7 +234,7 @@ final class LinkConnection implements AutoCloseable {
    * {@code expected}, proves the cluster {@code key} and meant the address the socket was accepted
    * on or one of {@code advertised}.
    */
-  static Handshake acceptor(
+  public static Handshake acceptor(
       Socket socket,
       ClusterKey key,
       int role,
@@ -223,9 +252,11 @@ final class LinkConnection implements AutoCloseable {
 
   /**
    * Takes a socket whose {@code handshake} (made by {@link #acceptor}) passed, and exchanges Hellos
-   * as {@code role}, expecting the peer to be {@code expected}; closes it on failure.
+   * as {@code role}, expecting the peer to be {@code expected}, then speaks the protocol of {@code
+   * decoder}; closes it on failure.
    */
-  static LinkConnection accept(Socket socket, Handshake handshake, int role, int expected)
+  public static <M extends Link> LinkConnection<M> accept(
+      Socket socket, Handshake handshake, int role, int expected, Link.Decoder<M> decoder)
       throws IOException {
     try {
       return openWithin(
@@ -234,6 +265,7 @@ final class LinkConnection implements AutoCloseable {
           String.valueOf(socket.getRemoteSocketAddress()),
           role,
           expected,
+          decoder,
           SILENCE_MILLIS);
     } catch (IOException | RuntimeException e) {
       socket.close();
@@ -242,18 +274,20 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /**
-   * As {@link #accept(Socket, ClusterKey, int, int, java.util.Collection)}, advertising nothing.
+   * As {@link #accept(Socket, ClusterKey, int, int, java.util.Collection, Link.Decoder)},
+   * advertising nothing.
    */
-  static LinkConnection accept(Socket socket, ClusterKey key, int role, int expected)
+  static <M extends Link> LinkConnection<M> accept(
+      Socket socket, ClusterKey key, int role, int expected, Link.Decoder<M> decoder)
       throws IOException {
-    return accept(socket, key, role, expected, java.util.List.of());
+    return accept(socket, key, role, expected, java.util.List.of(), decoder);
   }
 
   /**
    * As {@link #acceptor(Socket, ClusterKey, int, int, java.util.Collection)}, taking a peer in any
    * of the {@code expected} roles; the handshake's {@link Handshake#peerRole} says which it was.
    */
-  static Handshake acceptor(
+  public static Handshake acceptor(
       Socket socket,
       ClusterKey key,
       int role,
@@ -269,7 +303,7 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** Returns this side's address of the connection: the interface that routes to the peer. */
-  java.net.InetAddress localAddress() {
+  public java.net.InetAddress localAddress() {
     return socket.getLocalAddress();
   }
 
@@ -290,8 +324,14 @@ final class LinkConnection implements AutoCloseable {
     };
   }
 
-  private static LinkConnection open(
-      Socket socket, Handshake handshake, String peer, int role, int expected) throws IOException {
+  private static <M extends Link> LinkConnection<M> open(
+      Socket socket,
+      Handshake handshake,
+      String peer,
+      int role,
+      int expected,
+      Link.Decoder<M> decoder)
+      throws IOException {
     socket.setTcpNoDelay(true);
     socket.setSoTimeout(SILENCE_MILLIS);
     BufferedInputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
@@ -303,15 +343,19 @@ final class LinkConnection implements AutoCloseable {
     } catch (Handshake.WrongRoleException e) {
       throw new WrongPeerException(peer + " " + e.getMessage().replaceFirst("^it ", ""));
     }
-    LinkConnection c =
-        new LinkConnection(
-            socket, new FrameReader(in, protection), new FrameWriter(out, protection), peer);
-    c.send(new Link.Hello(Link.Hello.PROTOCOL, ProcessRuntime.version(), role));
+    LinkConnection<M> c =
+        new LinkConnection<>(
+            socket,
+            new FrameReader(in, protection),
+            new FrameWriter(out, protection),
+            peer,
+            decoder);
+    c.write(new Link.Hello(Link.Hello.PROTOCOL, ProcessRuntime.version(), role));
     Frame first = c.reader.read();
     if (first == null) {
       throw new IOException(peer + " closed the connection after the handshake");
     }
-    if (!(Link.decode(first) instanceof Link.Hello hello)) {
+    if (!(decoder.decode(first) instanceof Link.Hello hello)) {
       throw new ProtocolException(peer + " did not start with a Hello");
     }
     if (hello.protocol() != Link.Hello.PROTOCOL) {
@@ -343,7 +387,7 @@ final class LinkConnection implements AutoCloseable {
    * as much); cuts the connection when one write has not finished in {@link #SILENCE_MILLIS}, so a
    * peer that stopped reading cannot hold a writer, and what waits behind it, forever.
    */
-  void startPings(ScheduledExecutorService timers) {
+  public void startPings(ScheduledExecutorService timers) {
     startPings(timers, true);
   }
 
@@ -352,7 +396,7 @@ final class LinkConnection implements AutoCloseable {
    * wait as long as the peer keeps the connection alive: the bridge's writes to a deploy client
    * that does not read its output (a pager) are back-pressure, not a fault.
    */
-  void startPings(ScheduledExecutorService timers, boolean cutStuckWrites) {
+  public void startPings(ScheduledExecutorService timers, boolean cutStuckWrites) {
     this.cutStuckWrites = cutStuckWrites;
     pings =
         timers.scheduleWithFixedDelay(this::ping, PING_MILLIS, PING_MILLIS, TimeUnit.MILLISECONDS);
@@ -373,7 +417,7 @@ final class LinkConnection implements AutoCloseable {
       PINGERS.execute(
           () -> {
             try {
-              sendIfFree(new Link.Ping()); // a write under way says as much
+              writeIfFree(new Link.Ping()); // a write under way says as much
             } finally {
               pinging.set(false);
             }
@@ -386,12 +430,20 @@ final class LinkConnection implements AutoCloseable {
    *
    * @throws FrameWriter.EndedException after {@link #sendLast}
    */
-  void send(Link message) throws IOException {
+  public void send(M message) throws IOException {
+    write(message);
+  }
+
+  private void write(Link message) throws IOException {
     writer.write(message.type(), message.encode());
   }
 
   /** Sends a message only if nobody is writing now; returns whether it did. */
-  boolean sendIfFree(Link message) {
+  public boolean sendIfFree(M message) {
+    return writeIfFree(message);
+  }
+
+  private boolean writeIfFree(Link message) {
     try {
       return writer.tryWrite(message.type(), message.encode());
     } catch (IOException e) {
@@ -401,7 +453,7 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** Sends a message; on failure closes the connection (the reader then sees it end). */
-  boolean trySend(Link message) {
+  public boolean trySend(M message) {
     try {
       send(message);
       return true;
@@ -422,12 +474,12 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** Returns why this side closed the connection on a failure, or null. */
-  String closedBecause() {
+  public String closedBecause() {
     return closedBecause;
   }
 
   /** Closes the connection, recording why unless an earlier reason was recorded. */
-  void closeBecause(String why) {
+  public void closeBecause(String why) {
     if (closedBecause == null) {
       closedBecause = why;
     }
@@ -440,13 +492,13 @@ final class LinkConnection implements AutoCloseable {
    * @throws java.net.SocketTimeoutException when the peer was silent for {@link #SILENCE_MILLIS}
    * @throws ProtocolException when a frame is malformed
    */
-  Link read() throws IOException {
+  public M read() throws IOException {
     while (true) {
       Frame frame = reader.read();
       if (frame == null) {
         return null;
       }
-      Link message = Link.decode(frame);
+      M message = decoder.decode(frame);
       if (!(message instanceof Link.Ping)) {
         return message;
       }
@@ -459,7 +511,7 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** Returns who is at the other end, for messages. */
-  String peer() {
+  public String peer() {
     return peer;
   }
 
@@ -472,7 +524,7 @@ final class LinkConnection implements AutoCloseable {
    * output and the exit code. Returns whether the message was sent; a failure closes the
    * connection.
    */
-  boolean sendLast(Link message) {
+  public boolean sendLast(M message) {
     ScheduledFuture<?> p = pings;
     if (p != null) {
       p.cancel(false);
@@ -486,7 +538,7 @@ final class LinkConnection implements AutoCloseable {
   }
 
   /** Returns whether {@link #sendLast} sent its message: the peer was told the end. */
-  boolean sentLast() {
+  public boolean sentLast() {
     return writer.isEnded();
   }
 
@@ -494,7 +546,7 @@ final class LinkConnection implements AutoCloseable {
    * For the reading thread, after {@link #sendLast}: reads (and drops) what the peer still sends
    * until it closes or is silent for {@link #SILENCE_MILLIS}, then closes.
    */
-  void readToEndAndClose() {
+  public void readToEndAndClose() {
     try {
       while (reader.read() != null) {
         // A ping, or whatever the peer said before it saw the end.
