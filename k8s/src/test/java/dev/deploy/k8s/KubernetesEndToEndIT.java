@@ -228,6 +228,14 @@ class KubernetesEndToEndIT {
             "--cache",
             work.resolve("kubelet/deploy-e2e-fabric-1/volumes/deploy-cache/jars").toString());
 
+    try (var cached =
+        java.nio.file.Files.list(
+            work.resolve("kubelet/deploy-e2e-fabric-1/volumes/deploy-cache/jars"))) {
+      assertThat(cached.map(f -> f.getFileName().toString()))
+          .as("the program's jars in the pod's --cache")
+          .anyMatch(f -> f.endsWith(".jar"));
+    }
+
     // Nothing runs any more: both pods are retired after IDLE, deleted, and their JVMs exit.
     await()
         .atMost(60, TimeUnit.SECONDS)
