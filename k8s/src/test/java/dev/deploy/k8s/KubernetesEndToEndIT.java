@@ -303,4 +303,51 @@ class KubernetesEndToEndIT {
         kubelet.started().stream().map(JvmKubelet.PodJvm::pod).collect(Collectors.toSet());
     assertThat(said).containsExactlyInAnyOrder("deploy-e2e-fabric-1", "deploy-e2e-fabric-2");
   }
+
+  @Test
+  @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void givenFabricPodsCutOffFromTheirMaster_whenItVanishes_thenTheirJvmsExit1After30s()
+      throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CompletableFuture<Integer> run =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return new DeployClient(key, new JsonFormat(out), null, false)
+                    .run(request(HoldOnSecondPod.class));
+              } catch (DeployClient.DeployFailure e) {
+                return -1; // the master is gone
+              }
+            });
+    await()
+        .atMost(90, TimeUnit.SECONDS)
+        .until(
+            () ->
+                run.isDone()
+                    || wheres(new Events(out.toString(StandardCharsets.UTF_8))).size() == 2);
+    assertThat(run).as(context(out)).isNotDone();
+    List<JvmKubelet.PodJvm> pods = kubelet.started();
+    assertThat(pods).hasSize(2);
+
+    // The master vanishes while its pods' node is cut off: nothing deletes their JVMs.
+    kubelet.partition();
+    long gone = System.nanoTime();
+    master.close();
+    master = null;
+
+    for (JvmKubelet.PodJvm p : pods) {
+      assertThat(p.process().waitFor(60, TimeUnit.SECONDS)).as(p.pod() + "\n" + p.log()).isTrue();
+      long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - gone);
+      assertThat(p.process().exitValue()).as(p.log()).isEqualTo(1);
+      assertThat(p.log()).contains("stayed unreachable for 30");
+      assertThat(tookMillis)
+          .as("from the master's end to " + p.pod() + "'s exit")
+          .isBetween(30_000L, 50_000L);
+    }
+    for (Where w : wheres(new Events(out.toString(StandardCharsets.UTF_8)))) {
+      assertThat(ProcessHandle.of(w.osPid()).map(ProcessHandle::isAlive))
+          .as(w + ": killed by its fabric")
+          .isNotEqualTo(Optional.of(true));
+    }
+  }
 }

@@ -91,6 +91,10 @@ public final class JvmKubelet implements AutoCloseable {
   private final Map<String, PodJvm> jvms = new ConcurrentHashMap<>();
   private final List<PodJvm> started = new CopyOnWriteArrayList<>();
   private final Map<String, Boolean> killedByUs = new ConcurrentHashMap<>();
+
+  /** Set by {@link #partition}: deletions are no longer seen, the JVMs go on. */
+  private volatile boolean partitioned;
+
   private final ExecutorService events = Executors.newSingleThreadExecutor();
   private final Watch watch;
 
@@ -143,7 +147,7 @@ public final class JvmKubelet implements AutoCloseable {
         masterPods.added(pod);
       } else if (action == Watcher.Action.DELETED && Labels.MASTER.equals(role)) {
         masterPods.deleted(pod);
-      } else if (action == Watcher.Action.DELETED) {
+      } else if (action == Watcher.Action.DELETED && !partitioned) {
         PodJvm jvm = jvms.get(name);
         if (jvm != null) {
           killedByUs.put(name, true);
@@ -154,6 +158,14 @@ public final class JvmKubelet implements AutoCloseable {
       System.err.println("fake kubelet: " + action + " " + name + ": " + e);
       e.printStackTrace();
     }
+  }
+
+  /**
+   * Cuts this node off from the API server: pods deleted from now on keep running, as on a node
+   * that lost its network (their fabrics must then stop by themselves).
+   */
+  public void partition() {
+    partitioned = true;
   }
 
   /** Returns the next pod IP this kubelet gives: {@code 127.0.0.<n>}. */
