@@ -54,6 +54,48 @@ class DistributionIT {
 
   @Test
   @Timeout(60)
+  void givenTheTarball_whenUnpacked_thenLibK8sHoldsTheModuleAndTheJdkClientOnly()
+      throws IOException {
+    Path k8s = home.resolve("lib/k8s");
+    List<String> jars;
+    try (var files = java.nio.file.Files.list(k8s)) {
+      jars = files.map(f -> f.getFileName().toString()).sorted().toList();
+    }
+
+    assertThat(jars)
+        .anyMatch(j -> j.startsWith("deploy-k8s-"))
+        .anyMatch(j -> j.startsWith("kubernetes-client-"))
+        .anyMatch(j -> j.startsWith("kubernetes-httpclient-jdk-"))
+        .noneMatch(j -> j.contains("vertx") || j.contains("netty") || j.contains("okhttp"))
+        .noneMatch(
+            j -> j.startsWith("deploy-cli") || j.startsWith("deploy-0") || j.startsWith("slf4j"));
+  }
+
+  @Test
+  @Timeout(60)
+  void givenTheTarball_whenDeployK8sRbac_thenItPrintsTheRoleFromLibK8s(@TempDir Path elsewhere) {
+    // No kubeconfig and no cluster: -n needs neither. DEPLOY_K8S_LIB unset (Tool.environment).
+    Tool.Result r =
+        script(
+            elsewhere,
+            Map.of(
+                "HOME", elsewhere.toString(), "KUBECONFIG", elsewhere.resolve("none").toString()),
+            "deploy",
+            "k8s",
+            "rbac",
+            "-n",
+            "team-a");
+
+    assertThat(r.exitCode()).as(r.context()).isZero();
+    assertThat(r.stdout())
+        .as(r.context())
+        .contains("kind: \"ServiceAccount\"", "kind: \"Role\"", "kind: \"RoleBinding\"")
+        .contains("namespace: \"team-a\"")
+        .contains("\"pods/portforward\"");
+  }
+
+  @Test
+  @Timeout(60)
   void givenAnotherWorkingDirectory_whenHelp_thenBothScriptsAnswer(@TempDir Path elsewhere) {
     Tool.Result deploy = script(elsewhere, Map.of(), "deploy", "--help");
     Tool.Result fabric = script(elsewhere, Map.of(), "fabric", "--help");

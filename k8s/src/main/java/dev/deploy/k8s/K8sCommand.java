@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -57,11 +58,17 @@ public final class K8sCommand implements Callable<Integer> {
   private final Supplier<KubernetesClient> clients;
   private final Tunnels tunnels;
   private final Duration masterStart;
+  private final Function<String, EventFormat> formats;
 
-  K8sCommand(Supplier<KubernetesClient> clients, Tunnels tunnels, Duration masterStart) {
+  K8sCommand(
+      Supplier<KubernetesClient> clients,
+      Tunnels tunnels,
+      Duration masterStart,
+      Function<String, EventFormat> formats) {
     this.clients = clients;
     this.tunnels = tunnels;
     this.masterStart = masterStart;
+    this.formats = formats;
   }
 
   @Override
@@ -82,7 +89,21 @@ public final class K8sCommand implements Callable<Integer> {
   /** As {@link #execute(String[])} with the client, tunnels and master start limit given. */
   public static int execute(
       String[] args, Supplier<KubernetesClient> clients, Tunnels tunnels, Duration masterStart) {
-    CommandLine line = new CommandLine(new K8sCommand(clients, tunnels, masterStart));
+    return execute(args, clients, tunnels, masterStart, Formats::forName);
+  }
+
+  /**
+   * As {@link #execute(String[], Supplier, Tunnels, Duration)}, printing the program's output with
+   * the format {@code formats} makes of the format's name ("human", "json", or null for human;
+   * throwing IllegalArgumentException for another).
+   */
+  public static int execute(
+      String[] args,
+      Supplier<KubernetesClient> clients,
+      Tunnels tunnels,
+      Duration masterStart,
+      Function<String, EventFormat> formats) {
+    CommandLine line = new CommandLine(new K8sCommand(clients, tunnels, masterStart, formats));
     line.setCommandName("deploy k8s");
     line.setParameterExceptionHandler(
         (e, a) -> {
@@ -360,7 +381,7 @@ public final class K8sCommand implements Callable<Integer> {
       String fmt = format != null ? format : System.getenv("DEPLOY_FORMAT");
       EventFormat out;
       try {
-        out = Formats.forName(fmt);
+        out = parent.formats.apply(fmt);
       } catch (IllegalArgumentException e) {
         throw new Failure("--format is human or json, not \"" + fmt + "\"", 2);
       }

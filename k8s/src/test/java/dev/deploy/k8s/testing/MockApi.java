@@ -32,6 +32,15 @@ public final class MockApi implements AutoCloseable {
   /** One request as an authorizer sees it: verb, resource (with subresource), namespace. */
   public record Request(String verb, String resource, String namespace, String line) {}
 
+  /** The mock server logs every request at INFO: only its warnings, kept referenced. */
+  private static final java.util.logging.Logger QUIET = quiet();
+
+  private static java.util.logging.Logger quiet() {
+    java.util.logging.Logger l = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+    l.setLevel(java.util.logging.Level.WARNING);
+    return l;
+  }
+
   /** Starts the server. */
   public MockApi() {
     server.init(java.net.InetAddress.getLoopbackAddress(), 0);
