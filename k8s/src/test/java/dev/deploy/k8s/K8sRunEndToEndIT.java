@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.deploy.bridge.JsonFormat;
-import dev.deploy.cluster.ClusterMaster;
+import dev.deploy.cluster.master.ClusterMaster;
 import dev.deploy.k8s.programs.TwoPods;
 import dev.deploy.k8s.testing.Events;
 import dev.deploy.k8s.testing.JvmKubelet;

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.deploy.Resources;
 import dev.deploy.bridge.JsonFormat;
-import dev.deploy.cluster.ClusterMaster;
-import dev.deploy.cluster.DeployClient;
+import dev.deploy.cluster.client.DeployClient;
+import dev.deploy.cluster.master.ClusterMaster;
 import dev.deploy.k8s.programs.HoldOnSecondPod;
 import dev.deploy.k8s.programs.TwoPods;
 import dev.deploy.k8s.testing.Events;
