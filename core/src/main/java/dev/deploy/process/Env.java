@@ -35,6 +35,12 @@ public final class Env {
    */
   public static final String ADVERTISE = "DEPLOY_ADVERTISE";
 
+  /**
+   * Set ({@code 1}) for a JVM of the fabric's warm pool: it runs its channel path once before it
+   * registers, so its first message after a spawn takes it costs a connection only.
+   */
+  public static final String POOLED = "DEPLOY_POOLED";
+
   private Env() {}
 
   /** Returns whether {@code name} is one of the variables above. */
@@ -45,6 +51,7 @@ public final class Env {
         || name.equals(RUN_KEY)
         || name.equals(DEPLOYMENT)
         || name.equals(BIND)
-        || name.equals(ADVERTISE);
+        || name.equals(ADVERTISE)
+        || name.equals(POOLED);
   }
 }
