@@ -347,15 +347,16 @@ public final class Fabric implements Launcher, AutoCloseable {
           return warm.launched;
         }
       }
-      // None ready: the program spawns faster than the pool refills. One already starting is
-      // sooner than a new JVM, and does not slow the others down as a new one would.
-      pool.missed(order.program(), order.resources(), System.nanoTime());
+      // None ready: one already starting is sooner than a new JVM, and does not slow the others
+      // down as a new one would.
       Launch starting = pool.claimStarting(order);
       if (starting != null) {
         releaseWarm(starting);
         refill(order.program(), order.resources());
         return orColdStart(starting.launched, order);
       }
+      // None starting either: the program spawns faster than the pool refills.
+      pool.missed(order.program(), order.resources(), System.nanoTime());
     }
     CompletableFuture<Launched> cold = startLaunch(order, false);
     if (order.task() != null) {

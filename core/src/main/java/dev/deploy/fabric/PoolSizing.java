@@ -5,10 +5,10 @@ import java.util.Map;
 
 /**
  * How many JVMs the warm pool aims to keep for each shape (program and resources): {@code base} at
- * first; one more, up to {@code max}, each time a spawn finds none ready (the program spawns faster
- * than the pool refills); one fewer, down to {@code base}, for each {@code idleNanos} without such
- * a miss. What the machine has room for bounds it further: each member is reserved in the master's
- * books before it starts.
+ * first; one more, up to {@code max}, each time a spawn finds none ready or starting (the program
+ * spawns faster than the pool refills); one fewer, down to {@code base}, for each {@code idleNanos}
+ * without such a miss. What the machine has room for bounds it further: each member is reserved in
+ * the master's books before it starts.
  *
  * <p>Times are an injected clock's nanoseconds. Not thread safe: {@link WarmPool} calls it under
  * its lock.

@@ -15,11 +15,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * The fabric's JVMs that wait inside {@code init} for a task, by the resources they were started
  * with: started after a spawn of those resources, handed to the next spawn that asks for the same,
  * stopped when idle. How many it aims at per resources is {@link PoolSizing}'s: {@code size} at
- * first, more while spawns find none ready. A spawn that finds none ready takes one still starting
- * (the oldest), which is always sooner than a new JVM. At most {@code startingCap} members start at
- * once (the machine's cores: more do not start sooner, they only slow the run's own JVMs). Each
- * member holds its resources in the master's books from its start until it is handed out or
- * stopped.
+ * first, more while spawns find none ready or starting. A spawn that finds none ready takes one
+ * still starting (the oldest), which is always sooner than a new JVM. At most {@code startingCap}
+ * members start at once (the machine's cores: more do not start sooner, they only slow the run's
+ * own JVMs). Each member holds its resources in the master's books from its start until it is
+ * handed out or stopped.
  *
  * <p>Thread safe: spawn, control and exit threads call it under its lock; it never blocks.
  */
@@ -115,8 +115,8 @@ final class WarmPool {
   }
 
   /**
-   * A spawn found no member ready at {@code now}: the target of its shape grows. Call before {@link
-   * #claimStarting}.
+   * A spawn found no member ready or starting at {@code now} (it starts a JVM of its own): the
+   * target of its shape grows.
    */
   void missed(long program, Resources resources, long now) {
     lock.lock();
