@@ -180,7 +180,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     this.server = ServerSocketChannel.open().socket(); // a channel's, for the acceptor
     server.bind(new InetSocketAddress(bind, 0), 128);
     this.pool = new WarmPool(warm);
-    timers.scheduleWithFixedDelay(this::shrinkIdle, 10, 10, TimeUnit.SECONDS);
+    timers.scheduleWithFixedDelay(this::shrinkIdle, 1, 1, TimeUnit.SECONDS);
     this.acceptor =
         HandshakeAcceptor.start(
             server.getChannel(),
@@ -292,15 +292,16 @@ public final class Fabric implements Launcher, AutoCloseable {
     }
     state.gate.set(true); // killed processes' last output still drains
     state.cds.ifPresent(CdsArchive::cancel); // its training JVM goes with it
-    for (Launch l : pool.removeProgram(id)) {
+    List<Launch> stop = new ArrayList<>(pool.removeProgram(id));
+    for (Launch l : stop) {
       releaseWarm(l);
-      l.kill();
     }
-    for (Launch l : new ArrayList<>(launches.values())) {
-      if (l.order().program() == id) {
-        l.kill();
+    for (Launch l : launches.values()) {
+      if (l.order().program() == id && !stop.contains(l)) {
+        stop.add(l);
       }
     }
+    killAll(stop);
   }
 
   /**
@@ -357,13 +358,51 @@ public final class Fabric implements Launcher, AutoCloseable {
           return warm.launched;
         }
       }
+      // None ready: one already starting is sooner than a new JVM, and does not slow the others
+      // down as a new one would.
+      Launch starting = pool.claimStarting(order);
+      if (starting != null) {
+        releaseWarm(starting);
+        refill(order.program(), order.resources());
+        return orColdStart(starting.launched, order);
+      }
+      // None starting either: the program spawns faster than the pool refills.
+      pool.missed(order.program(), order.resources(), System.nanoTime());
     }
     CompletableFuture<Launched> cold = startLaunch(order, false);
     if (order.task() != null) {
       coldStarts.increment();
-      refill(order.program(), order.resources());
+      // Refilled once this JVM has registered: pool JVMs started with it would share the cores
+      // with it and make the spawn waiting for it slower.
+      cold.whenComplete((launched, error) -> refill(order.program(), order.resources()));
     }
     return cold;
+  }
+
+  /**
+   * Returns {@code claimed}'s outcome, or, when the pool JVM that was to run {@code order} ended
+   * before registering, the outcome of a new JVM for it.
+   */
+  private CompletableFuture<Launched> orColdStart(
+      CompletableFuture<Launched> claimed, LaunchOrder order) {
+    CompletableFuture<Launched> result = new CompletableFuture<>();
+    claimed.whenComplete(
+        (launched, error) -> {
+          if (error == null) {
+            result.complete(launched);
+            return;
+          }
+          startLaunch(order, false)
+              .whenComplete(
+                  (again, failed) -> {
+                    if (failed == null) {
+                      result.complete(again);
+                    } else {
+                      result.completeExceptionally(failed);
+                    }
+                  });
+        });
+    return result;
   }
 
   /**
@@ -399,17 +438,35 @@ public final class Fabric implements Launcher, AutoCloseable {
   /** Stops every pool JVM; the master has taken their room back already. */
   @Override
   public void dropWarm() {
-    for (Launch l : pool.removeAll(0, false)) {
-      l.kill();
-    }
+    killAll(pool.removeAll(0, false));
   }
 
-  /** Timer: stops pool JVMs nobody took for {@link #WARM_IDLE_NANOS}. */
+  /**
+   * Timer: stops pool JVMs over their shape's target (it shrinks while spawns find JVMs ready) and
+   * those nobody took for {@link #WARM_IDLE_NANOS}.
+   */
   private void shrinkIdle() {
-    for (Launch l : pool.removeAll(System.nanoTime() - WARM_IDLE_NANOS, true)) {
+    long now = System.nanoTime();
+    List<Launch> stop = new ArrayList<>(pool.removeSurplus(now));
+    stop.addAll(pool.removeAll(now - WARM_IDLE_NANOS, true));
+    for (Launch l : stop) {
       releaseWarm(l);
-      l.kill();
     }
+    killAll(stop);
+  }
+
+  /**
+   * Kills {@code launches} at once: each is sent its SIGKILL before any kill waits for its process
+   * group to empty, so stopping n JVMs takes about as long as stopping one.
+   */
+  private static void killAll(java.util.Collection<Launch> launches) {
+    for (Launch l : launches) {
+      Process p = l.process();
+      if (p != null) {
+        p.destroyForcibly();
+      }
+    }
+    launches.forEach(Launch::kill);
   }
 
   private CompletableFuture<Launched> startLaunch(LaunchOrder order, boolean warm) {
@@ -483,8 +540,11 @@ public final class Fabric implements Launcher, AutoCloseable {
         runtimeOptions = new ArrayList<>(JVM_LOGGING);
         runtimeOptions.addAll(archive.options());
       } else if (launch.order().task() != null && program.training.compareAndSet(false, true)) {
-        // The first spawn of a run makes the archive for the ones after it.
-        threads.execute(() -> archive.train("dev.deploy.runtime.CdsTraining"));
+        // The first spawn of a run makes the archive for the ones after it, once it has
+        // registered (and at the lowest priority): the training must not slow that spawn down.
+        launch.launched.whenComplete(
+            (launched, error) ->
+                threads.execute(() -> archive.train("dev.deploy.runtime.CdsTraining")));
       }
     }
     List<String> argv = command.forResources(launch.order().resources(), runtimeOptions);
@@ -511,6 +571,9 @@ public final class Fabric implements Launcher, AutoCloseable {
     env.keySet().removeIf(Env::isInternal);
     env.putAll(program.program.environment());
     env.putAll(runtimeEnvironment(launch.id, launch.order().program()));
+    if (launch.warm) {
+      env.put(Env.POOLED, "1"); // warms its channel path before it registers
+    }
     boolean main = launch.order().task() == null && launch.order().parent() == null;
     builder.redirectInput(
         main && program.program.stdinForMain()
@@ -617,7 +680,13 @@ public final class Fabric implements Launcher, AutoCloseable {
   /** Control thread: a process registered as {@code pid}. */
   void onRegistered(Pid pid, Launch launch) {
     running.put(pid, launch);
-    if (launch.warm && !pool.ready(launch, System.nanoTime())) {
+    if (!launch.warm || launch.state() != Launch.State.WARM) {
+      return; // a process, or a pool JVM a spawn claimed while it started: it runs its task
+    }
+    if (pool.ready(launch, System.nanoTime())) {
+      // One fewer starting: the pool may start the next it lacks.
+      refill(launch.order().program(), launch.order().resources());
+    } else {
       launch.kill(); // dropped from the pool while it started
     }
   }
@@ -679,8 +748,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     } catch (IOException ignored) {
       // Closing to stop accepting.
     }
-    List<Launch> all = new ArrayList<>(launches.values());
-    all.forEach(Launch::kill);
+    killAll(new ArrayList<>(launches.values()));
     for (ProgramState p : programs.values()) {
       p.cds.ifPresent(CdsArchive::cancel);
     }

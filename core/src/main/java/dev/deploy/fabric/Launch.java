@@ -70,6 +70,12 @@ final class Launch {
   /** Set once, right after the process starts. */
   private volatile Process process;
 
+  /**
+   * The spawn a pool JVM runs as soon as it registers, set when a spawn took it while it was still
+   * starting; null otherwise. Guarded by lock.
+   */
+  private LaunchOrder claimed;
+
   /** Set by kill(): a process started after it is killed at once. Guarded by lock. */
   private boolean killed;
 
@@ -248,10 +254,13 @@ final class Launch {
       pid = registered;
       control = session;
       controlOpen = true;
-      if (warm) {
+      if (warm && claimed == null) {
         state = State.WARM; // waits inside init, unseen, until a spawn takes it
         changed.signalAll();
         return true;
+      }
+      if (claimed != null) {
+        order = claimed; // a spawn took it while it started: it runs that at once
       }
       state = State.RUNNING;
       emitStart();
@@ -259,8 +268,28 @@ final class Launch {
       lock.unlock();
     }
     launched.complete(new Launched(registered, exit));
-    sink.onLaunchSettled();
+    if (!warm) {
+      sink.onLaunchSettled(); // a pool JVM's start was never counted as pending
+    }
     return true;
+  }
+
+  /**
+   * Spawn thread: gives this pool JVM, still starting, the spawn {@code real} to run as soon as it
+   * registers; {@link #launched} then completes for that spawn. Returns false when it is not a pool
+   * JVM that is still starting and unclaimed (it registered, ended or was killed meanwhile).
+   */
+  boolean claim(LaunchOrder real) {
+    lock.lock();
+    try {
+      if (!warm || state != State.STARTING || claimed != null || killed) {
+        return false;
+      }
+      claimed = real;
+      return true;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**

@@ -194,7 +194,8 @@ public final class CdsArchive {
     }
     prune(file.getParent(), KEEP); // also the partial archives of trainings that were cut short
     Path partial = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid());
-    List<String> argv =
+    List<String> argv = new java.util.ArrayList<>(lowestPriority());
+    argv.addAll(
         List.of(
             java,
             "-XX:ArchiveClassesAtExit=" + partial,
@@ -203,7 +204,7 @@ public final class CdsArchive {
             "-Xlog:cds+dynamic=off",
             "-cp",
             absolute(prefix),
-            trainingMain);
+            trainingMain));
     try {
       Process p;
       lock.lock(); // with cancel(): a training starts only while not cancelled
@@ -242,6 +243,21 @@ public final class CdsArchive {
         // A leftover partial archive is never used.
       }
     }
+  }
+
+  /**
+   * Returns {@code nice -n 19} where the machine has {@code nice}, else nothing: the training JVM
+   * then yields the cores to the run's own JVMs, whose start it would otherwise slow (it runs while
+   * the run's first spawns do).
+   */
+  static List<String> lowestPriority() {
+    for (String dir : new String[] {"/usr/bin", "/bin"}) {
+      Path nice = Path.of(dir, "nice");
+      if (Files.isExecutable(nice)) {
+        return List.of(nice.toString(), "-n", "19");
+      }
+    }
+    return List.of();
   }
 
   /**

@@ -43,6 +43,12 @@ public final class Env {
    */
   public static final String CLUSTER_KEY = "DEPLOY_CLUSTER_KEY";
 
+  /**
+   * Set ({@code 1}) for a JVM of the fabric's warm pool: it runs its channel path once before it
+   * registers, so its first message after a spawn takes it costs a connection only.
+   */
+  public static final String POOLED = "DEPLOY_POOLED";
+
   private Env() {}
 
   /** Returns whether {@code name} is one of the variables above. */
@@ -54,6 +60,7 @@ public final class Env {
         || name.equals(DEPLOYMENT)
         || name.equals(BIND)
         || name.equals(ADVERTISE)
-        || name.equals(CLUSTER_KEY);
+        || name.equals(CLUSTER_KEY)
+        || name.equals(POOLED);
   }
 }

@@ -146,45 +146,63 @@ public final class CdsTraining {
       Control.decode(f);
     }
 
-    // A channel between two tables in this JVM, over loopback.
-    IoLoop loop = new IoLoop(System::nanoTime);
-    loop.start("deploy-io");
-    ServerSocketChannel la = ServerSocketChannel.open().bind(new InetSocketAddress(loopback, 0));
-    ServerSocketChannel lb = ServerSocketChannel.open().bind(new InetSocketAddress(loopback, 0));
-    Pid pa =
-        Pid.of(
-            loopback.getAddress(),
-            ((InetSocketAddress) la.getLocalAddress()).getPort(),
-            Nonces.nextLong());
-    Pid pb =
-        Pid.of(
-            loopback.getAddress(),
-            ((InetSocketAddress) lb.getLocalAddress()).getPort(),
-            Nonces.nextLong());
-    ChannelTable ta =
-        new ChannelTable(
-            pa, key, loop, codec, la, p -> CompletableFuture.completedFuture(Reason.LOST));
-    ChannelTable tb =
-        new ChannelTable(
-            pb, key, loop, codec, lb, p -> CompletableFuture.completedFuture(Reason.LOST));
-    ta.start();
-    tb.start();
-    SendEnd out = ta.openSender(pb);
-    ReceiveEnd in = tb.openReceiver(pa);
-    out.send(sample);
-    in.recv(Long.MAX_VALUE);
-    out.sendAsync(2).join();
-    in.recvAsync().join();
-    out.close();
-    ta.drain();
-    try {
-      in.recv(Long.MAX_VALUE);
-    } catch (dev.deploy.ChannelException expected) {
-      // The sender closed: EXITED.
-    }
-    in.close();
-    loop.close();
+    Pid pa = channelRoundTrip(key, codec, loopback, sample);
     ((Task<Sample>) decoded.task()).run(pa, sample);
+  }
+
+  /**
+   * Opens a channel between two throwaway tables of this JVM over {@code host}, on a loop of their
+   * own, sends {@code values} and two small values through it (blocking and async), closes and
+   * drains it: the path of a process's first message (listener, dial, handshake with its HMAC,
+   * frames, credit, the codec for those values, the loop's timers), loaded and run once. Returns
+   * the sending table's pid.
+   */
+  static Pid channelRoundTrip(Credential key, Codec codec, InetAddress host, Object... values)
+      throws Exception {
+    IoLoop loop = new IoLoop(System::nanoTime);
+    loop.start("deploy-io-warmup");
+    try (ServerSocketChannel la = ServerSocketChannel.open().bind(new InetSocketAddress(host, 0));
+        ServerSocketChannel lb = ServerSocketChannel.open().bind(new InetSocketAddress(host, 0))) {
+      Pid pa =
+          Pid.of(
+              host.getAddress(),
+              ((InetSocketAddress) la.getLocalAddress()).getPort(),
+              Nonces.nextLong());
+      Pid pb =
+          Pid.of(
+              host.getAddress(),
+              ((InetSocketAddress) lb.getLocalAddress()).getPort(),
+              Nonces.nextLong());
+      ChannelTable ta =
+          new ChannelTable(
+              pa, key, loop, codec, la, p -> CompletableFuture.completedFuture(Reason.LOST));
+      ChannelTable tb =
+          new ChannelTable(
+              pb, key, loop, codec, lb, p -> CompletableFuture.completedFuture(Reason.LOST));
+      ta.start();
+      tb.start();
+      SendEnd out = ta.openSender(pb);
+      ReceiveEnd in = tb.openReceiver(pa);
+      for (Object value : values) {
+        out.send(value);
+        in.recv(Long.MAX_VALUE);
+      }
+      out.send(1);
+      in.recv(Long.MAX_VALUE);
+      out.sendAsync(2L).join();
+      in.recvAsync().join();
+      out.close();
+      ta.drain();
+      try {
+        in.recv(Long.MAX_VALUE);
+      } catch (dev.deploy.ChannelException expected) {
+        // The sender closed: EXITED.
+      }
+      in.close();
+      return pa;
+    } finally {
+      loop.close();
+    }
   }
 
   private static Pid pid(InetAddress host) {

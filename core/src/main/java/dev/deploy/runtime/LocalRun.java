@@ -10,7 +10,9 @@ import dev.deploy.fabric.Program;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Master;
 import dev.deploy.master.Node;
+import dev.deploy.process.CgroupLimits;
 import dev.deploy.process.JvmCommand;
+import dev.deploy.process.ProcessFence;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.ui.LiveView;
@@ -58,6 +60,20 @@ final class LocalRun {
     EventFormat format = format(System.getenv("DEPLOY_FORMAT"));
     Resources capacity = capacity(System.getenv("DEPLOY_CAPACITY"));
     boolean cgroups = cgroups(System.getenv(CGROUPS));
+    // Needed only when the first process is launched, and tens of milliseconds each: finding the
+    // fence's tools (it runs setpriv once) and whether this machine lets us make cgroups. Looked
+    // up beside the rest of the start (key, port, bridge), not before it.
+    Thread lookups =
+        new Thread(
+            () -> {
+              ProcessFence.shared();
+              if (cgroups) {
+                CgroupLimits.detect(false); // what limitWithCgroups(false) asks below
+              }
+            },
+            "deploy-start-lookups");
+    lookups.setDaemon(true);
+    lookups.start();
     try {
       FrameProtection.configured();
     } catch (IllegalArgumentException e) {

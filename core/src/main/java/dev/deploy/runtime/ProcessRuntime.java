@@ -145,12 +145,21 @@ public final class ProcessRuntime {
     // Loading the codec (Kryo) takes longer than joining the run: do it on the other core.
     // No lambdas on this thread's way to the task: the first one a JVM links costs it ~20 ms
     // (the warm-up thread pays that instead, in parallel).
+    // A JVM of the warm pool also runs the channel path once, and registers only after: a spawn
+    // that takes it then pays a connection for its first message, not class loading and the
+    // interpreter. A cold JVM does not wait for that: its task is waiting.
+    boolean pooled = "1".equals(System.getenv(Env.POOLED));
+    CompletableFuture<Void> warm = new CompletableFuture<>();
     onNewThread(
         "deploy-warmup",
         new Runnable() {
           @Override
           public void run() {
-            warmUp();
+            try {
+              warmUp(pooled);
+            } finally {
+              warm.complete(null);
+            }
           }
         });
     Control.Start start;
@@ -199,6 +208,9 @@ public final class ProcessRuntime {
           });
       // Everything is ready before Hello: a JVM of the warm pool waits in register() until a
       // spawn takes it, and then only decodes its task.
+      if (pooled) {
+        warm.join();
+      }
       start = fabric.register(launch, pid);
       runtime = new ProcessRuntime(pid, start.resources(), fabric, channels);
     } catch (IOException | RuntimeException e) {
@@ -224,7 +236,7 @@ public final class ProcessRuntime {
    * of the warm pool has all of it done before a spawn takes it.
    */
   @SuppressWarnings("unchecked")
-  private static void warmUp() {
+  private static void warmUp(boolean pooled) {
     Codec codec = Codec.standard();
     codec.warmUp();
     try {
@@ -233,7 +245,23 @@ public final class ProcessRuntime {
           LambdaCodec.decodeTask(
               LambdaCodec.encodeTask((Task<Warm>) ProcessRuntime::warmTask, sample, codec), codec);
       ((Task<Object>) task.task()).run(null, task.arg());
-      dev.deploy.security.Sha256.hmac(new byte[32], new byte[64]);
+      if (!pooled) {
+        dev.deploy.security.Sha256.hmac(new byte[32], new byte[64]);
+        return;
+      }
+      // A channel between two throwaway tables: handshake, frames, credit, the codec for the
+      // values a first message most often carries.
+      Credential throwaway = new Credential(ClusterKey.generate().forDeployment(1), 1);
+      CdsTraining.channelRoundTrip(
+          throwaway,
+          codec,
+          InetAddress.getByName(requireEnv(Env.BIND)).isAnyLocalAddress()
+              ? InetAddress.getLoopbackAddress()
+              : InetAddress.getByName(requireEnv(Env.BIND)),
+          sample,
+          "warm",
+          new byte[] {1},
+          java.util.List.of(1, 2));
     } catch (Exception e) {
       // Only a warm-up: the real path reports its own errors.
     }
