@@ -10,9 +10,17 @@ import java.util.List;
 final class EventLines {
   private final List<String> lines = new ArrayList<>();
 
+  /** The bridge's stamp of each line: milliseconds since the epoch, one more per line. */
+  private long ts = 1_765_000_000_000L;
+
+  /** Ends {@code object} (a JSON object without its closing brace) with its stamp, as printed. */
+  private void add(String object) {
+    lines.add(object + ",\"ts\":" + ts++ + "}");
+  }
+
   EventLines spawn(String pid, String parent) {
     String p = parent == null ? "null" : "\"" + parent + "\"";
-    lines.add("{\"event\":\"spawn\",\"pid\":\"" + pid + "\",\"parent\":" + p + "}");
+    add("{\"event\":\"spawn\",\"pid\":\"" + pid + "\",\"parent\":" + p);
     return this;
   }
 
@@ -21,29 +29,29 @@ final class EventLines {
   }
 
   EventLines out(String pid, int fd, byte[] bytes) {
-    lines.add(
+    add(
         "{\"event\":\"output\",\"pid\":\""
             + pid
             + "\",\"fd\":"
             + fd
             + ",\"data\":\""
             + Base64.getEncoder().encodeToString(bytes)
-            + "\"}");
+            + "\"");
     return this;
   }
 
   EventLines eof(String pid, int fd) {
-    lines.add("{\"event\":\"output\",\"pid\":\"" + pid + "\",\"fd\":" + fd + ",\"eof\":true}");
+    add("{\"event\":\"output\",\"pid\":\"" + pid + "\",\"fd\":" + fd + ",\"eof\":true");
     return this;
   }
 
   EventLines exit(String pid, int code) {
-    lines.add("{\"event\":\"exit\",\"pid\":\"" + pid + "\",\"code\":" + code + "}");
+    add("{\"event\":\"exit\",\"pid\":\"" + pid + "\",\"code\":" + code);
     return this;
   }
 
   EventLines killed(String pid, String signal) {
-    lines.add("{\"event\":\"exit\",\"pid\":\"" + pid + "\",\"signal\":\"" + signal + "\"}");
+    add("{\"event\":\"exit\",\"pid\":\"" + pid + "\",\"signal\":\"" + signal + "\"");
     return this;
   }
 

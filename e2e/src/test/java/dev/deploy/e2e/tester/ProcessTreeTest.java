@@ -94,7 +94,7 @@ class ProcessTreeTest {
     ProcessTree tree =
         new EventLines()
             .raw("Exception in thread main")
-            .raw("{\"event\":\"spawn\",\"pid\":\"aaaaaaa\",\"parent\":null,\"extra\":1}")
+            .raw("{\"event\":\"spawn\",\"pid\":\"aaaaaaa\",\"parent\":null,\"extra\":1,\"ts\":1}")
             .tree();
 
     assertThat(tree.violations(false))
