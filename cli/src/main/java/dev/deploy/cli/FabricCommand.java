@@ -188,7 +188,8 @@ final class FabricCommand implements Callable<Integer> {
     }
     Optional<InetSocketAddress> address = Optional.empty();
     if (bind != null) {
-      InetSocketAddress a = Addresses.parse("<bind-addr>", bind);
+      // Only its host matters: the processes listen there on ports of their own.
+      InetSocketAddress a = Addresses.parseHost("<bind-addr>", bind);
       options.requireAdvertisable("<bind-addr> " + bind, a);
       address = Optional.of(a);
     }

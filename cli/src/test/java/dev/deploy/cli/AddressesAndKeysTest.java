@@ -27,6 +27,32 @@ import org.junit.jupiter.params.provider.ValueSource;
 class AddressesAndKeysTest {
   @TempDir Path dir;
 
+  // ---------------------------------------------------------------- Addresses.parseHost
+
+  @Test
+  void givenBareHost_whenParsedAsHost_thenPortZero() throws CommandException {
+    InetSocketAddress a = Addresses.parseHost("<bind-addr>", "127.0.0.2");
+
+    assertThat(a.getAddress().getHostAddress()).isEqualTo("127.0.0.2");
+    assertThat(a.getPort()).isZero();
+  }
+
+  @Test
+  void givenHostAndPort_whenParsedAsHost_thenBoth() throws CommandException {
+    InetSocketAddress a = Addresses.parseHost("<bind-addr>", "[::1]:7000");
+
+    assertThat(a.getAddress().isLoopbackAddress()).isTrue();
+    assertThat(a.getPort()).isEqualTo(7000);
+  }
+
+  @Test
+  void givenMalformedAddress_whenParsedAsHost_thenOneSentenceNamingIt() {
+    assertThatThrownBy(() -> Addresses.parseHost("<bind-addr>", "127.0.0.2:70000"))
+        .isInstanceOf(CommandException.class)
+        .hasMessageStartingWith("<bind-addr>: ")
+        .hasMessageContaining("70000");
+  }
+
   // ---------------------------------------------------------------- Addresses.parse
 
   @Test
