@@ -339,9 +339,15 @@ public final class KubernetesNodeProvider implements NodeProvider {
     }
   }
 
-  /** Stops watching and deletes every pod it made (the master has stopped their processes). */
+  /**
+   * Stops watching and deletes every pod it made (the master has stopped their processes). A second
+   * call does nothing.
+   */
   @Override
   public void close() {
+    if (thread.isShutdown()) {
+      return;
+    }
     try {
       thread
           .submit(
