@@ -55,4 +55,13 @@ public sealed interface Event {
 
   /** The process ended. */
   record Exit(Pid pid, ExitStatus status) implements Event {}
+
+  /**
+   * The values and bytes the channels of process {@code pid} sent and received since it started,
+   * totals as the process last reported them. For {@code /metrics}: the human and JSON formats
+   * print nothing of it.
+   */
+  record ChannelStats(
+      Pid pid, long valuesSent, long bytesSent, long valuesReceived, long bytesReceived)
+      implements Event {}
 }

@@ -138,7 +138,7 @@ public final class HumanFormat implements EventFormat {
       onExit(exit);
     } else if (event instanceof Event.Waiting waiting) {
       eventLine(waiting.pid(), waitLine(waiting));
-    } else if (!(event instanceof Event.Eof)) {
+    } else if (!(event instanceof Event.Eof || event instanceof Event.ChannelStats)) {
       throw new IllegalArgumentException("unknown event " + event);
     }
   }

@@ -69,6 +69,9 @@ public final class ChannelTable {
 
   private final ConcurrentMap<Pid, Peer> peers = new ConcurrentHashMap<>();
 
+  /** Values and bytes sent and received, for /metrics. */
+  final ChannelCounters counters = new ChannelCounters();
+
   /** Runs asynchronous operations' attempts and their user callbacks, never on the loop. */
   private final ExecutorService async;
 
@@ -155,6 +158,11 @@ public final class ChannelTable {
   /** Any thread: runs {@code command} on the I/O loop. */
   void execute(Runnable command) {
     loop.execute(command);
+  }
+
+  /** Returns the values and bytes this table's channels sent and received. */
+  public ChannelCounters counters() {
+    return counters;
   }
 
   /** Returns the I/O loop's clock, in nanoseconds. */

@@ -403,6 +403,7 @@ final class Peer implements Transport.Listener {
     credit -= size(bytes);
     outbound.add(bytes);
     sent++;
+    table.counters.sent(size(bytes));
   }
 
   /** Ends the current sender's epoch: the remote's Receiver sees EXITED after what came before. */
@@ -530,6 +531,7 @@ final class Peer implements Transport.Listener {
       receiverTook = head;
       claimed = head;
       int size = size(first);
+      table.counters.received(size);
       spinning.took(size);
       inboundBytes -= size;
       free(size);

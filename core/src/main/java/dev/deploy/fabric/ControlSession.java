@@ -88,6 +88,8 @@ final class ControlSession implements Runnable {
           fabric.onSpawnRequest(this, launch, pid, request);
         } else if (message instanceof Control.FateQuery query) {
           fabric.onFateQuery(this, query);
+        } else if (message instanceof Control.ChannelStats stats) {
+          launch.onChannelStats(stats);
         } else if (message instanceof Control.Exiting exiting) {
           launch.onExiting(exiting.signal());
         } else {

@@ -341,6 +341,24 @@ final class Launch {
     }
   }
 
+  /** Control thread: the process's channel totals; passed on while it runs. */
+  void onChannelStats(Control.ChannelStats stats) {
+    lock.lock();
+    try {
+      if (state == State.RUNNING) {
+        sink.onEvent(
+            new Event.ChannelStats(
+                pid,
+                stats.valuesSent(),
+                stats.bytesSent(),
+                stats.valuesReceived(),
+                stats.bytesReceived()));
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Control thread: the registered control connection closed. */
   void onControlClosed(ControlSession session) {
     lock.lock();

@@ -2,6 +2,7 @@ package dev.deploy.runtime;
 
 import dev.deploy.Pid;
 import dev.deploy.Resources;
+import dev.deploy.channel.ChannelCounters;
 import dev.deploy.security.Credential;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
@@ -18,7 +19,10 @@ import java.net.Socket;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A process's end of its control connection to the fabric that launched it: registers, asks for
@@ -39,6 +43,18 @@ final class FabricClient {
 
   /** Fate queries waiting for their reply, by request id: true for a clean exit. */
   private final Map<Long, CompletableFuture<Boolean>> fates = new ConcurrentHashMap<>();
+
+  /** How often the channel totals are reported while they change. */
+  static final long STATS_MILLIS = 5_000;
+
+  /** Guards {@link #counters} and {@link #reported}, so reports go out in the order taken. */
+  private final ReentrantLock statsLock = new ReentrantLock();
+
+  /** The channels whose totals are reported; null until {@link #reportChannels}. */
+  private ChannelCounters counters;
+
+  /** The totals last reported. */
+  private long[] reported = new long[4];
 
   /** Set when this process itself is exiting, so the connection's end is expected. */
   private volatile boolean exiting;
@@ -170,8 +186,60 @@ final class FabricClient {
     return reply;
   }
 
-  /** Tells the fabric this process is exiting, by a signal when {@code signal} > 0. */
+  /**
+   * Reports the totals of {@code channels} to the fabric every {@link #STATS_MILLIS} while they
+   * change, from a daemon thread, and once more in {@link #exiting}.
+   */
+  void reportChannels(ChannelCounters channels) {
+    statsLock.lock();
+    try {
+      counters = channels;
+    } finally {
+      statsLock.unlock();
+    }
+    Thread thread =
+        new Thread(
+            new Runnable() {
+              @Override
+              public void run() {
+                while (!exiting) {
+                  LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(STATS_MILLIS));
+                  sendChannelStats();
+                }
+              }
+            },
+            "deploy-channel-stats");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Sends the channel totals if they changed since the last report. */
+  void sendChannelStats() {
+    statsLock.lock();
+    try {
+      if (counters == null) {
+        return;
+      }
+      long[] now = counters.totals();
+      if (java.util.Arrays.equals(now, reported)) {
+        return;
+      }
+      Control.ChannelStats stats = new Control.ChannelStats(now[0], now[1], now[2], now[3]);
+      writer.write(stats.type(), stats.encode());
+      reported = now;
+    } catch (IOException e) {
+      // The fabric is gone; the reader halts this process.
+    } finally {
+      statsLock.unlock();
+    }
+  }
+
+  /**
+   * Tells the fabric this process is exiting, by a signal when {@code signal} > 0, after its
+   * channel totals.
+   */
   void exiting(int signal) {
+    sendChannelStats();
     exiting = true;
     Control.Exiting notice = new Control.Exiting(signal);
     try {

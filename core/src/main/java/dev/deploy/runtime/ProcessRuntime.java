@@ -212,6 +212,7 @@ public final class ProcessRuntime {
         warm.join();
       }
       start = fabric.register(launch, pid);
+      fabric.reportChannels(channels.counters());
       runtime = new ProcessRuntime(pid, start.resources(), fabric, channels);
     } catch (IOException | RuntimeException e) {
       Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;

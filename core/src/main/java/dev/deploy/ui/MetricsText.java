@@ -19,6 +19,8 @@ import java.util.Locale;
  *   <li>{@code deploy_spawns_total}, {@code deploy_spawn_duration_seconds} (histogram, placement to
  *       registration)
  *   <li>{@code deploy_output_bytes_total{stream="stdout"|"stderr"}}
+ *   <li>{@code deploy_channel_values_total{direction="sent"|"received"}}, {@code
+ *       deploy_channel_bytes_total{direction=...}} (as the processes last reported them)
  *   <li>{@code deploy_warm_pool_hits_total}, {@code deploy_warm_pool_misses_total} (this machine's
  *       fabric)
  *   <li>{@code deploy_node_up}, {@code deploy_node_memory_bytes}, {@code deploy_node_cpu_cores}
@@ -56,6 +58,14 @@ final class MetricsText {
     m.family("deploy_output_bytes_total", "counter", "Bytes the processes wrote, by stream.");
     m.sample("deploy_output_bytes_total", "stream", "stdout", counts.stdoutBytes());
     m.sample("deploy_output_bytes_total", "stream", "stderr", counts.stderrBytes());
+    String values = "deploy_channel_values_total";
+    m.family(values, "counter", "Values the processes' channels sent and received.");
+    m.sample(values, "direction", "sent", counts.channelValuesSent());
+    m.sample(values, "direction", "received", counts.channelValuesReceived());
+    String bytes = "deploy_channel_bytes_total";
+    m.family(bytes, "counter", "Encoded bytes of the values the processes' channels carried.");
+    m.sample(bytes, "direction", "sent", counts.channelBytesSent());
+    m.sample(bytes, "direction", "received", counts.channelBytesReceived());
     if (warmHitsAndMisses != null) {
       m.family("deploy_warm_pool_hits_total", "counter", "Spawns given a warm JVM here.");
       m.sample("deploy_warm_pool_hits_total", null, null, warmHitsAndMisses[0]);

@@ -75,6 +75,15 @@ final class RunView {
   private final long[] outputBytes = new long[3];
   private long waitSeq;
 
+  /**
+   * Channel totals as each running process last reported them ({@link Event.ChannelStats}); a
+   * process's entry goes at its exit. Guarded by lock.
+   */
+  private final Map<Pid, long[]> channelLatest = new java.util.HashMap<>();
+
+  /** Sums of every process's reported channel totals, the ended ones' included; guarded by lock. */
+  private final long[] channelTotals = new long[4];
+
   RunView(LongSupplier clock) {
     this.clock = clock;
   }
@@ -172,7 +181,10 @@ final class RunView {
           (o.fd() == 1 ? p.out : p.err).append(o.data());
           p.version = ++version;
         }
+      } else if (event instanceof Event.ChannelStats c) {
+        onChannelStats(c);
       } else if (event instanceof Event.Exit x) {
+        channelLatest.remove(x.pid());
         onExit(x);
       } else if (event instanceof Event.Waiting w) {
         onWaiting(deployment, w);
@@ -180,6 +192,24 @@ final class RunView {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Call only when holding lock. Adds what grew since the process's last report; a total that
+   * shrank (never sent so) adds nothing, so the sums only grow, as counters must.
+   */
+  private void onChannelStats(Event.ChannelStats c) {
+    long[] now = {c.valuesSent(), c.bytesSent(), c.valuesReceived(), c.bytesReceived()};
+    long[] before = channelLatest.get(c.pid());
+    for (int i = 0; i < now.length; i++) {
+      long last = before == null ? 0 : before[i];
+      if (now[i] > last) {
+        channelTotals[i] += now[i] - last;
+      } else {
+        now[i] = last;
+      }
+    }
+    channelLatest.put(c.pid(), now);
   }
 
   /** Call only when holding lock. */
@@ -260,7 +290,40 @@ final class RunView {
       long stdoutBytes,
       long stderrBytes,
       long deploymentsRunning,
-      long deploymentsEnded) {}
+      long deploymentsEnded,
+      long channelValuesSent,
+      long channelBytesSent,
+      long channelValuesReceived,
+      long channelBytesReceived) {
+    /** Counts with no channel totals. */
+    Counts(
+        long running,
+        long waiting,
+        long spawns,
+        long exited,
+        long killed,
+        long lost,
+        long stdoutBytes,
+        long stderrBytes,
+        long deploymentsRunning,
+        long deploymentsEnded) {
+      this(
+          running,
+          waiting,
+          spawns,
+          exited,
+          killed,
+          lost,
+          stdoutBytes,
+          stderrBytes,
+          deploymentsRunning,
+          deploymentsEnded,
+          0,
+          0,
+          0,
+          0);
+    }
+  }
 
   /** Returns the counters now. */
   Counts counts() {
@@ -277,7 +340,11 @@ final class RunView {
           outputBytes[1],
           outputBytes[2],
           open,
-          deployments.size() - open);
+          deployments.size() - open,
+          channelTotals[0],
+          channelTotals[1],
+          channelTotals[2],
+          channelTotals[3]);
     } finally {
       lock.unlock();
     }

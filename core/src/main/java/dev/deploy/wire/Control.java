@@ -38,6 +38,12 @@ public sealed interface Control {
           case Exiting.TYPE -> new Exiting(in.u8("signal"));
           case FateQuery.TYPE -> new FateQuery(in.i64("request id"), in.pid("pid"));
           case FateReply.TYPE -> decodeFate(in);
+          case ChannelStats.TYPE ->
+              new ChannelStats(
+                  LinkFields.count(in, "values sent"),
+                  LinkFields.count(in, "bytes sent"),
+                  LinkFields.count(in, "values received"),
+                  LinkFields.count(in, "bytes received"));
           default -> throw new ProtocolException("unknown control message type " + frame.type());
         };
     in.end("control message type " + frame.type());
@@ -210,6 +216,30 @@ public sealed interface Control {
     @Override
     public byte[] encode() {
       return new MessageOut().i64(requestId).u8(exited ? 1 : 0).toByteArray();
+    }
+  }
+
+  /**
+   * Process to fabric: the values and bytes its channels sent and received since it started,
+   * totals. Sent every few seconds while they change, and once before {@link Exiting}.
+   */
+  record ChannelStats(long valuesSent, long bytesSent, long valuesReceived, long bytesReceived)
+      implements Control {
+    static final int TYPE = 8;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public byte[] encode() {
+      return new MessageOut()
+          .i64(valuesSent)
+          .i64(bytesSent)
+          .i64(valuesReceived)
+          .i64(bytesReceived)
+          .toByteArray();
     }
   }
 }

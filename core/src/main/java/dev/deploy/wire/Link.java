@@ -126,6 +126,9 @@ public sealed interface Link permits WorkerLink, ClientLink {
       } else if (event instanceof Event.Waiting w) {
         out.u8(5).pid(w.pid()).resources(w.resources()).optionalString(w.node());
         out.i64(w.waitedMillis());
+      } else if (event instanceof Event.ChannelStats c) {
+        out.u8(6).pid(c.pid()).i64(c.valuesSent()).i64(c.bytesSent());
+        out.i64(c.valuesReceived()).i64(c.bytesReceived());
       }
     }
   }

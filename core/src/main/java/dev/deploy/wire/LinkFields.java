@@ -123,8 +123,24 @@ final class LinkFields {
       case 5 ->
           new Event.Waiting(
               pid, in.resources("resources"), in.optionalString("node"), in.i64("waited millis"));
+      case 6 ->
+          new Event.ChannelStats(
+              pid,
+              count(in, "values sent"),
+              count(in, "bytes sent"),
+              count(in, "values received"),
+              count(in, "bytes received"));
       default -> throw new ProtocolException("unknown event kind " + kind);
     };
+  }
+
+  /** Reads a total that cannot be negative (a count of values or bytes). */
+  static long count(MessageIn in, String field) throws ProtocolException {
+    long n = in.i64(field);
+    if (n < 0) {
+      throw new ProtocolException(field + " " + n + " is negative");
+    }
+    return n;
   }
 
   private static int fd(MessageIn in) throws ProtocolException {

@@ -160,6 +160,13 @@ class HumanFormatTest {
   }
 
   @Test
+  void givenChannelStats_whenWritten_thenNothingPrinted() throws IOException {
+    String shown = onTerminal(new Event.ChannelStats(A, 3, 300, 2, 200));
+
+    assertThat(shown).isEmpty();
+  }
+
+  @Test
   void givenRootProcess_whenSpawned_thenNothingPrinted() throws IOException {
     String shown = onTerminal(new Event.Spawned(A, null));
 

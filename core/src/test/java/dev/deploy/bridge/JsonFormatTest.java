@@ -22,6 +22,14 @@ class JsonFormatTest {
   private final JsonFormat format = new JsonFormat(out, () -> TS);
 
   @Test
+  void givenChannelStats_whenWritten_thenNothingPrinted() throws IOException {
+    format.write(new Event.ChannelStats(ROOT, 3, 300, 2, 200));
+    format.flush();
+
+    assertThat(out.size()).isZero();
+  }
+
+  @Test
   void givenRootSpawn_whenWritten_thenParentNull() throws IOException {
     assertThat(lines(new Event.Spawned(ROOT, null)))
         .isEqualTo(

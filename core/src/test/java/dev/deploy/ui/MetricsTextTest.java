@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(10)
 class MetricsTextTest {
   private static final RunView.Counts COUNTS =
-      new RunView.Counts(3, 1, 10, 5, 1, 1, 1234, 56, 1, 2);
+      new RunView.Counts(3, 1, 10, 5, 1, 1, 1234, 56, 1, 2, 7, 700, 6, 600);
 
   @Test
   void givenCountsNodesAndLatency_whenWritten_thenEveryFamilyInTheTextFormat() {
@@ -41,6 +41,12 @@ class MetricsTextTest {
         .contains("deploy_spawn_duration_seconds_bucket{le=\"+Inf\"} 3\n")
         .contains("deploy_spawn_duration_seconds_count 3\n")
         .contains("deploy_warm_pool_hits_total 7\n")
+        .contains("# TYPE deploy_channel_values_total counter\n")
+        .contains("deploy_channel_values_total{direction=\"sent\"} 7\n")
+        .contains("deploy_channel_values_total{direction=\"received\"} 6\n")
+        .contains("# TYPE deploy_channel_bytes_total counter\n")
+        .contains("deploy_channel_bytes_total{direction=\"sent\"} 700\n")
+        .contains("deploy_channel_bytes_total{direction=\"received\"} 600\n")
         .contains("deploy_node_memory_bytes{node=\"master\",kind=\"used\"} " + (1L << 30) + "\n")
         .contains("{node=\"10.0.0.2:7000 \\\"odd\\\\name\\\"\",kind=\"used\"} 0\n")
         .contains(

@@ -41,6 +41,24 @@ class RunViewTest {
   }
 
   @Test
+  void givenChannelReportsOfTwoProcesses_whenCounted_thenLatestOfEachSummedAndKeptAfterExit() {
+    view.onEvent(0, new Event.Spawned(ROOT, null));
+    view.onEvent(0, new Event.Spawned(CHILD, ROOT));
+    view.onEvent(0, new Event.ChannelStats(ROOT, 2, 200, 0, 0));
+    view.onEvent(0, new Event.ChannelStats(ROOT, 5, 500, 1, 10));
+    view.onEvent(0, new Event.ChannelStats(CHILD, 1, 10, 5, 500));
+    view.onEvent(0, new Event.Exit(CHILD, ExitStatus.exited(0)));
+    view.onEvent(0, new Event.ChannelStats(ROOT, 4, 400, 1, 10)); // shrank: never counts back
+
+    RunView.Counts counts = view.counts();
+
+    assertThat(counts.channelValuesSent()).isEqualTo(6);
+    assertThat(counts.channelBytesSent()).isEqualTo(510);
+    assertThat(counts.channelValuesReceived()).isEqualTo(6);
+    assertThat(counts.channelBytesReceived()).isEqualTo(510);
+  }
+
+  @Test
   void givenAVersion_whenAskedSinceIt_thenOnlyProcessesChangedAfter() {
     view.onEvent(0, new Event.Spawned(ROOT, null));
     view.onEvent(0, new Event.Spawned(CHILD, ROOT));

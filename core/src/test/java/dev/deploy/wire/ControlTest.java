@@ -40,7 +40,9 @@ class ControlTest {
         Arguments.of("Exiting, highest signal", new Control.Exiting(255)),
         Arguments.of("FateQuery", new Control.FateQuery(11, CHILD)),
         Arguments.of("FateReply exited", new Control.FateReply(12, true)),
-        Arguments.of("FateReply died", new Control.FateReply(13, false)));
+        Arguments.of("FateReply died", new Control.FateReply(13, false)),
+        Arguments.of("ChannelStats none", new Control.ChannelStats(0, 0, 0, 0)),
+        Arguments.of("ChannelStats", new Control.ChannelStats(5, 1_000, Long.MAX_VALUE, 1L << 40)));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -98,6 +100,19 @@ class ControlTest {
     assertThatThrownBy(() -> Control.decode(new Frame(type, new byte[8])))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("type " + type);
+  }
+
+  @ParameterizedTest(name = "field {0}")
+  @ValueSource(ints = {0, 1, 2, 3})
+  void givenChannelStatsWithANegativeTotal_whenDecoded_thenProtocolExceptionNamingIt(int field) {
+    long[] totals = {1, 2, 3, 4};
+    totals[field] = -1;
+    byte[] payload = new Control.ChannelStats(totals[0], totals[1], totals[2], totals[3]).encode();
+
+    String[] names = {"values sent", "bytes sent", "values received", "bytes received"};
+    assertThatThrownBy(() -> Control.decode(new Frame(8, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage(names[field] + " -1 is negative");
   }
 
   @Test

@@ -73,6 +73,9 @@ class LinkTest {
                 1,
                 new Event.Spawned(CHILD, PARENT, new Resources(1L << 30, 0.5), "10.0.0.2:7000"))),
         Arguments.of(
+            "EventOf ChannelStats",
+            new Link.EventOf(1, new Event.ChannelStats(CHILD, 3, 300, Long.MAX_VALUE, 0))),
+        Arguments.of(
             "EventOf Waiting",
             new Link.EventOf(1, new Event.Waiting(PARENT, new Resources(1L << 30, 2), null, 0))),
         Arguments.of(
@@ -487,8 +490,18 @@ class LinkTest {
         .hasMessage("fd " + fd + " is neither 1 nor 2");
   }
 
+  @Test
+  void givenChannelStatsEventWithNegativeBytes_whenDecoded_thenProtocolExceptionNamingTheField() {
+    byte[] payload =
+        new MessageOut().i64(1).u8(6).pid(CHILD).i64(1).i64(-8).i64(0).i64(0).toByteArray();
+
+    assertThatThrownBy(() -> decode(new Frame(Link.EventOf.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("bytes sent -8 is negative");
+  }
+
   @ParameterizedTest(name = "kind {0}")
-  @ValueSource(ints = {0, 6, 255})
+  @ValueSource(ints = {0, 7, 255})
   void givenUnknownEventKind_whenDecoded_thenProtocolExceptionNamingIt(int kind) {
     byte[] payload = new MessageOut().i64(1).u8(kind).pid(CHILD).toByteArray();
 
