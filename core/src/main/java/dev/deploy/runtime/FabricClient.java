@@ -29,7 +29,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * spawns, and tells how it exits. If the connection ends, the fabric (and so the run) is gone, and
  * this process halts at once: nothing outlives its run.
  *
- * <p>One reader thread; {@link #spawn} and {@link #exiting} may be called from any thread.
+ * <p>One reader thread, and one that reports the channel totals once {@link #reportChannels} was
+ * called; {@link #spawn} and {@link #exiting} may be called from any thread.
  */
 final class FabricClient {
   private final Socket socket;
@@ -217,8 +218,8 @@ final class FabricClient {
   void sendChannelStats() {
     statsLock.lock();
     try {
-      if (counters == null) {
-        return;
+      if (counters == null || exiting) {
+        return; // after the exit notice nothing more is counted
       }
       long[] now = counters.totals();
       if (java.util.Arrays.equals(now, reported)) {

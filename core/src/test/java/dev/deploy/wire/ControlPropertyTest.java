@@ -85,7 +85,13 @@ class ControlPropertyTest {
             Control.SpawnReply.failed(gen.anyLong(), gen.string(0, 30, Gen.range(' ', '~') + "é✓")),
         () -> new Control.Exiting(gen.intBetween(0, 255)),
         () -> new Control.FateQuery(gen.anyLong(), pid(gen)),
-        () -> new Control.FateReply(gen.anyLong(), gen.bool()));
+        () -> new Control.FateReply(gen.anyLong(), gen.bool()),
+        () ->
+            new Control.ChannelStats(
+                gen.longBetween(0, Long.MAX_VALUE),
+                gen.longBetween(0, Long.MAX_VALUE),
+                gen.longBetween(0, Long.MAX_VALUE),
+                gen.longBetween(0, Long.MAX_VALUE)));
   }
 
   /** A pid on any host but a wildcard, IPv4 or IPv6. */

@@ -250,7 +250,14 @@ class LinkPropertyTest {
         () -> new Event.Spawned(pid(gen), gen.orNull(0.3, () -> pid(gen))),
         () -> new Event.Output(pid(gen), gen.oneOf(1, 2), blob(gen)),
         () -> new Event.Eof(pid(gen), gen.oneOf(1, 2)),
-        () -> new Event.Exit(pid(gen), status(gen)));
+        () -> new Event.Exit(pid(gen), status(gen)),
+        () ->
+            new Event.ChannelStats(
+                pid(gen),
+                gen.longBetween(0, Long.MAX_VALUE),
+                gen.longBetween(0, Long.MAX_VALUE),
+                gen.longBetween(0, Long.MAX_VALUE),
+                gen.longBetween(0, Long.MAX_VALUE)));
   }
 
   private static String sha(Gen gen) {
