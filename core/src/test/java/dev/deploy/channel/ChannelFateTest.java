@@ -156,6 +156,10 @@ class ChannelFateTest {
     RawPeer raw = track(RawPeer.dialAccepted(t.pid(), tables.key(), fake));
     ReceiveEnd in = t.table().openReceiver(fake);
     Future<Object> blocked = threads.submit(() -> in.recv(Long.MAX_VALUE));
+    // The table tells of its Receiver first; only once that is written is the connection idle. A
+    // tick while a thread still wrote it would skip its heartbeat, and the manual clock would not
+    // bring another.
+    assertThat(raw.readAnyFrame().type()).as("the table's Receiver").isEqualTo(Frames.RECEIVER);
 
     clock.advance(Duration.ofSeconds(5));
     t.wake();
