@@ -282,6 +282,23 @@ public final class Fabric implements Launcher, AutoCloseable {
   }
 
   /**
+   * Sends SIGTERM to every started process of program {@code id} ({@code deploy stop}); returns how
+   * many it signalled. The program stays: its processes may handle the signal, and a {@link
+   * #removeProgram} kills what is left.
+   */
+  public int terminateProgram(long id) {
+    int signalled = 0;
+    for (Launch l : launches.values()) {
+      Process p = l.order().program() == id ? l.process() : null;
+      if (p != null && p.isAlive()) {
+        p.destroy(); // SIGTERM
+        signalled++;
+      }
+    }
+    return signalled;
+  }
+
+  /**
    * Removes a program: kills every process of it, started or waiting in the pool, at once. Their
    * exits are still reported to its sink.
    */

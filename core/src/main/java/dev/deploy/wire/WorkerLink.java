@@ -27,6 +27,7 @@ public sealed interface WorkerLink extends Link
         Link.Ping,
         WorkerLink.AddProgram,
         WorkerLink.RemoveProgram,
+        WorkerLink.TerminateProgram,
         WorkerLink.Launch,
         WorkerLink.LaunchResult,
         WorkerLink.Pending,
@@ -68,6 +69,7 @@ public sealed interface WorkerLink extends Link
                   in.strings("environment", MAX_ARGS),
                   LinkFields.readJars(in));
           case RemoveProgram.TYPE -> new RemoveProgram(in.i64("program"));
+          case TerminateProgram.TYPE -> new TerminateProgram(in.i64("program"));
           case Launch.TYPE ->
               new Launch(
                   in.i64("order"),
@@ -148,6 +150,24 @@ public sealed interface WorkerLink extends Link
     public void encode(MessageOut out) {
       out.i64(program).string(mainClass).strings(arguments).strings(options).strings(environment);
       LinkFields.writeJars(out, jars);
+    }
+  }
+
+  /**
+   * Master to worker: send SIGTERM to every running process of {@code program} ({@code deploy
+   * stop}); it stays known, and a {@link RemoveProgram} may follow.
+   */
+  record TerminateProgram(long program) implements WorkerLink {
+    public static final int TYPE = 44;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {
+      out.i64(program);
     }
   }
 
