@@ -174,7 +174,8 @@ public sealed interface ClientLink extends Link
       int total = in.i32("processes");
       int state = in.u8("state");
       if (state > Listed.STOPPED) {
-        throw new ProtocolException("deployment state " + state + " is outside 0.." + Listed.STOPPED);
+        throw new ProtocolException(
+            "deployment state " + state + " is outside 0.." + Listed.STOPPED);
       }
       int code = in.i32("exit code");
       boolean detached = in.u8("detached") == 1;

@@ -60,7 +60,9 @@ final class DeploymentBook {
     /** Spawns, ends and exits that came before the oldest output kept, by sequence number. */
     private final List<Pinned> pinned = new ArrayList<>();
 
-    /** The events from sequence number {@link #headSeq} on, every one of them, from {@link #first}. */
+    /**
+     * The events from sequence number {@link #headSeq} on, every one of them, from {@link #first}.
+     */
     private final List<Event> window = new ArrayList<>();
 
     private int first;

@@ -3,11 +3,11 @@ package dev.deploy.cluster.master;
 import java.time.Duration;
 
 /**
- * How much of its deployments a bridge keeps ({@code fabric master --keep-for, --keep-per-deployment,
- * --keep-total}): a finished deployment's events for {@code age} after its end; at most {@code
- * perDeployment} bytes of events per deployment (its oldest output dropped first); at most {@code
- * total} bytes over all (the finished deployment that ended first dropped first, then the oldest
- * output of running ones).
+ * How much of its deployments a bridge keeps ({@code fabric master --keep-for,
+ * --keep-per-deployment, --keep-total}): a finished deployment's events for {@code age} after its
+ * end; at most {@code perDeployment} bytes of events per deployment (its oldest output dropped
+ * first); at most {@code total} bytes over all (the finished deployment that ended first dropped
+ * first, then the oldest output of running ones).
  */
 public record Retention(Duration age, long perDeployment, long total) {
   /** One hour, 16 MiB per deployment, 64 MiB in all. */

@@ -200,11 +200,13 @@ class DeploymentBookTest {
 
     List<ClientLink.Listed> list = book.list();
 
-    assertThat(list).extracting(ClientLink.Listed::stateText)
+    assertThat(list)
+        .extracting(ClientLink.Listed::stateText)
         .containsExactly("running", "exited 4", "stopped");
     assertThat(list).extracting(ClientLink.Listed::alive).containsExactly(1, 0, 0);
     assertThat(list).extracting(ClientLink.Listed::total).containsExactly(1, 1, 1);
-    assertThat(list).extracting(ClientLink.Listed::mainClass)
+    assertThat(list)
+        .extracting(ClientLink.Listed::mainClass)
         .containsExactly("a.Runs", "a.Exits", "a.Stopped");
     assertThat(list.get(0).startedMillis()).isEqualTo(clock.millis());
   }
