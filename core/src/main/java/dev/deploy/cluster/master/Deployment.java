@@ -455,6 +455,10 @@ final class Deployment implements Runnable {
       while ((m = link.read()) != null) {
         throw new ProtocolException("a " + m.getClass().getSimpleName() + " while attached");
       }
+    } catch (ProtocolException e) {
+      throw e;
+    } catch (IOException e) {
+      log.debug("the client attached to deployment {} went: {}", k.id, e.getMessage());
     } finally {
       attachGone = true;
     }
