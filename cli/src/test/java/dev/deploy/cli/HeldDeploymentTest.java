@@ -88,4 +88,27 @@ class HeldDeploymentTest {
             "give the bridge's address and the deployment's id, like: deploy attach"
                 + " <bridge-addr> <id>");
   }
+
+  @Test
+  void givenKeepOptions_whenParsed_thenTheMastersRetention() throws CommandException {
+    MasterCommand command = new MasterCommand();
+    new picocli.CommandLine(command)
+        .parseArgs(
+            "--keep-for", "30m", "--keep-per-deployment", "1MiB", "--keep-total", "8MiB", "a", "b");
+
+    assertThat(command.retention())
+        .isEqualTo(
+            new dev.deploy.cluster.master.Retention(
+                java.time.Duration.ofMinutes(30), 1L << 20, 8L << 20));
+  }
+
+  @Test
+  void givenKeepForThatIsNoDuration_whenParsed_thenOneSentenceNamingIt() {
+    MasterCommand command = new MasterCommand();
+    new picocli.CommandLine(command).parseArgs("--keep-for", "soon", "a", "b");
+
+    assertThatThrownBy(command::retention)
+        .isInstanceOf(CommandException.class)
+        .hasMessage("--keep-for: \"soon\" is not a duration like 30s, 2m, 1h or 500ms");
+  }
 }

@@ -73,6 +73,9 @@ public final class DeployClient {
   private volatile LinkConnection<ClientLink> link;
   private volatile long sentBytes;
 
+  /** Set by {@link #detachNow}: the connection's end is the user's doing. */
+  private volatile boolean detaching;
+
   /**
    * A client that prints with {@code format} and reports upload progress to {@code progress}
    * (redrawn in place when {@code terminal}), or not at all when it is null.
@@ -166,6 +169,9 @@ public final class DeployClient {
       } catch (ProtocolException e) {
         throw new DeployFailure("the bridge at " + where + " sent garbage: " + e.getMessage());
       } catch (IOException e) {
+        if (detaching) {
+          throw new DeployFailure("detached: the deployment runs on (deploy stop ends it)");
+        }
         throw new DeployFailure(
             "lost the connection to the bridge at "
                 + where
@@ -235,6 +241,7 @@ public final class DeployClient {
 
   /** Closes the connection of an {@link #attach}: the deployment runs on. */
   public void detachNow() {
+    detaching = true;
     LinkConnection<ClientLink> l = link;
     if (l != null) {
       l.close();

@@ -151,7 +151,8 @@ final class DeploymentBook {
       if (kept.get(k.id) == k) {
         bytes += size;
       }
-      trim();
+      while (k.bytes > retention.perDeployment() && dropOldestOutput(k)) {}
+      trimTotal();
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -293,6 +294,11 @@ final class DeploymentBook {
     for (Kept k : kept.values()) {
       while (k.bytes > retention.perDeployment() && dropOldestOutput(k)) {}
     }
+    trimTotal();
+  }
+
+  /** Call only when holding lock. Applies the total bound. */
+  private void trimTotal() {
     while (bytes > retention.total()) {
       Kept oldestEnded = null;
       for (Kept k : kept.values()) {
