@@ -11,14 +11,14 @@ import java.util.List;
  * {@link ClientLink} and those only they speak. {@link #decode} refuses a deploy client's types.
  *
  * <p>Master to worker: {@link Link.Hello} (both ways, first), {@link AddProgram}, {@link
- * RemoveProgram}, {@link Launch}, {@link DropWarm}, {@link PauseOutput}, {@link Fate}, and the
- * answers {@link SpawnResult}, {@link WarmAnswer}, {@link FateAnswer}, {@link Link.JarChunk}.
- * Worker to master: {@link LaunchResult}, {@link Link.EventOf}, {@link Pending}, {@link Settled},
- * {@link Spawn}, {@link CancelWaiting}, {@link ReserveWarm}, {@link ReleaseWarm}, {@link Fate},
- * {@link FateAnswer}, {@link JarWanted}. Both: {@link Link.Ping}. A worker that joins (dials its
- * master instead of being dialled): {@link Link.Hello}, then {@link Join}; the master answers
- * {@link JoinAnswer}, and then the link is as above, but for {@link Retire}, which the master may
- * send a joined worker last.
+ * RemoveProgram}, {@link TerminateProgram}, {@link Launch}, {@link DropWarm}, {@link PauseOutput},
+ * {@link Fate}, and the answers {@link SpawnResult}, {@link WarmAnswer}, {@link FateAnswer}, {@link
+ * Link.JarChunk}. Worker to master: {@link LaunchResult}, {@link Link.EventOf}, {@link Pending},
+ * {@link Settled}, {@link Spawn}, {@link CancelWaiting}, {@link ReserveWarm}, {@link ReleaseWarm},
+ * {@link Fate}, {@link FateAnswer}, {@link JarWanted}. Both: {@link Link.Ping}. A worker that joins
+ * (dials its master instead of being dialled): {@link Link.Hello}, then {@link Join}; the master
+ * answers {@link JoinAnswer}, and then the link is as above, but for {@link Retire}, which the
+ * master may send a joined worker last.
  */
 public sealed interface WorkerLink extends Link
     permits Link.Hello,

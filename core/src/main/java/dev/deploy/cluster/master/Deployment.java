@@ -242,6 +242,12 @@ final class Deployment implements Runnable {
               } else {
                 startFailed = true;
                 cluster.book().remove(kept);
+                if (detached) {
+                  // Its client may be gone already: nobody else forgets it.
+                  cluster.disconnected(this);
+                  cluster.kill(id);
+                  forget();
+                }
                 // The reader sees the client close once it has read this.
                 link.sendLast(
                     new ClientLink.Failed("the program could not start: " + Daemons.reason(error)));
@@ -367,15 +373,15 @@ final class Deployment implements Runnable {
 
   /**
    * The client is gone or was told the end: nothing of this deployment may run on, unless it runs
-   * detached and started; that one ends when its processes do ({@link #finish}).
+   * detached; that one ends when its processes do ({@link #finish}) or its start fails.
    */
   private void end() {
     LinkConnection<ClientLink> l = link;
     if (l != null) {
       l.close();
     }
-    if (registered && detached && !startFailed) {
-      return; // its jars stay in use until it ends
+    if (registered && detached) {
+      return; // it ends with its processes, or when its start fails: its jars stay in use
     }
     cluster.disconnected(this);
     if (registered) {
