@@ -176,7 +176,10 @@ class DeploymentsIT {
                 read(out), "\"event\":\"exit\",\"pid\":\"[0-9a-f]+\",\"signal\":\"SIGKILL\""))
         .as(read(out))
         .isEqualTo(2);
-    assertThat(text(read(out))).contains("main ignored SIGTERM").contains("child ignored SIGTERM");
+    assertThat(text(read(out)))
+        .as(cluster.logs())
+        .contains("main ignored SIGTERM")
+        .contains("child ignored SIGTERM");
     assertThat(listJson(cluster)).contains(entry(id, "stopped", "137"));
     await()
         .atMost(ClusterRunner.GRACE)
