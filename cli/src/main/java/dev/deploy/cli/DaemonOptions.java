@@ -189,7 +189,7 @@ final class DaemonOptions {
     return new JarLimits(jar, program);
   }
 
-  private static long size(String option, String text) throws CommandException {
+  static long size(String option, String text) throws CommandException {
     long bytes;
     try {
       bytes = Resources.parseMemory(text);

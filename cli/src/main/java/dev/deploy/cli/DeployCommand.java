@@ -23,7 +23,13 @@ import picocli.CommandLine.Spec;
     name = "deploy",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {CommandLine.HelpCommand.class, SlurmCommand.class},
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      SlurmCommand.class,
+      ListCommand.class,
+      StopCommand.class,
+      AttachCommand.class
+    },
     description = {
       "Run a program on a cluster: send its jars to the bridge (each once: the cluster keeps"
           + " jars by SHA-256), start its main there, and print every process's output and"
@@ -35,6 +41,12 @@ import picocli.CommandLine.Spec;
           + " packed into jars). <main-class>: the class whose main to run; by default the"
           + " first jar's Main-Class. Arguments for the program go after --: none of them is read as"
           + " an option of deploy.",
+      "",
+      "--detach sends the program, prints its id and returns at once; the run goes on without"
+          + " a client, its output kept at the bridge. deploy list <bridge-addr> lists the"
+          + " deployments a bridge holds, deploy attach <bridge-addr> <id> prints one's output"
+          + " (so far, then live) and exits with its code, deploy stop <bridge-addr> <id> ends"
+          + " it (see docs/cluster.md).",
       "",
       "deploy k8s rbac|run|delete runs a program on Kubernetes instead (see deploy k8s --help"
           + " and docs/kubernetes.md)."
@@ -68,6 +80,13 @@ final class DeployCommand implements Callable<Integer> {
 
   @Option(names = "--verbose", description = "Say more, and print stack traces of errors.")
   boolean verbose;
+
+  @Option(
+      names = "--detach",
+      description =
+          "Send the program, print its deployment id and return at once: it runs on without"
+              + " this client (deploy attach shows its output, deploy stop ends it).")
+  boolean detach;
 
   @Option(
       names = "--jvm-option",
@@ -192,14 +211,19 @@ final class DeployCommand implements Callable<Integer> {
           boolean json = "json".equals(name);
           DeployClient client =
               new DeployClient(key, out, json ? null : System.err, Formats.stderrIsTerminal());
+          DeployClient.Request request =
+              new DeployClient.Request(
+                  bridge, before.get(1), mainClass, arguments, jvmOptions, environment);
+          if (detach) {
+            long id = HeldDeployment.call(() -> client.detach(request));
+            System.out.println(json ? "{\"deployment\":\"" + id + "\"}" : Long.toString(id));
+            return 0;
+          }
           Thread interrupt = new Thread(() -> client.interrupt(5_000), "deploy-interrupt");
           Runtime.getRuntime().addShutdownHook(interrupt);
           int code;
           try {
-            code =
-                client.run(
-                    new DeployClient.Request(
-                        bridge, before.get(1), mainClass, arguments, jvmOptions, environment));
+            code = client.run(request);
           } catch (DeployClient.DeployFailure e) {
             removeHook(interrupt);
             throw new CommandException(e.getMessage());

@@ -72,6 +72,37 @@ final class MasterCommand implements Callable<Integer> {
               + " for a token derived from the cluster key.")
   String ui;
 
+  @picocli.CommandLine.Option(
+      names = "--keep-for",
+      paramLabel = "<duration>",
+      description =
+          "How long a finished deployment's output and state are kept for deploy list and deploy"
+              + " attach, like 1h, 30m (default: 1h).")
+  String keepFor = "1h";
+
+  @picocli.CommandLine.Option(
+      names = "--keep-per-deployment",
+      paramLabel = "<size>",
+      description =
+          "The most output kept per deployment; its oldest output goes first (default: 16MiB).")
+  String keepPerDeployment = "16MiB";
+
+  @picocli.CommandLine.Option(
+      names = "--keep-total",
+      paramLabel = "<size>",
+      description =
+          "The most output kept over all deployments; the finished deployment that ended first"
+              + " goes first, then running ones' oldest output (default: 64MiB).")
+  String keepTotal = "64MiB";
+
+  /** Parses the --keep options. */
+  dev.deploy.cluster.master.Retention retention() throws CommandException {
+    return new dev.deploy.cluster.master.Retention(
+        Durations.parse("--keep-for", keepFor),
+        DaemonOptions.size("--keep-per-deployment", keepPerDeployment),
+        DaemonOptions.size("--keep-total", keepTotal));
+  }
+
   /** The parsed command line. */
   record Plan(
       InetSocketAddress bind,
@@ -86,6 +117,7 @@ final class MasterCommand implements Callable<Integer> {
         options.verbose,
         () -> {
           Plan plan = parse(args);
+          dev.deploy.cluster.master.Retention retention = retention();
           dev.deploy.ui.LiveView live;
           try {
             live = dev.deploy.ui.LiveView.parse(ui);
@@ -128,6 +160,7 @@ final class MasterCommand implements Callable<Integer> {
           } catch (IOException e) {
             throw new CommandException(e.getMessage());
           }
+          master.setRetention(retention);
           try {
             master.serveLiveView(live, System.err);
           } catch (IOException e) {

@@ -282,6 +282,28 @@ public final class Fabric implements Launcher, AutoCloseable {
   }
 
   /**
+   * Sends SIGTERM to every running process of program {@code id} ({@code deploy stop}); returns how
+   * many it signalled. A launch still starting is left to the SIGKILL that may follow. The program
+   * stays: its processes may handle the signal, and a {@link #removeProgram} kills what is left.
+   */
+  public int terminateProgram(long id) {
+    int signalled = 0;
+    for (Launch l : launches.values()) {
+      // Running ones only: a warm JVM not handed out is no process of the program yet.
+      Process p =
+          l.order().program() == id && l.state() == Launch.State.RUNNING ? l.process() : null;
+      if (p != null && p.isAlive()) {
+        // The handle's SIGTERM: Process.destroy() would also close the pipes its pumps read, and
+        // whatever the process says on its way out would be lost.
+        p.toHandle().destroy();
+        log.debug("SIGTERM to pid {} of program {}", p.pid(), id);
+        signalled++;
+      }
+    }
+    return signalled;
+  }
+
+  /**
    * Removes a program: kills every process of it, started or waiting in the pool, at once. Their
    * exits are still reported to its sink.
    */

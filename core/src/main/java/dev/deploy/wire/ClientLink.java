@@ -11,6 +11,12 @@ import java.util.List;
  * <p>Deploy to bridge: {@link Link.Hello}, {@link DeployRequest}, {@link Link.JarChunk}, {@link
  * Kill}; bridge to deploy: {@link Link.Hello}, {@link JarsWanted}, {@link Link.EventOf}, {@link
  * Done}, {@link Failed}. Both: {@link Link.Ping}.
+ *
+ * <p>Deployments a client holds: {@link Detach} then {@link DeployRequest} starts a program that
+ * runs on without its client (answered with {@link Started}); {@link ListDeployments} (answered
+ * with {@link Deployments}), {@link Stop} (answered with {@link Stopped}) and {@link Attach}
+ * (answered with the kept {@link Link.EventOf}s, the live ones, then {@link Done}) are each a
+ * connection's first message; {@link Failed} answers any of them that cannot be done.
  */
 public sealed interface ClientLink extends Link
     permits Link.Hello,
@@ -21,7 +27,17 @@ public sealed interface ClientLink extends Link
         ClientLink.JarsWanted,
         ClientLink.Done,
         ClientLink.Failed,
-        ClientLink.Kill {
+        ClientLink.Kill,
+        ClientLink.Detach,
+        ClientLink.Started,
+        ClientLink.ListDeployments,
+        ClientLink.Deployments,
+        ClientLink.Stop,
+        ClientLink.Stopped,
+        ClientLink.Attach {
+  /** The most deployments one {@link Deployments} lists. */
+  int MAX_LISTED = 100_000;
+
   /**
    * Decodes a frame of this protocol.
    *
@@ -47,6 +63,13 @@ public sealed interface ClientLink extends Link
           case Done.TYPE -> new Done(in.i32("code"));
           case Failed.TYPE -> new Failed(in.string("message"));
           case Kill.TYPE -> new Kill();
+          case Detach.TYPE -> new Detach();
+          case Started.TYPE -> new Started(in.i64("deployment"));
+          case ListDeployments.TYPE -> new ListDeployments();
+          case Deployments.TYPE -> new Deployments(listed(in));
+          case Stop.TYPE -> new Stop(in.i64("deployment"), nonNegative(in.i64("grace"), "grace"));
+          case Stopped.TYPE -> new Stopped(in.string("report"));
+          case Attach.TYPE -> new Attach(in.i64("deployment"));
           default -> throw LinkFields.refused(frame.type(), ClientLink.class, WorkerLink.class);
         };
     in.end("message type " + frame.type());
@@ -135,5 +158,183 @@ public sealed interface ClientLink extends Link
 
     @Override
     public void encode(MessageOut out) {}
+  }
+
+  private static List<Listed> listed(MessageIn in) throws ProtocolException {
+    int n = in.i32("deployment count");
+    if (n < 0 || n > MAX_LISTED) {
+      throw new ProtocolException("deployment count " + n + " is outside 0.." + MAX_LISTED);
+    }
+    List<Listed> out = new java.util.ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      long id = in.i64("deployment");
+      String main = in.string("main class");
+      long started = in.i64("started");
+      int alive = in.i32("alive");
+      int total = in.i32("processes");
+      int state = in.u8("state");
+      if (state > Listed.STOPPED) {
+        throw new ProtocolException(
+            "deployment state " + state + " is outside 0.." + Listed.STOPPED);
+      }
+      int code = in.i32("exit code");
+      boolean detached = in.u8("detached") == 1;
+      out.add(new Listed(id, main, started, alive, total, state, code, detached));
+    }
+    return out;
+  }
+
+  private static long nonNegative(long value, String field) throws ProtocolException {
+    if (value < 0) {
+      throw new ProtocolException(field + " " + value + " is negative");
+    }
+    return value;
+  }
+
+  /**
+   * Deploy to bridge, first, then a {@link DeployRequest}: the program runs on without this client,
+   * which is told its id ({@link Started}) once it started.
+   */
+  record Detach() implements ClientLink {
+    public static final int TYPE = 55;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {}
+  }
+
+  /** Bridge to deploy: the detached deployment {@code id} started. Last message. */
+  record Started(long id) implements ClientLink {
+    public static final int TYPE = 56;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {
+      out.i64(id);
+    }
+  }
+
+  /** Deploy to bridge, first and only: which deployments do you hold? */
+  record ListDeployments() implements ClientLink {
+    public static final int TYPE = 57;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {}
+  }
+
+  /**
+   * One deployment the bridge holds: its {@code id}, {@code mainClass}, when it started (epoch
+   * millis), its processes alive and in all, its {@code state} ({@link #RUNNING}, {@link #EXITED},
+   * {@link #STOPPED}), its exit {@code code} once it ended (else 0), and whether it runs detached.
+   */
+  record Listed(
+      long id,
+      String mainClass,
+      long startedMillis,
+      int alive,
+      int total,
+      int state,
+      int code,
+      boolean detached) {
+    /** Some process still runs. */
+    public static final int RUNNING = 0;
+
+    /** Every process ended on its own (or its client went). */
+    public static final int EXITED = 1;
+
+    /** Every process ended after a {@link Stop}. */
+    public static final int STOPPED = 2;
+
+    /** Returns the state as {@code deploy list} shows it: running, exited N, stopped. */
+    public String stateText() {
+      return switch (state) {
+        case RUNNING -> "running";
+        case EXITED -> "exited " + code;
+        default -> "stopped";
+      };
+    }
+  }
+
+  /** Bridge to deploy: the deployments it holds, oldest first. Last message. */
+  record Deployments(List<Listed> deployments) implements ClientLink {
+    public static final int TYPE = 58;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {
+      out.i32(deployments.size());
+      for (Listed d : deployments) {
+        out.i64(d.id()).string(d.mainClass()).i64(d.startedMillis()).i32(d.alive()).i32(d.total());
+        out.u8(d.state()).i32(d.code()).u8(d.detached() ? 1 : 0);
+      }
+    }
+  }
+
+  /**
+   * Deploy to bridge, first and only: SIGTERM to every process of deployment {@code id}, SIGKILL to
+   * those left after {@code graceMillis}.
+   */
+  record Stop(long id, long graceMillis) implements ClientLink {
+    public static final int TYPE = 59;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {
+      out.i64(id).i64(graceMillis);
+    }
+  }
+
+  /** Bridge to deploy: the deployment stopped; what was done, for the user. Last message. */
+  record Stopped(String report) implements ClientLink {
+    public static final int TYPE = 60;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {
+      out.string(report);
+    }
+  }
+
+  /**
+   * Deploy to bridge, first: send me deployment {@code id}'s kept events, then the live ones, then
+   * its {@link Done}. Closing the connection detaches; it stops nothing.
+   */
+  record Attach(long id) implements ClientLink {
+    public static final int TYPE = 61;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {
+      out.i64(id);
+    }
   }
 }

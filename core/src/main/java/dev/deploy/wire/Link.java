@@ -61,9 +61,10 @@ public sealed interface Link permits WorkerLink, ClientLink {
     /**
      * This build's protocol number. 3: an exit status killed by its memory limit carries that limit
      * (see {@link MessageOut#exitStatus}). 4: a spawn event carries its resources and node, and a
-     * spawn that waits for room says so (event kind 5).
+     * spawn that waits for room says so (event kind 5). 5: deployments a client holds ({@link
+     * ClientLink.Detach}, list, stop, attach) and {@link WorkerLink.TerminateProgram}.
      */
-    public static final int PROTOCOL = 4;
+    public static final int PROTOCOL = 5;
 
     /** The master, dialling a worker. */
     public static final int MASTER = 1;

@@ -11,14 +11,14 @@ import java.util.List;
  * {@link ClientLink} and those only they speak. {@link #decode} refuses a deploy client's types.
  *
  * <p>Master to worker: {@link Link.Hello} (both ways, first), {@link AddProgram}, {@link
- * RemoveProgram}, {@link Launch}, {@link DropWarm}, {@link PauseOutput}, {@link Fate}, and the
- * answers {@link SpawnResult}, {@link WarmAnswer}, {@link FateAnswer}, {@link Link.JarChunk}.
- * Worker to master: {@link LaunchResult}, {@link Link.EventOf}, {@link Pending}, {@link Settled},
- * {@link Spawn}, {@link CancelWaiting}, {@link ReserveWarm}, {@link ReleaseWarm}, {@link Fate},
- * {@link FateAnswer}, {@link JarWanted}. Both: {@link Link.Ping}. A worker that joins (dials its
- * master instead of being dialled): {@link Link.Hello}, then {@link Join}; the master answers
- * {@link JoinAnswer}, and then the link is as above, but for {@link Retire}, which the master may
- * send a joined worker last.
+ * RemoveProgram}, {@link TerminateProgram}, {@link Launch}, {@link DropWarm}, {@link PauseOutput},
+ * {@link Fate}, and the answers {@link SpawnResult}, {@link WarmAnswer}, {@link FateAnswer}, {@link
+ * Link.JarChunk}. Worker to master: {@link LaunchResult}, {@link Link.EventOf}, {@link Pending},
+ * {@link Settled}, {@link Spawn}, {@link CancelWaiting}, {@link ReserveWarm}, {@link ReleaseWarm},
+ * {@link Fate}, {@link FateAnswer}, {@link JarWanted}. Both: {@link Link.Ping}. A worker that joins
+ * (dials its master instead of being dialled): {@link Link.Hello}, then {@link Join}; the master
+ * answers {@link JoinAnswer}, and then the link is as above, but for {@link Retire}, which the
+ * master may send a joined worker last.
  */
 public sealed interface WorkerLink extends Link
     permits Link.Hello,
@@ -27,6 +27,7 @@ public sealed interface WorkerLink extends Link
         Link.Ping,
         WorkerLink.AddProgram,
         WorkerLink.RemoveProgram,
+        WorkerLink.TerminateProgram,
         WorkerLink.Launch,
         WorkerLink.LaunchResult,
         WorkerLink.Pending,
@@ -68,6 +69,7 @@ public sealed interface WorkerLink extends Link
                   in.strings("environment", MAX_ARGS),
                   LinkFields.readJars(in));
           case RemoveProgram.TYPE -> new RemoveProgram(in.i64("program"));
+          case TerminateProgram.TYPE -> new TerminateProgram(in.i64("program"));
           case Launch.TYPE ->
               new Launch(
                   in.i64("order"),
@@ -148,6 +150,24 @@ public sealed interface WorkerLink extends Link
     public void encode(MessageOut out) {
       out.i64(program).string(mainClass).strings(arguments).strings(options).strings(environment);
       LinkFields.writeJars(out, jars);
+    }
+  }
+
+  /**
+   * Master to worker: send SIGTERM to every running process of {@code program} ({@code deploy
+   * stop}); it stays known, and a {@link RemoveProgram} may follow.
+   */
+  record TerminateProgram(long program) implements WorkerLink {
+    public static final int TYPE = 44;
+
+    @Override
+    public int type() {
+      return TYPE;
+    }
+
+    @Override
+    public void encode(MessageOut out) {
+      out.i64(program);
     }
   }
 

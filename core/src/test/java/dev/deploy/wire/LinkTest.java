@@ -147,6 +147,24 @@ class LinkTest {
         Arguments.of("Done", new ClientLink.Done(130)),
         Arguments.of("Failed", new ClientLink.Failed("the program could not start")),
         Arguments.of("Kill", new ClientLink.Kill()),
+        Arguments.of("Detach", new ClientLink.Detach()),
+        Arguments.of("Started", new ClientLink.Started(Long.MAX_VALUE)),
+        Arguments.of("ListDeployments", new ClientLink.ListDeployments()),
+        Arguments.of("Deployments none", new ClientLink.Deployments(List.of())),
+        Arguments.of(
+            "Deployments three",
+            new ClientLink.Deployments(
+                List.of(
+                    new ClientLink.Listed(
+                        1, "a.Main", 1_700_000_000_000L, 3, 4, ClientLink.Listed.RUNNING, 0, true),
+                    new ClientLink.Listed(
+                        2, "b.Ü", 1_700_000_000_001L, 0, 1, ClientLink.Listed.EXITED, 3, false),
+                    new ClientLink.Listed(
+                        3, "c.C", 0, 0, 2, ClientLink.Listed.STOPPED, 137, true)))),
+        Arguments.of("Stop", new ClientLink.Stop(42, 10_000)),
+        Arguments.of("Stopped", new ClientLink.Stopped("sent SIGTERM to 2 processes")),
+        Arguments.of("Attach", new ClientLink.Attach(42)),
+        Arguments.of("TerminateProgram", new WorkerLink.TerminateProgram(9)),
         Arguments.of("Join", new WorkerLink.Join("n1", 8L << 30, 4_000, "10.0.0.2")),
         Arguments.of(
             "Join by host name", new WorkerLink.Join("node-7.rack_2:a", 64L << 20, 1, "n7")),
@@ -195,7 +213,14 @@ class LinkTest {
           ClientLink.JarsWanted.TYPE,
           ClientLink.Done.TYPE,
           ClientLink.Failed.TYPE,
-          ClientLink.Kill.TYPE);
+          ClientLink.Kill.TYPE,
+          ClientLink.Detach.TYPE,
+          ClientLink.Started.TYPE,
+          ClientLink.ListDeployments.TYPE,
+          ClientLink.Deployments.TYPE,
+          ClientLink.Stop.TYPE,
+          ClientLink.Stopped.TYPE,
+          ClientLink.Attach.TYPE);
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("everyMessage")
@@ -245,6 +270,40 @@ class LinkTest {
         .isInstanceOf(ProtocolException.class)
         .hasMessage(
             "message type 50 (DeployRequest) belongs to the deploy-bridge protocol, which the"
+                + " master-worker protocol refuses");
+  }
+
+  @Test
+  void givenStopWithNegativeGrace_whenDecoded_thenProtocolExceptionNamingTheGrace() {
+    Frame frame = new Frame(ClientLink.Stop.TYPE, new ClientLink.Stop(1, -5).encode());
+
+    assertThatThrownBy(() -> ClientLink.decode(frame))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("grace -5 is negative");
+  }
+
+  @Test
+  void givenDeploymentsWithUnknownState_whenDecoded_thenProtocolExceptionNamingTheState() {
+    Frame frame =
+        new Frame(
+            ClientLink.Deployments.TYPE,
+            new ClientLink.Deployments(
+                    List.of(new ClientLink.Listed(1, "a.M", 0, 0, 0, 7, 0, false)))
+                .encode());
+
+    assertThatThrownBy(() -> ClientLink.decode(frame))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("deployment state 7 is outside 0..2");
+  }
+
+  @Test
+  void givenAttach_whenAWorkerDecodesIt_thenRefusedAsTheDeployBridgeProtocols() {
+    Frame frame = new Frame(ClientLink.Attach.TYPE, new ClientLink.Attach(3).encode());
+
+    assertThatThrownBy(() -> WorkerLink.decode(frame))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage(
+            "message type 61 (Attach) belongs to the deploy-bridge protocol, which the"
                 + " master-worker protocol refuses");
   }
 
@@ -415,7 +474,7 @@ class LinkTest {
   }
 
   @ParameterizedTest(name = "type {0}")
-  @ValueSource(ints = {0, 1, 19, 44, 49, 55, 99, 255})
+  @ValueSource(ints = {0, 1, 19, 45, 49, 62, 99, 255})
   void givenUnknownType_whenDecoded_thenProtocolExceptionNamingIt(int type) {
     assertThatThrownBy(() -> WorkerLink.decode(new Frame(type, new byte[8])))
         .isInstanceOf(ProtocolException.class)

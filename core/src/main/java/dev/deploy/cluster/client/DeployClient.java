@@ -73,6 +73,9 @@ public final class DeployClient {
   private volatile LinkConnection<ClientLink> link;
   private volatile long sentBytes;
 
+  /** Set by {@link #detachNow}: the connection's end is the user's doing. */
+  private volatile boolean detaching;
+
   /**
    * A client that prints with {@code format} and reports upload progress to {@code progress}
    * (redrawn in place when {@code terminal}), or not at all when it is null.
@@ -97,14 +100,27 @@ public final class DeployClient {
    *     refuses the key, the program cannot start, or the connection is lost
    */
   public int run(Request request) throws DeployFailure {
+    return (int) deploy(request, false);
+  }
+
+  /**
+   * Deploys a program that runs on without this client ({@code deploy --detach}): returns its id
+   * once its first process started; its output is kept at the bridge for {@link #attach}.
+   *
+   * @throws DeployFailure as {@link #run}
+   */
+  public long detach(Request request) throws DeployFailure {
+    return deploy(request, true);
+  }
+
+  /** Runs a deploy; returns the exit code, or the detached deployment's id. */
+  private long deploy(Request request, boolean detach) throws DeployFailure {
     Path work;
     try {
       work = Files.createTempDirectory("deploy-pack");
     } catch (IOException e) {
       throw new DeployFailure("cannot create a temporary directory: " + e.getMessage());
     }
-    ScheduledExecutorService timers =
-        Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-client-timer"));
     try {
       List<PackedJar> jars;
       try {
@@ -112,11 +128,30 @@ public final class DeployClient {
       } catch (ProgramException e) {
         throw new DeployFailure(e.getMessage());
       }
-      String where = request.bridge().getHostString() + ":" + request.bridge().getPort();
+      return talk(request.bridge(), () -> converse(request, jars, detach));
+    } finally {
+      deleteQuietly(work);
+    }
+  }
+
+  /** One conversation with a bridge, after the handshake. */
+  private interface Conversation<T> {
+    T run() throws IOException, DeployFailure;
+  }
+
+  /**
+   * Dials the bridge at {@code bridge}, has {@code conversation} with it, closes; every failure of
+   * the connection is one sentence naming the bridge.
+   */
+  private <T> T talk(InetSocketAddress bridge, Conversation<T> conversation) throws DeployFailure {
+    ScheduledExecutorService timers =
+        Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-client-timer"));
+    try {
+      String where = bridge.getHostString() + ":" + bridge.getPort();
       try {
         link =
             LinkConnection.dial(
-                request.bridge(), key, Link.Hello.DEPLOY, Link.Hello.BRIDGE, ClientLink::decode);
+                bridge, key, Link.Hello.DEPLOY, Link.Hello.BRIDGE, ClientLink::decode);
       } catch (LinkConnection.WrongPeerException e) {
         throw new DeployFailure(
             e.getMessage() + ": deploy to the master's address (or its bridge)");
@@ -128,12 +163,15 @@ public final class DeployClient {
       }
       link.startPings(timers);
       try {
-        return converse(request, jars);
+        return conversation.run();
       } catch (SocketTimeoutException e) {
         throw new DeployFailure("the bridge at " + where + " was silent for 10 s");
       } catch (ProtocolException e) {
         throw new DeployFailure("the bridge at " + where + " sent garbage: " + e.getMessage());
       } catch (IOException e) {
+        if (detaching) {
+          throw new DeployFailure("detached: the deployment runs on (deploy stop ends it)");
+        }
         throw new DeployFailure(
             "lost the connection to the bridge at "
                 + where
@@ -146,16 +184,92 @@ public final class DeployClient {
       }
     } finally {
       timers.shutdownNow();
-      deleteQuietly(work);
     }
   }
 
-  private int converse(Request request, List<PackedJar> jars) throws IOException, DeployFailure {
+  /**
+   * Returns the deployments the bridge at {@code bridge} holds, running and finished, oldest first.
+   *
+   * @throws DeployFailure when the bridge cannot be reached or refuses the key
+   */
+  public List<ClientLink.Listed> list(InetSocketAddress bridge) throws DeployFailure {
+    return talk(
+        bridge,
+        () -> {
+          link.send(new ClientLink.ListDeployments());
+          ClientLink m = answer();
+          if (m instanceof ClientLink.Deployments d) {
+            return d.deployments();
+          }
+          throw new ProtocolException("it answered with a " + m.getClass().getSimpleName());
+        });
+  }
+
+  /**
+   * Stops deployment {@code id}: SIGTERM to each of its processes, SIGKILL after {@code
+   * graceMillis} to those left. Returns what the bridge did, a sentence for the user.
+   *
+   * @throws DeployFailure when the bridge holds no such deployment, or cannot be reached
+   */
+  public String stop(InetSocketAddress bridge, long id, long graceMillis) throws DeployFailure {
+    return talk(
+        bridge,
+        () -> {
+          link.send(new ClientLink.Stop(id, graceMillis));
+          ClientLink m = answer();
+          if (m instanceof ClientLink.Stopped s) {
+            return s.report();
+          }
+          throw new ProtocolException("it answered with a " + m.getClass().getSimpleName());
+        });
+  }
+
+  /**
+   * Prints deployment {@code id}'s output kept so far, then the live output, and returns its exit
+   * code. {@link #detachNow} (the user's Ctrl-C) leaves it running.
+   *
+   * @throws DeployFailure when the bridge holds no such deployment, or the connection is lost
+   */
+  public int attach(InetSocketAddress bridge, long id) throws DeployFailure {
+    return talk(
+        bridge,
+        () -> {
+          link.send(new ClientLink.Attach(id));
+          return events();
+        });
+  }
+
+  /** Closes the connection of an {@link #attach}: the deployment runs on. */
+  public void detachNow() {
+    detaching = true;
+    LinkConnection<ClientLink> l = link;
+    if (l != null) {
+      l.close();
+    }
+  }
+
+  /** Reads the one answer of a request; a Failed is the failure. */
+  private ClientLink answer() throws IOException, DeployFailure {
+    ClientLink m = link.read();
+    if (m == null) {
+      throw new IOException("closed");
+    }
+    if (m instanceof ClientLink.Failed f) {
+      throw new DeployFailure(f.message());
+    }
+    return m;
+  }
+
+  private long converse(Request request, List<PackedJar> jars, boolean detach)
+      throws IOException, DeployFailure {
     List<JarRef> refs = new ArrayList<>();
     Map<String, PackedJar> bySha = new HashMap<>();
     for (PackedJar j : jars) {
       refs.add(j.ref());
       bySha.put(j.ref().sha256(), j);
+    }
+    if (detach) {
+      link.send(new ClientLink.Detach());
     }
     link.send(
         new ClientLink.DeployRequest(
@@ -183,6 +297,18 @@ public final class DeployClient {
       toSend.add(j);
     }
     upload(toSend);
+    if (detach) {
+      ClientLink started = answer();
+      if (started instanceof ClientLink.Started s) {
+        return s.id();
+      }
+      throw new ProtocolException("it answered with a " + started.getClass().getSimpleName());
+    }
+    return events();
+  }
+
+  /** Prints the events the bridge sends with a bridge of this client's; returns the exit code. */
+  private int events() throws IOException, DeployFailure {
     Bridge bridge = new Bridge(format);
     ClientLink m;
     while ((m = link.read()) != null) {

@@ -87,6 +87,10 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
 
   private final Map<Long, Deployment> deployments = new ConcurrentHashMap<>();
 
+  /** Every deployment's events and state, running and finished, within the retention. */
+  private final DeploymentBook book =
+      new DeploymentBook(Retention.DEFAULT, java.time.Clock.systemUTC());
+
   /** Every deployment whose client is connected, from its first byte: their jars are in use. */
   private final java.util.Set<Deployment> connected = ConcurrentHashMap.newKeySet();
 
@@ -514,6 +518,28 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
 
   ScheduledExecutorService timers() {
     return timers;
+  }
+
+  DeploymentBook book() {
+    return book;
+  }
+
+  /** Keeps finished deployments' events within {@code retention} from now on. */
+  public void setRetention(Retention retention) {
+    book.setRetention(retention);
+  }
+
+  /** Returns the running deployment {@code id}, or null. */
+  Deployment running(long id) {
+    return deployments.get(id);
+  }
+
+  /** Sends SIGTERM to every process of deployment {@code id} on every machine. */
+  void terminate(long id) {
+    fabric.terminateProgram(id);
+    for (RemoteFabric r : workers) {
+      r.terminateProgram(id);
+    }
   }
 
   void register(Deployment d) {

@@ -70,6 +70,18 @@ final class Deployment implements Runnable {
   private volatile Relay relay;
   private volatile boolean registered;
 
+  /** Whether the program runs on without its client ({@code deploy --detach}). */
+  private volatile boolean detached;
+
+  /** Set when the first process could not start: nothing runs on then. */
+  private volatile boolean startFailed;
+
+  /** Set when an attached client closed its connection: the attach stops streaming. */
+  private volatile boolean attachGone;
+
+  /** This deployment's entry in the cluster's book, from its start. */
+  private volatile DeploymentBook.Kept kept;
+
   /** The handshake the client passed on {@link #socket}, before this deployment was made. */
   private final Handshake handshake;
 
@@ -115,7 +127,31 @@ final class Deployment implements Runnable {
     }
     link.startPings(cluster.timers(), false);
     try {
-      start();
+      ClientLink first = link.read();
+      if (first == null) {
+        throw new IOException("closed before it asked for anything");
+      }
+      if (first instanceof ClientLink.ListDeployments) {
+        link.sendLast(new ClientLink.Deployments(cluster.book().list()));
+        link.readToEndAndClose();
+        return;
+      }
+      if (first instanceof ClientLink.Stop stop) {
+        stop(stop);
+        return;
+      }
+      if (first instanceof ClientLink.Attach attach) {
+        attach(attach);
+        return;
+      }
+      if (first instanceof ClientLink.Detach) {
+        detached = true;
+        first = link.read();
+        if (first == null) {
+          throw new IOException("closed before it asked for anything");
+        }
+      }
+      start(first);
       readUntilEnd();
     } catch (DeployException e) {
       link.sendLast(new ClientLink.Failed(e.getMessage()));
@@ -150,11 +186,7 @@ final class Deployment implements Runnable {
   }
 
   /** Receives the program and starts its first process. */
-  private void start() throws IOException, DeployException {
-    ClientLink first = link.read();
-    if (first == null) {
-      throw new IOException("closed before it asked for anything");
-    }
+  private void start(ClientLink first) throws IOException, DeployException {
     if (!(first instanceof ClientLink.DeployRequest request)) {
       throw new ProtocolException("the first message is a " + first.getClass().getSimpleName());
     }
@@ -182,6 +214,7 @@ final class Deployment implements Runnable {
             request.options(),
             request.environment(),
             request.jars());
+    kept = cluster.book().open(id, main, detached);
     relay = new Relay();
     bridge = new Bridge(cluster.live().watch(id, main, relay));
     bridge.done().thenAccept(code -> cluster.live().finished(id, code));
@@ -203,7 +236,18 @@ final class Deployment implements Runnable {
             (pid, error) -> {
               if (error == null) {
                 bridge.done().thenAccept(this::finish);
+                if (detached) {
+                  link.sendLast(new ClientLink.Started(id)); // the client goes; the run goes on
+                }
               } else {
+                startFailed = true;
+                cluster.book().remove(kept);
+                if (detached) {
+                  // Its client may be gone already: nobody else forgets it.
+                  cluster.disconnected(this);
+                  cluster.kill(id);
+                  forget();
+                }
                 // The reader sees the client close once it has read this.
                 link.sendLast(
                     new ClientLink.Failed("the program could not start: " + Daemons.reason(error)));
@@ -318,28 +362,184 @@ final class Deployment implements Runnable {
     }
   }
 
-  /** Every process ended: tells the client the exit code. */
+  /** Every process ended: tells the client the exit code; a detached run is over. */
   private void finish(int code) {
     relay.finish(code); // after every event, in the relay's order
+    if (detached) {
+      cluster.disconnected(this);
+      forget();
+    }
   }
 
-  /** The client is gone or was told the end: nothing of this deployment may run on. */
+  /**
+   * The client is gone or was told the end: nothing of this deployment may run on, unless it runs
+   * detached; that one ends when its processes do ({@link #finish}) or its start fails.
+   */
   private void end() {
     LinkConnection<ClientLink> l = link;
     if (l != null) {
       l.close();
     }
+    if (registered && detached) {
+      return; // it ends with its processes, or when its start fails: its jars stay in use
+    }
     cluster.disconnected(this);
     if (registered) {
       cluster.kill(id);
-      Bridge b = bridge;
-      // Processes still running report their exits to the bridge as they are killed.
-      CompletableFuture.runAsync(
-          () -> {
-            b.awaitQuiet(5_000);
-            cluster.master().untrack(id);
-            cluster.unregister(this);
-          });
+      forget();
+    }
+  }
+
+  /** Forgets this deployment once its processes reported their ends (at most 5 s from now). */
+  private void forget() {
+    Bridge b = bridge;
+    DeploymentBook.Kept k = kept;
+    // Processes still running report their exits to the bridge as they are killed.
+    CompletableFuture.runAsync(
+        () -> {
+          b.awaitQuiet(5_000);
+          cluster.master().untrack(id);
+          cluster.unregister(this);
+          if (!startFailed) {
+            cluster.book().finish(k, b.done().getNow(1)); // no-op when it ended on its own
+          }
+        });
+  }
+
+  /**
+   * {@code deploy stop}: SIGTERM to every process of the deployment, SIGKILL to what is left after
+   * the grace; answers what it did. A deployment that already ended is said to have.
+   */
+  private void stop(ClientLink.Stop request) throws IOException, DeployException {
+    DeploymentBook.Kept k = known(request.id());
+    Deployment d = cluster.running(request.id());
+    if (d == null || d.bridge.done().isDone()) {
+      link.sendLast(
+          new ClientLink.Stopped(
+              "deployment " + request.id() + " had already ended (" + state(k) + ")"));
+      link.readToEndAndClose();
+      return;
+    }
+    cluster.book().stopping(k);
+    int alive = listed(k).alive();
+    cluster.terminate(request.id());
+    StringBuilder report =
+        new StringBuilder("sent SIGTERM to the ")
+            .append(alive)
+            .append(alive == 1 ? " process" : " processes")
+            .append(" of deployment ")
+            .append(request.id());
+    Integer code = await(d.bridge.done(), request.graceMillis());
+    if (code == null) {
+      int left = listed(k).alive();
+      cluster.kill(request.id());
+      report
+          .append("; ")
+          .append(left)
+          .append(left == 1 ? " was" : " were")
+          .append(" still running after ")
+          .append(seconds(request.graceMillis()))
+          .append(": sent SIGKILL");
+      code = await(d.bridge.done(), 30_000);
+    } else {
+      report.append("; every one ended within ").append(seconds(request.graceMillis()));
+    }
+    report.append(code == null ? "; its end is not reported yet" : "; exit code " + code);
+    link.sendLast(new ClientLink.Stopped(report.toString()));
+    link.readToEndAndClose();
+  }
+
+  /**
+   * {@code deploy attach}: sends the deployment's kept events, then the live ones, then its exit
+   * code, from a sender thread; this thread reads the client, whose close detaches (stops nothing).
+   */
+  private void attach(ClientLink.Attach request) throws IOException, DeployException {
+    DeploymentBook.Kept k = known(request.id());
+    cluster.senders().execute(() -> stream(k));
+    ClientLink m;
+    try {
+      while ((m = link.read()) != null) {
+        throw new ProtocolException("a " + m.getClass().getSimpleName() + " while attached");
+      }
+    } catch (ProtocolException e) {
+      throw e;
+    } catch (IOException e) {
+      log.debug("the client attached to deployment {} went: {}", k.id, e.getMessage());
+    } finally {
+      attachGone = true;
+    }
+  }
+
+  /** Sends {@code k}'s events until its end, or until the attached client goes. */
+  private void stream(DeploymentBook.Kept k) {
+    long cursor = 0;
+    try {
+      while (!attachGone) {
+        DeploymentBook.Batch b = cluster.book().read(k, cursor, DeploymentBook.READ_WAIT_NANOS);
+        for (Event e : b.events()) {
+          link.send(new Link.EventOf(0, e));
+        }
+        cursor = b.next();
+        if (b.last()) {
+          link.sendLast(new ClientLink.Done(b.code()));
+          return;
+        }
+        if (b.events().isEmpty() && cluster.book().find(k.id).isEmpty()) {
+          link.sendLast(
+              new ClientLink.Failed(
+                  "deployment " + k.id + " left the bridge's retention while attached"));
+          return;
+        }
+      }
+    } catch (IOException e) {
+      link.close(); // the client went
+    } catch (InterruptedException e) {
+      link.close(); // the master is shutting down
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Returns the kept deployment {@code id}, or says it is unknown. */
+  private DeploymentBook.Kept known(long id) throws DeployException {
+    return cluster
+        .book()
+        .find(id)
+        .orElseThrow(
+            () ->
+                new DeployException(
+                    "this bridge holds no deployment "
+                        + id
+                        + " (deploy list shows those it holds; a finished one is kept for a"
+                        + " while only)"));
+  }
+
+  private ClientLink.Listed listed(DeploymentBook.Kept k) {
+    return cluster.book().list().stream()
+        .filter(l -> l.id() == k.id)
+        .findFirst()
+        .orElse(
+            new ClientLink.Listed(k.id, k.mainClass, 0, 0, 0, ClientLink.Listed.EXITED, 0, false));
+  }
+
+  private String state(DeploymentBook.Kept k) {
+    return listed(k).stateText();
+  }
+
+  private static String seconds(long millis) {
+    return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
+  }
+
+  /** Returns {@code done}'s value within {@code millis}, or null. */
+  private static Integer await(CompletableFuture<Integer> done, long millis) {
+    try {
+      return done.get(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return 1;
     }
   }
 
@@ -374,6 +574,10 @@ final class Deployment implements Runnable {
      */
     @Override
     public void write(Event event) throws IOException {
+      cluster.book().append(kept, event);
+      if (detached) {
+        return; // kept for attach only; never paused
+      }
       boolean pause = false;
       lock.lock();
       try {
@@ -407,6 +611,10 @@ final class Deployment implements Runnable {
 
     /** Queues the Done after every event, then the link is closed. */
     void finish(int code) {
+      cluster.book().finish(kept, code);
+      if (detached) {
+        return;
+      }
       lock.lock();
       try {
         if (broken) {

@@ -604,6 +604,22 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
   }
 
+  /** Sends SIGTERM to every process of {@code program} on this machine. */
+  void terminateProgram(long program) {
+    LinkConnection<WorkerLink> c;
+    boolean wasTold;
+    lock.lock();
+    try {
+      c = link;
+      wasTold = told.contains(program);
+    } finally {
+      lock.unlock();
+    }
+    if (c != null && wasTold) {
+      c.trySend(new WorkerLink.TerminateProgram(program));
+    }
+  }
+
   /** Kills every process of {@code program} on this machine and forgets it. */
   void removeProgram(long program) {
     LinkConnection<WorkerLink> c;

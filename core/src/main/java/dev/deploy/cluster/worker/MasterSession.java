@@ -160,6 +160,8 @@ final class MasterSession implements Scheduler, Runnable {
         ready.cancel(false);
       }
       fabric.removeProgram(remove.program());
+    } else if (message instanceof WorkerLink.TerminateProgram terminate) {
+      fabric.terminateProgram(terminate.program());
     } else if (message instanceof Link.JarChunk chunk) {
       receive(chunk);
     } else if (message instanceof WorkerLink.PauseOutput p) {
