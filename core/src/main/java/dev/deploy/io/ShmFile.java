@@ -1,6 +1,11 @@
 package dev.deploy.io;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -13,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 
 /**
@@ -23,7 +29,14 @@ import java.util.regex.Pattern;
  * mapped it no name is left (a crash leaves nothing behind; the memory goes with the last mapping).
  *
  * <p>{@code DEPLOY_SHM=1} (or {@code -Ddeploy.shm=1}) turns shared memory on, {@code 0} off (every
- * pair stays on TCP); off by default for now ({@link #DEFAULT}). Immutable once made; any thread.
+ * pair stays on TCP); off by default for now ({@link #DEFAULT}).
+ *
+ * <p>The mapping is undone by {@link #release} as soon as the pair's transport is closed, not left
+ * to the garbage collector: a dead mapping holds its 2 MiB of {@code /dev/shm} until a full
+ * collection finds it, and then the JVM's single reference-handler thread unmaps each one in turn
+ * (a {@code munmap} that frees the pages), so a collection after a few hundred closed pairs delays
+ * every weak or soft reference's enqueueing by tens of milliseconds or more. Any thread; the caller
+ * of {@link #release} makes sure no thread touches the rings afterwards.
  */
 public final class ShmFile {
   /** Where the files go: tmpfs on Linux. */
@@ -42,6 +55,7 @@ public final class ShmFile {
 
   private final String name;
   private final MappedByteBuffer map;
+  private final AtomicBoolean released = new AtomicBoolean();
 
   private ShmFile(String name, MappedByteBuffer map) {
     this.name = name;
@@ -179,6 +193,40 @@ public final class ShmFile {
       Files.deleteIfExists(DIR.resolve(name));
     } catch (IOException e) {
       // Gone already, or not ours to remove: nothing to leave behind either way.
+    }
+  }
+
+  /**
+   * Unmaps the file now (idempotent). Call only when no thread can touch its rings any more: an
+   * access after this is a fault. Where the JVM cannot unmap on demand, the collector does it
+   * later, as before.
+   */
+  public void release() {
+    if (UNMAP != null && released.compareAndSet(false, true)) {
+      try {
+        UNMAP.invokeExact((ByteBuffer) map);
+      } catch (Throwable e) {
+        // Not unmapped: the collector's cleaner unmaps it later.
+      }
+    }
+  }
+
+  /**
+   * {@code sun.misc.Unsafe.invokeCleaner}, bound: Java 17's only way to unmap a mapped buffer at a
+   * known time (module jdk.unsupported, no flag needed); null where it is missing.
+   */
+  private static final MethodHandle UNMAP = unmapper();
+
+  private static MethodHandle unmapper() {
+    try {
+      Class<?> type = Class.forName("sun.misc.Unsafe");
+      Field field = type.getDeclaredField("theUnsafe");
+      field.setAccessible(true);
+      return MethodHandles.lookup()
+          .findVirtual(type, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
+          .bindTo(field.get(null));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
     }
   }
 

@@ -15,10 +15,12 @@ import dev.deploy.wire.MessageOut;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -117,6 +119,52 @@ class ChannelTransportTest {
     for (int round = 0; round < 8; round++) {
       out.send(value);
       assertThat((byte[]) in.recv(Long.MAX_VALUE)).isEqualTo(value);
+    }
+  }
+
+  /**
+   * A closed pair's mapping is undone when its connection ends, not left to a later collection:
+   * there each one costs the JVM's reference-handler thread a {@code munmap}, and a few hundred of
+   * them delayed every weak reference's enqueueing past what the Reactive Streams TCK's §3.13
+   * waits.
+   */
+  @Test
+  void givenSharedMemory_whenTheRemoteIsKilled_thenTheSurvivorUnmapsThePairAtOnce()
+      throws Exception {
+    Assumptions.assumeTrue(ShmFile.enabled(), "shared memory is off in this run");
+    List<String> before = shmMappings();
+    LoopbackTables.Table a = tables.add();
+    LoopbackTables.Table b = tables.add();
+    SendEnd out = a.table().openSender(b.pid());
+    ReceiveEnd in = b.table().openReceiver(a.pid());
+    out.send(1);
+    assertThat(in.recv(Long.MAX_VALUE)).isEqualTo(1);
+    List<String> pair = new ArrayList<>(shmMappings());
+    pair.removeAll(before);
+    assertThat(pair).as("the pair's file, mapped by each side").hasSize(2);
+    // Held here, so a collection cannot unmap them for the transports: they must do it.
+    List<Transport> transports =
+        List.of(TableProbe.transport(a.table(), b.pid()), TableProbe.transport(b.table(), a.pid()));
+
+    a.kill(); // the killed side's mapping goes with it, as a process's does
+
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(shmMappings())
+                    .as("mappings of the pair once its connection ended")
+                    .doesNotContainAnyElementsOf(pair));
+    assertThat(transports).allMatch(t -> t instanceof ShmTransport);
+  }
+
+  /** The {@code /dev/shm/deploy-*} files this JVM maps now, one entry per mapping. */
+  private static List<String> shmMappings() throws Exception {
+    try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
+      return lines
+          .filter(l -> l.contains("/dev/shm/deploy-"))
+          .map(l -> l.substring(l.indexOf("/dev/shm/")))
+          .toList();
     }
   }
 
