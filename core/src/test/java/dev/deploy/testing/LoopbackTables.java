@@ -259,9 +259,32 @@ public final class LoopbackTables implements AutoCloseable {
     }
     for (SelectionKey k : new ArrayList<>(selector.keys())) {
       closeQuietly(k.channel());
-      if (k.attachment() instanceof Connection c && listenerOf(c) instanceof ShmTransport shm) {
-        shm.release();
+      if (k.attachment() instanceof Connection c) {
+        returnBulkBudget(c);
+        if (listenerOf(c) instanceof ShmTransport shm) {
+          shm.release();
+        }
       }
+    }
+  }
+
+  /**
+   * Gives back what {@code c}'s buffers hold of the JVM-wide bulk budget, as the end of a process
+   * would: the socket was closed under the connection, so its own close never runs. Without it,
+   * every killed table's grown buffers stayed counted, and a later test in the same JVM found the
+   * budget spent (a shared-memory pair's connection grows its input buffer under a storm of
+   * doorbells).
+   */
+  private static void returnBulkBudget(Connection c) {
+    try {
+      Field own = Connection.class.getDeclaredField("bulkHeld");
+      own.setAccessible(true);
+      Field all = Connection.class.getDeclaredField("BULK_HELD");
+      all.setAccessible(true);
+      long held = ((java.util.concurrent.atomic.AtomicLong) own.get(c)).getAndSet(0);
+      ((java.util.concurrent.atomic.AtomicLong) all.get(null)).addAndGet(-held);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError("Connection no longer counts its bulk buffers in 'bulkHeld'", e);
     }
   }
 
