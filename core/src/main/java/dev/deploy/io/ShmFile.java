@@ -28,8 +28,8 @@ import java.util.regex.Pattern;
  * and unlinks it at once, and the dialler unlinks it too when the answer comes, so once both have
  * mapped it no name is left (a crash leaves nothing behind; the memory goes with the last mapping).
  *
- * <p>{@code DEPLOY_SHM=1} (or {@code -Ddeploy.shm=1}) turns shared memory on, {@code 0} off (every
- * pair stays on TCP); off by default for now ({@link #DEFAULT}).
+ * <p>Shared memory is on by default ({@link #DEFAULT}); {@code DEPLOY_SHM=0} (or {@code
+ * -Ddeploy.shm=0}) turns it off, and every pair stays on TCP.
  *
  * <p>The mapping is undone by {@link #release} as soon as the pair's transport is closed, not left
  * to the garbage collector: a dead mapping holds its 2 MiB of {@code /dev/shm} until a full
@@ -63,16 +63,15 @@ public final class ShmFile {
   }
 
   /**
-   * Whether shared memory is used when neither {@code DEPLOY_SHM} nor {@code deploy.shm} says: not
-   * yet. One rule of the Reactive Streams TCK (§3.13, a cancelled subscriber must become garbage)
-   * failed in three of four runs of the whole channel suite over shared memory and never alone
-   * (docs/channels.md); until that is understood, shared memory is opt-in.
+   * Whether shared memory is used when neither {@code DEPLOY_SHM} nor {@code deploy.shm} says: yes,
+   * between processes of one machine (the whole channel suite and the Reactive Streams TCK pass
+   * over it; docs/channels.md).
    */
-  static final boolean DEFAULT = false;
+  static final boolean DEFAULT = true;
 
   /**
-   * Returns whether shared memory may be used: asked for ({@code DEPLOY_SHM=1}, or {@code
-   * -Ddeploy.shm=1}, which wins; {@code 0} turns it off), and this machine has it.
+   * Returns whether shared memory may be used: not turned off ({@code DEPLOY_SHM=0}, or {@code
+   * -Ddeploy.shm=0}, which wins; any other value, or none, leaves it on), and this machine has it.
    */
   public static boolean enabled() {
     String v = System.getProperty("deploy.shm", System.getenv("DEPLOY_SHM"));

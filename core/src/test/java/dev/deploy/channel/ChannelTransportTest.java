@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Which transport carries a pair: shared memory between tables of one machine when {@code
- * deploy.shm=1} (the build runs the channel suite both ways), TCP otherwise; never a file left in
- * {@code /dev/shm}, a killed remote still LOST, and an offer naming a path refused.
+ * deploy.shm=0} is not set (the build runs the channel suite both ways), TCP otherwise; never a
+ * file left in {@code /dev/shm}, a killed remote still LOST, and an offer naming a path refused.
  */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class ChannelTransportTest {
