@@ -453,6 +453,10 @@ public final class ChannelTable {
     }
     try {
       return ShmFile.open(name);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // The dialler withdrew its offer: its connection ended or lost a simultaneous dial to ours
+      // (it unlinks then), so this one is being dropped anyway. Routine, not worth a warning.
+      return null;
     } catch (IOException | RuntimeException e) {
       logOnce("shm-open", "cannot map the shared memory a peer offered, channels use TCP: " + e);
       return null;
