@@ -62,9 +62,10 @@ import java.util.concurrent.TimeUnit;
  * one vCPU, 50 to 80 us across two, from run to run); {@code taskset -c 0 java ...} pins the whole
  * run to one core and gives a stable comparison.
  *
- * <p>{@code DEPLOY_SHM=1 java ...} measures the channels over shared memory instead of TCP (both
- * JVMs inherit it); the raw NIO leg is the same. {@code bench/mpi/pingpong.sh} is Open MPI's
- * shared-memory round trip beside it (docs/benchmarks.md).
+ * <p>The channels go through shared memory (the default between processes of one machine); {@code
+ * DEPLOY_SHM=0 java ...} measures them over TCP instead (both JVMs inherit it); the raw NIO leg is
+ * the same. {@code bench/mpi/pingpong.sh} is Open MPI's shared-memory round trip beside it
+ * (docs/benchmarks.md).
  *
  * <p>Without arguments it runs all three phases, in 10 to 45 s on 2 cores. To profile one phase,
  * name it and give every JVM of the run a flight recording in one directory (JDK 17 does not expand

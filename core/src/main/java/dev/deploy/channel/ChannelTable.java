@@ -319,6 +319,9 @@ public final class ChannelTable {
         }
         if (shm != null) {
           shm.unlink(); // both have it mapped, or the remote declined it
+          if (!shared) {
+            shm.release(); // declined: unmapped now, not at some later collection
+          }
         }
         peer.attach(shared ? new ShmTransport(loop, c, shm, true) : c);
       } else if (type == Frames.REJECT) {
@@ -341,6 +344,7 @@ public final class ChannelTable {
     public void onClosed(Connection c, IOException cause) {
       if (offered != null) {
         offered.unlink();
+        offered.release();
         offered = null;
       }
       if (peer.dialing != c) {
@@ -457,6 +461,10 @@ public final class ChannelTable {
     }
     try {
       return ShmFile.open(name);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // The dialler withdrew its offer: its connection ended or lost a simultaneous dial to ours
+      // (it unlinks then), so this one is being dropped anyway. Routine, not worth a warning.
+      return null;
     } catch (IOException | RuntimeException e) {
       logOnce("shm-open", "cannot map the shared memory a peer offered, channels use TCP: " + e);
       return null;
@@ -508,14 +516,16 @@ public final class ChannelTable {
         c.close();
         return;
       }
+      ShmFile taken = shm;
+      shm = null; // the transport's from here
       if (p.dialing != null) {
         Connection mine = p.dialing;
         p.dialing = null;
         mine.close();
       }
-      if (shm != null) {
+      if (taken != null) {
         c.sendFrame(Frames.ACCEPT, new byte[] {1});
-        p.attach(new ShmTransport(loop, c, shm, false));
+        p.attach(new ShmTransport(loop, c, taken, false));
       } else {
         c.sendFrame(Frames.ACCEPT, new byte[0]);
         p.attach(c);
@@ -531,6 +541,10 @@ public final class ChannelTable {
     @Override
     public void onClosed(Connection c, IOException cause) {
       handshakes.done(c);
+      if (shm != null) {
+        shm.release(); // mapped, but the connection ended before a transport took it
+        shm = null;
+      }
       if (cause instanceof AuthenticationException || cause instanceof ProtocolException) {
         logOnce(
             from,

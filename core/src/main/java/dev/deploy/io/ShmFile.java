@@ -1,6 +1,11 @@
 package dev.deploy.io;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -13,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 
 /**
@@ -22,8 +28,15 @@ import java.util.regex.Pattern;
  * and unlinks it at once, and the dialler unlinks it too when the answer comes, so once both have
  * mapped it no name is left (a crash leaves nothing behind; the memory goes with the last mapping).
  *
- * <p>{@code DEPLOY_SHM=1} (or {@code -Ddeploy.shm=1}) turns shared memory on, {@code 0} off (every
- * pair stays on TCP); off by default for now ({@link #DEFAULT}). Immutable once made; any thread.
+ * <p>Shared memory is on by default ({@link #DEFAULT}); {@code DEPLOY_SHM=0} (or {@code
+ * -Ddeploy.shm=0}) turns it off, and every pair stays on TCP.
+ *
+ * <p>The mapping is undone by {@link #release} as soon as the pair's transport is closed, not left
+ * to the garbage collector: a dead mapping holds its 2 MiB of {@code /dev/shm} until a full
+ * collection finds it, and then the JVM's single reference-handler thread unmaps each one in turn
+ * (a {@code munmap} that frees the pages), so a collection after a few hundred closed pairs delays
+ * every weak or soft reference's enqueueing by tens of milliseconds or more. Any thread; the caller
+ * of {@link #release} makes sure no thread touches the rings afterwards.
  */
 public final class ShmFile {
   /** Where the files go: tmpfs on Linux. */
@@ -42,6 +55,7 @@ public final class ShmFile {
 
   private final String name;
   private final MappedByteBuffer map;
+  private final AtomicBoolean released = new AtomicBoolean();
 
   private ShmFile(String name, MappedByteBuffer map) {
     this.name = name;
@@ -49,16 +63,15 @@ public final class ShmFile {
   }
 
   /**
-   * Whether shared memory is used when neither {@code DEPLOY_SHM} nor {@code deploy.shm} says: not
-   * yet. One rule of the Reactive Streams TCK (§3.13, a cancelled subscriber must become garbage)
-   * failed in three of four runs of the whole channel suite over shared memory and never alone
-   * (docs/channels.md); until that is understood, shared memory is opt-in.
+   * Whether shared memory is used when neither {@code DEPLOY_SHM} nor {@code deploy.shm} says: yes,
+   * between processes of one machine (the whole channel suite and the Reactive Streams TCK pass
+   * over it; docs/channels.md).
    */
-  static final boolean DEFAULT = false;
+  static final boolean DEFAULT = true;
 
   /**
-   * Returns whether shared memory may be used: asked for ({@code DEPLOY_SHM=1}, or {@code
-   * -Ddeploy.shm=1}, which wins; {@code 0} turns it off), and this machine has it.
+   * Returns whether shared memory may be used: not turned off ({@code DEPLOY_SHM=0}, or {@code
+   * -Ddeploy.shm=0}, which wins; any other value, or none, leaves it on), and this machine has it.
    */
   public static boolean enabled() {
     String v = System.getProperty("deploy.shm", System.getenv("DEPLOY_SHM"));
@@ -179,6 +192,40 @@ public final class ShmFile {
       Files.deleteIfExists(DIR.resolve(name));
     } catch (IOException e) {
       // Gone already, or not ours to remove: nothing to leave behind either way.
+    }
+  }
+
+  /**
+   * Unmaps the file now (idempotent). Call only when no thread can touch its rings any more: an
+   * access after this is a fault. Where the JVM cannot unmap on demand, the collector does it
+   * later, as before.
+   */
+  public void release() {
+    if (UNMAP != null && released.compareAndSet(false, true)) {
+      try {
+        UNMAP.invokeExact((ByteBuffer) map);
+      } catch (Throwable e) {
+        // Not unmapped: the collector's cleaner unmaps it later.
+      }
+    }
+  }
+
+  /**
+   * {@code sun.misc.Unsafe.invokeCleaner}, bound: Java 17's only way to unmap a mapped buffer at a
+   * known time (module jdk.unsupported, no flag needed); null where it is missing.
+   */
+  private static final MethodHandle UNMAP = unmapper();
+
+  private static MethodHandle unmapper() {
+    try {
+      Class<?> type = Class.forName("sun.misc.Unsafe");
+      Field field = type.getDeclaredField("theUnsafe");
+      field.setAccessible(true);
+      return MethodHandles.lookup()
+          .findVirtual(type, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
+          .bindTo(field.get(null));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
     }
   }
 

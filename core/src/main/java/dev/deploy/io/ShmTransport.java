@@ -23,6 +23,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * doorbell rings (and once a second, so a lost wake-up costs at most a second), or by a receiving
  * thread that spins ({@link #poll}); frames are handed over in order, one thread at a time. The
  * connection, closing and {@code onClosed} are the loop's.
+ *
+ * <p>Unmapping. The rings are touched only under {@link #inLock} (the ring read) or {@link
+ * #outLock} (the ring written), and only while {@link #closed} is false as seen under that lock;
+ * {@link #release} sets it under both locks and then unmaps, so no thread touches a ring after. A
+ * closed transport releases its file at once (on the loop, after {@code onClosed}), so a closed
+ * pair holds no {@code /dev/shm} memory and leaves no unmapping to the garbage collector (see
+ * {@link ShmFile}).
  */
 public final class ShmTransport implements Transport, Connection.Listener {
   /** On the connection: look at the rings. No payload. Outside the channel's frame types. */
@@ -146,6 +153,9 @@ public final class ShmTransport implements Transport, Connection.Listener {
    */
   private void writeOut() {
     assert outLock.isHeldByCurrentThread();
+    if (closed) {
+      return; // released, or about to be
+    }
     Transport.Listener l = listener;
     boolean wake = false;
     while (true) {
@@ -217,8 +227,16 @@ public final class ShmTransport implements Transport, Connection.Listener {
 
   @Override
   public boolean spinning() {
-    in.awake();
-    return true;
+    inLock.lock();
+    try {
+      if (closed) {
+        return false;
+      }
+      in.awake();
+      return true;
+    } finally {
+      inLock.unlock();
+    }
   }
 
   @Override
@@ -240,7 +258,7 @@ public final class ShmTransport implements Transport, Connection.Listener {
   private int readIn() {
     assert inLock.isHeldByCurrentThread();
     Transport.Listener l = listener;
-    if (l == null || failure != null) {
+    if (l == null || failure != null || closed) {
       return 0;
     }
     int n;
@@ -277,6 +295,26 @@ public final class ShmTransport implements Transport, Connection.Listener {
       inLock.unlock();
     }
     flush();
+  }
+
+  /**
+   * Any thread: closes the rings for good and unmaps the file (idempotent). Takes the locks in the
+   * order a read that answers takes them (input, then output).
+   */
+  public void release() {
+    inLock.lock();
+    try {
+      closed = true;
+      outLock.lock();
+      try {
+        pendingFrames.clear();
+        file.release();
+      } finally {
+        outLock.unlock();
+      }
+    } finally {
+      inLock.unlock();
+    }
   }
 
   // ------------------------------------------------------------------ the connection's listener
@@ -330,6 +368,8 @@ public final class ShmTransport implements Transport, Connection.Listener {
     if (l != null) {
       l.onClosed(this, why);
     }
+    // Off this call: the closer may hold locks of its own (a channel closing its idle transport).
+    loop.execute(this::release);
   }
 
   @Override

@@ -19,13 +19,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * Which transport carries a pair: shared memory between tables of one machine when {@code
- * deploy.shm=1} (the build runs the channel suite both ways), TCP otherwise; never a file left in
- * {@code /dev/shm}, a killed remote still LOST, and an offer naming a path refused.
+ * deploy.shm=0} is not set (the build runs the channel suite both ways), TCP otherwise; never a
+ * file left in {@code /dev/shm}, a killed remote still LOST, and an offer naming a path refused.
  */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class ChannelTransportTest {
@@ -117,6 +118,53 @@ class ChannelTransportTest {
     for (int round = 0; round < 8; round++) {
       out.send(value);
       assertThat((byte[]) in.recv(Long.MAX_VALUE)).isEqualTo(value);
+    }
+  }
+
+  /**
+   * A closed pair's mapping is undone when its connection ends, not left to a later collection:
+   * there each one costs the JVM's reference-handler thread a {@code munmap}, and a few hundred of
+   * them delayed every weak reference's enqueueing past what the Reactive Streams TCK's §3.13
+   * waits.
+   */
+  @Test
+  void givenSharedMemory_whenTheRemoteIsKilled_thenTheSurvivorUnmapsThePairAtOnce()
+      throws Exception {
+    Assumptions.assumeTrue(ShmFile.enabled(), "shared memory is off in this run");
+    LoopbackTables.Table a = tables.add();
+    LoopbackTables.Table b = tables.add();
+    SendEnd out = a.table().openSender(b.pid());
+    ReceiveEnd in = b.table().openReceiver(a.pid());
+    out.send(1);
+    assertThat(in.recv(Long.MAX_VALUE)).isEqualTo(1);
+    // Held here, so a collection cannot unmap them for the transports: they must do it.
+    ShmTransport ab = (ShmTransport) TableProbe.transport(a.table(), b.pid());
+    ShmTransport ba = (ShmTransport) TableProbe.transport(b.table(), a.pid());
+    String pair = "/dev/shm/" + TableProbe.shmName(ba) + " (deleted)";
+    assertThat(shmMappings())
+        .as("the pair's file, mapped by each side")
+        .filteredOn(pair::equals)
+        .hasSize(2);
+
+    a.kill(); // the killed side's mapping goes with it, as a process's does
+
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(shmMappings())
+                    .as("mappings of the pair once its connection ended")
+                    .doesNotContain(pair));
+    assertThat(List.of(ab, ba)).doesNotContainNull();
+  }
+
+  /** The {@code /dev/shm/deploy-*} files this JVM maps now, one entry per mapping. */
+  private static List<String> shmMappings() throws Exception {
+    try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
+      return lines
+          .filter(l -> l.contains("/dev/shm/deploy-"))
+          .map(l -> l.substring(l.indexOf("/dev/shm/")))
+          .toList();
     }
   }
 

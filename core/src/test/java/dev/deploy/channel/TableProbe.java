@@ -132,6 +132,17 @@ final class TableProbe {
     return t instanceof dev.deploy.io.ShmTransport shm ? shm.connection() : (Connection) t;
   }
 
+  /** Returns the name under /dev/shm of the file {@code shm} maps. */
+  static String shmName(dev.deploy.io.ShmTransport shm) {
+    try {
+      Field f = dev.deploy.io.ShmTransport.class.getDeclaredField("file");
+      f.setAccessible(true);
+      return ((dev.deploy.io.ShmFile) f.get(shm)).name();
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError("ShmTransport no longer keeps its ShmFile in a field 'file'", e);
+    }
+  }
+
   /** Returns what carries {@code table}'s frames with {@code remote} now, or null. */
   static dev.deploy.io.Transport transport(ChannelTable table, Pid remote) {
     Peer p = peer(table, remote);

@@ -4,7 +4,9 @@ import dev.deploy.ChannelException.Reason;
 import dev.deploy.Pid;
 import dev.deploy.channel.ChannelTable;
 import dev.deploy.codec.Codec;
+import dev.deploy.io.Connection;
 import dev.deploy.io.IoLoop;
+import dev.deploy.io.ShmTransport;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Credential;
 import dev.deploy.security.Nonces;
@@ -246,6 +248,10 @@ public final class LoopbackTables implements AutoCloseable {
   }
 
   /** Loop thread: closes every channel registered with the loop's selector. */
+  /**
+   * Loop thread: closes every socket, and unmaps the shared memory of every pair over it, as the
+   * kernel does for a process that dies (the remote's side is its own to release).
+   */
   private static void closeRegisteredChannels(IoLoop loop) {
     Selector selector = selector(loop);
     if (!selector.isOpen()) {
@@ -253,6 +259,42 @@ public final class LoopbackTables implements AutoCloseable {
     }
     for (SelectionKey k : new ArrayList<>(selector.keys())) {
       closeQuietly(k.channel());
+      if (k.attachment() instanceof Connection c) {
+        returnBulkBudget(c);
+        if (listenerOf(c) instanceof ShmTransport shm) {
+          shm.release();
+        }
+      }
+    }
+  }
+
+  /**
+   * Gives back what {@code c}'s buffers hold of the JVM-wide bulk budget, as the end of a process
+   * would: the socket was closed under the connection, so its own close never runs. Without it,
+   * every killed table's grown buffers stayed counted, and a later test in the same JVM found the
+   * budget spent (a shared-memory pair's connection grows its input buffer under a storm of
+   * doorbells).
+   */
+  private static void returnBulkBudget(Connection c) {
+    try {
+      Field own = Connection.class.getDeclaredField("bulkHeld");
+      own.setAccessible(true);
+      Field all = Connection.class.getDeclaredField("BULK_HELD");
+      all.setAccessible(true);
+      long held = ((java.util.concurrent.atomic.AtomicLong) own.get(c)).getAndSet(0);
+      ((java.util.concurrent.atomic.AtomicLong) all.get(null)).addAndGet(-held);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError("Connection no longer counts its bulk buffers in 'bulkHeld'", e);
+    }
+  }
+
+  private static Object listenerOf(Connection c) {
+    try {
+      Field f = Connection.class.getDeclaredField("listener");
+      f.setAccessible(true);
+      return f.get(c);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError("Connection no longer keeps its listener in a field 'listener'", e);
     }
   }
 
