@@ -3,11 +3,11 @@ package dev.deploy.cli;
 import dev.deploy.bridge.EventFormat;
 import dev.deploy.bridge.Formats;
 import dev.deploy.cluster.client.DeployClient;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -36,14 +36,7 @@ final class AttachCommand implements Callable<Integer> {
       description = "Output format (default: $DEPLOY_FORMAT, else human).")
   String format;
 
-  @Option(
-      names = "--key-file",
-      paramLabel = "<file>",
-      description = "The cluster key (default: $DEPLOY_KEY_FILE; on loopback, your own key).")
-  Path keyFile;
-
-  @Option(names = "--verbose", description = "Print stack traces of errors.")
-  boolean verbose;
+  @Mixin BridgeClientOptions options;
 
   @Parameters(
       paramLabel = "[<bridge-addr>] <id>",
@@ -55,9 +48,9 @@ final class AttachCommand implements Callable<Integer> {
   public Integer call() {
     return Main.guard(
         "deploy attach",
-        verbose,
+        options.verbose,
         () -> {
-          String name = format != null ? format : System.getenv("DEPLOY_FORMAT");
+          String name = BridgeClientOptions.formatName(format);
           EventFormat out;
           try {
             out = Formats.forName(name);
@@ -66,7 +59,7 @@ final class AttachCommand implements Callable<Integer> {
           }
           HeldDeployment.Target t =
               HeldDeployment.target(
-                  "attach", positional, true, System.getenv("DEPLOY_BRIDGE"), keyFile);
+                  "attach", positional, true, System.getenv("DEPLOY_BRIDGE"), options.keyFile);
           DeployClient client = new DeployClient(t.key(), out, null, false);
           // Ctrl-C closes the connection only: the bridge stops streaming, the run goes on.
           Thread detach = new Thread(client::detachNow, "deploy-detach");

@@ -4,7 +4,6 @@ import dev.deploy.bridge.Formats;
 import dev.deploy.bridge.Json;
 import dev.deploy.cluster.client.DeployClient;
 import dev.deploy.wire.ClientLink;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -12,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -35,14 +35,7 @@ final class ListCommand implements Callable<Integer> {
       description = "Output format (default: $DEPLOY_FORMAT, else human).")
   String format;
 
-  @Option(
-      names = "--key-file",
-      paramLabel = "<file>",
-      description = "The cluster key (default: $DEPLOY_KEY_FILE; on loopback, your own key).")
-  Path keyFile;
-
-  @Option(names = "--verbose", description = "Print stack traces of errors.")
-  boolean verbose;
+  @Mixin BridgeClientOptions options;
 
   @Parameters(
       paramLabel = "<bridge-addr>",
@@ -54,16 +47,16 @@ final class ListCommand implements Callable<Integer> {
   public Integer call() {
     return Main.guard(
         "deploy list",
-        verbose,
+        options.verbose,
         () -> {
-          String name = format != null ? format : System.getenv("DEPLOY_FORMAT");
+          String name = BridgeClientOptions.formatName(format);
           boolean json = "json".equals(name);
           if (name != null && !json && !"human".equals(name)) {
             throw new CommandException("--format is human or json, not \"" + name + "\"", 2);
           }
           HeldDeployment.Target t =
               HeldDeployment.target(
-                  "list", positional, false, System.getenv("DEPLOY_BRIDGE"), keyFile);
+                  "list", positional, false, System.getenv("DEPLOY_BRIDGE"), options.keyFile);
           DeployClient client = new DeployClient(t.key(), Formats.forName("human"), null, false);
           List<ClientLink.Listed> listed = HeldDeployment.call(() -> client.list(t.bridge()));
           System.out.print(json ? json(listed) : human(listed, ZoneId.systemDefault()));

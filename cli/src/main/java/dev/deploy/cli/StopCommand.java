@@ -2,11 +2,11 @@ package dev.deploy.cli;
 
 import dev.deploy.bridge.Formats;
 import dev.deploy.cluster.client.DeployClient;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -35,14 +35,7 @@ final class StopCommand implements Callable<Integer> {
       description = "How long processes have after SIGTERM, like 10s, 2m (default: 10s).")
   String grace = "10s";
 
-  @Option(
-      names = "--key-file",
-      paramLabel = "<file>",
-      description = "The cluster key (default: $DEPLOY_KEY_FILE; on loopback, your own key).")
-  Path keyFile;
-
-  @Option(names = "--verbose", description = "Print stack traces of errors.")
-  boolean verbose;
+  @Mixin BridgeClientOptions options;
 
   @Parameters(
       paramLabel = "[<bridge-addr>] <id>",
@@ -54,12 +47,12 @@ final class StopCommand implements Callable<Integer> {
   public Integer call() {
     return Main.guard(
         "deploy stop",
-        verbose,
+        options.verbose,
         () -> {
           long graceMillis = Durations.parse("--grace", grace).toMillis();
           HeldDeployment.Target t =
               HeldDeployment.target(
-                  "stop", positional, true, System.getenv("DEPLOY_BRIDGE"), keyFile);
+                  "stop", positional, true, System.getenv("DEPLOY_BRIDGE"), options.keyFile);
           DeployClient client = new DeployClient(t.key(), Formats.forName("human"), null, false);
           String report = HeldDeployment.call(() -> client.stop(t.bridge(), t.id(), graceMillis));
           System.out.println("deploy stop: " + report);
