@@ -222,8 +222,13 @@ final class WarmPool {
       ArrayDeque<Launch> queue = waiting.get(r);
       while (queue != null && !queue.isEmpty()) {
         Launch l = queue.poll();
+        if (l.state() != Launch.State.WARM) {
+          // It died and its exit thread has not told us yet: it stays a member so that its
+          // ended() still gives its reservation back.
+          continue;
+        }
         idleSince.remove(l);
-        if (members.remove(l) && l.state() == Launch.State.WARM) {
+        if (members.remove(l)) {
           return l;
         }
       }
