@@ -165,6 +165,19 @@ public final class Fabric implements Launcher, AutoCloseable {
    * @throws IllegalArgumentException when {@code advertise} is a wildcard
    */
   public Fabric(ClusterKey key, InetAddress bind, String advertise, int warm) throws IOException {
+    this(key, bind, advertise, warm, ProcessFence.shared()::start);
+  }
+
+  /** Starts a launch's JVM: the {@link ProcessFence}, or a fake in tests. */
+  interface Starter {
+    /** Starts {@code builder}'s command; see {@link ProcessFence#start}. */
+    Process start(ProcessBuilder builder) throws IOException;
+  }
+
+  /** As the public constructor, starting JVMs with {@code starter}; for tests. */
+  Fabric(ClusterKey key, InetAddress bind, String advertise, int warm, Starter starter)
+      throws IOException {
+    this.starter = starter;
     if (Advertised.isWildcard(advertise)) {
       throw new IllegalArgumentException(
           "a fabric bound to "
@@ -190,6 +203,9 @@ public final class Fabric implements Launcher, AutoCloseable {
             (socket, handshake) -> new ControlSession(this, socket, handshake).run(),
             daemon("deploy-control"));
   }
+
+  /** Starts the JVMs; the fence outside tests. */
+  private final Starter starter;
 
   /** Per-process cgroups, once {@link #limitWithCgroups} found the machine lets us make them. */
   private volatile Optional<CgroupLimits> cgroups = Optional.empty();
@@ -604,7 +620,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     Process process;
     try {
       // Its own session and group, a parent-death signal, forked by the JVM's fork thread.
-      process = fence.start(builder);
+      process = starter.start(builder);
     } catch (IOException e) {
       if (group != null) {
         group.close();
