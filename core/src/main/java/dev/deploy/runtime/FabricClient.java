@@ -60,10 +60,24 @@ final class FabricClient {
   /** Set when this process itself is exiting, so the connection's end is expected. */
   private volatile boolean exiting;
 
-  private FabricClient(Socket socket, FrameReader reader, FrameWriter writer) {
+  /** What happens when the connection ends while this process is not exiting: a halt. */
+  private final Runnable lost;
+
+  /** Halts this JVM at once: its run is over. Not a lambda (see {@link #register}). */
+  private static final Runnable HALT =
+      new Runnable() {
+        @Override
+        public void run() {
+          Runtime.getRuntime().halt(1);
+        }
+      };
+
+  /** A client over a connected {@code socket}; {@code lost} runs if the fabric goes (tests). */
+  FabricClient(Socket socket, FrameReader reader, FrameWriter writer, Runnable lost) {
     this.socket = socket;
     this.reader = reader;
     this.writer = writer;
+    this.lost = lost;
   }
 
   /** Dials the fabric and runs the handshake, proving the deployment's key. */
@@ -87,7 +101,7 @@ final class FabricClient {
       FrameProtection protection = handshake.run(in, out);
       socket.setSoTimeout(0);
       return new FabricClient(
-          socket, new FrameReader(in, protection), new FrameWriter(out, protection));
+          socket, new FrameReader(in, protection), new FrameWriter(out, protection), HALT);
     } catch (IOException e) {
       socket.close();
       throw e;
@@ -153,7 +167,7 @@ final class FabricClient {
     }
     if (!exiting) {
       // The run is over or its monitor died: nobody would see this process's output or exit.
-      Runtime.getRuntime().halt(1);
+      lost.run();
     }
   }
 
