@@ -4,6 +4,7 @@ import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;
+import dev.deploy.security.ClusterKey;
 import dev.deploy.wire.ProtocolException;
 import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
@@ -62,10 +63,38 @@ final class JoinLoop implements Runnable, AutoCloseable {
 
   private volatile boolean closed;
 
+  /** Dials the master as a joining worker: {@link LinkConnection#join}, or a fake in tests. */
+  interface Dialer {
+    /** See {@link LinkConnection#join}. */
+    LinkConnection<WorkerLink> join(InetSocketAddress master, ClusterKey key, long deadlineMillis)
+        throws IOException;
+  }
+
+  /** Dials the master. */
+  private final Dialer dialer;
+
+  /** Waits between attempts: {@link #REDIAL_MILLIS}, cut short by {@link #close}. */
+  private final Runnable pause;
+
   JoinLoop(WorkerDaemon.JoinOptions options, ScheduledExecutorService timers, LongSupplier clock) {
+    this(options, timers, clock, LinkConnection::join, null);
+  }
+
+  /**
+   * As the other constructor, dialling with {@code dialer} and waiting between attempts with {@code
+   * pause} (null: {@link #REDIAL_MILLIS}, cut short by {@link #close}); for tests.
+   */
+  JoinLoop(
+      WorkerDaemon.JoinOptions options,
+      ScheduledExecutorService timers,
+      LongSupplier clock,
+      Dialer dialer,
+      Runnable pause) {
     this.options = options;
     this.timers = timers;
     this.clock = clock;
+    this.dialer = dialer;
+    this.pause = pause != null ? pause : this::awaitRedial;
   }
 
   /** Completes with why the loop gave up (the master unreachable too long, no fabric possible). */
@@ -100,7 +129,7 @@ final class JoinLoop implements Runnable, AutoCloseable {
           throw new java.net.UnknownHostException(
               "the host " + options.master().host() + " is not known");
         }
-        c = LinkConnection.join(now, options.key(), dialMillis(lastReached));
+        c = dialer.join(now, options.key(), dialMillis(lastReached));
       } catch (IOException e) {
         lastFailure =
             logOnce(lastFailure, "cannot reach the master at " + master() + ": " + why(e));
@@ -311,6 +340,10 @@ final class JoinLoop implements Runnable, AutoCloseable {
   }
 
   private void pause() {
+    pause.run();
+  }
+
+  private void awaitRedial() {
     try {
       stop.await(REDIAL_MILLIS, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {

@@ -86,8 +86,10 @@ class MasterSessionTest {
     assertThat(c.queue()).isTrue();
     assertThat(a.parent()).isEqualTo(P1);
 
-    master.send(new WorkerLink.SpawnResult(c.request(), WorkerLink.SpawnResult.FAILED, null, "bad"));
-    master.send(new WorkerLink.SpawnResult(b.request(), WorkerLink.SpawnResult.NO_ROOM, null, null));
+    master.send(
+        new WorkerLink.SpawnResult(c.request(), WorkerLink.SpawnResult.FAILED, null, "bad"));
+    master.send(
+        new WorkerLink.SpawnResult(b.request(), WorkerLink.SpawnResult.NO_ROOM, null, null));
     master.send(new WorkerLink.SpawnResult(a.request(), WorkerLink.SpawnResult.STARTED, P1, null));
 
     assertThat(started.get(10, TimeUnit.SECONDS)).contains(P1);
@@ -125,8 +127,7 @@ class MasterSessionTest {
   }
 
   @Test
-  void givenQuestionsWaiting_whenTheLinkEnds_thenTheyFailAndLaterOnesFailAtOnce()
-      throws Exception {
+  void givenQuestionsWaiting_whenTheLinkEnds_thenTheyFailAndLaterOnesFailAtOnce() throws Exception {
     CompletableFuture<Optional<Pid>> spawn = session.spawn(ORDER, false);
     CompletableFuture<ExitStatus> fate = session.fate(P1);
     next();
