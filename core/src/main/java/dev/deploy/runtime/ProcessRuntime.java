@@ -57,7 +57,7 @@ public final class ProcessRuntime {
   /** This process's channels, over the pid's listening port. */
   private final ChannelTable channels;
 
-  private ProcessRuntime(Pid pid, Resources resources, FabricClient fabric, ChannelTable channels) {
+  ProcessRuntime(Pid pid, Resources resources, FabricClient fabric, ChannelTable channels) {
     this.pid = pid;
     this.resources = resources;
     this.fabric = fabric;
