@@ -4,6 +4,7 @@ import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.io.SilenceLimit;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
@@ -593,6 +594,14 @@ public final class Fabric implements Launcher, AutoCloseable {
     env.keySet().removeIf(Env::isInternal);
     env.putAll(program.program.environment());
     env.putAll(runtimeEnvironment(launch.id, launch.order().program()));
+    // One limit for every process of a run: the program's (a cluster's master puts its own
+    // there), else this fabric's (a local run's, from the user's environment).
+    env.put(
+        SilenceLimit.VARIABLE,
+        program
+            .program
+            .environment()
+            .getOrDefault(SilenceLimit.VARIABLE, SilenceLimit.current().setting()));
     if (launch.warm) {
       env.put(Env.POOLED, "1"); // warms its channel path before it registers
     }

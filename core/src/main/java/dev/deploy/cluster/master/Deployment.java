@@ -173,7 +173,8 @@ final class Deployment implements Runnable {
   /** Says why the connection of a client that was not finished with ended. */
   private void logGone(String peer, IOException e) {
     if (e instanceof SocketTimeoutException) {
-      log.warn("the deploy client at {} was silent for 10 s: killed its processes", peer);
+      log.warn(
+          "the deploy client at {} was silent for {}: killed its processes", peer, link.silence());
     } else if (e instanceof ProtocolException) {
       log.warn("dropped the deploy client at {}: {}", peer, e.getMessage());
     } else {
@@ -196,6 +197,11 @@ final class Deployment implements Runnable {
     } catch (ProtocolException e) {
       throw new DeployException(e.getMessage());
     }
+    // Every process of the deployment, on whichever machine, takes the master's silence limit.
+    environment.put(
+        dev.deploy.io.SilenceLimit.VARIABLE, dev.deploy.io.SilenceLimit.current().setting());
+    List<String> entries = new java.util.ArrayList<>();
+    environment.forEach((name, value) -> entries.add(name + "=" + value));
     this.jars = request.jars();
     List<Path> jars = receiveJars(request.jars());
     String main = mainClass(request.mainClass(), jars);
@@ -208,12 +214,7 @@ final class Deployment implements Runnable {
     }
     spec =
         new WorkerLink.AddProgram(
-            id,
-            main,
-            request.arguments(),
-            request.options(),
-            request.environment(),
-            request.jars());
+            id, main, request.arguments(), request.options(), entries, request.jars());
     kept = cluster.book().open(id, main, detached);
     relay = new Relay();
     bridge = new Bridge(cluster.live().watch(id, main, relay));
