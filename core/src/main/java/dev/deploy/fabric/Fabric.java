@@ -350,6 +350,15 @@ public final class Fabric implements Launcher, AutoCloseable {
         Env.ADVERTISE, advertise);
   }
 
+  /**
+   * Returns the {@code DEPLOY_SILENCE_LIMIT} a process of a program whose environment is {@code
+   * environment} gets, one for every process of a run: the program's (a cluster's master puts its
+   * own there), else this JVM's (a local run's, from the user's environment).
+   */
+  static String silenceLimitFor(Map<String, String> environment) {
+    return environment.getOrDefault(SilenceLimit.VARIABLE, SilenceLimit.current().setting());
+  }
+
   Launch launchOf(long id) {
     return launches.get(id);
   }
@@ -594,14 +603,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     env.keySet().removeIf(Env::isInternal);
     env.putAll(program.program.environment());
     env.putAll(runtimeEnvironment(launch.id, launch.order().program()));
-    // One limit for every process of a run: the program's (a cluster's master puts its own
-    // there), else this fabric's (a local run's, from the user's environment).
-    env.put(
-        SilenceLimit.VARIABLE,
-        program
-            .program
-            .environment()
-            .getOrDefault(SilenceLimit.VARIABLE, SilenceLimit.current().setting()));
+    env.put(SilenceLimit.VARIABLE, silenceLimitFor(program.program.environment()));
     if (launch.warm) {
       env.put(Env.POOLED, "1"); // warms its channel path before it registers
     }

@@ -828,6 +828,11 @@ public final class Connection implements IoLoop.Handler, Transport {
     }
   }
 
+  /** Loop thread: when the last byte came, on the loop's clock (for tests). */
+  long lastRead() {
+    return lastRead;
+  }
+
   /** Returns whether everything handed to the socket was written. */
   @Override
   public boolean drained() {

@@ -186,6 +186,19 @@ final class Deployment implements Runnable {
     }
   }
 
+  /**
+   * Puts {@code limit}, the master's, into a deployment's {@code environment}, in place of any the
+   * client gave, so every process of it, on whichever machine, takes the same; returns the
+   * environment as {@code NAME=value} entries for the workers.
+   */
+  static List<String> withSilenceLimit(
+      Map<String, String> environment, dev.deploy.io.SilenceLimit limit) {
+    environment.put(dev.deploy.io.SilenceLimit.VARIABLE, limit.setting());
+    List<String> entries = new java.util.ArrayList<>();
+    environment.forEach((name, value) -> entries.add(name + "=" + value));
+    return entries;
+  }
+
   /** Receives the program and starts its first process. */
   private void start(ClientLink first) throws IOException, DeployException {
     if (!(first instanceof ClientLink.DeployRequest request)) {
@@ -197,11 +210,7 @@ final class Deployment implements Runnable {
     } catch (ProtocolException e) {
       throw new DeployException(e.getMessage());
     }
-    // Every process of the deployment, on whichever machine, takes the master's silence limit.
-    environment.put(
-        dev.deploy.io.SilenceLimit.VARIABLE, dev.deploy.io.SilenceLimit.current().setting());
-    List<String> entries = new java.util.ArrayList<>();
-    environment.forEach((name, value) -> entries.add(name + "=" + value));
+    List<String> entries = withSilenceLimit(environment, dev.deploy.io.SilenceLimit.current());
     this.jars = request.jars();
     List<Path> jars = receiveJars(request.jars());
     String main = mainClass(request.mainClass(), jars);
