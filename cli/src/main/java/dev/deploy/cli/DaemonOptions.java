@@ -2,6 +2,7 @@ package dev.deploy.cli;
 
 import dev.deploy.Resources;
 import dev.deploy.fabric.Fabric;
+import dev.deploy.io.SilenceLimit;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.NodesFile;
 import dev.deploy.process.CgroupLimits;
@@ -124,6 +125,34 @@ final class DaemonOptions {
           "JVMs kept started and waiting per program and resources, so a spawn costs a message"
               + " (default: $DEPLOY_WARM, else 2; 0 turns the pool off).")
   Integer warm;
+
+  @Option(
+      names = "--silence-limit",
+      paramLabel = "<duration>",
+      description =
+          "How long a connection may receive nothing before its peer counts as gone (its"
+              + " processes lost), from 1s to 10m, like 20s or 1500ms; a deployment's processes"
+              + " take the master's. Shorter finds a dead machine sooner and takes a live one"
+              + " behind packet loss or a long pause for dead more often (default:"
+              + " $DEPLOY_SILENCE_LIMIT, else 10s).")
+  String silenceLimit;
+
+  /**
+   * Makes {@code --silence-limit}, else {@code DEPLOY_SILENCE_LIMIT}, this daemon's silence limit;
+   * call before any connection opens.
+   *
+   * @throws CommandException (code 2) naming the option or variable and the bad value
+   */
+  void applySilenceLimit() throws CommandException {
+    try {
+      SilenceLimit.set(
+          silenceLimit != null
+              ? SilenceLimit.parse("--silence-limit", silenceLimit)
+              : SilenceLimit.fromEnvironment(System.getenv(SilenceLimit.VARIABLE)));
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(e.getMessage(), 2);
+    }
+  }
 
   /** The pool size from {@code --warm}, else {@code DEPLOY_WARM}, else the default. */
   int warmSize() throws CommandException {

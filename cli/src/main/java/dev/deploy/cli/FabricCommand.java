@@ -126,6 +126,7 @@ final class FabricCommand implements Callable<Integer> {
         "fabric",
         options.verbose,
         () -> {
+          options.applySilenceLimit();
           if (master != null) {
             return join();
           }

@@ -49,6 +49,13 @@ public final class Main implements Callable<Integer> {
           "deploy.jar: " + dev.deploy.security.FrameProtection.VARIABLE + ": " + e.getMessage());
       System.exit(2);
     }
+    try {
+      dev.deploy.io.SilenceLimit
+          .current(); // every command's links; a daemon's option may replace it
+    } catch (IllegalArgumentException e) {
+      System.err.println("deploy.jar: " + e.getMessage());
+      System.exit(2);
+    }
     if (args.length >= 2 && args[0].equals("deploy") && args[1].equals("k8s")) {
       System.exit(K8sLauncher.run(java.util.Arrays.copyOfRange(args, 2, args.length)));
     }

@@ -116,6 +116,7 @@ final class MasterCommand implements Callable<Integer> {
         "fabric master",
         options.verbose,
         () -> {
+          options.applySilenceLimit();
           Plan plan = parse(args);
           dev.deploy.cluster.master.Retention retention = retention();
           dev.deploy.ui.LiveView live;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.deploy.Resources;
+import dev.deploy.io.SilenceLimit;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -93,12 +94,30 @@ class FabricJoinOptionsTest {
         "--master 10.0.0.1:7000 --cpus many|fabric: --cpus: \"many\" is not a number of cores",
         "--master 10.0.0.1:7000 --name -x|fabric: --name: the node name \"-x\" is not 1 to 63",
         "--master 10.0.0.1:7000 0.0.0.0:7000|fabric: <bind-addr> 0.0.0.0:7000 is a wildcard",
+        "--silence-limit 0s 127.0.0.1:7000|fabric: --silence-limit: \"0s\" is outside the"
+            + " silence limit's range of 1 s to 10 min",
+        "--master 10.0.0.1:7000 --silence-limit 11m|fabric: --silence-limit: \"11m\" is outside",
+        "--master 10.0.0.1:7000 --silence-limit soon|fabric: --silence-limit: \"soon\" is not a"
+            + " duration like 20s, 1500ms or 2m",
       })
   void givenBadJoinOption_whenRun_thenExit2WithOneSentence(String line, String says) {
     Object[] result = run(line.split(" "));
 
     assertThat(result[0]).isEqualTo(2);
     assertThat((String) result[1]).startsWith(says).doesNotContain("\n").doesNotContain("\tat ");
+  }
+
+  @Test
+  void givenSilenceLimit_whenApplied_thenItIsTheDaemonsLimit() throws Exception {
+    FabricCommand fabric = new FabricCommand();
+    new CommandLine(fabric).parseArgs("--silence-limit", "20s", "127.0.0.1:7000");
+    try {
+      fabric.options.applySilenceLimit();
+
+      assertThat(SilenceLimit.current().millis()).isEqualTo(20_000);
+    } finally {
+      SilenceLimit.set(SilenceLimit.DEFAULT);
+    }
   }
 
   @Test

@@ -363,15 +363,9 @@ public final class ChannelTable {
       // Unreachable: ask the fabric how it ended (answers when it has). A remote that is alive
       // but cannot be reached is LOST once it has been silent as long as a connection may be.
       fates.apply(peer.pid).whenComplete((r, e) -> peer.settle(r != null ? r : Reason.LOST));
-      loop.schedule(UNREACHABLE_NANOS, () -> settleUnreachable(peer));
+      loop.schedule(loop.silence().nanos(), () -> settleUnreachable(peer));
     }
   }
-
-  /**
-   * How long after its last failed dial a remote the fabric says nothing about (it is alive, or its
-   * end is not known yet) counts as lost: the silence a connection tolerates.
-   */
-  static final long UNREACHABLE_NANOS = Connection.SILENCE_NANOS;
 
   /** Loop timer: {@code p} is still unreachable and its fate unknown: it is lost. */
   private void settleUnreachable(Peer p) {

@@ -4,6 +4,7 @@ import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.io.SilenceLimit;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
@@ -365,6 +366,15 @@ public final class Fabric implements Launcher, AutoCloseable {
         Env.ADVERTISE, advertise);
   }
 
+  /**
+   * Returns the {@code DEPLOY_SILENCE_LIMIT} a process of a program whose environment is {@code
+   * environment} gets, one for every process of a run: the program's (a cluster's master puts its
+   * own there), else this JVM's (a local run's, from the user's environment).
+   */
+  static String silenceLimitFor(Map<String, String> environment) {
+    return environment.getOrDefault(SilenceLimit.VARIABLE, SilenceLimit.current().setting());
+  }
+
   Launch launchOf(long id) {
     return launches.get(id);
   }
@@ -609,6 +619,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     env.keySet().removeIf(Env::isInternal);
     env.putAll(program.program.environment());
     env.putAll(runtimeEnvironment(launch.id, launch.order().program()));
+    env.put(SilenceLimit.VARIABLE, silenceLimitFor(program.program.environment()));
     if (launch.warm) {
       env.put(Env.POOLED, "1"); // warms its channel path before it registers
     }

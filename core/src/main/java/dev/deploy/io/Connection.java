@@ -20,8 +20,9 @@ import java.util.concurrent.TimeUnit;
  * few hundred bytes of buffer), then length-prefixed frames {@code u32 length, u8 type, payload}
  * with a hard maximum. Where the handshake agreed on a {@link FrameProtection} that tags, frames
  * travel in records {@code u32 length, frames, tag} of at most {@link #MAX_RECORD} bytes, each
- * checked before any of its frames is parsed. Idle connections carry heartbeats; one silent for
- * {@link #SILENCE_NANOS} is closed as lost.
+ * checked before any of its frames is parsed. Idle connections carry heartbeats; one that received
+ * nothing (not a byte: a frame still arriving counts) for its loop's {@link SilenceLimit} is closed
+ * as lost.
  *
  * <p>Loop thread only. The {@link Listener} gets every frame and fills every write.
  */
@@ -38,11 +39,11 @@ public final class Connection implements IoLoop.Handler, Transport {
   /** A connection must authenticate within this. */
   static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-  /** A heartbeat goes out when nothing was written for this long. */
-  static final long HEARTBEAT_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** How often the listener's {@link Listener#onTick} comes and idle buffers shrink. */
+  static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-  /** A connection that received nothing for this long is lost. */
-  public static final long SILENCE_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** The silence limit when none is configured; a loop's {@link IoLoop#silence} is the one used. */
+  public static final long SILENCE_NANOS = SilenceLimit.DEFAULT.nanos();
 
   /** Frame type of a heartbeat; handled here, never given to the listener. */
   static final int HEARTBEAT = 0;
@@ -159,6 +160,17 @@ public final class Connection implements IoLoop.Handler, Transport {
   private volatile long lastWrite;
   private IoLoop.Timer timer;
 
+  /** When the listener last had its tick. */
+  private long lastTick;
+
+  /** The loop's silence limit and the heartbeat interval it implies, in nanoseconds. */
+  private final long silenceNanos;
+
+  private final long heartbeatNanos;
+
+  /** The silence limit for messages, like "10 s". */
+  private final String silenceText;
+
   /** Optional name for logs, set by the owner once it knows who the peer is. */
   private String name;
 
@@ -169,6 +181,10 @@ public final class Connection implements IoLoop.Handler, Transport {
     this.handshake = handshake;
     this.dialer = dialer;
     this.listener = listener;
+    SilenceLimit silence = loop.silence();
+    this.silenceNanos = silence.nanos();
+    this.heartbeatNanos = silence.heartbeatNanos();
+    this.silenceText = silence.toString();
   }
 
   /**
@@ -234,12 +250,13 @@ public final class Connection implements IoLoop.Handler, Transport {
       handshakeStarted = lastRead; // connecting counts towards the limit too
     }
     lastWrite = lastRead;
-    timer = loop.schedule(HEARTBEAT_NANOS, this::onTimer);
+    lastTick = lastRead;
+    timer = loop.schedule(heartbeatNanos, this::onTimer);
   }
 
   /**
-   * Loop timer, once a second until closed: the handshake limit, the silence limit, heartbeats and
-   * the listener's tick, all judged at one {@code now}.
+   * Loop timer, every heartbeat interval until closed: the handshake limit, the silence limit,
+   * heartbeats and (once a second) the listener's tick, all judged at one {@code now}.
    */
   private void onTimer() {
     if (state == State.CLOSED) {
@@ -257,18 +274,18 @@ public final class Connection implements IoLoop.Handler, Transport {
     // Re-armed first, from this tick's now, and cancelled by closeWith: a listener that throws
     // cannot end the silence checks, and a clock that moves during the tick (a stall, or a test
     // advancing its manual clock) cannot push the next check past what the clock reads.
-    timer = loop.scheduleAt(now + HEARTBEAT_NANOS, this::onTimer);
+    timer = loop.scheduleAt(now + heartbeatNanos, this::onTimer);
     if (state != State.OPEN) {
       if (now - handshakeStarted >= HANDSHAKE_NANOS) { // total, so a trickle cannot hold it
         fail(new AuthenticationException("it did not authenticate within 10 s"));
       }
       return;
     }
-    if (now - lastRead >= SILENCE_NANOS) {
-      fail(new IOException("the peer was silent for 10 s"));
+    if (now - lastRead >= silenceNanos) {
+      fail(new IOException("the peer was silent for " + silenceText));
       return;
     }
-    if (now - lastWrite >= HEARTBEAT_NANOS && outLock.tryLock()) {
+    if (now - lastWrite >= heartbeatNanos && outLock.tryLock()) {
       try {
         if (out.position() == 0) {
           int record = beginRecord();
@@ -280,6 +297,10 @@ public final class Connection implements IoLoop.Handler, Transport {
         outLock.unlock();
       }
     }
+    if (now - lastTick < TICK_NANOS) {
+      return;
+    }
+    lastTick = now;
     shrinkIdleBuffers();
     if (state == State.OPEN) {
       listener.onTick(this, now);
@@ -805,6 +826,11 @@ public final class Connection implements IoLoop.Handler, Transport {
     } finally {
       outLock.unlock();
     }
+  }
+
+  /** Loop thread: when the last byte came, on the loop's clock (for tests). */
+  long lastRead() {
+    return lastRead;
   }
 
   /** Returns whether everything handed to the socket was written. */

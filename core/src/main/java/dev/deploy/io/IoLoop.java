@@ -106,9 +106,21 @@ public final class IoLoop implements AutoCloseable {
     }
   }
 
-  /** Creates a loop on {@code clock} (nanoseconds, like {@link System#nanoTime}). */
+  /** The silence limit of this loop's connections. */
+  private final SilenceLimit silence;
+
+  /**
+   * Creates a loop on {@code clock} (nanoseconds, like {@link System#nanoTime}) whose connections
+   * take the process's {@link SilenceLimit#current}.
+   */
   public IoLoop(LongSupplier clock) {
+    this(clock, SilenceLimit.current());
+  }
+
+  /** Creates a loop on {@code clock} whose connections are lost after {@code silence}. */
+  public IoLoop(LongSupplier clock, SilenceLimit silence) {
     this.clock = clock;
+    this.silence = silence;
     try {
       this.selector = Selector.open();
     } catch (IOException e) {
@@ -181,6 +193,11 @@ public final class IoLoop implements AutoCloseable {
     Timer t = new Timer(dueNanos, timerSequence++, task);
     timers.add(t);
     return t;
+  }
+
+  /** Returns how long this loop's connections may hear nothing before they are lost. */
+  public SilenceLimit silence() {
+    return silence;
   }
 
   /** Returns the loop's clock, in nanoseconds. */

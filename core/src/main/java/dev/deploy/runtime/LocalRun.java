@@ -79,6 +79,11 @@ final class LocalRun {
     } catch (IllegalArgumentException e) {
       throw new LocalRunException(FrameProtection.VARIABLE + ": " + e.getMessage(), 2);
     }
+    try {
+      dev.deploy.io.SilenceLimit.current(); // the run's, which the fabric hands every process
+    } catch (IllegalArgumentException e) {
+      throw new LocalRunException(e.getMessage(), 2);
+    }
     JvmCommand command;
     try {
       command = JvmCommand.current();

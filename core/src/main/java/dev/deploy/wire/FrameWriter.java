@@ -21,8 +21,20 @@ public final class FrameWriter {
   /** Set by {@link #writeLast} once its frame is written; written under lock. */
   private volatile boolean ended;
 
-  /** When the frame being written began (nanoTime, never 0), or 0 when none is. */
+  /**
+   * When the frame being written last moved (on {@link #clock}, never 0): when it began, or when
+   * {@link #out} last took a {@link #SLICE} of it; 0 when none is being written.
+   */
   private volatile long writingSince;
+
+  /** The clock of {@link #writingSince}, in nanoseconds. */
+  private final java.util.function.LongSupplier clock;
+
+  /**
+   * Frames go to {@link #out} in pieces of at most this, so a large one on a slow link shows its
+   * progress: a write that moves is not a stuck one.
+   */
+  static final int SLICE = 16 << 10;
 
   /** A write after the end of the stream: a caller's mistake to ignore, not a broken connection. */
   public static final class EndedException extends IOException {
@@ -48,8 +60,18 @@ public final class FrameWriter {
    * Writes to {@code out}, which must already be authenticated, sealing with {@code protection}.
    */
   public FrameWriter(OutputStream out, FrameProtection protection) {
+    this(out, protection, System::nanoTime);
+  }
+
+  /**
+   * As {@link #FrameWriter(OutputStream, FrameProtection)}, telling {@link #writingSince} on {@code
+   * clock} (nanoseconds, like {@link System#nanoTime}).
+   */
+  public FrameWriter(
+      OutputStream out, FrameProtection protection, java.util.function.LongSupplier clock) {
     this.out = out;
     this.protection = protection;
+    this.clock = clock;
   }
 
   /**
@@ -110,8 +132,9 @@ public final class FrameWriter {
   }
 
   /**
-   * Returns when the frame being written began ({@link System#nanoTime}), or 0 when none is: a
-   * write that does not end means a peer that does not read.
+   * Returns when the frame being written last moved (its start, or the last {@link #SLICE} the
+   * stream took, on the writer's clock), or 0 when none is being written: a write that does not
+   * move means a peer that does not read, while a slow one that moves is a live link.
    */
   public long writingSince() {
     return writingSince;
@@ -142,22 +165,35 @@ public final class FrameWriter {
       (byte) length,
       (byte) type
     };
-    long start = System.nanoTime();
-    writingSince = start == 0 ? 1 : start;
+    moved();
     try {
       if (protection.tagged()) {
         ByteBuffer record =
             ByteBuffer.allocate(header.length + payload.length + FrameProtection.TAG);
         record.put(header).put(payload);
         protection.seal(record, 4, header.length + payload.length);
-        out.write(record.array());
+        writeSliced(record.array());
       } else {
         out.write(header);
-        out.write(payload);
+        writeSliced(payload);
       }
       out.flush();
     } finally {
       writingSince = 0;
     }
+  }
+
+  /** Writes {@code bytes} a {@link #SLICE} at a time, noting each as progress. */
+  private void writeSliced(byte[] bytes) throws IOException {
+    for (int off = 0; off < bytes.length; off += SLICE) {
+      out.write(bytes, off, Math.min(SLICE, bytes.length - off));
+      moved();
+    }
+  }
+
+  /** Notes that the frame being written moved now. */
+  private void moved() {
+    long now = clock.getAsLong();
+    writingSince = now == 0 ? 1 : now;
   }
 }

@@ -264,6 +264,44 @@ class ChannelFateTest {
             ChannelException.class, e -> assertThat(e.reason()).isEqualTo(Reason.LOST));
   }
 
+  /** The unreachable remote is LOST after the loop's configured silence limit, not after 10 s. */
+  @Test
+  void givenSilenceLimitOfTwoSeconds_whenRemoteUnreachableForTwoSeconds_thenRecvThrowsLost()
+      throws Exception {
+    ManualClock clock = new ManualClock();
+    List<Pid> asked = new CopyOnWriteArrayList<>();
+    LoopbackTables.Table t =
+        tables.add(
+            LoopbackTables.spec()
+                .clock(clock)
+                .silence(dev.deploy.io.SilenceLimit.parse("test", "2s"))
+                .fates(
+                    pid -> {
+                      asked.add(pid);
+                      return new CompletableFuture<>(); // alive: no answer until it ends
+                    }));
+    Pid unreachable = LoopbackTables.unusedPid();
+    ReceiveEnd in = t.table().openReceiver(unreachable);
+    Future<Object> blocked = threads.submit(() -> in.recv(Long.MAX_VALUE));
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              clock.advance(Duration.ofMillis(100)); // the re-dials' pauses
+              t.wake();
+              return asked.contains(unreachable);
+            });
+    assertThat(blocked).isNotDone();
+
+    clock.advance(Duration.ofSeconds(2));
+    t.wake();
+
+    assertThatThrownBy(() -> blocked.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+        .cause()
+        .isInstanceOfSatisfying(
+            ChannelException.class, e -> assertThat(e.reason()).isEqualTo(Reason.LOST));
+  }
+
   @Test
   void givenFabricLookupFails_whenReceive_thenLost() throws Exception {
     LoopbackTables.Table t =

@@ -3,6 +3,7 @@ package dev.deploy.fabric;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.deploy.io.SilenceLimit;
 import dev.deploy.process.Env;
 import dev.deploy.security.ClusterKey;
 import java.net.InetAddress;
@@ -42,6 +43,18 @@ class FabricAdvertiseTest {
           .containsEntry(Env.BIND, "127.0.0.1")
           .containsEntry(Env.ADVERTISE, "127.0.0.1");
     }
+  }
+
+  @Test
+  void givenProgramWithTheMastersSilenceLimit_whenLaunching_thenItsProcessesTakeThatOne() {
+    assertThat(Fabric.silenceLimitFor(Map.of(SilenceLimit.VARIABLE, "20000ms")))
+        .isEqualTo("20000ms");
+  }
+
+  @Test
+  void givenProgramWithoutASilenceLimit_whenLaunching_thenItsProcessesTakeThisJvmsOne() {
+    assertThat(Fabric.silenceLimitFor(Map.of("OTHER", "1")))
+        .isEqualTo(SilenceLimit.current().setting());
   }
 
   @Test

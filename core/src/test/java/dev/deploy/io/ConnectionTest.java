@@ -1,6 +1,7 @@
 package dev.deploy.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
@@ -50,16 +51,28 @@ class ConnectionTest {
 
   private final ClusterKey key = ClusterKey.generate();
   private final ManualClock clock = new ManualClock();
-  private final IoLoop loop = new IoLoop(clock);
+  private IoLoop loop = new IoLoop(clock);
   private final Recorder recorder = new Recorder();
   private final List<AutoCloseable> toClose = new ArrayList<>();
   private Thread loopThread;
 
   ConnectionTest() throws Exception {
+    startLoop();
+  }
+
+  private void startLoop() throws Exception {
     loop.start("connection-test-io");
     CompletableFuture<Thread> t = new CompletableFuture<>();
     loop.execute(() -> t.complete(Thread.currentThread()));
     loopThread = t.get(5, TimeUnit.SECONDS);
+  }
+
+  /** Before anything used the loop: replaces it with one whose connections take {@code limit}. */
+  private void useSilenceLimit(String limit) throws Exception {
+    loop.close();
+    loopThread.join(5_000);
+    loop = new IoLoop(clock, SilenceLimit.parse("test", limit));
+    startLoop();
   }
 
   @AfterEach
@@ -352,6 +365,72 @@ class ConnectionTest {
     assertThat(recorder.cause()).isInstanceOf(IOException.class).hasMessageContaining("silent");
     assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.CLOSED);
     raw.awaitEof();
+  }
+
+  @Test
+  void givenSilenceLimitOfTwoSeconds_whenPeerSilentForTwoSeconds_thenClosedSayingTwoSeconds()
+      throws Exception {
+    useSilenceLimit("2s");
+    Raw raw = acceptedAndAuthenticated();
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+
+    clock.advance(Duration.ofMillis(1_900));
+    assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.OPEN);
+    clock.advance(Duration.ofMillis(200)); // the next check, a heartbeat interval later
+    loop.execute(() -> {});
+
+    assertThat(recorder.cause()).hasMessage("the peer was silent for 2 s");
+    raw.awaitEof();
+  }
+
+  @Test
+  void givenSilenceLimitOfTwoSeconds_whenIdleForATenth_thenHeartbeatSent() throws Exception {
+    useSilenceLimit("2s");
+    Raw raw = acceptedAndAuthenticated();
+
+    clock.advance(Duration.ofMillis(201));
+    loop.execute(() -> {});
+
+    assertThat(raw.readFrame().type()).as("a heartbeat 200 ms in").isZero();
+  }
+
+  @Test
+  void givenSilenceLimitOfTwentySeconds_whenPeerSilentForFifteen_thenStillOpen() throws Exception {
+    useSilenceLimit("20s");
+    acceptedAndAuthenticated();
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+
+    clock.advance(Duration.ofSeconds(15));
+
+    assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.OPEN);
+  }
+
+  /**
+   * A large frame on a slow link: its bytes come for longer than the limit, and no heartbeat can
+   * pass them on the same stream. Every byte counts as life, so the connection stays open and the
+   * frame arrives whole.
+   */
+  @Test
+  void givenFrameTrickledOverLongerThanTheLimit_whenBytesKeepComing_thenOpenAndFrameDelivered()
+      throws Exception {
+    useSilenceLimit("2s");
+    Raw raw = acceptedAndAuthenticated();
+    Connection c = recorder.authenticated.get(5, TimeUnit.SECONDS);
+    byte[] payload = new byte[60_000];
+    Arrays.fill(payload, (byte) 7);
+    byte[] frame = frame(TYPE, payload);
+    int piece = frame.length / 10 + 1;
+
+    for (int off = 0; off < frame.length; off += piece) {
+      clock.advance(Duration.ofMillis(1_500)); // 15 s in all, 1.5 s between pieces
+      assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.OPEN);
+      raw.write(Arrays.copyOfRange(frame, off, Math.min(frame.length, off + piece)));
+      long now = clock.getAsLong();
+      await().atMost(5, TimeUnit.SECONDS).until(() -> onLoop(c::lastRead) == now);
+    }
+
+    assertThat(recorder.nextFrame().payload()).isEqualTo(payload);
+    assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.OPEN);
   }
 
   @Test

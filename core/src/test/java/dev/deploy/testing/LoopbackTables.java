@@ -71,7 +71,14 @@ public final class LoopbackTables implements AutoCloseable {
     private Function<Pid, CompletableFuture<Reason>> fates =
         pid -> CompletableFuture.completedFuture(Reason.LOST);
     private LongSupplier clock = System::nanoTime;
+    private dev.deploy.io.SilenceLimit silence = dev.deploy.io.SilenceLimit.DEFAULT;
     private Long pidKey;
+
+    /** Sets the loop's silence limit; default 10 s. */
+    public Spec silence(dev.deploy.io.SilenceLimit s) {
+      this.silence = s;
+      return this;
+    }
 
     /** Sets what the fabric answers about an unreachable pid; default: LOST at once. */
     public Spec fates(Function<Pid, CompletableFuture<Reason>> f) {
@@ -209,7 +216,7 @@ public final class LoopbackTables implements AutoCloseable {
     int port = ((InetSocketAddress) listenerAddress(listener)).getPort();
     long pidKey = spec.pidKey != null ? spec.pidKey : Nonces.nextLong();
     Pid pid = Pid.of(LOOPBACK.getAddress(), port, pidKey);
-    IoLoop loop = new IoLoop(spec.clock);
+    IoLoop loop = new IoLoop(spec.clock, spec.silence);
     loop.start("test-io-" + names.incrementAndGet() + "-" + pid);
     CompletableFuture<Thread> thread = new CompletableFuture<>();
     loop.execute(() -> thread.complete(Thread.currentThread()));

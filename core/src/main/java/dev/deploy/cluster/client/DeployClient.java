@@ -165,7 +165,7 @@ public final class DeployClient {
       try {
         return conversation.run();
       } catch (SocketTimeoutException e) {
-        throw new DeployFailure("the bridge at " + where + " was silent for 10 s");
+        throw new DeployFailure("the bridge at " + where + " was silent for " + link.silence());
       } catch (ProtocolException e) {
         throw new DeployFailure("the bridge at " + where + " sent garbage: " + e.getMessage());
       } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.deploy.cluster.link;
 
+import dev.deploy.io.SilenceLimit;
 import dev.deploy.runtime.ProcessRuntime;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.FrameProtection;
@@ -21,23 +22,27 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 
 /**
  * One authenticated connection between two daemons (master and worker, or deploy and bridge),
  * carrying the messages {@code M} of one protocol ({@link WorkerLink} or {@link
  * dev.deploy.wire.ClientLink}, whose decoder refuses the other's) over blocking streams: the
  * cluster-key handshake, then a {@link Link.Hello} each way, then frames. A side that hears nothing
- * for {@link #SILENCE_MILLIS} takes the other as gone; {@link #startPings} keeps an idle connection
- * from looking so.
+ * (not a byte) for its {@link SilenceLimit} takes the other as gone; {@link #startPings} keeps an
+ * idle connection from looking so.
  *
  * <p>{@link #send} may be called from any thread (frames stay whole); {@link #read} from one.
  */
 public final class LinkConnection<M extends Link> implements AutoCloseable {
-  /** A peer silent this long is gone. */
-  public static final int SILENCE_MILLIS = 10_000;
+  /**
+   * The handshake and the Hellos must be done within this, unless the caller gives a deadline: a
+   * limit on a squatter, not failure detection, so it does not follow the {@link SilenceLimit}.
+   */
+  public static final int HANDSHAKE_MILLIS = 10_000;
 
-  /** Idle connections send a ping this often. */
-  static final long PING_MILLIS = 1_000;
+  /** Bytes of the buffer in front of the socket: a frame's slices go out at once past it. */
+  private static final int OUT_BUFFER = 16 << 10;
 
   /** Writes pings; a thread per connection whose ping is stuck, idle threads end after a minute. */
   private static final ExecutorService PINGERS =
@@ -50,7 +55,13 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   private final Link.Decoder<M> decoder;
   private volatile ScheduledFuture<?> pings;
 
-  /** Whether a write stuck for {@link #SILENCE_MILLIS} closes the connection. */
+  /** A peer silent this long is gone, and a write that did not move for it is stuck. */
+  private final SilenceLimit silence;
+
+  /** The clock of the writer's progress, in nanoseconds. */
+  private final LongSupplier clock;
+
+  /** Whether a write that did not move for the silence limit closes the connection. */
   private volatile boolean cutStuckWrites = true;
 
   /** Set while a ping of this connection is being written: one in flight at most. */
@@ -71,16 +82,43 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   /** A connection over {@code socket} that writes with {@code writer}; for tests. */
   static <M extends Link> LinkConnection<M> over(
       Socket socket, FrameReader reader, FrameWriter writer, Link.Decoder<M> decoder) {
-    return new LinkConnection<>(socket, reader, writer, "test", decoder);
+    return over(socket, reader, writer, decoder, SilenceLimit.current(), System::nanoTime);
+  }
+
+  /**
+   * A connection over {@code socket} that writes with {@code writer} (on {@code clock}) and takes
+   * {@code silence} as its limit; for tests.
+   */
+  static <M extends Link> LinkConnection<M> over(
+      Socket socket,
+      FrameReader reader,
+      FrameWriter writer,
+      Link.Decoder<M> decoder,
+      SilenceLimit silence,
+      LongSupplier clock) {
+    return new LinkConnection<>(socket, reader, writer, "test", decoder, silence, clock);
   }
 
   private LinkConnection(
-      Socket socket, FrameReader reader, FrameWriter writer, String peer, Link.Decoder<M> decoder) {
+      Socket socket,
+      FrameReader reader,
+      FrameWriter writer,
+      String peer,
+      Link.Decoder<M> decoder,
+      SilenceLimit silence,
+      LongSupplier clock) {
     this.socket = socket;
     this.reader = reader;
     this.writer = writer;
     this.peer = peer;
     this.decoder = decoder;
+    this.silence = silence;
+    this.clock = clock;
+  }
+
+  /** Returns how long the peer may be silent, and a write may not move, before it is gone. */
+  public SilenceLimit silence() {
+    return silence;
   }
 
   /**
@@ -93,7 +131,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   public static <M extends Link> LinkConnection<M> dial(
       InetSocketAddress address, ClusterKey key, int role, int expected, Link.Decoder<M> decoder)
       throws IOException {
-    return dial(address, key, role, expected, decoder, SILENCE_MILLIS);
+    return dial(address, key, role, expected, decoder, HANDSHAKE_MILLIS);
   }
 
   /**
@@ -141,7 +179,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
       throws IOException {
     Socket socket = new Socket();
     try {
-      socket.connect(address, (int) Math.min(SILENCE_MILLIS, deadlineMillis));
+      socket.connect(address, (int) Math.min(HANDSHAKE_MILLIS, deadlineMillis));
       String peer = address.getHostString() + ":" + address.getPort();
       InetSocketAddress reached = (InetSocketAddress) socket.getRemoteSocketAddress();
       Handshake handshake =
@@ -222,7 +260,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
           role,
           expected,
           decoder,
-          SILENCE_MILLIS);
+          HANDSHAKE_MILLIS);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
@@ -266,7 +304,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
           role,
           expected,
           decoder,
-          SILENCE_MILLIS);
+          HANDSHAKE_MILLIS);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
@@ -332,10 +370,12 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
       int expected,
       Link.Decoder<M> decoder)
       throws IOException {
+    SilenceLimit silence = SilenceLimit.current();
     socket.setTcpNoDelay(true);
-    socket.setSoTimeout(SILENCE_MILLIS);
+    // Any byte resets it: a large frame that arrives slowly is a live peer, not a silent one.
+    socket.setSoTimeout((int) silence.millis());
     BufferedInputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
-    BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+    BufferedOutputStream out = new BufferedOutputStream(socket.getOutputStream(), OUT_BUFFER);
     // A handshake run by a HandshakeAcceptor is done: it read nothing past the peer's proof.
     FrameProtection protection;
     try {
@@ -349,7 +389,9 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
             new FrameReader(in, protection),
             new FrameWriter(out, protection),
             peer,
-            decoder);
+            decoder,
+            silence,
+            System::nanoTime);
     c.write(new Link.Hello(Link.Hello.PROTOCOL, ProcessRuntime.version(), role));
     Frame first = c.reader.read();
     if (first == null) {
@@ -383,9 +425,10 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   }
 
   /**
-   * Sends a ping every {@link #PING_MILLIS} until closed, unless a write is under way (which says
-   * as much); cuts the connection when one write has not finished in {@link #SILENCE_MILLIS}, so a
-   * peer that stopped reading cannot hold a writer, and what waits behind it, forever.
+   * Sends a ping every {@link SilenceLimit#heartbeatMillis} until closed, unless a write is under
+   * way (its bytes say as much); cuts the connection when a write has not moved (the socket took
+   * none of its bytes) for the silence limit, so a peer that stopped reading cannot hold a writer,
+   * and what waits behind it, forever, while a large frame on a slow link is left to finish.
    */
   public void startPings(ScheduledExecutorService timers) {
     startPings(timers, true);
@@ -398,16 +441,13 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
    */
   public void startPings(ScheduledExecutorService timers, boolean cutStuckWrites) {
     this.cutStuckWrites = cutStuckWrites;
-    pings =
-        timers.scheduleWithFixedDelay(this::ping, PING_MILLIS, PING_MILLIS, TimeUnit.MILLISECONDS);
+    long every = silence.heartbeatMillis();
+    pings = timers.scheduleWithFixedDelay(this::ping, every, every, TimeUnit.MILLISECONDS);
   }
 
-  private void ping() {
-    long since = writer.writingSince(); // any write, a ping's too
-    if (cutStuckWrites
-        && since != 0
-        && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(SILENCE_MILLIS)) {
-      closeBecause("a write to it did not finish in 10 s");
+  /** Timer: cuts a stuck write, else pings; package-private for tests. */
+  void ping() {
+    if (cutIfStuck()) {
       return;
     }
     // The write goes on another thread: with the writer free but the socket full (a peer that
@@ -423,6 +463,16 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
             }
           });
     }
+  }
+
+  /** Closes the connection when a write (a ping's too) did not move for the limit; says whether. */
+  private boolean cutIfStuck() {
+    long since = writer.writingSince();
+    if (cutStuckWrites && since != 0 && clock.getAsLong() - since >= silence.nanos()) {
+      closeBecause("a write to it did not move for " + silence);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -489,7 +539,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   /**
    * Returns the next message other than a ping, or null at the end of the stream.
    *
-   * @throws java.net.SocketTimeoutException when the peer was silent for {@link #SILENCE_MILLIS}
+   * @throws java.net.SocketTimeoutException when the peer was silent for the {@link #silence} limit
    * @throws ProtocolException when a frame is malformed
    */
   public M read() throws IOException {
@@ -544,7 +594,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
 
   /**
    * For the reading thread, after {@link #sendLast}: reads (and drops) what the peer still sends
-   * until it closes or is silent for {@link #SILENCE_MILLIS}, then closes.
+   * until it closes or is silent for the {@link #silence} limit, then closes.
    */
   public void readToEndAndClose() {
     try {

@@ -173,7 +173,8 @@ final class Deployment implements Runnable {
   /** Says why the connection of a client that was not finished with ended. */
   private void logGone(String peer, IOException e) {
     if (e instanceof SocketTimeoutException) {
-      log.warn("the deploy client at {} was silent for 10 s: killed its processes", peer);
+      log.warn(
+          "the deploy client at {} was silent for {}: killed its processes", peer, link.silence());
     } else if (e instanceof ProtocolException) {
       log.warn("dropped the deploy client at {}: {}", peer, e.getMessage());
     } else {
@@ -183,6 +184,19 @@ final class Deployment implements Runnable {
           peer,
           why != null ? why : e.getMessage());
     }
+  }
+
+  /**
+   * Puts {@code limit}, the master's, into a deployment's {@code environment}, in place of any the
+   * client gave, so every process of it, on whichever machine, takes the same; returns the
+   * environment as {@code NAME=value} entries for the workers.
+   */
+  static List<String> withSilenceLimit(
+      Map<String, String> environment, dev.deploy.io.SilenceLimit limit) {
+    environment.put(dev.deploy.io.SilenceLimit.VARIABLE, limit.setting());
+    List<String> entries = new java.util.ArrayList<>();
+    environment.forEach((name, value) -> entries.add(name + "=" + value));
+    return entries;
   }
 
   /** Receives the program and starts its first process. */
@@ -196,6 +210,7 @@ final class Deployment implements Runnable {
     } catch (ProtocolException e) {
       throw new DeployException(e.getMessage());
     }
+    List<String> entries = withSilenceLimit(environment, dev.deploy.io.SilenceLimit.current());
     this.jars = request.jars();
     List<Path> jars = receiveJars(request.jars());
     String main = mainClass(request.mainClass(), jars);
@@ -208,12 +223,7 @@ final class Deployment implements Runnable {
     }
     spec =
         new WorkerLink.AddProgram(
-            id,
-            main,
-            request.arguments(),
-            request.options(),
-            request.environment(),
-            request.jars());
+            id, main, request.arguments(), request.options(), entries, request.jars());
     kept = cluster.book().open(id, main, detached);
     relay = new Relay();
     bridge = new Bridge(cluster.live().watch(id, main, relay));

@@ -44,9 +44,9 @@ import org.slf4j.Logger;
  * it dials the worker (a worker of the master's static list) and keeps dialling while it is
  * unreachable, or the worker dialled the master and joined ({@link #serveJoined}); the link is
  * served the same way. While the link is up the machine is in the master's books, and when it goes
- * down (the worker died, was killed, or was silent for 10 s) its processes are reported {@code
- * lost}, its launches fail, and its room leaves the books: a dialled worker's until it is reached
- * again, a joined worker's for good (it joins again as a new node).
+ * down (the worker died, was killed, or was silent for the silence limit) its processes are
+ * reported {@code lost}, its launches fail, and its room leaves the books: a dialled worker's until
+ * it is reached again, a joined worker's for good (it joins again as a new node).
  *
  * <p>One thread reads the link; launches and fates may be asked from any thread.
  */
@@ -192,7 +192,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   /**
    * Tells a joined worker the master took it out of its books idle ({@link WorkerLink.Retire},
    * last), so it stops rather than join again; its link ends when the worker closes it (cut after
-   * {@link LinkConnection<WorkerLink>#SILENCE_MILLIS} if it does not). No loss is logged.
+   * the silence limit if it does not). No loss is logged.
    */
   void retire() {
     retiring = true;
@@ -212,7 +212,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
     timers.schedule(
         () -> c.closeBecause("it was retired"),
-        LinkConnection.SILENCE_MILLIS,
+        c.silence().millis(),
         java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
@@ -309,7 +309,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       }
       return "it closed the link";
     } catch (SocketTimeoutException e) {
-      return "it was silent for 10 s";
+      return "it was silent for " + c.silence();
     } catch (ProtocolException e) {
       return "it sent a malformed message (" + e.getMessage() + ")";
     } catch (IOException e) {

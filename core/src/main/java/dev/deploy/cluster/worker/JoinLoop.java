@@ -292,12 +292,12 @@ final class JoinLoop implements Runnable, AutoCloseable {
   /** How long a dial may take: never past the moment this loop would give up, at least 1 s. */
   private long dialMillis(long lastReached) {
     if (options.exitAfter().isEmpty()) {
-      return LinkConnection.SILENCE_MILLIS;
+      return LinkConnection.HANDSHAKE_MILLIS;
     }
     long left =
         options.exitAfter().get().toMillis()
             - TimeUnit.NANOSECONDS.toMillis(clock.getAsLong() - lastReached);
-    return Math.max(1_000, Math.min(LinkConnection.SILENCE_MILLIS, left));
+    return Math.max(1_000, Math.min(LinkConnection.HANDSHAKE_MILLIS, left));
   }
 
   /** Gives up when the master was unreachable for {@code exitAfter}; returns whether it did. */

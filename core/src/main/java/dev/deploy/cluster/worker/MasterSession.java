@@ -114,7 +114,7 @@ final class MasterSession implements Scheduler, Runnable {
       }
       log.info("the master at {} closed the link", link.peer());
     } catch (SocketTimeoutException e) {
-      log.warn("the master at {} was silent for 10 s: dropped its link", link.peer());
+      log.warn("the master at {} was silent for {}: dropped its link", link.peer(), link.silence());
     } catch (ProtocolException e) {
       log.warn("dropped the link of the master at {}: {}", link.peer(), e.getMessage());
     } catch (IOException e) {

@@ -1,9 +1,13 @@
 package dev.deploy.cluster.link;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.deploy.io.SilenceLimit;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.security.FrameProtection;
+import dev.deploy.testing.ManualClock;
 import dev.deploy.wire.ClientLink;
 import dev.deploy.wire.FrameReader;
 import dev.deploy.wire.FrameWriter;
@@ -17,13 +21,18 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -143,6 +152,93 @@ class LinkConnectionTest {
       stuck.close();
       timer.shutdownNow();
     }
+  }
+
+  /**
+   * A 1 MiB jar chunk on a slow link takes longer than the silence limit to write while its bytes
+   * keep going: a live link, not a stuck write (it used to be cut once the whole frame had not gone
+   * within the limit). Only a write that moved nothing for the limit is cut, and the reason says
+   * the configured limit.
+   */
+  @Test
+  void givenLargeWriteThatMovesSlowly_whenLongerThanTheLimitPasses_thenCutOnlyOnceItStops()
+      throws Exception {
+    ManualClock clock = new ManualClock();
+    Semaphore room = new Semaphore(0);
+    AtomicLong taken = new AtomicLong();
+    OutputStream slow =
+        new OutputStream() {
+          @Override
+          public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) throws IOException {
+            try {
+              room.acquire(); // a socket that takes one write per permit: a slow link
+            } catch (InterruptedException e) {
+              throw new java.io.InterruptedIOException();
+            }
+            taken.addAndGet(len);
+          }
+        };
+    FrameWriter writer = new FrameWriter(slow, FrameProtection.none(), clock);
+    Socket socket = new Socket();
+    open.add(socket);
+    LinkConnection<WorkerLink> link =
+        LinkConnection.over(
+            socket,
+            new FrameReader(new ByteArrayInputStream(new byte[0])),
+            writer,
+            WorkerLink::decode,
+            SilenceLimit.parse("test", "1s"),
+            clock);
+    ExecutorService sender = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> sent =
+          sender.submit(
+              () -> {
+                link.send(new Link.JarChunk("ab".repeat(32), new byte[Link.JAR_CHUNK]));
+                return null;
+              });
+      room.release(); // the header
+      await().atMost(5, TimeUnit.SECONDS).until(() -> taken.get() == 5);
+      for (int i = 0; i < 10; i++) { // 6 s in all, a slice every 0.6 s
+        long before = taken.get();
+        clock.advance(Duration.ofMillis(600));
+        room.release();
+        await().atMost(5, TimeUnit.SECONDS).until(() -> taken.get() > before);
+        link.ping();
+        assertThat(link.closedBecause()).as("a write that moves, after %d slices", i + 1).isNull();
+      }
+      assertThat(sent).isNotDone();
+
+      clock.advance(Duration.ofSeconds(1)); // the socket takes nothing more
+
+      link.ping();
+      assertThat(link.closedBecause()).isEqualTo("a write to it did not move for 1 s");
+    } finally {
+      room.release(10_000);
+      link.close();
+      sender.shutdownNow();
+    }
+  }
+
+  /** A link's reader takes the configured limit: a peer silent for it is gone. */
+  @Test
+  void givenSilenceLimitOfOneSecond_whenThePeerSaysNothing_thenReadTimesOut() throws Exception {
+    SilenceLimit.set(SilenceLimit.parse("test", "1s"));
+    Pair<ClientLink> pair;
+    try {
+      pair = pair(ClientLink::decode);
+    } finally {
+      SilenceLimit.set(SilenceLimit.DEFAULT);
+    }
+    LinkConnection<ClientLink> client = pair.client();
+
+    assertThat(client.silence()).hasToString("1 s");
+    assertThatThrownBy(client::read).isInstanceOf(java.net.SocketTimeoutException.class);
   }
 
   /** A bridge's end (accepted) and a client's end (dialled) of one connection. */
