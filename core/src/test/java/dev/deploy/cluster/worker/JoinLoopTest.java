@@ -167,7 +167,7 @@ class JoinLoopTest {
     loop[0].run();
 
     assertThat(loop[0].gaveUp()).isNotDone();
-    assertThat(dials).hasSize(20).containsOnly((long) LinkConnection.SILENCE_MILLIS);
+    assertThat(dials).hasSize(20).containsOnly((long) LinkConnection.HANDSHAKE_MILLIS);
   }
 
   @Test
