@@ -11,8 +11,8 @@ import dev.deploy.cluster.client.DeployClient;
 import dev.deploy.cluster.link.Environment;
 import dev.deploy.cluster.master.ClusterMaster;
 import dev.deploy.master.Advertised;
-import dev.deploy.master.NodesFile;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.util.HostPort;
 import dev.deploy.wire.ProtocolException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -163,7 +163,7 @@ final class SlurmRunCommand implements Callable<Integer> {
     }
     SlurmQuery slurm = new SlurmQuery();
     InetAddress bindHost = bindAddress(nodes, slurm);
-    Optional<NodesFile.HostPort> advertised = advertised();
+    Optional<HostPort> advertised = advertised();
 
     ClusterKey key = ClusterKey.generate();
     Map<String, String> nodeEnv = new HashMap<>();
@@ -327,17 +327,17 @@ final class SlurmRunCommand implements Callable<Integer> {
     }
   }
 
-  private Optional<NodesFile.HostPort> advertised() throws CommandException {
+  private Optional<HostPort> advertised() throws CommandException {
     if (advertise == null) {
       return Optional.empty();
     }
     try {
-      NodesFile.HostPort parsed = NodesFile.parseHostAndOptionalPort(advertise);
+      HostPort parsed = HostPort.parseHostAndOptionalPort(advertise);
       if (Advertised.isWildcard(parsed.host())) {
         throw new CommandException(
             "--advertise " + advertise + " is a wildcard, which names no machine", 2);
       }
-      return Optional.of(new NodesFile.HostPort(parsed.host(), 0));
+      return Optional.of(new HostPort(parsed.host(), 0));
     } catch (IllegalArgumentException e) {
       throw new CommandException("--advertise: " + e.getMessage(), 2);
     }

@@ -19,6 +19,9 @@ import dev.deploy.process.ProcessFence;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.HandshakeAcceptor;
 import dev.deploy.security.Nonces;
+import dev.deploy.util.BoundedHistory;
+import dev.deploy.util.DaemonThreads;
+import dev.deploy.util.Futures;
 import dev.deploy.wire.Control;
 import java.io.File;
 import java.io.IOException;
@@ -32,13 +35,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A machine's launcher and the monitor of every process it starts: starts JVMs with the program's
@@ -102,24 +103,17 @@ public final class Fabric implements Launcher, AutoCloseable {
   /** Launches not yet ended, by launch id. */
   private final Map<Long, Launch> launches = new ConcurrentHashMap<>();
 
-  private final ExecutorService threads = Executors.newCachedThreadPool(daemon("deploy-fabric"));
+  private final ExecutorService threads =
+      Executors.newCachedThreadPool(DaemonThreads.numbered("deploy-fabric"));
   private final ScheduledExecutorService timers =
-      Executors.newSingleThreadScheduledExecutor(daemon("deploy-fabric-timer"));
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("deploy-fabric-timer"));
 
   /** Registered processes not yet ended, by pid. */
   private final Map<Pid, Launch> running = new ConcurrentHashMap<>();
 
   /** How ended processes ended, by pid; the oldest are forgotten past {@link #ENDED_LIMIT}. */
   private final Map<Pid, ExitStatus> ended =
-      java.util.Collections.synchronizedMap(
-          new java.util.LinkedHashMap<>() {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Pid, ExitStatus> eldest) {
-              return size() > ENDED_LIMIT;
-            }
-          });
+      java.util.Collections.synchronizedMap(new BoundedHistory<>(ENDED_LIMIT));
 
   static final int ENDED_LIMIT = 100_000;
 
@@ -188,7 +182,7 @@ public final class Fabric implements Launcher, AutoCloseable {
             "deploy-fabric-accept",
             socket -> ControlSession.handshake(this, key, socket),
             (socket, handshake) -> new ControlSession(this, socket, handshake).run(),
-            daemon("deploy-control"));
+            DaemonThreads.numbered("deploy-control"));
   }
 
   /** Per-process cgroups, once {@link #limitWithCgroups} found the machine lets us make them. */
@@ -688,8 +682,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       return pid.map(p -> Control.SpawnReply.started(id, p))
           .orElseGet(() -> Control.SpawnReply.noRoom(id));
     }
-    Throwable cause =
-        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable cause = Futures.unwrap(error);
     if (cause instanceof CancellationException) {
       return Control.SpawnReply.failed(id, "the run is shutting down");
     }
@@ -774,14 +767,5 @@ public final class Fabric implements Launcher, AutoCloseable {
     for (ProgramState p : programs.values()) {
       p.cds.ifPresent(CdsArchive::cancel);
     }
-  }
-
-  static java.util.concurrent.ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }

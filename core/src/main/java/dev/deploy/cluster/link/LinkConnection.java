@@ -4,6 +4,7 @@ import dev.deploy.runtime.ProcessRuntime;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
+import dev.deploy.util.DaemonThreads;
 import dev.deploy.wire.Frame;
 import dev.deploy.wire.FrameReader;
 import dev.deploy.wire.FrameWriter;
@@ -41,7 +42,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
 
   /** Writes pings; a thread per connection whose ping is stuck, idle threads end after a minute. */
   private static final ExecutorService PINGERS =
-      Executors.newCachedThreadPool(Daemons.threads("deploy-link-ping"));
+      Executors.newCachedThreadPool(DaemonThreads.numbered("deploy-link-ping"));
 
   private final Socket socket;
   private final FrameReader reader;
@@ -161,7 +162,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
 
   /** Closes sockets whose opening outlived its deadline. */
   private static final ScheduledExecutorService DEADLINES =
-      Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-link-deadline"));
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("deploy-link-deadline"));
 
   /** {@link #open} within {@code deadlineMillis} in all, or the socket is closed under it. */
   private static <M extends Link> LinkConnection<M> openWithin(
