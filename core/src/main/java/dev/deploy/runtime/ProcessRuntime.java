@@ -17,6 +17,7 @@ import dev.deploy.util.Futures;
 import dev.deploy.util.HostPort;
 import dev.deploy.wire.Control;
 import dev.deploy.wire.FrameReader;
+import dev.deploy.wire.SpawnOutcome;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -394,8 +395,8 @@ public final class ProcessRuntime {
       throw new SpawnException("lost the fabric during the spawn: " + e.getCause().getMessage());
     }
     return switch (reply.outcome()) {
-      case Control.SpawnReply.STARTED -> Optional.of(reply.pid());
-      case Control.SpawnReply.NO_ROOM -> Optional.empty();
+      case STARTED -> Optional.of(reply.pid());
+      case NO_ROOM -> Optional.empty();
       default -> throw new SpawnException(reply.error());
     };
   }
@@ -416,12 +417,12 @@ public final class ProcessRuntime {
                 throw new CompletionException(
                     new SpawnException("lost the fabric during the spawn: " + error.getMessage()));
               }
-              if (reply.outcome() == Control.SpawnReply.STARTED) {
+              if (reply.outcome() == SpawnOutcome.STARTED) {
                 return reply.pid();
               }
               throw new CompletionException(
                   new SpawnException(
-                      reply.outcome() == Control.SpawnReply.NO_ROOM
+                      reply.outcome() == SpawnOutcome.NO_ROOM
                           ? "no machine has " + resources + " free"
                           : reply.error()));
             });

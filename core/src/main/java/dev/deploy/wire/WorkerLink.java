@@ -92,7 +92,7 @@ public sealed interface WorkerLink extends Link
           case SpawnResult.TYPE ->
               new SpawnResult(
                   in.i64("request"),
-                  outcome(in.u8("outcome")),
+                  SpawnOutcome.of(in.u8("outcome")),
                   in.optionalPid("pid"),
                   in.optionalString("error"));
           case CancelWaiting.TYPE -> new CancelWaiting(in.pid("parent"));
@@ -117,13 +117,6 @@ public sealed interface WorkerLink extends Link
         };
     in.end("message type " + frame.type());
     return message;
-  }
-
-  private static int outcome(int outcome) throws ProtocolException {
-    if (outcome > SpawnResult.FAILED) {
-      throw new ProtocolException("unknown spawn outcome " + outcome);
-    }
-    return outcome;
   }
 
   /**
@@ -265,11 +258,9 @@ public sealed interface WorkerLink extends Link
   }
 
   /** Master to worker: how spawn {@code request} ended (outcomes as {@link Control.SpawnReply}). */
-  record SpawnResult(long request, int outcome, Pid pid, String error) implements WorkerLink {
+  record SpawnResult(long request, SpawnOutcome outcome, Pid pid, String error)
+      implements WorkerLink {
     public static final int TYPE = 29;
-    public static final int STARTED = 0;
-    public static final int NO_ROOM = 1;
-    public static final int FAILED = 2;
 
     @Override
     public int type() {
@@ -278,7 +269,7 @@ public sealed interface WorkerLink extends Link
 
     @Override
     public void encode(MessageOut out) {
-      out.i64(request).u8(outcome).optionalPid(pid).optionalString(error);
+      out.i64(request).u8(outcome.code()).optionalPid(pid).optionalString(error);
     }
   }
 

@@ -150,7 +150,7 @@ public final class DeployClient {
       try {
         link =
             LinkConnection.dial(
-                bridge, key, Link.Hello.DEPLOY, Link.Hello.BRIDGE, ClientLink::decode);
+                bridge, key, Link.Role.DEPLOY, Link.Role.BRIDGE, ClientLink::decode);
       } catch (LinkConnection.WrongPeerException e) {
         throw new DeployFailure(
             e.getMessage() + ": deploy to the master's address (or its bridge)");

@@ -92,7 +92,11 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
    *     another protocol; the message says which in one sentence
    */
   public static <M extends Link> LinkConnection<M> dial(
-      InetSocketAddress address, ClusterKey key, int role, int expected, Link.Decoder<M> decoder)
+      InetSocketAddress address,
+      ClusterKey key,
+      Link.Role role,
+      Link.Role expected,
+      Link.Decoder<M> decoder)
       throws IOException {
     return dial(address, key, role, expected, decoder, SILENCE_MILLIS);
   }
@@ -105,8 +109,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   static <M extends Link> LinkConnection<M> dial(
       InetSocketAddress address,
       ClusterKey key,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       Link.Decoder<M> decoder,
       long deadlineMillis)
       throws IOException {
@@ -124,8 +128,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
     return dial(
         address,
         key,
-        Link.Hello.WORKER,
-        Link.Hello.MASTER,
+        Link.Role.WORKER,
+        Link.Role.MASTER,
         Handshake.Role.BRIDGE,
         WorkerLink::decode,
         deadlineMillis);
@@ -134,8 +138,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   private static <M extends Link> LinkConnection<M> dial(
       InetSocketAddress address,
       ClusterKey key,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       Handshake.Role handshakeExpected,
       Link.Decoder<M> decoder,
       long deadlineMillis)
@@ -169,8 +173,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
       Socket socket,
       Handshake handshake,
       String peer,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       Link.Decoder<M> decoder,
       long deadlineMillis)
       throws IOException {
@@ -210,8 +214,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   static <M extends Link> LinkConnection<M> accept(
       Socket socket,
       ClusterKey key,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       java.util.Collection<InetSocketAddress> advertised,
       Link.Decoder<M> decoder)
       throws IOException {
@@ -238,8 +242,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   public static Handshake acceptor(
       Socket socket,
       ClusterKey key,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       java.util.Collection<InetSocketAddress> advertised) {
     return Handshake.acceptor(
         handshakeRole(role),
@@ -257,7 +261,11 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
    * decoder}; closes it on failure.
    */
   public static <M extends Link> LinkConnection<M> accept(
-      Socket socket, Handshake handshake, int role, int expected, Link.Decoder<M> decoder)
+      Socket socket,
+      Handshake handshake,
+      Link.Role role,
+      Link.Role expected,
+      Link.Decoder<M> decoder)
       throws IOException {
     try {
       return openWithin(
@@ -279,7 +287,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
    * advertising nothing.
    */
   static <M extends Link> LinkConnection<M> accept(
-      Socket socket, ClusterKey key, int role, int expected, Link.Decoder<M> decoder)
+      Socket socket, ClusterKey key, Link.Role role, Link.Role expected, Link.Decoder<M> decoder)
       throws IOException {
     return accept(socket, key, role, expected, java.util.List.of(), decoder);
   }
@@ -291,8 +299,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   public static Handshake acceptor(
       Socket socket,
       ClusterKey key,
-      int role,
-      java.util.Set<Integer> expected,
+      Link.Role role,
+      java.util.Set<Link.Role> expected,
       java.util.Collection<InetSocketAddress> advertised) {
     java.util.Set<Handshake.Role> roles = new java.util.HashSet<>();
     expected.forEach(e -> roles.add(handshakeRole(e)));
@@ -315,13 +323,12 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   }
 
   /** Returns the handshake's role for a {@link Link.Hello} role. */
-  static Handshake.Role handshakeRole(int role) {
+  static Handshake.Role handshakeRole(Link.Role role) {
     return switch (role) {
-      case Link.Hello.MASTER -> Handshake.Role.MASTER;
-      case Link.Hello.WORKER -> Handshake.Role.WORKER;
-      case Link.Hello.DEPLOY -> Handshake.Role.CLIENT;
-      case Link.Hello.BRIDGE -> Handshake.Role.BRIDGE;
-      default -> throw new IllegalArgumentException("no link role " + role);
+      case MASTER -> Handshake.Role.MASTER;
+      case WORKER -> Handshake.Role.WORKER;
+      case DEPLOY -> Handshake.Role.CLIENT;
+      case BRIDGE -> Handshake.Role.BRIDGE;
     };
   }
 
@@ -329,8 +336,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
       Socket socket,
       Handshake handshake,
       String peer,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       Link.Decoder<M> decoder)
       throws IOException {
     socket.setTcpNoDelay(true);
@@ -374,11 +381,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
     }
     if (hello.role() != expected) {
       throw new WrongPeerException(
-          peer
-              + " is "
-              + Link.Hello.roleName(hello.role())
-              + ", not "
-              + Link.Hello.roleName(expected));
+          peer + " is " + hello.role().description() + ", not " + expected.description());
     }
     return c;
   }

@@ -224,16 +224,16 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
             .toList();
     for (int i = 0; i < listeners.size(); i++) {
       // Workers join on the main listener only; a separate bridge listener is deploy's alone.
-      java.util.Set<Integer> takes =
+      java.util.Set<Link.Role> takes =
           i == 0
-              ? java.util.Set.of(Link.Hello.DEPLOY, Link.Hello.WORKER)
-              : java.util.Set.of(Link.Hello.DEPLOY);
+              ? java.util.Set.of(Link.Role.DEPLOY, Link.Role.WORKER)
+              : java.util.Set.of(Link.Role.DEPLOY);
       acceptors.add(
           HandshakeAcceptor.start(
               listeners.get(i).getChannel(),
               i == 0 ? "the master's port" : "the bridge",
               "deploy-bridge-accept",
-              socket -> LinkConnection.acceptor(socket, key, Link.Hello.BRIDGE, takes, names),
+              socket -> LinkConnection.acceptor(socket, key, Link.Role.BRIDGE, takes, names),
               (socket, handshake) -> {
                 if (handshake.peerRole() == dev.deploy.security.Handshake.Role.WORKER) {
                   join(socket, handshake);
@@ -270,7 +270,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     try {
       c =
           LinkConnection.accept(
-              socket, handshake, Link.Hello.MASTER, Link.Hello.WORKER, WorkerLink::decode);
+              socket, handshake, Link.Role.MASTER, Link.Role.WORKER, WorkerLink::decode);
     } catch (IOException e) {
       log.warn("dropped a worker's connection from {}: {}", peer, e.getMessage());
       return;

@@ -20,6 +20,7 @@ import dev.deploy.util.DaemonThreads;
 import dev.deploy.util.PendingRequests;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
+import dev.deploy.wire.SpawnOutcome;
 import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -229,7 +230,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
           throw new java.net.UnknownHostException(
               "the host " + address.getHostString() + " is not known");
         }
-        c = LinkConnection.dial(now, key, Link.Hello.MASTER, Link.Hello.WORKER, WorkerLink::decode);
+        c = LinkConnection.dial(now, key, Link.Role.MASTER, Link.Role.WORKER, WorkerLink::decode);
       } catch (AuthenticationException e) {
         lastFailure =
             logOnce(lastFailure, "the worker " + name + " did not authenticate: " + e.getMessage());
@@ -342,15 +343,14 @@ final class RemoteFabric implements Launcher, AutoCloseable {
                 if (error != null) {
                   answer =
                       new WorkerLink.SpawnResult(
-                          s.request(), WorkerLink.SpawnResult.FAILED, null, Daemons.reason(error));
+                          s.request(), SpawnOutcome.FAILED, null, Daemons.reason(error));
                 } else if (pid.isPresent()) {
                   answer =
                       new WorkerLink.SpawnResult(
-                          s.request(), WorkerLink.SpawnResult.STARTED, pid.get(), null);
+                          s.request(), SpawnOutcome.STARTED, pid.get(), null);
                 } else {
                   answer =
-                      new WorkerLink.SpawnResult(
-                          s.request(), WorkerLink.SpawnResult.NO_ROOM, null, null);
+                      new WorkerLink.SpawnResult(s.request(), SpawnOutcome.NO_ROOM, null, null);
                 }
                 c.trySend(answer);
               });

@@ -345,8 +345,8 @@ final class MasterSession implements Scheduler, Runnable {
             answer -> {
               WorkerLink.SpawnResult r = (WorkerLink.SpawnResult) answer;
               return switch (r.outcome()) {
-                case WorkerLink.SpawnResult.STARTED -> Optional.of(r.pid());
-                case WorkerLink.SpawnResult.NO_ROOM -> Optional.<Pid>empty();
+                case STARTED -> Optional.of(r.pid());
+                case NO_ROOM -> Optional.<Pid>empty();
                 default -> throw new LaunchException(r.error());
               };
             });

@@ -346,11 +346,7 @@ public final class WorkerDaemon implements AutoCloseable {
             "deploy-worker-accept",
             socket ->
                 LinkConnection.acceptor(
-                    socket,
-                    key,
-                    Link.Hello.WORKER,
-                    Link.Hello.MASTER,
-                    java.util.List.of(advertised)),
+                    socket, key, Link.Role.WORKER, Link.Role.MASTER, java.util.List.of(advertised)),
             this::serve,
             DaemonThreads.numbered("deploy-worker-link"));
   }
@@ -444,7 +440,7 @@ public final class WorkerDaemon implements AutoCloseable {
     try {
       link =
           LinkConnection.accept(
-              socket, handshake, Link.Hello.WORKER, Link.Hello.MASTER, WorkerLink::decode);
+              socket, handshake, Link.Role.WORKER, Link.Role.MASTER, WorkerLink::decode);
     } catch (IOException e) {
       log.warn("dropped a connection from {}: {}", peer, e.getMessage());
       return;
