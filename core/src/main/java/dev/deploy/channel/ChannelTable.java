@@ -619,7 +619,7 @@ public final class ChannelTable {
     List<Peer> all = new ArrayList<>(peers.values());
     for (Peer p : all) {
       if (p.sender != null) {
-        ((SendEnd) p.sender).close();
+        p.sender.close();
       }
     }
     try {
