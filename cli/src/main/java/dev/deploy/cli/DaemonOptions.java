@@ -146,7 +146,7 @@ final class DaemonOptions {
     }
     try {
       HostPort parsed = HostPort.parseHostAndOptionalPort(advertise);
-      if (Advertised.isWildcard(parsed.host())) {
+      if (HostPort.isWildcard(parsed.host())) {
         throw new CommandException(
             "--advertise "
                 + advertise

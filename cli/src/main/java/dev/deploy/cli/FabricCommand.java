@@ -182,7 +182,7 @@ final class FabricCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandException("--master: " + e.getMessage(), 2);
     }
-    if (Advertised.isWildcard(at.host())) {
+    if (HostPort.isWildcard(at.host())) {
       throw new CommandException(
           "--master " + master + " is a wildcard address, which names no machine", 2);
     }

@@ -306,7 +306,7 @@ final class SlurmRunCommand implements Callable<Integer> {
     }
     try {
       HostPort parsed = HostPort.parseHostAndOptionalPort(advertise);
-      if (Advertised.isWildcard(parsed.host())) {
+      if (HostPort.isWildcard(parsed.host())) {
         throw new CommandException(
             "--advertise " + advertise + " is a wildcard, which names no machine", 2);
       }

@@ -22,6 +22,7 @@ import dev.deploy.security.Nonces;
 import dev.deploy.util.BoundedHistory;
 import dev.deploy.util.DaemonThreads;
 import dev.deploy.util.Futures;
+import dev.deploy.util.HostPort;
 import dev.deploy.wire.Control;
 import java.io.File;
 import java.io.IOException;
@@ -159,7 +160,7 @@ public final class Fabric implements Launcher, AutoCloseable {
    * @throws IllegalArgumentException when {@code advertise} is a wildcard
    */
   public Fabric(ClusterKey key, InetAddress bind, String advertise, int warm) throws IOException {
-    if (Advertised.isWildcard(advertise)) {
+    if (HostPort.isWildcard(advertise)) {
       throw new IllegalArgumentException(
           "a fabric bound to "
               + bind.getHostAddress()

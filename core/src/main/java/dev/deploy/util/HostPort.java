@@ -24,6 +24,24 @@ public record HostPort(String host, int port) {
   private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+");
   private static final Pattern ZONE = Pattern.compile("[A-Za-z0-9_.-]+");
 
+  /**
+   * Returns whether {@code host} (a name or an IP literal, IPv6 with or without brackets) is a
+   * wildcard literal such as {@code 0.0.0.0}, {@code ::} or {@code [::]}. Looks nothing up.
+   */
+  public static boolean isWildcard(String host) {
+    String h =
+        host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    if (!IPV4.matcher(h).matches() && h.indexOf(':') < 0) {
+      return false; // a host name: not a literal
+    }
+    try {
+      return InetAddress.getByName(h.indexOf(':') >= 0 ? "[" + h + "]" : h).isAnyLocalAddress();
+    } catch (UnknownHostException e) {
+      return false; // not a literal after all; whoever dials it says so
+    }
+  }
+
+  /** Returns a socket address for {@code host}, looked up now. */
   public InetSocketAddress toSocketAddress() {
     return new InetSocketAddress(host, port);
   }

@@ -4,6 +4,7 @@ import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.ExitStatus;
 import dev.deploy.program.JarRef;
+import dev.deploy.util.HostPort;
 import java.util.List;
 
 /**
@@ -450,7 +451,7 @@ public sealed interface WorkerLink extends Link
           || advertisedHost.isEmpty()
           || advertisedHost.length() > 255
           || advertisedHost.chars().anyMatch(c -> c <= ' ' || c >= 127)
-          || dev.deploy.master.Advertised.isWildcard(advertisedHost)) {
+          || HostPort.isWildcard(advertisedHost)) {
         throw new IllegalArgumentException(
             "a node's advertised host \""
                 + advertisedHost

@@ -99,7 +99,7 @@ public final class WorkerDaemon implements AutoCloseable {
       if (bad != null) {
         throw new IllegalArgumentException(bad);
       }
-      if (advertise.isPresent() && Advertised.isWildcard(advertise.get())) {
+      if (advertise.isPresent() && HostPort.isWildcard(advertise.get())) {
         throw new IllegalArgumentException(
             "--advertise "
                 + advertise.get()

@@ -1,4 +1,4 @@
-package dev.deploy.master;
+package dev.deploy.cli;
 
 import dev.deploy.Resources;
 import dev.deploy.util.HostPort;
@@ -428,7 +428,7 @@ public final class NodesFile {
       } catch (IllegalArgumentException e) {
         throw fail(e.getMessage());
       }
-      if (word.equals("address") && Advertised.isWildcard(address.host())) {
+      if (word.equals("address") && HostPort.isWildcard(address.host())) {
         throw fail(
             "address \""
                 + text

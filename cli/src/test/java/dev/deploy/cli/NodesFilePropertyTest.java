@@ -1,11 +1,11 @@
-package dev.deploy.master;
+package dev.deploy.cli;
 
-import static dev.deploy.master.NodesFileTest.GOOD;
+import static dev.deploy.cli.NodesFileTest.GOOD;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.deploy.Resources;
-import dev.deploy.master.NodesFile.NodeSpec;
+import dev.deploy.cli.NodesFile.NodeSpec;
 import dev.deploy.testing.Gen;
 import dev.deploy.testing.RandomCases;
 import dev.deploy.util.HostPort;

@@ -1,11 +1,11 @@
-package dev.deploy.master;
+package dev.deploy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.deploy.Resources;
-import dev.deploy.master.NodesFile.MasterSpec;
-import dev.deploy.master.NodesFile.NodeSpec;
+import dev.deploy.cli.NodesFile.MasterSpec;
+import dev.deploy.cli.NodesFile.NodeSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
