@@ -1,6 +1,7 @@
 package dev.deploy;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.Dependency;
@@ -28,7 +29,8 @@ import org.junit.jupiter.api.Timeout;
  * itself). {@code dev.deploy} is two places in the list: its facades ({@code Deploy}, {@code
  * Sender}, {@code Receiver}, {@code Select}) on top, its values ({@code Pid}, {@code Resources},
  * {@code Task} and the two exceptions) near the bottom. The subpackages of {@code cluster} are one
- * place; {@code ClusterPackagesTest} orders them among themselves.
+ * place, with a rule of their own: {@code master}, {@code worker} and {@code client} (one role
+ * each) use {@code link} and never one another; {@code link} uses none of them.
  */
 @Timeout(120)
 class PackageOrderTest {
@@ -103,6 +105,34 @@ class PackageOrderTest {
             .importPackages("dev.deploy");
 
     classes().that().resideInAPackage("dev.deploy..").should(IMPORT_ONLY_BELOW).check(runtime);
+  }
+
+  @Test
+  void givenClusterPackages_whenImportsChecked_thenRolesUseOnlyLinkAndLinkUsesNoRole() {
+    JavaClasses cluster =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.deploy.cluster");
+
+    layeredArchitecture()
+        .consideringOnlyDependenciesInLayers()
+        .layer("link")
+        .definedBy("dev.deploy.cluster.link..")
+        .layer("master")
+        .definedBy("dev.deploy.cluster.master..")
+        .layer("worker")
+        .definedBy("dev.deploy.cluster.worker..")
+        .layer("client")
+        .definedBy("dev.deploy.cluster.client..")
+        .whereLayer("master")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("worker")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("client")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("link")
+        .mayOnlyBeAccessedByLayers("master", "worker", "client")
+        .check(cluster);
   }
 
   @Test
