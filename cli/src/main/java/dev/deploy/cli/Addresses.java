@@ -1,7 +1,7 @@
 package dev.deploy.cli;
 
 import dev.deploy.Resources;
-import dev.deploy.master.NodesFile;
+import dev.deploy.util.HostPort;
 import java.net.InetSocketAddress;
 
 /** Parsing of the command line's addresses and sizes into one-sentence errors. */
@@ -14,9 +14,9 @@ final class Addresses {
    * @throws CommandException (code 2) naming the text when it is malformed or the host unknown
    */
   static InetSocketAddress parse(String what, String text) throws CommandException {
-    NodesFile.HostPort hostPort;
+    HostPort hostPort;
     try {
-      hostPort = NodesFile.parseAddress(text);
+      hostPort = HostPort.parse(text);
     } catch (IllegalArgumentException e) {
       throw new CommandException(what + ": " + e.getMessage(), 2);
     }
@@ -35,9 +35,9 @@ final class Addresses {
    * @throws CommandException (code 2) naming the text when it is malformed or the host unknown
    */
   static InetSocketAddress parseHost(String what, String text) throws CommandException {
-    NodesFile.HostPort hostPort;
+    HostPort hostPort;
     try {
-      hostPort = NodesFile.parseHostAndOptionalPort(text);
+      hostPort = HostPort.parseHostAndOptionalPort(text);
     } catch (IllegalArgumentException e) {
       throw new CommandException(what + ": " + e.getMessage(), 2);
     }

@@ -2,6 +2,7 @@ package dev.deploy.cli;
 
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.KeyFile;
+import dev.deploy.util.OwnerOnlyFiles;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
@@ -64,14 +65,7 @@ final class ClusterKeys {
     }
     createPrivateDirectories(dir.getParent());
     try {
-      if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        java.nio.file.Files.createDirectory(
-            dir,
-            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
-      } else {
-        java.nio.file.Files.createDirectory(dir);
-      }
+      OwnerOnlyFiles.createDirectory(dir);
     } catch (java.nio.file.FileAlreadyExistsException e) {
       // Made meanwhile by another command: fine.
     } catch (IOException e) {

@@ -4,10 +4,10 @@ import dev.deploy.Resources;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.io.SilenceLimit;
 import dev.deploy.master.Advertised;
-import dev.deploy.master.NodesFile;
 import dev.deploy.process.CgroupLimits;
 import dev.deploy.program.JarCache;
 import dev.deploy.program.JarLimits;
+import dev.deploy.util.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -169,13 +169,13 @@ final class DaemonOptions {
   }
 
   /** Parses {@code --advertise}: empty when not given; a port of 0 when it names none. */
-  Optional<NodesFile.HostPort> advertise() throws CommandException {
+  Optional<HostPort> advertise() throws CommandException {
     if (advertise == null) {
       return Optional.empty();
     }
     try {
-      NodesFile.HostPort parsed = NodesFile.parseHostAndOptionalPort(advertise);
-      if (Advertised.isWildcard(parsed.host())) {
+      HostPort parsed = HostPort.parseHostAndOptionalPort(advertise);
+      if (HostPort.isWildcard(parsed.host())) {
         throw new CommandException(
             "--advertise "
                 + advertise
@@ -194,9 +194,9 @@ final class DaemonOptions {
    * {@code --advertise} is not given: nobody could dial what this machine would advertise.
    */
   void requireAdvertisable(String what, InetSocketAddress bind) throws CommandException {
-    Optional<NodesFile.HostPort> a = advertise();
+    Optional<HostPort> a = advertise();
     try {
-      Advertised.of(what, bind, a.map(NodesFile.HostPort::host).orElse(null), 0);
+      Advertised.of(what, bind, a.map(HostPort::host).orElse(null), 0);
     } catch (IllegalArgumentException e) {
       throw new CommandException(e.getMessage(), 2);
     }

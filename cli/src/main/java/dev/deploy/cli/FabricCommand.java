@@ -3,8 +3,8 @@ package dev.deploy.cli;
 import dev.deploy.Resources;
 import dev.deploy.cluster.worker.WorkerDaemon;
 import dev.deploy.master.Advertised;
-import dev.deploy.master.NodesFile;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.util.HostPort;
 import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -177,13 +177,13 @@ final class FabricCommand implements Callable<Integer> {
 
   /** {@code fabric --master}: joins the master until a signal, or until it gives up. */
   private int join() throws CommandException {
-    NodesFile.HostPort at;
+    HostPort at;
     try {
-      at = NodesFile.parseAddress(master);
+      at = HostPort.parse(master);
     } catch (IllegalArgumentException e) {
       throw new CommandException("--master: " + e.getMessage(), 2);
     }
-    if (Advertised.isWildcard(at.host())) {
+    if (HostPort.isWildcard(at.host())) {
       throw new CommandException(
           "--master " + master + " is a wildcard address, which names no machine", 2);
     }
@@ -194,7 +194,7 @@ final class FabricCommand implements Callable<Integer> {
       options.requireAdvertisable("<bind-addr> " + bind, a);
       address = Optional.of(a);
     }
-    Optional<String> advertised = options.advertise().map(NodesFile.HostPort::host);
+    Optional<String> advertised = options.advertise().map(HostPort::host);
     Resources capacity = capacity();
     String node = name != null ? name : WorkerDaemon.defaultName();
     String bad = WorkerLink.Join.checkName(node);

@@ -108,8 +108,8 @@ final class ListCommand implements Callable<Integer> {
     for (ClientLink.Listed l : listed) {
       String state =
           switch (l.state()) {
-            case ClientLink.Listed.RUNNING -> "running";
-            case ClientLink.Listed.EXITED -> "exited";
+            case RUNNING -> "running";
+            case EXITED -> "exited";
             default -> "stopped";
           };
       out.append("{\"id\":")
@@ -125,7 +125,8 @@ final class ListCommand implements Callable<Integer> {
           .append(",\"state\":")
           .append(Json.quote(state))
           .append(",\"exitCode\":")
-          .append(l.state() == ClientLink.Listed.RUNNING ? "null" : Integer.toString(l.code()))
+          .append(
+              l.state() == ClientLink.Listed.State.RUNNING ? "null" : Integer.toString(l.code()))
           .append(",\"detached\":")
           .append(l.detached())
           .append("}\n");

@@ -3,7 +3,6 @@ package dev.deploy.cli;
 import dev.deploy.Resources;
 import dev.deploy.cluster.master.ClusterMaster;
 import dev.deploy.master.Advertised;
-import dev.deploy.master.NodesFile;
 import dev.deploy.security.ClusterKey;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -3,8 +3,8 @@ package dev.deploy.cli;
 import dev.deploy.Resources;
 import dev.deploy.cluster.worker.WorkerDaemon;
 import dev.deploy.fabric.Fabric;
-import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
+import dev.deploy.util.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -40,7 +40,7 @@ final class SlurmJoin {
     WorkerDaemon.JoinOptions options =
         WorkerDaemon.JoinOptions.of(
                 setup.key(),
-                new NodesFile.HostPort(setup.master().getHostString(), setup.master().getPort()),
+                new HostPort(setup.master().getHostString(), setup.master().getPort()),
                 cache)
             .withName(setup.share().node())
             .withCapacity(capacity)

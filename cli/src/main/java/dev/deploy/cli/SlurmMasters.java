@@ -2,9 +2,9 @@ package dev.deploy.cli;
 
 import dev.deploy.cli.slurm.SlurmNodes;
 import dev.deploy.cluster.master.ClusterMaster;
-import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.util.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -22,10 +22,7 @@ final class SlurmMasters {
   private SlurmMasters() {}
 
   static ClusterMaster start(
-      ClusterKey key,
-      InetSocketAddress bind,
-      Optional<NodesFile.HostPort> advertise,
-      SlurmNodes provider)
+      ClusterKey key, InetSocketAddress bind, Optional<HostPort> advertise, SlurmNodes provider)
       throws CommandException {
     JarCache cache;
     try {

@@ -11,15 +11,14 @@ import dev.deploy.cluster.client.DeployClient;
 import dev.deploy.cluster.link.Environment;
 import dev.deploy.cluster.master.ClusterMaster;
 import dev.deploy.master.Advertised;
-import dev.deploy.master.NodesFile;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.util.HostPort;
 import dev.deploy.wire.ProtocolException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,10 +26,8 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code deploy slurm run}: inside an allocation, starts the master and bridge in this JVM (with no
@@ -68,28 +65,8 @@ final class SlurmRunCommand implements Callable<Integer> {
   /** How long a failed run waits to learn whether its step ended under it. */
   private static final Duration STEP_END_GRACE = Duration.ofSeconds(2);
 
-  @Spec CommandSpec spec;
-
-  @Option(
-      names = "--format",
-      paramLabel = "human|json",
-      description = "Output format (default: $DEPLOY_FORMAT, else human).")
-  String format;
-
   @Option(names = "--verbose", description = "Say more, and print stack traces of errors.")
   boolean verbose;
-
-  @Option(
-      names = "--jvm-option",
-      paramLabel = "<option>",
-      description = "A JVM option for every process of the program; repeatable.")
-  List<String> jvmOptions = new ArrayList<>();
-
-  @Option(
-      names = "--env",
-      paramLabel = "NAME=value",
-      description = "An environment variable for every process of the program; repeatable.")
-  List<String> environment = new ArrayList<>();
 
   @Option(
       names = "--advertise",
@@ -113,11 +90,7 @@ final class SlurmRunCommand implements Callable<Integer> {
       description = "How long the nodes' fabrics may take to start and join (default: 120).")
   int joinTimeout = 120;
 
-  @Parameters(
-      paramLabel = "<app.jar|classpath> [<main-class>] [-- <args>...]",
-      arity = "0..*",
-      description = "The program, its main class, its arguments (after --).")
-  List<String> positional = new ArrayList<>();
+  @Mixin ProgramArguments arguments;
 
   @Override
   public Integer call() {
@@ -133,20 +106,20 @@ final class SlurmRunCommand implements Callable<Integer> {
               + " or in an sbatch script, or submit it with deploy slurm submit",
           2);
     }
-    SlurmCommand.Program program =
-        SlurmCommand.program(NAME, spec.commandLine().getParseResult().originalArgs(), positional);
+    ProgramArguments.Program program;
+    String formatName;
     try {
-      Environment.parse(environment);
+      program = arguments.program(NAME);
+      formatName = arguments.formatName();
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(e.getMessage(), 2);
+    }
+    try {
+      Environment.parse(arguments.environment());
     } catch (ProtocolException e) {
       throw new CommandException("--env: " + e.getMessage(), 2);
     }
-    String formatName = format != null ? format : env.get("DEPLOY_FORMAT");
-    EventFormat out;
-    try {
-      out = Formats.forName(formatName);
-    } catch (IllegalArgumentException e) {
-      throw new CommandException("--format is human or json, not \"" + formatName + "\"", 2);
-    }
+    EventFormat out = Formats.forName(formatName);
     if (advertise != null && networkInterface != null) {
       throw new CommandException("give --advertise or --interface, not both", 2);
     }
@@ -163,7 +136,7 @@ final class SlurmRunCommand implements Callable<Integer> {
     }
     SlurmQuery slurm = new SlurmQuery();
     InetAddress bindHost = bindAddress(nodes, slurm);
-    Optional<NodesFile.HostPort> advertised = advertised();
+    Optional<HostPort> advertised = advertised();
 
     ClusterKey key = ClusterKey.generate();
     Map<String, String> nodeEnv = new HashMap<>();
@@ -246,8 +219,8 @@ final class SlurmRunCommand implements Callable<Integer> {
                     program.classPath(),
                     program.mainClass(),
                     program.arguments(),
-                    jvmOptions,
-                    environment));
+                    arguments.jvmOptions(),
+                    arguments.environment()));
       } catch (DeployClient.DeployFailure e) {
         throw new CommandException(e.getMessage());
       }
@@ -327,17 +300,17 @@ final class SlurmRunCommand implements Callable<Integer> {
     }
   }
 
-  private Optional<NodesFile.HostPort> advertised() throws CommandException {
+  private Optional<HostPort> advertised() throws CommandException {
     if (advertise == null) {
       return Optional.empty();
     }
     try {
-      NodesFile.HostPort parsed = NodesFile.parseHostAndOptionalPort(advertise);
-      if (Advertised.isWildcard(parsed.host())) {
+      HostPort parsed = HostPort.parseHostAndOptionalPort(advertise);
+      if (HostPort.isWildcard(parsed.host())) {
         throw new CommandException(
             "--advertise " + advertise + " is a wildcard, which names no machine", 2);
       }
-      return Optional.of(new NodesFile.HostPort(parsed.host(), 0));
+      return Optional.of(new HostPort(parsed.host(), 0));
     } catch (IllegalArgumentException e) {
       throw new CommandException("--advertise: " + e.getMessage(), 2);
     }

@@ -15,10 +15,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code deploy slurm submit}: from a login node, writes a batch script that runs {@code deploy
@@ -51,8 +49,6 @@ import picocli.CommandLine.Spec;
     })
 final class SlurmSubmitCommand implements Callable<Integer> {
   private static final String NAME = "deploy slurm submit";
-
-  @Spec CommandSpec spec;
 
   @Option(
       names = {"-N", "--nodes"},
@@ -99,35 +95,13 @@ final class SlurmSubmitCommand implements Callable<Integer> {
       description = "Where the job's output files go (default: this directory).")
   Path outputDir;
 
-  @Option(
-      names = "--format",
-      paramLabel = "human|json",
-      description = "Output format (default: $DEPLOY_FORMAT, else human).")
-  String format;
-
   @Option(names = "--interface", paramLabel = "<name>", description = "As deploy slurm run's.")
   String networkInterface;
-
-  @Option(
-      names = "--jvm-option",
-      paramLabel = "<option>",
-      description = "A JVM option for every process of the program; repeatable.")
-  List<String> jvmOptions = new ArrayList<>();
-
-  @Option(
-      names = "--env",
-      paramLabel = "NAME=value",
-      description = "An environment variable for every process of the program; repeatable.")
-  List<String> environment = new ArrayList<>();
 
   @Option(names = "--verbose", description = "Say more, and print stack traces of errors.")
   boolean verbose;
 
-  @Parameters(
-      paramLabel = "<app.jar|classpath> [<main-class>] [-- <args>...]",
-      arity = "0..*",
-      description = "The program, its main class, its arguments (after --).")
-  List<String> positional = new ArrayList<>();
+  @Mixin ProgramArguments arguments;
 
   @Override
   public Integer call() {
@@ -136,8 +110,14 @@ final class SlurmSubmitCommand implements Callable<Integer> {
 
   /** Builds the script's plan from the options. */
   SbatchScript.Plan plan() throws CommandException {
-    SlurmCommand.Program program =
-        SlurmCommand.program(NAME, spec.commandLine().getParseResult().originalArgs(), positional);
+    ProgramArguments.Program program;
+    String formatName;
+    try {
+      program = arguments.program(NAME);
+      formatName = arguments.formatName();
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(e.getMessage(), 2);
+    }
     if (nodes < 1) {
       throw new CommandException("-N must be at least 1, not " + nodes, 2);
     }
@@ -149,10 +129,6 @@ final class SlurmSubmitCommand implements Callable<Integer> {
         throw new CommandException(
             "--sbatch-arg \"" + a + "\" is not one sbatch option like --account=abc", 2);
       }
-    }
-    String formatName = format != null ? format : System.getenv("DEPLOY_FORMAT");
-    if (formatName != null && !formatName.equals("human") && !formatName.equals("json")) {
-      throw new CommandException("--format is human or json, not \"" + formatName + "\"", 2);
     }
     Path dir = (outputDir != null ? outputDir : Path.of("")).toAbsolutePath().normalize();
     String base = dir.resolve("deploy-%j").toString();
@@ -167,8 +143,8 @@ final class SlurmSubmitCommand implements Callable<Integer> {
     if (networkInterface != null) {
       run.add("--interface=" + networkInterface);
     }
-    jvmOptions.forEach(o -> run.add("--jvm-option=" + o));
-    environment.forEach(e -> run.add("--env=" + e));
+    arguments.jvmOptions().forEach(o -> run.add("--jvm-option=" + o));
+    arguments.environment().forEach(e -> run.add("--env=" + e));
     run.add(absoluteClassPath(program.classPath()));
     if (program.mainClass() != null) {
       run.add(program.mainClass());

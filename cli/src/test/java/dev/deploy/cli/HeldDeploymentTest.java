@@ -15,11 +15,18 @@ class HeldDeploymentTest {
   private static final List<ClientLink.Listed> LISTED =
       List.of(
           new ClientLink.Listed(
-              42, "com.example.Main", 1_700_000_000_000L, 2, 3, ClientLink.Listed.RUNNING, 0, true),
+              42,
+              "com.example.Main",
+              1_700_000_000_000L,
+              2,
+              3,
+              ClientLink.Listed.State.RUNNING,
+              0,
+              true),
           new ClientLink.Listed(
-              7, "a.B", 1_700_000_060_000L, 0, 1, ClientLink.Listed.EXITED, 3, false),
+              7, "a.B", 1_700_000_060_000L, 0, 1, ClientLink.Listed.State.EXITED, 3, false),
           new ClientLink.Listed(
-              9, "a.\"Q\"", 1_700_000_120_000L, 0, 2, ClientLink.Listed.STOPPED, 137, true));
+              9, "a.\"Q\"", 1_700_000_120_000L, 0, 2, ClientLink.Listed.State.STOPPED, 137, true));
 
   @Test
   void givenDeployments_whenShownHuman_thenAlignedTableWithStates() {

@@ -34,9 +34,9 @@ class SlurmCommandTest {
   }
 
   @Test
-  void givenOptionsAfterDashes_whenSplit_thenTheProgramsOwn() throws CommandException {
-    SlurmCommand.Program p =
-        SlurmCommand.program(
+  void givenOptionsAfterDashes_whenSplit_thenTheProgramsOwn() {
+    ProgramArguments.Program p =
+        ProgramArguments.split(
             "x",
             List.of("app.jar", "Main", "--", "--format", "json"),
             List.of("app.jar", "Main", "--format", "json"));
@@ -50,11 +50,11 @@ class SlurmCommandTest {
   void givenArgumentsBeforeDashes_whenSplit_thenOneSentenceShowingWhere() {
     assertThatThrownBy(
             () ->
-                SlurmCommand.program(
+                ProgramArguments.split(
                     "deploy slurm run",
                     List.of("app.jar", "Main", "a"),
                     List.of("app.jar", "Main", "a")))
-        .isInstanceOf(CommandException.class)
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "the program's arguments go after --, like: deploy slurm run app.jar Main -- a");
   }

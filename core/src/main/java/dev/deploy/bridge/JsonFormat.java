@@ -23,8 +23,9 @@ import java.util.Base64;
  * </pre>
  *
  * <p>{@code data} is the chunk's raw bytes in base64, so output is byte-exact whatever its
- * encoding. Pids are hex and signal names are letters and digits, so no string needs escaping.
- * {@link JsonEvents#parseLine} reads these lines back.
+ * encoding. Pids are hex and signal names are letters and digits, so no string needs escaping. The
+ * tests' {@code JsonEvents} (in the test sources, shared with the end-to-end tester) reads these
+ * lines back.
  *
  * <p>Owned by the bridge. Not thread safe: the bridge calls it under its lock, one event at a time,
  * in event order. Lines are buffered until {@link #flush()}.

@@ -14,6 +14,7 @@ import dev.deploy.security.Credential;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.security.HandshakeQuota;
+import dev.deploy.util.DaemonThreads;
 import dev.deploy.wire.MessageIn;
 import dev.deploy.wire.MessageOut;
 import dev.deploy.wire.ProtocolException;
@@ -33,7 +34,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 
@@ -99,14 +99,7 @@ public final class ChannelTable {
     this.codec = codec;
     this.listener = listener;
     this.fates = fates;
-    AtomicInteger n = new AtomicInteger();
-    this.async =
-        Executors.newCachedThreadPool(
-            r -> {
-              Thread t = new Thread(r, "deploy-async-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
+    this.async = Executors.newCachedThreadPool(DaemonThreads.numbered("deploy-async"));
   }
 
   /** How often peers whose remote is gone are forgotten. */
@@ -620,7 +613,7 @@ public final class ChannelTable {
     List<Peer> all = new ArrayList<>(peers.values());
     for (Peer p : all) {
       if (p.sender != null) {
-        ((SendEnd) p.sender).close();
+        p.sender.close();
       }
     }
     try {

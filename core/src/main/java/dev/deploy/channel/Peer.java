@@ -127,7 +127,7 @@ final class Peer implements Transport.Listener {
   private long received;
 
   /** The open Receiver, or null. */
-  Object receiver;
+  ReceiveEnd receiver;
 
   /** True once the open Receiver took its END: it only throws EXITED from then on. */
   private boolean receiverEnded;
@@ -168,7 +168,7 @@ final class Peer implements Transport.Listener {
   private long acked;
 
   /** The open Sender, or null. */
-  Object sender;
+  SendEnd sender;
 
   // --- fate: guarded by lock ---
   /** Null while the remote may be alive; then how it went away. Never changes once set. */
@@ -263,7 +263,7 @@ final class Peer implements Transport.Listener {
    * may start while the one before it is still being consumed, so big values pipeline, and the
    * receiver holds at most the window plus two values.
    */
-  void send(Object bytes, Object end) throws ChannelException, InterruptedException {
+  void send(Object bytes, SendEnd end) throws ChannelException, InterruptedException {
     lock.lock();
     try {
       while (fate == null && credit + size(bytes) <= 0 && sender == end) {
@@ -358,7 +358,7 @@ final class Peer implements Transport.Listener {
   }
 
   /** Accepts {@code bytes} only if it can without waiting; returns whether it did. */
-  boolean trySend(Object bytes, Object end) throws ChannelException {
+  boolean trySend(Object bytes, SendEnd end) throws ChannelException {
     lock.lock();
     try {
       checkSender(end);
@@ -390,7 +390,7 @@ final class Peer implements Transport.Listener {
    * Call only when holding lock. A send that waited for credit while its Sender was closed must not
    * put its value into the next Sender's stream.
    */
-  private void checkSender(Object end) {
+  private void checkSender(SendEnd end) {
     assert lock.isHeldByCurrentThread();
     if (sender != end) {
       throw new IllegalStateException("Sender to " + pid + " is closed");
@@ -433,7 +433,7 @@ final class Peer implements Transport.Listener {
    *     the Receiver this take is for, was closed meanwhile (a take never takes a later Receiver's
    *     value)
    */
-  Object take(long deadlineNanos, Object end) throws ChannelException, InterruptedException {
+  Object take(long deadlineNanos, ReceiveEnd end) throws ChannelException, InterruptedException {
     boolean spun = false;
     lock.lock();
     try {
@@ -510,7 +510,7 @@ final class Peer implements Transport.Listener {
    * Call only when holding lock. Returns a value for {@code end}, null when none yet, or throws the
    * end.
    */
-  private Object poll(Object end) throws ChannelException {
+  private Object poll(ReceiveEnd end) throws ChannelException {
     assert lock.isHeldByCurrentThread();
     if (receiver != end) {
       throw new ChannelException(
@@ -571,7 +571,7 @@ final class Peer implements Transport.Listener {
    * Opens the Receiver {@code end}: numbers it, and has the remote told of it, so that the remote's
    * next Sender close can end it (see {@link #skipEnds}).
    */
-  void openReceiver(Object end) {
+  void openReceiver(ReceiveEnd end) {
     lock.lock();
     try {
       receiver = end;

@@ -20,6 +20,10 @@ import dev.deploy.process.ProcessFence;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.HandshakeAcceptor;
 import dev.deploy.security.Nonces;
+import dev.deploy.util.BoundedHistory;
+import dev.deploy.util.DaemonThreads;
+import dev.deploy.util.Futures;
+import dev.deploy.util.HostPort;
 import dev.deploy.wire.Control;
 import java.io.File;
 import java.io.IOException;
@@ -33,13 +37,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A machine's launcher and the monitor of every process it starts: starts JVMs with the program's
@@ -103,24 +105,17 @@ public final class Fabric implements Launcher, AutoCloseable {
   /** Launches not yet ended, by launch id. */
   private final Map<Long, Launch> launches = new ConcurrentHashMap<>();
 
-  private final ExecutorService threads = Executors.newCachedThreadPool(daemon("deploy-fabric"));
+  private final ExecutorService threads =
+      Executors.newCachedThreadPool(DaemonThreads.numbered("deploy-fabric"));
   private final ScheduledExecutorService timers =
-      Executors.newSingleThreadScheduledExecutor(daemon("deploy-fabric-timer"));
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("deploy-fabric-timer"));
 
   /** Registered processes not yet ended, by pid. */
   private final Map<Pid, Launch> running = new ConcurrentHashMap<>();
 
   /** How ended processes ended, by pid; the oldest are forgotten past {@link #ENDED_LIMIT}. */
   private final Map<Pid, ExitStatus> ended =
-      java.util.Collections.synchronizedMap(
-          new java.util.LinkedHashMap<>() {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Pid, ExitStatus> eldest) {
-              return size() > ENDED_LIMIT;
-            }
-          });
+      java.util.Collections.synchronizedMap(new BoundedHistory<>(ENDED_LIMIT));
 
   static final int ENDED_LIMIT = 100_000;
 
@@ -179,7 +174,7 @@ public final class Fabric implements Launcher, AutoCloseable {
   Fabric(ClusterKey key, InetAddress bind, String advertise, int warm, Starter starter)
       throws IOException {
     this.starter = starter;
-    if (Advertised.isWildcard(advertise)) {
+    if (HostPort.isWildcard(advertise)) {
       throw new IllegalArgumentException(
           "a fabric bound to "
               + bind.getHostAddress()
@@ -202,7 +197,7 @@ public final class Fabric implements Launcher, AutoCloseable {
             "deploy-fabric-accept",
             socket -> ControlSession.handshake(this, key, socket),
             (socket, handshake) -> new ControlSession(this, socket, handshake).run(),
-            daemon("deploy-control"));
+            DaemonThreads.numbered("deploy-control"));
   }
 
   /** Starts the JVMs; the fence outside tests. */
@@ -715,8 +710,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       return pid.map(p -> Control.SpawnReply.started(id, p))
           .orElseGet(() -> Control.SpawnReply.noRoom(id));
     }
-    Throwable cause =
-        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable cause = Futures.unwrap(error);
     if (cause instanceof CancellationException) {
       return Control.SpawnReply.failed(id, "the run is shutting down");
     }
@@ -801,14 +795,5 @@ public final class Fabric implements Launcher, AutoCloseable {
     for (ProgramState p : programs.values()) {
       p.cds.ifPresent(CdsArchive::cancel);
     }
-  }
-
-  static java.util.concurrent.ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }

@@ -394,10 +394,11 @@ final class Launch {
     } finally {
       lock.unlock();
     }
-    launched.completeExceptionally(new LaunchException(reason));
+    // Settled before the spawner hears of it, so whoever waits on the failure sees the books right.
     if (!warm) {
       sink.onLaunchSettled();
     }
+    launched.completeExceptionally(new LaunchException(reason));
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.deploy.io;
 
+import dev.deploy.util.OwnerOnlyFiles;
 import java.io.IOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -13,10 +14,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
-import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
@@ -104,10 +103,7 @@ public final class ShmFile {
     RANDOM.nextBytes(random);
     String name = "deploy-" + HexFormat.of().formatHex(random);
     Path path = DIR.resolve(name);
-    Files.createFile(
-        path,
-        PosixFilePermissions.asFileAttribute(
-            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE)));
+    OwnerOnlyFiles.createFile(path);
     try {
       allocate(path);
       return new ShmFile(name, map(path));
@@ -139,8 +135,7 @@ public final class ShmFile {
       if (!a.owner().getName().equals(me)) {
         throw new IOException(path + " belongs to " + a.owner().getName() + ", not " + me);
       }
-      if (!a.permissions()
-          .equals(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))) {
+      if (!a.permissions().equals(OwnerOnlyFiles.FILE)) {
         throw new IOException(
             path + " has permissions " + PosixFilePermissions.toString(a.permissions()));
       }

@@ -1,9 +1,8 @@
 package dev.deploy.master;
 
+import dev.deploy.util.HostPort;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
-import java.util.regex.Pattern;
 
 /**
  * The address a daemon tells others to dial, from the address it binds and its {@code --advertise}:
@@ -14,8 +13,6 @@ import java.util.regex.Pattern;
 public final class Advertised {
   /** What every refusal of a wildcard tells the user to do. */
   public static final String HINT = "pass --advertise <this machine's address>";
-
-  private static final Pattern IPV4 = Pattern.compile("[0-9.]+");
 
   private Advertised() {}
 
@@ -31,7 +28,7 @@ public final class Advertised {
   public static InetSocketAddress of(
       String what, InetSocketAddress bound, String advertiseHost, int advertisePort) {
     if (advertiseHost != null) {
-      if (isWildcard(advertiseHost)) {
+      if (HostPort.isWildcard(advertiseHost)) {
         throw new IllegalArgumentException(
             "--advertise "
                 + advertiseHost
@@ -47,22 +44,6 @@ public final class Advertised {
           what + " is a wildcard address, which other machines cannot dial; " + HINT);
     }
     return InetSocketAddress.createUnresolved(ip.getHostAddress(), bound.getPort());
-  }
-
-  /**
-   * Returns whether {@code host} (a name or an IP literal, IPv6 with or without brackets) is a
-   * wildcard literal such as {@code 0.0.0.0}, {@code ::} or {@code [::]}. Looks nothing up.
-   */
-  public static boolean isWildcard(String host) {
-    String h = strip(host);
-    if (!IPV4.matcher(h).matches() && h.indexOf(':') < 0) {
-      return false; // a host name: not a literal
-    }
-    try {
-      return InetAddress.getByName(h.indexOf(':') >= 0 ? "[" + h + "]" : h).isAnyLocalAddress();
-    } catch (UnknownHostException e) {
-      return false; // not a literal after all; whoever dials it says so
-    }
   }
 
   /** Returns {@code address} as {@code host:port}, or {@code [host]:port} for IPv6. */

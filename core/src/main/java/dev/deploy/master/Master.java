@@ -4,6 +4,7 @@ import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.util.BoundedHistory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -57,15 +58,7 @@ public final class Master implements Scheduler {
 
   /** Which node each started pid was placed on, the oldest forgotten past a limit; for fates. */
   private final java.util.Map<Pid, Books> placedOn =
-      java.util.Collections.synchronizedMap(
-          new java.util.LinkedHashMap<>() {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected boolean removeEldestEntry(java.util.Map.Entry<Pid, Books> eldest) {
-              return size() > PLACED_LIMIT;
-            }
-          });
+      java.util.Collections.synchronizedMap(new BoundedHistory<>(PLACED_LIMIT));
 
   private static final int PLACED_LIMIT = 100_000;
 

@@ -6,6 +6,7 @@ import dev.deploy.channel.ChannelCounters;
 import dev.deploy.security.Credential;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
+import dev.deploy.util.PendingRequests;
 import dev.deploy.wire.Control;
 import dev.deploy.wire.Frame;
 import dev.deploy.wire.FrameReader;
@@ -16,9 +17,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -39,11 +38,10 @@ final class FabricClient {
   private final AtomicLong requests = new AtomicLong();
 
   /** Spawn requests waiting for their reply, by request id. */
-  private final Map<Long, CompletableFuture<Control.SpawnReply>> pending =
-      new ConcurrentHashMap<>();
+  private final PendingRequests<Control.SpawnReply> pending = new PendingRequests<>();
 
   /** Fate queries waiting for their reply, by request id: true for a clean exit. */
-  private final Map<Long, CompletableFuture<Boolean>> fates = new ConcurrentHashMap<>();
+  private final PendingRequests<Boolean> fates = new PendingRequests<>();
 
   /** How often the channel totals are reported while they change. */
   static final long STATS_MILLIS = 5_000;
@@ -147,15 +145,9 @@ final class FabricClient {
       while ((frame = reader.read()) != null) {
         Control message = Control.decode(frame);
         if (message instanceof Control.SpawnReply reply) {
-          CompletableFuture<Control.SpawnReply> f = pending.remove(reply.requestId());
-          if (f != null) {
-            f.complete(reply);
-          }
+          pending.complete(reply.requestId(), reply);
         } else if (message instanceof Control.FateReply reply) {
-          CompletableFuture<Boolean> f = fates.remove(reply.requestId());
-          if (f != null) {
-            f.complete(reply.exited());
-          }
+          fates.complete(reply.requestId(), reply.exited());
         } else {
           throw new ProtocolException("the fabric sent control message type " + frame.type());
         }
@@ -174,14 +166,12 @@ final class FabricClient {
   /** Sends a spawn request; the future completes with the fabric's reply. */
   CompletableFuture<Control.SpawnReply> spawn(Resources resources, byte[] task, boolean wait) {
     long id = requests.incrementAndGet();
-    CompletableFuture<Control.SpawnReply> reply = new CompletableFuture<>();
-    pending.put(id, reply);
+    CompletableFuture<Control.SpawnReply> reply = pending.expect(id);
     Control.SpawnRequest request = new Control.SpawnRequest(id, resources, task, wait);
     try {
       writer.write(request.type(), request.encode());
     } catch (IOException e) {
-      pending.remove(id);
-      reply.completeExceptionally(e);
+      pending.forget(id, e);
     }
     return reply;
   }
@@ -189,14 +179,12 @@ final class FabricClient {
   /** Asks how {@code pid} ended; completes true for its own exit, false for a death. */
   CompletableFuture<Boolean> fate(Pid pid) {
     long id = requests.incrementAndGet();
-    CompletableFuture<Boolean> reply = new CompletableFuture<>();
-    fates.put(id, reply);
+    CompletableFuture<Boolean> reply = fates.expect(id);
     Control.FateQuery query = new Control.FateQuery(id, pid);
     try {
       writer.write(query.type(), query.encode());
     } catch (IOException e) {
-      fates.remove(id);
-      reply.completeExceptionally(e);
+      fates.forget(id, e);
     }
     return reply;
   }

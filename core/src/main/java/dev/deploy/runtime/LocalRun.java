@@ -16,6 +16,7 @@ import dev.deploy.process.ProcessFence;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.ui.LiveView;
+import dev.deploy.util.Futures;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -135,7 +136,7 @@ final class LocalRun {
         first.handle(
             (pid, error) -> {
               if (error != null) {
-                Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+                Throwable cause = Futures.unwrap(error);
                 throw new LocalRunException(
                     "the program could not start: " + cause.getMessage(), 1);
               }

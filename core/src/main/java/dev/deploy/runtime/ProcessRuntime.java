@@ -13,8 +13,11 @@ import dev.deploy.process.Env;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Credential;
 import dev.deploy.security.Nonces;
+import dev.deploy.util.Futures;
+import dev.deploy.util.HostPort;
 import dev.deploy.wire.Control;
 import dev.deploy.wire.FrameReader;
+import dev.deploy.wire.SpawnOutcome;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -194,7 +197,8 @@ public final class ProcessRuntime {
               }
             }
           });
-      FabricClient fabric = FabricClient.connect(parseAddress(requireEnv(Env.FABRIC)), key);
+      FabricClient fabric =
+          FabricClient.connect(HostPort.parse(requireEnv(Env.FABRIC)).toSocketAddress(), key);
       fabricReady.complete(fabric);
       ChannelTable channels = channelsReady.join();
       Pid pid = channels.self();
@@ -215,7 +219,7 @@ public final class ProcessRuntime {
       fabric.reportChannels(channels.counters());
       runtime = new ProcessRuntime(pid, start.resources(), fabric, channels);
     } catch (IOException | RuntimeException e) {
-      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      Throwable cause = Futures.unwrap(e);
       System.err.println(
           "deploy: this process cannot join its run (fabric "
               + fabricAddress
@@ -359,27 +363,6 @@ public final class ProcessRuntime {
     return value;
   }
 
-  static InetSocketAddress parseAddress(String text) {
-    int colon = text.lastIndexOf(':');
-    if (colon < 0) {
-      throw new IllegalArgumentException("\"" + text + "\" is not host:port");
-    }
-    String host = text.substring(0, colon);
-    if (host.startsWith("[") && host.endsWith("]")) {
-      host = host.substring(1, host.length() - 1);
-    }
-    int port;
-    try {
-      port = Integer.parseInt(text.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("\"" + text + "\" has no port number after the colon");
-    }
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("port " + port + " in \"" + text + "\" is not 1..65535");
-    }
-    return new InetSocketAddress(host, port);
-  }
-
   /** Returns this process's pid. */
   public Pid pid() {
     return pid;
@@ -412,8 +395,8 @@ public final class ProcessRuntime {
       throw new SpawnException("lost the fabric during the spawn: " + e.getCause().getMessage());
     }
     return switch (reply.outcome()) {
-      case Control.SpawnReply.STARTED -> Optional.of(reply.pid());
-      case Control.SpawnReply.NO_ROOM -> Optional.empty();
+      case STARTED -> Optional.of(reply.pid());
+      case NO_ROOM -> Optional.empty();
       default -> throw new SpawnException(reply.error());
     };
   }
@@ -434,12 +417,12 @@ public final class ProcessRuntime {
                 throw new CompletionException(
                     new SpawnException("lost the fabric during the spawn: " + error.getMessage()));
               }
-              if (reply.outcome() == Control.SpawnReply.STARTED) {
+              if (reply.outcome() == SpawnOutcome.STARTED) {
                 return reply.pid();
               }
               throw new CompletionException(
                   new SpawnException(
-                      reply.outcome() == Control.SpawnReply.NO_ROOM
+                      reply.outcome() == SpawnOutcome.NO_ROOM
                           ? "no machine has " + resources + " free"
                           : reply.error()));
             });

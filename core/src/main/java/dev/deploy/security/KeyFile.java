@@ -1,5 +1,6 @@
 package dev.deploy.security;
 
+import dev.deploy.util.OwnerOnlyFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -21,7 +22,6 @@ import java.nio.file.attribute.AclFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -52,8 +52,7 @@ public final class KeyFile {
   public static final String ENV = "DEPLOY_KEY_FILE";
 
   /** rw------- */
-  private static final Set<PosixFilePermission> OWNER_ONLY =
-      EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+  private static final Set<PosixFilePermission> OWNER_ONLY = OwnerOnlyFiles.FILE;
 
   private KeyFile() {}
 
@@ -188,9 +187,7 @@ public final class KeyFile {
   private static void createOwnerOnly(Path temp) throws IOException {
     Path dir = temp.getParent();
     if (Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class)) {
-      Files.createFile(temp, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-      // The umask can only take bits away; make sure the owner keeps read and write.
-      Files.setPosixFilePermissions(temp, OWNER_ONLY);
+      OwnerOnlyFiles.createFile(temp);
       return;
     }
     Files.createFile(temp);

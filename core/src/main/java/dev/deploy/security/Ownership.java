@@ -1,6 +1,7 @@
 package dev.deploy.security;
 
 import dev.deploy.logging.Loggers;
+import dev.deploy.util.OwnerOnlyFiles;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -12,10 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,13 +40,6 @@ import org.slf4j.Logger;
  */
 public final class Ownership {
   private static final Logger log = Loggers.get(Ownership.class);
-
-  /** rwx------ */
-  private static final Set<PosixFilePermission> OWNER_ONLY =
-      EnumSet.of(
-          PosixFilePermission.OWNER_READ,
-          PosixFilePermission.OWNER_WRITE,
-          PosixFilePermission.OWNER_EXECUTE);
 
   /** The sticky bit of {@code unix:mode}: only a file's owner may delete or rename it there. */
   private static final int STICKY = 01000;
@@ -308,16 +300,8 @@ public final class Ownership {
       missing.add(0, d);
     }
     for (Path d : missing) {
-      Path parent = d.getParent();
-      boolean posix =
-          parent != null
-              && Files.getFileAttributeView(parent, PosixFileAttributeView.class) != null;
       try {
-        if (posix) {
-          Files.createDirectory(d, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-        } else {
-          Files.createDirectory(d);
-        }
+        OwnerOnlyFiles.createDirectory(d);
       } catch (FileAlreadyExistsException e) {
         // Made by another JVM meanwhile, or by someone else: the checks decide.
       }

@@ -7,6 +7,7 @@ import dev.deploy.fabric.Fabric;
 import dev.deploy.master.Master;
 import dev.deploy.master.NodeUse;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.util.HostPort;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -56,20 +57,18 @@ public final class LiveView implements AutoCloseable {
       return off();
     }
     String text = setting.trim();
-    int colon = text.lastIndexOf(':');
-    String host = colon < 0 ? "" : text.substring(0, colon);
-    if (host.startsWith("[") && host.endsWith("]")) {
-      host = host.substring(1, host.length() - 1);
-    }
+    String host;
     int port;
     try {
-      port = colon < 0 ? -1 : Integer.parseInt(text.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      port = -1;
-    }
-    if (host.isEmpty() || port < 0 || port > 65535) {
+      HostPort address = HostPort.parseAllowingAnyPort(text);
+      host = address.host();
+      port = address.port();
+    } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "the live view's address is <host>:<port>, like 127.0.0.1:8080, not \"" + setting + "\"");
+          "the live view's address is <host>:<port>, like 127.0.0.1:8080, not \""
+              + setting
+              + "\": "
+              + e.getMessage());
     }
     try {
       return new LiveView(new InetSocketAddress(InetAddress.getByName(host), port));

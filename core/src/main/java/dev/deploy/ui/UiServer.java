@@ -2,6 +2,7 @@ package dev.deploy.ui;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.deploy.util.DaemonThreads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -61,14 +62,7 @@ final class UiServer implements AutoCloseable {
     this.token = token;
     this.page = resource("index.html");
     this.server = HttpServer.create(address, 50);
-    this.threads =
-        Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "deploy-ui");
-              t.setDaemon(true);
-              return t;
-            });
+    this.threads = Executors.newFixedThreadPool(2, DaemonThreads.named("deploy-ui"));
     server.setExecutor(threads);
     server.createContext("/", this::handle);
     server.start();

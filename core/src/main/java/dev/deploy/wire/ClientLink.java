@@ -172,11 +172,7 @@ public sealed interface ClientLink extends Link
       long started = in.i64("started");
       int alive = in.i32("alive");
       int total = in.i32("processes");
-      int state = in.u8("state");
-      if (state > Listed.STOPPED) {
-        throw new ProtocolException(
-            "deployment state " + state + " is outside 0.." + Listed.STOPPED);
-      }
+      Listed.State state = Listed.State.of(in.u8("state"));
       int code = in.i32("exit code");
       boolean detached = in.u8("detached") == 1;
       out.add(new Listed(id, main, started, alive, total, state, code, detached));
@@ -237,8 +233,8 @@ public sealed interface ClientLink extends Link
 
   /**
    * One deployment the bridge holds: its {@code id}, {@code mainClass}, when it started (epoch
-   * millis), its processes alive and in all, its {@code state} ({@link #RUNNING}, {@link #EXITED},
-   * {@link #STOPPED}), its exit {@code code} once it ended (else 0), and whether it runs detached.
+   * millis), its processes alive and in all, its {@code state}, its exit {@code code} once it ended
+   * (else 0), and whether it runs detached.
    */
   record Listed(
       long id,
@@ -246,24 +242,51 @@ public sealed interface ClientLink extends Link
       long startedMillis,
       int alive,
       int total,
-      int state,
+      State state,
       int code,
       boolean detached) {
-    /** Some process still runs. */
-    public static final int RUNNING = 0;
+    /** Where a deployment is: one byte, {@link #code}. */
+    public enum State {
+      /** Some process still runs. */
+      RUNNING(0),
+      /** Every process ended on its own (or its client went). */
+      EXITED(1),
+      /** Every process ended after a {@link Stop}. */
+      STOPPED(2);
 
-    /** Every process ended on its own (or its client went). */
-    public static final int EXITED = 1;
+      private static final State[] BY_CODE = values();
 
-    /** Every process ended after a {@link Stop}. */
-    public static final int STOPPED = 2;
+      private final int code;
+
+      State(int code) {
+        this.code = code;
+      }
+
+      /** Returns the byte on the wire. */
+      public int code() {
+        return code;
+      }
+
+      /**
+       * Returns the state numbered {@code code} on the wire.
+       *
+       * @throws ProtocolException naming the code when no state has it
+       */
+      public static State of(int code) throws ProtocolException {
+        if (code < 0 || code >= BY_CODE.length) {
+          throw new ProtocolException(
+              "deployment state " + code + " is outside 0.." + (BY_CODE.length - 1));
+        }
+        return BY_CODE[code];
+      }
+    }
 
     /** Returns the state as {@code deploy list} shows it: running, exited N, stopped. */
     public String stateText() {
       return switch (state) {
         case RUNNING -> "running";
         case EXITED -> "exited " + code;
-        default -> "stopped";
+        case STOPPED -> "stopped";
       };
     }
   }
@@ -282,7 +305,7 @@ public sealed interface ClientLink extends Link
       out.i32(deployments.size());
       for (Listed d : deployments) {
         out.i64(d.id()).string(d.mainClass()).i64(d.startedMillis()).i32(d.alive()).i32(d.total());
-        out.u8(d.state()).i32(d.code()).u8(d.detached() ? 1 : 0);
+        out.u8(d.state().code()).i32(d.code()).u8(d.detached() ? 1 : 0);
       }
     }
   }

@@ -61,12 +61,10 @@ public sealed interface Control {
 
   private static SpawnReply decodeReply(MessageIn in) throws ProtocolException {
     long id = in.i64("request id");
-    int outcome = in.u8("outcome");
-    return switch (outcome) {
-      case SpawnReply.STARTED -> SpawnReply.started(id, in.pid("pid"));
-      case SpawnReply.NO_ROOM -> SpawnReply.noRoom(id);
-      case SpawnReply.FAILED -> SpawnReply.failed(id, in.string("error"));
-      default -> throw new ProtocolException("unknown spawn outcome " + outcome);
+    return switch (SpawnOutcome.of(in.u8("outcome"))) {
+      case STARTED -> SpawnReply.started(id, in.pid("pid"));
+      case NO_ROOM -> SpawnReply.noRoom(id);
+      case FAILED -> SpawnReply.failed(id, in.string("error"));
     };
   }
 
@@ -129,25 +127,23 @@ public sealed interface Control {
   }
 
   /** Fabric to process: how spawn request {@code requestId} ended. */
-  record SpawnReply(long requestId, int outcome, Pid pid, String error) implements Control {
+  record SpawnReply(long requestId, SpawnOutcome outcome, Pid pid, String error)
+      implements Control {
     static final int TYPE = 4;
-    public static final int STARTED = 0;
-    public static final int NO_ROOM = 1;
-    public static final int FAILED = 2;
 
     /** The child started and registered as {@code pid}. */
     public static SpawnReply started(long requestId, Pid pid) {
-      return new SpawnReply(requestId, STARTED, pid, null);
+      return new SpawnReply(requestId, SpawnOutcome.STARTED, pid, null);
     }
 
     /** No machine has the resources free. */
     public static SpawnReply noRoom(long requestId) {
-      return new SpawnReply(requestId, NO_ROOM, null, null);
+      return new SpawnReply(requestId, SpawnOutcome.NO_ROOM, null, null);
     }
 
     /** The spawn failed; {@code error} says why in one sentence. */
     public static SpawnReply failed(long requestId, String error) {
-      return new SpawnReply(requestId, FAILED, null, error);
+      return new SpawnReply(requestId, SpawnOutcome.FAILED, null, error);
     }
 
     @Override
@@ -157,7 +153,7 @@ public sealed interface Control {
 
     @Override
     public byte[] encode() {
-      MessageOut out = new MessageOut().i64(requestId).u8(outcome);
+      MessageOut out = new MessageOut().i64(requestId).u8(outcome.code());
       switch (outcome) {
         case STARTED -> out.pid(pid);
         case FAILED -> out.string(error);

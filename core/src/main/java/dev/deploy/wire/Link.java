@@ -50,12 +50,56 @@ public sealed interface Link permits WorkerLink, ClientLink {
     M decode(Frame frame) throws ProtocolException;
   }
 
+  /** What the sender of a {@link Hello} is: one byte, {@link #code}. */
+  enum Role {
+    /** The master, dialling a worker. */
+    MASTER(1, "a cluster's master"),
+    /** A worker, answering its master. */
+    WORKER(2, "a worker (fabric)"),
+    /** A deploy client, dialling a bridge. */
+    DEPLOY(3, "a deploy client"),
+    /** A bridge, answering a deploy client. */
+    BRIDGE(4, "a bridge (fabric master)");
+
+    private final int code;
+    private final String description;
+
+    Role(int code, String description) {
+      this.code = code;
+      this.description = description;
+    }
+
+    /** Returns the byte on the wire. */
+    public int code() {
+      return code;
+    }
+
+    /** Returns what the role names, for messages: "a worker (fabric)". */
+    public String description() {
+      return description;
+    }
+
+    /**
+     * Returns the role numbered {@code code} on the wire.
+     *
+     * @throws ProtocolException naming the code when no role has it
+     */
+    public static Role of(int code) throws ProtocolException {
+      for (Role r : values()) {
+        if (r.code == code) {
+          return r;
+        }
+      }
+      throw new ProtocolException("unknown role " + code + " in a Hello");
+    }
+  }
+
   /**
    * Both ways, first: the protocol number and the runtime's version, for a clear mismatch error,
-   * and what the sender is ({@link #MASTER}, {@link #WORKER}, {@link #DEPLOY}, {@link #BRIDGE}), so
-   * a connection to the wrong daemon is refused before it does anything.
+   * and what the sender is ({@link Role}), so a connection to the wrong daemon is refused before it
+   * does anything.
    */
-  record Hello(int protocol, String version, int role) implements WorkerLink, ClientLink {
+  record Hello(int protocol, String version, Role role) implements WorkerLink, ClientLink {
     public static final int TYPE = 20;
 
     /**
@@ -66,29 +110,6 @@ public sealed interface Link permits WorkerLink, ClientLink {
      */
     public static final int PROTOCOL = 5;
 
-    /** The master, dialling a worker. */
-    public static final int MASTER = 1;
-
-    /** A worker, answering its master. */
-    public static final int WORKER = 2;
-
-    /** A deploy client, dialling a bridge. */
-    public static final int DEPLOY = 3;
-
-    /** A bridge, answering a deploy client. */
-    public static final int BRIDGE = 4;
-
-    /** Returns what {@code role} names, for messages. */
-    public static String roleName(int role) {
-      return switch (role) {
-        case MASTER -> "a cluster's master";
-        case WORKER -> "a worker (fabric)";
-        case DEPLOY -> "a deploy client";
-        case BRIDGE -> "a bridge (fabric master)";
-        default -> "something unknown (role " + role + ")";
-      };
-    }
-
     @Override
     public int type() {
       return TYPE;
@@ -96,7 +117,7 @@ public sealed interface Link permits WorkerLink, ClientLink {
 
     @Override
     public void encode(MessageOut out) {
-      out.i32(protocol).string(version).u8(role);
+      out.i32(protocol).string(version).u8(role.code());
     }
   }
 
@@ -113,22 +134,28 @@ public sealed interface Link permits WorkerLink, ClientLink {
     public void encode(MessageOut out) {
       out.i64(program);
       if (event instanceof Event.Spawned s) {
-        out.u8(1).pid(s.pid()).optionalPid(s.parent()).u8(s.resources() == null ? 0 : 1);
+        out.u8(EventKind.SPAWNED.code())
+            .pid(s.pid())
+            .optionalPid(s.parent())
+            .u8(s.resources() == null ? 0 : 1);
         if (s.resources() != null) {
           out.resources(s.resources());
         }
         out.optionalString(s.node());
       } else if (event instanceof Event.Output o) {
-        out.u8(2).pid(o.pid()).u8(o.fd()).bytes(o.data());
+        out.u8(EventKind.OUTPUT.code()).pid(o.pid()).u8(o.fd()).bytes(o.data());
       } else if (event instanceof Event.Eof e) {
-        out.u8(3).pid(e.pid()).u8(e.fd());
+        out.u8(EventKind.EOF.code()).pid(e.pid()).u8(e.fd());
       } else if (event instanceof Event.Exit x) {
-        out.u8(4).pid(x.pid()).exitStatus(x.status());
+        out.u8(EventKind.EXIT.code()).pid(x.pid()).exitStatus(x.status());
       } else if (event instanceof Event.Waiting w) {
-        out.u8(5).pid(w.pid()).resources(w.resources()).optionalString(w.node());
+        out.u8(EventKind.WAITING.code())
+            .pid(w.pid())
+            .resources(w.resources())
+            .optionalString(w.node());
         out.i64(w.waitedMillis());
       } else if (event instanceof Event.ChannelStats c) {
-        out.u8(6).pid(c.pid()).i64(c.valuesSent()).i64(c.bytesSent());
+        out.u8(EventKind.CHANNEL_STATS.code()).pid(c.pid()).i64(c.valuesSent()).i64(c.bytesSent());
         out.i64(c.valuesReceived()).i64(c.bytesReceived());
       }
     }

@@ -55,7 +55,7 @@ final class LinkFields {
   }
 
   static Link.Hello hello(MessageIn in) throws ProtocolException {
-    return new Link.Hello(in.i32("protocol"), in.string("version"), in.u8("role"));
+    return new Link.Hello(in.i32("protocol"), in.string("version"), Link.Role.of(in.u8("role")));
   }
 
   static Link.EventOf eventOf(MessageIn in) throws ProtocolException {
@@ -108,29 +108,28 @@ final class LinkFields {
   }
 
   private static Event event(MessageIn in) throws ProtocolException {
-    int kind = in.u8("event kind");
+    EventKind kind = EventKind.of(in.u8("event kind"));
     Pid pid = in.pid("pid");
     return switch (kind) {
-      case 1 ->
+      case SPAWNED ->
           new Event.Spawned(
               pid,
               in.optionalPid("parent"),
               in.u8("has resources") == 1 ? in.resources("resources") : null,
               in.optionalString("node"));
-      case 2 -> new Event.Output(pid, fd(in), in.bytes("data"));
-      case 3 -> new Event.Eof(pid, fd(in));
-      case 4 -> new Event.Exit(pid, in.exitStatus("status"));
-      case 5 ->
+      case OUTPUT -> new Event.Output(pid, fd(in), in.bytes("data"));
+      case EOF -> new Event.Eof(pid, fd(in));
+      case EXIT -> new Event.Exit(pid, in.exitStatus("status"));
+      case WAITING ->
           new Event.Waiting(
               pid, in.resources("resources"), in.optionalString("node"), in.i64("waited millis"));
-      case 6 ->
+      case CHANNEL_STATS ->
           new Event.ChannelStats(
               pid,
               count(in, "values sent"),
               count(in, "bytes sent"),
               count(in, "values received"),
               count(in, "bytes received"));
-      default -> throw new ProtocolException("unknown event kind " + kind);
     };
   }
 

@@ -4,6 +4,7 @@ import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.ExitStatus;
 import dev.deploy.program.JarRef;
+import dev.deploy.util.HostPort;
 import java.util.List;
 
 /**
@@ -92,7 +93,7 @@ public sealed interface WorkerLink extends Link
           case SpawnResult.TYPE ->
               new SpawnResult(
                   in.i64("request"),
-                  outcome(in.u8("outcome")),
+                  SpawnOutcome.of(in.u8("outcome")),
                   in.optionalPid("pid"),
                   in.optionalString("error"));
           case CancelWaiting.TYPE -> new CancelWaiting(in.pid("parent"));
@@ -117,13 +118,6 @@ public sealed interface WorkerLink extends Link
         };
     in.end("message type " + frame.type());
     return message;
-  }
-
-  private static int outcome(int outcome) throws ProtocolException {
-    if (outcome > SpawnResult.FAILED) {
-      throw new ProtocolException("unknown spawn outcome " + outcome);
-    }
-    return outcome;
   }
 
   /**
@@ -265,11 +259,9 @@ public sealed interface WorkerLink extends Link
   }
 
   /** Master to worker: how spawn {@code request} ended (outcomes as {@link Control.SpawnReply}). */
-  record SpawnResult(long request, int outcome, Pid pid, String error) implements WorkerLink {
+  record SpawnResult(long request, SpawnOutcome outcome, Pid pid, String error)
+      implements WorkerLink {
     public static final int TYPE = 29;
-    public static final int STARTED = 0;
-    public static final int NO_ROOM = 1;
-    public static final int FAILED = 2;
 
     @Override
     public int type() {
@@ -278,7 +270,7 @@ public sealed interface WorkerLink extends Link
 
     @Override
     public void encode(MessageOut out) {
-      out.i64(request).u8(outcome).optionalPid(pid).optionalString(error);
+      out.i64(request).u8(outcome.code()).optionalPid(pid).optionalString(error);
     }
   }
 
@@ -459,7 +451,7 @@ public sealed interface WorkerLink extends Link
           || advertisedHost.isEmpty()
           || advertisedHost.length() > 255
           || advertisedHost.chars().anyMatch(c -> c <= ' ' || c >= 127)
-          || dev.deploy.master.Advertised.isWildcard(advertisedHost)) {
+          || HostPort.isWildcard(advertisedHost)) {
         throw new IllegalArgumentException(
             "a node's advertised host \""
                 + advertisedHost

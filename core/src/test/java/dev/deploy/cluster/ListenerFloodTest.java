@@ -60,7 +60,7 @@ class ListenerFloodTest {
     long start = System.nanoTime();
     LinkConnection<WorkerLink> link =
         LinkConnection.dial(
-            worker.address(), key, Link.Hello.MASTER, Link.Hello.WORKER, WorkerLink::decode);
+            worker.address(), key, Link.Role.MASTER, Link.Role.WORKER, WorkerLink::decode);
     open.add(link);
 
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
@@ -89,7 +89,7 @@ class ListenerFloodTest {
 
     long start = System.nanoTime();
     LinkConnection<ClientLink> link =
-        LinkConnection.dial(bridge, key, Link.Hello.DEPLOY, Link.Hello.BRIDGE, ClientLink::decode);
+        LinkConnection.dial(bridge, key, Link.Role.DEPLOY, Link.Role.BRIDGE, ClientLink::decode);
     open.add(link);
 
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));

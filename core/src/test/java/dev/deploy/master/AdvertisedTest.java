@@ -3,6 +3,7 @@ package dev.deploy.master;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.deploy.util.HostPort;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -71,6 +72,6 @@ class AdvertisedTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"127.0.0.1", "10.0.0.2", "::1", "[fd00::3]", "localhost", "node1"})
   void givenDialableHost_whenIsWildcard_thenFalse(String host) {
-    assertThat(Advertised.isWildcard(host)).isFalse();
+    assertThat(HostPort.isWildcard(host)).isFalse();
   }
 }

@@ -15,7 +15,6 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
@@ -194,19 +193,5 @@ class ProcessRuntimeTest {
         .withThrowableOfType(ExecutionException.class)
         .withCauseInstanceOf(SpawnException.class)
         .withMessageContaining("a spawn carries at most 16 MiB: send large data over a channel");
-  }
-
-  @Test
-  void givenFabricAddresses_whenParsed_thenHostAndPortOrASentenceNamingTheProblem() {
-    assertThat(ProcessRuntime.parseAddress("127.0.0.1:4000"))
-        .isEqualTo(new InetSocketAddress("127.0.0.1", 4000));
-    assertThat(ProcessRuntime.parseAddress("[::1]:80").getPort()).isEqualTo(80);
-    assertThat(ProcessRuntime.parseAddress("[::1]:80").getAddress().isLoopbackAddress()).isTrue();
-    assertThatThrownBy(() -> ProcessRuntime.parseAddress("localhost"))
-        .hasMessage("\"localhost\" is not host:port");
-    assertThatThrownBy(() -> ProcessRuntime.parseAddress("h:x"))
-        .hasMessage("\"h:x\" has no port number after the colon");
-    assertThatThrownBy(() -> ProcessRuntime.parseAddress("h:70000"))
-        .hasMessage("port 70000 in \"h:70000\" is not 1..65535");
   }
 }

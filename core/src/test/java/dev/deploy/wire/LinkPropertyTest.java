@@ -177,7 +177,7 @@ class LinkPropertyTest {
   /** Any link message, each kind as likely as the others. */
   private static Link message(Gen gen) {
     return gen.either(
-        () -> new Link.Hello(gen.anyInt(), text(gen), gen.intBetween(0, 255)),
+        () -> new Link.Hello(gen.anyInt(), text(gen), Link.Role.values()[gen.intBetween(0, 3)]),
         () ->
             new WorkerLink.AddProgram(
                 gen.anyLong(), text(gen), texts(gen), texts(gen), texts(gen), jars(gen)),
@@ -201,7 +201,7 @@ class LinkPropertyTest {
         () ->
             new WorkerLink.SpawnResult(
                 gen.anyLong(),
-                gen.intBetween(0, 2),
+                SpawnOutcome.values()[gen.intBetween(0, 2)],
                 gen.orNull(0.5, () -> pid(gen)),
                 gen.orNull(0.5, () -> text(gen))),
         () -> new WorkerLink.CancelWaiting(pid(gen)),

@@ -43,7 +43,7 @@ class LinkTest {
   static Stream<Arguments> everyMessage() {
     return Stream.of(
         Arguments.of(
-            "Hello", new Link.Hello(Link.Hello.PROTOCOL, "1.2.3-SNAPSHOT", Link.Hello.WORKER)),
+            "Hello", new Link.Hello(Link.Hello.PROTOCOL, "1.2.3-SNAPSHOT", Link.Role.WORKER)),
         Arguments.of(
             "AddProgram",
             new WorkerLink.AddProgram(
@@ -108,14 +108,13 @@ class LinkTest {
             new WorkerLink.Spawn(-10, 11, CHILD, Resources.DEFAULT, new byte[0], false)),
         Arguments.of(
             "SpawnResult started",
-            new WorkerLink.SpawnResult(12, WorkerLink.SpawnResult.STARTED, CHILD, null)),
+            new WorkerLink.SpawnResult(12, SpawnOutcome.STARTED, CHILD, null)),
         Arguments.of(
             "SpawnResult no room",
-            new WorkerLink.SpawnResult(13, WorkerLink.SpawnResult.NO_ROOM, null, null)),
+            new WorkerLink.SpawnResult(13, SpawnOutcome.NO_ROOM, null, null)),
         Arguments.of(
             "SpawnResult failed",
-            new WorkerLink.SpawnResult(
-                14, WorkerLink.SpawnResult.FAILED, null, "the machine was lost")),
+            new WorkerLink.SpawnResult(14, SpawnOutcome.FAILED, null, "the machine was lost")),
         Arguments.of("CancelWaiting", new WorkerLink.CancelWaiting(PARENT)),
         Arguments.of("ReserveWarm", new WorkerLink.ReserveWarm(15, SMALL)),
         Arguments.of("WarmAnswer granted", new WorkerLink.WarmAnswer(16, true)),
@@ -156,11 +155,25 @@ class LinkTest {
             new ClientLink.Deployments(
                 List.of(
                     new ClientLink.Listed(
-                        1, "a.Main", 1_700_000_000_000L, 3, 4, ClientLink.Listed.RUNNING, 0, true),
+                        1,
+                        "a.Main",
+                        1_700_000_000_000L,
+                        3,
+                        4,
+                        ClientLink.Listed.State.RUNNING,
+                        0,
+                        true),
                     new ClientLink.Listed(
-                        2, "b.Ü", 1_700_000_000_001L, 0, 1, ClientLink.Listed.EXITED, 3, false),
+                        2,
+                        "b.Ü",
+                        1_700_000_000_001L,
+                        0,
+                        1,
+                        ClientLink.Listed.State.EXITED,
+                        3,
+                        false),
                     new ClientLink.Listed(
-                        3, "c.C", 0, 0, 2, ClientLink.Listed.STOPPED, 137, true)))),
+                        3, "c.C", 0, 0, 2, ClientLink.Listed.State.STOPPED, 137, true)))),
         Arguments.of("Stop", new ClientLink.Stop(42, 10_000)),
         Arguments.of("Stopped", new ClientLink.Stopped("sent SIGTERM to 2 processes")),
         Arguments.of("Attach", new ClientLink.Attach(42)),
@@ -284,12 +297,19 @@ class LinkTest {
 
   @Test
   void givenDeploymentsWithUnknownState_whenDecoded_thenProtocolExceptionNamingTheState() {
-    Frame frame =
-        new Frame(
-            ClientLink.Deployments.TYPE,
-            new ClientLink.Deployments(
-                    List.of(new ClientLink.Listed(1, "a.M", 0, 0, 0, 7, 0, false)))
-                .encode());
+    byte[] bytes =
+        new MessageOut()
+            .i32(1)
+            .i64(1)
+            .string("a.M")
+            .i64(0)
+            .i32(0)
+            .i32(0)
+            .u8(7)
+            .i32(0)
+            .u8(0)
+            .toByteArray();
+    Frame frame = new Frame(ClientLink.Deployments.TYPE, bytes);
 
     assertThatThrownBy(() -> ClientLink.decode(frame))
         .isInstanceOf(ProtocolException.class)
@@ -311,7 +331,7 @@ class LinkTest {
   void givenSharedMessages_whenEitherProtocolDecodesThem_thenBothTakeThem() throws Exception {
     List<Link> shared =
         List.of(
-            new Link.Hello(Link.Hello.PROTOCOL, "1", Link.Hello.DEPLOY),
+            new Link.Hello(Link.Hello.PROTOCOL, "1", Link.Role.DEPLOY),
             new Link.Ping(),
             new Link.EventOf(1, new Event.Eof(CHILD, 1)),
             new Link.JarChunk(SHA_A, new byte[] {1}));

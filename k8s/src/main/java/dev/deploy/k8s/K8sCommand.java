@@ -3,6 +3,7 @@ package dev.deploy.k8s;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventFormat;
 import dev.deploy.bridge.Formats;
+import dev.deploy.cli.ProgramArguments;
 import dev.deploy.cluster.client.DeployClient;
 import dev.deploy.security.ClusterKey;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -15,19 +16,16 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code deploy k8s rbac|run|delete}: runs a program on Kubernetes. deploy.jar loads this class
@@ -259,7 +257,6 @@ public final class K8sCommand implements Callable<Integer> {
       })
   static final class RunCommand implements Callable<Integer> {
     @ParentCommand K8sCommand parent;
-    @Spec CommandSpec spec;
 
     @Option(
         names = {"-n", "--namespace"},
@@ -316,29 +313,10 @@ public final class K8sCommand implements Callable<Integer> {
         description = "The run's name (default: deploy- and 8 random hex digits).")
     String name;
 
-    @Option(names = "--format", paramLabel = "human|json", description = "Output format.")
-    String format;
-
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
-    @Option(
-        names = "--jvm-option",
-        paramLabel = "<option>",
-        description = "A JVM option for every process of the program; repeatable.")
-    List<String> jvmOptions = new ArrayList<>();
-
-    @Option(
-        names = "--env",
-        paramLabel = "NAME=value",
-        description = "An environment variable for every process; repeatable.")
-    List<String> environment = new ArrayList<>();
-
-    @Parameters(
-        paramLabel = "<app.jar|classpath> [<main-class>] [-- <args>...]",
-        arity = "0..*",
-        description = "The program, its main class, its arguments (after --).")
-    List<String> positional = new ArrayList<>();
+    @Mixin ProgramArguments arguments;
 
     @Override
     public Integer call() {
@@ -346,24 +324,13 @@ public final class K8sCommand implements Callable<Integer> {
     }
 
     private int run() throws Failure {
-      List<String> raw = spec.commandLine().getParseResult().originalArgs();
-      int dashes = raw.indexOf("--");
-      int programArgs = dashes < 0 ? 0 : raw.size() - dashes - 1;
-      List<String> before = positional.subList(0, positional.size() - programArgs);
-      List<String> arguments =
-          List.copyOf(positional.subList(positional.size() - programArgs, positional.size()));
-      if (before.isEmpty()) {
-        throw new Failure("give the program, like: deploy k8s run app.jar (see --help)", 2);
-      }
-      if (before.size() > 2) {
-        throw new Failure(
-            "the program's arguments go after --, like: deploy k8s run "
-                + before.get(0)
-                + " "
-                + before.get(1)
-                + " -- "
-                + String.join(" ", before.subList(2, before.size())),
-            2);
+      ProgramArguments.Program program;
+      String fmt;
+      try {
+        program = arguments.program("deploy k8s run");
+        fmt = arguments.formatName();
+      } catch (IllegalArgumentException e) {
+        throw new Failure(e.getMessage(), 2);
       }
       Resources node;
       try {
@@ -378,7 +345,6 @@ public final class K8sCommand implements Callable<Integer> {
       if (podTemplate != null) {
         template = Optional.of(readTemplate(podTemplate));
       }
-      String fmt = format != null ? format : System.getenv("DEPLOY_FORMAT");
       EventFormat out;
       try {
         out = parent.formats.apply(fmt);
@@ -430,11 +396,11 @@ public final class K8sCommand implements Callable<Integer> {
             return client.run(
                 new DeployClient.Request(
                     tunnel.address(),
-                    before.get(0),
-                    before.size() == 2 ? before.get(1) : null,
-                    arguments,
-                    jvmOptions,
-                    environment));
+                    program.classPath(),
+                    program.mainClass(),
+                    program.arguments(),
+                    arguments.jvmOptions(),
+                    arguments.environment()));
           } catch (IOException | KubernetesClientException e) {
             throw new Failure(
                 "cannot reach the master's bridge through the API server (port-forward to "

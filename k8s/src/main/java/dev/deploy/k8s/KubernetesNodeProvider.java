@@ -3,6 +3,7 @@ package dev.deploy.k8s;
 import dev.deploy.Resources;
 import dev.deploy.cluster.master.NodeProvider;
 import dev.deploy.logging.Loggers;
+import dev.deploy.util.DaemonThreads;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -48,12 +49,7 @@ public final class KubernetesNodeProvider implements NodeProvider {
   private final Duration idleAfter;
   private final Duration checkEvery;
   private final ScheduledExecutorService thread =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "deploy-k8s-nodes");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("deploy-k8s-nodes"));
 
   // Only on `thread`:
   /** The fabric pods made and not yet gone (failed, finished, deleted), by name, in order. */

@@ -2,11 +2,11 @@ package dev.deploy.k8s;
 
 import dev.deploy.cluster.master.ClusterMaster;
 import dev.deploy.cluster.master.NodeProvider;
-import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import dev.deploy.program.JarLimits;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.KeyFile;
+import dev.deploy.util.HostPort;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -45,7 +45,7 @@ public final class MasterPodRunner {
     return new ClusterMaster(
         key,
         new InetSocketAddress(host, RunSettings.JOIN_PORT),
-        Optional.of(new NodesFile.HostPort(advertise, 0)),
+        Optional.of(new HostPort(advertise, 0)),
         Optional.empty(),
         Optional.of(new InetSocketAddress(host, s.bridgePort())),
         List.of(),

@@ -2,7 +2,7 @@ package dev.deploy.cluster.client;
 
 import dev.deploy.bridge.Bridge;
 import dev.deploy.bridge.EventFormat;
-import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.JarSender;
 import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.program.ClassPathPacker;
 import dev.deploy.program.ClassPathPacker.PackedJar;
@@ -10,18 +10,17 @@ import dev.deploy.program.JarRef;
 import dev.deploy.program.ProgramException;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.util.DaemonThreads;
 import dev.deploy.wire.ClientLink;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -145,13 +144,13 @@ public final class DeployClient {
    */
   private <T> T talk(InetSocketAddress bridge, Conversation<T> conversation) throws DeployFailure {
     ScheduledExecutorService timers =
-        Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-client-timer"));
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("deploy-client-timer"));
     try {
       String where = bridge.getHostString() + ":" + bridge.getPort();
       try {
         link =
             LinkConnection.dial(
-                bridge, key, Link.Hello.DEPLOY, Link.Hello.BRIDGE, ClientLink::decode);
+                bridge, key, Link.Role.DEPLOY, Link.Role.BRIDGE, ClientLink::decode);
       } catch (LinkConnection.WrongPeerException e) {
         throw new DeployFailure(
             e.getMessage() + ": deploy to the master's address (or its bridge)");
@@ -333,42 +332,36 @@ public final class DeployClient {
 
   private void upload(List<PackedJar> jars) throws IOException {
     long total = jars.stream().mapToLong(j -> j.ref().size()).sum();
-    long sent = 0;
-    byte[] buffer = new byte[Link.JAR_CHUNK];
-    int lastShown = -1;
+    long[] sent = {0};
+    int[] lastShown = {-1};
     for (PackedJar j : jars) {
       if (progress != null && !terminal) {
         progress.println("deploy: sending " + j.ref().name() + " (" + mib(j.ref().size()) + ")");
       }
-      try (InputStream in = Files.newInputStream(j.file())) {
-        int n;
-        long left = j.ref().size();
-        while (left > 0
-            && (n = in.readNBytes(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
-          link.send(new Link.JarChunk(j.ref().sha256(), Arrays.copyOf(buffer, n)));
-          left -= n;
-          sent += n;
-          sentBytes = sent;
-          int percent = (int) (100 * sent / Math.max(1, total));
-          if (progress != null && terminal && percent != lastShown) {
-            lastShown = percent;
-            progress.print(
-                "\rdeploy: sending "
-                    + jars.size()
-                    + (jars.size() == 1 ? " jar " : " jars ")
-                    + percent
-                    + "% ("
-                    + mib(sent)
-                    + " of "
-                    + mib(total)
-                    + ")");
-            progress.flush();
-          }
-        }
-        if (left > 0) {
-          throw new IOException(j.file() + " shrank while it was being sent");
-        }
-      }
+      JarSender.send(
+          link,
+          j.ref().sha256(),
+          j.file(),
+          j.ref().size(),
+          n -> {
+            sent[0] += n;
+            sentBytes = sent[0];
+            int percent = (int) (100 * sent[0] / Math.max(1, total));
+            if (progress != null && terminal && percent != lastShown[0]) {
+              lastShown[0] = percent;
+              progress.print(
+                  "\rdeploy: sending "
+                      + jars.size()
+                      + (jars.size() == 1 ? " jar " : " jars ")
+                      + percent
+                      + "% ("
+                      + mib(sent[0])
+                      + " of "
+                      + mib(total)
+                      + ")");
+              progress.flush();
+            }
+          });
     }
     if (progress != null && terminal && !jars.isEmpty()) {
       progress.println();

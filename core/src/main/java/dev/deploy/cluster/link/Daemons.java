@@ -1,21 +1,8 @@
 package dev.deploy.cluster.link;
 
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
-
 /** Small things the cluster's daemons share. */
 public final class Daemons {
   private Daemons() {}
-
-  /** Returns a factory of daemon threads named {@code name-1}, {@code name-2}, ... */
-  public static ThreadFactory threads(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
 
   /**
    * Trims {@code cache} to {@code limit} bytes, least recently used first, sparing {@code inUse}; a
@@ -46,10 +33,7 @@ public final class Daemons {
    * the error's message.
    */
   public static String reason(Throwable error) {
-    Throwable cause = error;
-    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
+    Throwable cause = dev.deploy.util.Futures.unwrap(error);
     if (cause instanceof dev.deploy.master.LaunchException) {
       return cause.getMessage();
     }

@@ -5,6 +5,7 @@ import dev.deploy.runtime.ProcessRuntime;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
+import dev.deploy.util.DaemonThreads;
 import dev.deploy.wire.Frame;
 import dev.deploy.wire.FrameReader;
 import dev.deploy.wire.FrameWriter;
@@ -46,7 +47,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
 
   /** Writes pings; a thread per connection whose ping is stuck, idle threads end after a minute. */
   private static final ExecutorService PINGERS =
-      Executors.newCachedThreadPool(Daemons.threads("deploy-link-ping"));
+      Executors.newCachedThreadPool(DaemonThreads.numbered("deploy-link-ping"));
 
   private final Socket socket;
   private final FrameReader reader;
@@ -129,7 +130,11 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
    *     another protocol; the message says which in one sentence
    */
   public static <M extends Link> LinkConnection<M> dial(
-      InetSocketAddress address, ClusterKey key, int role, int expected, Link.Decoder<M> decoder)
+      InetSocketAddress address,
+      ClusterKey key,
+      Link.Role role,
+      Link.Role expected,
+      Link.Decoder<M> decoder)
       throws IOException {
     return dial(address, key, role, expected, decoder, HANDSHAKE_MILLIS);
   }
@@ -142,8 +147,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   static <M extends Link> LinkConnection<M> dial(
       InetSocketAddress address,
       ClusterKey key,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       Link.Decoder<M> decoder,
       long deadlineMillis)
       throws IOException {
@@ -161,8 +166,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
     return dial(
         address,
         key,
-        Link.Hello.WORKER,
-        Link.Hello.MASTER,
+        Link.Role.WORKER,
+        Link.Role.MASTER,
         Handshake.Role.BRIDGE,
         WorkerLink::decode,
         deadlineMillis);
@@ -171,8 +176,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   private static <M extends Link> LinkConnection<M> dial(
       InetSocketAddress address,
       ClusterKey key,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       Handshake.Role handshakeExpected,
       Link.Decoder<M> decoder,
       long deadlineMillis)
@@ -199,15 +204,15 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
 
   /** Closes sockets whose opening outlived its deadline. */
   private static final ScheduledExecutorService DEADLINES =
-      Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-link-deadline"));
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("deploy-link-deadline"));
 
   /** {@link #open} within {@code deadlineMillis} in all, or the socket is closed under it. */
   private static <M extends Link> LinkConnection<M> openWithin(
       Socket socket,
       Handshake handshake,
       String peer,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       Link.Decoder<M> decoder,
       long deadlineMillis)
       throws IOException {
@@ -247,8 +252,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   static <M extends Link> LinkConnection<M> accept(
       Socket socket,
       ClusterKey key,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       java.util.Collection<InetSocketAddress> advertised,
       Link.Decoder<M> decoder)
       throws IOException {
@@ -275,8 +280,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   public static Handshake acceptor(
       Socket socket,
       ClusterKey key,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       java.util.Collection<InetSocketAddress> advertised) {
     return Handshake.acceptor(
         handshakeRole(role),
@@ -294,7 +299,11 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
    * decoder}; closes it on failure.
    */
   public static <M extends Link> LinkConnection<M> accept(
-      Socket socket, Handshake handshake, int role, int expected, Link.Decoder<M> decoder)
+      Socket socket,
+      Handshake handshake,
+      Link.Role role,
+      Link.Role expected,
+      Link.Decoder<M> decoder)
       throws IOException {
     try {
       return openWithin(
@@ -316,7 +325,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
    * advertising nothing.
    */
   static <M extends Link> LinkConnection<M> accept(
-      Socket socket, ClusterKey key, int role, int expected, Link.Decoder<M> decoder)
+      Socket socket, ClusterKey key, Link.Role role, Link.Role expected, Link.Decoder<M> decoder)
       throws IOException {
     return accept(socket, key, role, expected, java.util.List.of(), decoder);
   }
@@ -328,8 +337,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   public static Handshake acceptor(
       Socket socket,
       ClusterKey key,
-      int role,
-      java.util.Set<Integer> expected,
+      Link.Role role,
+      java.util.Set<Link.Role> expected,
       java.util.Collection<InetSocketAddress> advertised) {
     java.util.Set<Handshake.Role> roles = new java.util.HashSet<>();
     expected.forEach(e -> roles.add(handshakeRole(e)));
@@ -352,13 +361,12 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
   }
 
   /** Returns the handshake's role for a {@link Link.Hello} role. */
-  static Handshake.Role handshakeRole(int role) {
+  static Handshake.Role handshakeRole(Link.Role role) {
     return switch (role) {
-      case Link.Hello.MASTER -> Handshake.Role.MASTER;
-      case Link.Hello.WORKER -> Handshake.Role.WORKER;
-      case Link.Hello.DEPLOY -> Handshake.Role.CLIENT;
-      case Link.Hello.BRIDGE -> Handshake.Role.BRIDGE;
-      default -> throw new IllegalArgumentException("no link role " + role);
+      case MASTER -> Handshake.Role.MASTER;
+      case WORKER -> Handshake.Role.WORKER;
+      case DEPLOY -> Handshake.Role.CLIENT;
+      case BRIDGE -> Handshake.Role.BRIDGE;
     };
   }
 
@@ -366,8 +374,8 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
       Socket socket,
       Handshake handshake,
       String peer,
-      int role,
-      int expected,
+      Link.Role role,
+      Link.Role expected,
       Link.Decoder<M> decoder)
       throws IOException {
     SilenceLimit silence = SilenceLimit.current();
@@ -415,11 +423,7 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
     }
     if (hello.role() != expected) {
       throw new WrongPeerException(
-          peer
-              + " is "
-              + Link.Hello.roleName(hello.role())
-              + ", not "
-              + Link.Hello.roleName(expected));
+          peer + " is " + hello.role().description() + ", not " + expected.description());
     }
     return c;
   }

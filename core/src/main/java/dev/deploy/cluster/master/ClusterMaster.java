@@ -9,10 +9,11 @@ import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.Master;
 import dev.deploy.master.Node;
-import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.HandshakeAcceptor;
+import dev.deploy.util.DaemonThreads;
+import dev.deploy.util.HostPort;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
@@ -68,7 +69,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
 
   /** Calls the providers' demand, one call at a time, off the master's threads. */
   private final java.util.concurrent.ExecutorService demands =
-      Executors.newSingleThreadExecutor(Daemons.threads("deploy-demand"));
+      Executors.newSingleThreadExecutor(DaemonThreads.numbered("deploy-demand"));
 
   /** Set while a call of the providers' demand is queued: changes meanwhile make one call. */
   private final java.util.concurrent.atomic.AtomicBoolean demandQueued =
@@ -95,9 +96,9 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   private final java.util.Set<Deployment> connected = ConcurrentHashMap.newKeySet();
 
   private final java.util.concurrent.ExecutorService senders =
-      Executors.newCachedThreadPool(Daemons.threads("deploy-relay"));
+      Executors.newCachedThreadPool(DaemonThreads.numbered("deploy-relay"));
   private final ScheduledExecutorService timers =
-      Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-master-timer"));
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("deploy-master-timer"));
   private volatile boolean closed;
 
   private static final org.slf4j.Logger log = Loggers.get(ClusterMaster.class);
@@ -122,7 +123,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   public ClusterMaster(
       ClusterKey key,
       InetSocketAddress bind,
-      Optional<NodesFile.HostPort> advertise,
+      Optional<HostPort> advertise,
       Optional<Resources> own,
       Optional<InetSocketAddress> bridge,
       List<Worker> workerList,
@@ -149,7 +150,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
   public ClusterMaster(
       ClusterKey key,
       InetSocketAddress bind,
-      Optional<NodesFile.HostPort> advertise,
+      Optional<HostPort> advertise,
       Optional<Resources> own,
       Optional<InetSocketAddress> bridge,
       List<Worker> workerList,
@@ -160,8 +161,8 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
       int warm)
       throws IOException {
     this.providers = List.copyOf(providers);
-    String host = advertise.map(NodesFile.HostPort::host).orElse(null);
-    int port = advertise.map(NodesFile.HostPort::port).orElse(0);
+    String host = advertise.map(HostPort::host).orElse(null);
+    int port = advertise.map(HostPort::port).orElse(0);
     String what = "fabric master " + Advertised.show(bind);
     // Refuses a wildcard before anything is bound.
     Advertised.of(what, bind, host, port);
@@ -216,23 +217,23 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
         0,
         10,
         java.util.concurrent.TimeUnit.MINUTES);
-    java.util.concurrent.ThreadFactory deployments = Daemons.threads("deploy-deployment");
+    java.util.concurrent.ThreadFactory deployments = DaemonThreads.numbered("deploy-deployment");
     List<InetSocketAddress> names =
         java.util.stream.Stream.concat(
                 java.util.stream.Stream.of(advertised), advertisedBridge.stream())
             .toList();
     for (int i = 0; i < listeners.size(); i++) {
       // Workers join on the main listener only; a separate bridge listener is deploy's alone.
-      java.util.Set<Integer> takes =
+      java.util.Set<Link.Role> takes =
           i == 0
-              ? java.util.Set.of(Link.Hello.DEPLOY, Link.Hello.WORKER)
-              : java.util.Set.of(Link.Hello.DEPLOY);
+              ? java.util.Set.of(Link.Role.DEPLOY, Link.Role.WORKER)
+              : java.util.Set.of(Link.Role.DEPLOY);
       acceptors.add(
           HandshakeAcceptor.start(
               listeners.get(i).getChannel(),
               i == 0 ? "the master's port" : "the bridge",
               "deploy-bridge-accept",
-              socket -> LinkConnection.acceptor(socket, key, Link.Hello.BRIDGE, takes, names),
+              socket -> LinkConnection.acceptor(socket, key, Link.Role.BRIDGE, takes, names),
               (socket, handshake) -> {
                 if (handshake.peerRole() == dev.deploy.security.Handshake.Role.WORKER) {
                   join(socket, handshake);
@@ -269,7 +270,7 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     try {
       c =
           LinkConnection.accept(
-              socket, handshake, Link.Hello.MASTER, Link.Hello.WORKER, WorkerLink::decode);
+              socket, handshake, Link.Role.MASTER, Link.Role.WORKER, WorkerLink::decode);
     } catch (IOException e) {
       log.warn("dropped a worker's connection from {}: {}", peer, e.getMessage());
       return;

@@ -119,7 +119,7 @@ final class Deployment implements Runnable {
     try {
       link =
           LinkConnection.accept(
-              socket, handshake, Link.Hello.BRIDGE, Link.Hello.DEPLOY, ClientLink::decode);
+              socket, handshake, Link.Role.BRIDGE, Link.Role.DEPLOY, ClientLink::decode);
     } catch (IOException e) {
       log.warn("dropped a connection from {}: {}", peer, e.getMessage());
       cluster.disconnected(this);
@@ -528,7 +528,8 @@ final class Deployment implements Runnable {
         .filter(l -> l.id() == k.id)
         .findFirst()
         .orElse(
-            new ClientLink.Listed(k.id, k.mainClass, 0, 0, 0, ClientLink.Listed.EXITED, 0, false));
+            new ClientLink.Listed(
+                k.id, k.mainClass, 0, 0, 0, ClientLink.Listed.State.EXITED, 0, false));
   }
 
   private String state(DeploymentBook.Kept k) {

@@ -202,10 +202,10 @@ final class DeploymentBook {
       expire();
       List<ClientLink.Listed> out = new ArrayList<>();
       for (Kept k : kept.values()) {
-        int state =
+        ClientLink.Listed.State state =
             k.code == null
-                ? ClientLink.Listed.RUNNING
-                : k.stopped ? ClientLink.Listed.STOPPED : ClientLink.Listed.EXITED;
+                ? ClientLink.Listed.State.RUNNING
+                : k.stopped ? ClientLink.Listed.State.STOPPED : ClientLink.Listed.State.EXITED;
         out.add(
             new ClientLink.Listed(
                 k.id,

@@ -5,6 +5,7 @@ import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
 import dev.deploy.cluster.link.Daemons;
+import dev.deploy.cluster.link.JarSender;
 import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.LaunchException;
@@ -14,11 +15,14 @@ import dev.deploy.master.Launcher;
 import dev.deploy.master.Master;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.util.BoundedHistory;
+import dev.deploy.util.DaemonThreads;
+import dev.deploy.util.PendingRequests;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
+import dev.deploy.wire.SpawnOutcome;
 import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
@@ -31,7 +35,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -83,7 +86,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   private final Programs programs;
   private final ScheduledExecutorService timers;
   private final ExecutorService senders =
-      Executors.newCachedThreadPool(Daemons.threads("deploy-jar-send"));
+      Executors.newCachedThreadPool(DaemonThreads.numbered("deploy-jar-send"));
   private volatile Master master;
   private volatile boolean closed;
 
@@ -96,15 +99,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   private final ReentrantLock tellLock = new ReentrantLock();
 
   /** Processes that ended lately, by pid: a launch result may come after a very short life. */
-  private final Map<Pid, Proc> endedLately =
-      new java.util.LinkedHashMap<>() {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Pid, Proc> eldest) {
-          return size() > 1000;
-        }
-      };
+  private final Map<Pid, Proc> endedLately = new BoundedHistory<>(1000);
 
   /** The link while up; guarded by lock. */
   private LinkConnection<WorkerLink> link;
@@ -122,7 +117,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   private final Map<Long, Integer> pending = new HashMap<>();
 
   /** Fates asked of the worker, by request id. */
-  private final Map<Long, CompletableFuture<ExitStatus>> fates = new ConcurrentHashMap<>();
+  private final PendingRequests<ExitStatus> fates = new PendingRequests<>();
 
   private final AtomicLong ids = new AtomicLong();
 
@@ -220,7 +215,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   void start(Master master) {
     this.master = master;
     master.nodeDown(this); // nothing is placed here before the link is up
-    Thread t = Daemons.threads("deploy-link-" + name).newThread(this::dialLoop);
+    Thread t = DaemonThreads.numbered("deploy-link-" + name).newThread(this::dialLoop);
     t.start();
   }
 
@@ -235,7 +230,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
           throw new java.net.UnknownHostException(
               "the host " + address.getHostString() + " is not known");
         }
-        c = LinkConnection.dial(now, key, Link.Hello.MASTER, Link.Hello.WORKER, WorkerLink::decode);
+        c = LinkConnection.dial(now, key, Link.Role.MASTER, Link.Role.WORKER, WorkerLink::decode);
       } catch (AuthenticationException e) {
         lastFailure =
             logOnce(lastFailure, "the worker " + name + " did not authenticate: " + e.getMessage());
@@ -348,15 +343,14 @@ final class RemoteFabric implements Launcher, AutoCloseable {
                 if (error != null) {
                   answer =
                       new WorkerLink.SpawnResult(
-                          s.request(), WorkerLink.SpawnResult.FAILED, null, Daemons.reason(error));
+                          s.request(), SpawnOutcome.FAILED, null, Daemons.reason(error));
                 } else if (pid.isPresent()) {
                   answer =
                       new WorkerLink.SpawnResult(
-                          s.request(), WorkerLink.SpawnResult.STARTED, pid.get(), null);
+                          s.request(), SpawnOutcome.STARTED, pid.get(), null);
                 } else {
                   answer =
-                      new WorkerLink.SpawnResult(
-                          s.request(), WorkerLink.SpawnResult.NO_ROOM, null, null);
+                      new WorkerLink.SpawnResult(s.request(), SpawnOutcome.NO_ROOM, null, null);
                 }
                 c.trySend(answer);
               });
@@ -375,10 +369,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
                       new WorkerLink.FateAnswer(
                           f.request(), error == null ? status : ExitStatus.lost())));
     } else if (message instanceof WorkerLink.FateAnswer a) {
-      CompletableFuture<ExitStatus> f = fates.remove(a.request());
-      if (f != null) {
-        f.complete(a.status());
-      }
+      fates.complete(a.request(), a.status());
     } else if (message instanceof WorkerLink.JarWanted w) {
       Optional<Path> jar = programs.jar(w.sha256());
       if (jar.isEmpty()) {
@@ -401,12 +392,8 @@ final class RemoteFabric implements Launcher, AutoCloseable {
   }
 
   private void sendJar(LinkConnection<WorkerLink> c, String sha, Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] buffer = new byte[Link.JAR_CHUNK];
-      int n;
-      while ((n = in.readNBytes(buffer, 0, buffer.length)) > 0) {
-        c.send(new Link.JarChunk(sha, java.util.Arrays.copyOf(buffer, n)));
-      }
+    try {
+      JarSender.send(c, sha, file, Files.size(file), n -> {});
     } catch (IOException e) {
       log.warn("could not send jar {} to {}: {}", file.getFileName(), name, e.getMessage());
       c.close();
@@ -520,12 +507,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
     LaunchException why = new LaunchException("the machine " + name + " was lost");
     failed.forEach(f -> f.completeExceptionally(why));
-    for (Long id : new ArrayList<>(fates.keySet())) {
-      CompletableFuture<ExitStatus> f = fates.remove(id);
-      if (f != null) {
-        f.complete(ExitStatus.lost());
-      }
-    }
+    fates.completeAll(ExitStatus.lost());
   }
 
   @Override
@@ -667,11 +649,9 @@ final class RemoteFabric implements Launcher, AutoCloseable {
       return CompletableFuture.completedFuture(ExitStatus.lost());
     }
     long id = ids.incrementAndGet();
-    CompletableFuture<ExitStatus> f = new CompletableFuture<>();
-    fates.put(id, f);
+    CompletableFuture<ExitStatus> f = fates.expect(id);
     if (!c.trySend(new WorkerLink.Fate(id, pid))) {
-      fates.remove(id);
-      f.complete(ExitStatus.lost());
+      fates.forget(id, ExitStatus.lost());
     }
     return f;
   }

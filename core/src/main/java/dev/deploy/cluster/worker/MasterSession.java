@@ -19,6 +19,7 @@ import dev.deploy.process.JvmCommand;
 import dev.deploy.program.JarCache;
 import dev.deploy.program.JarRef;
 import dev.deploy.program.ProgramException;
+import dev.deploy.util.PendingRequests;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.ProtocolException;
 import dev.deploy.wire.WorkerLink;
@@ -64,7 +65,7 @@ final class MasterSession implements Scheduler, Runnable {
   private final Map<String, Receiving> receiving = new ConcurrentHashMap<>();
 
   /** Requests to the master waiting for their answer, by request id. */
-  private final Map<Long, CompletableFuture<WorkerLink>> asked = new ConcurrentHashMap<>();
+  private final PendingRequests<WorkerLink> asked = new PendingRequests<>();
 
   private final AtomicLong requests = new AtomicLong();
 
@@ -142,10 +143,7 @@ final class MasterSession implements Scheduler, Runnable {
       r.done.completeExceptionally(new IOException("the link to the master ended"));
     }
     receiving.clear();
-    for (CompletableFuture<WorkerLink> f : asked.values()) {
-      f.completeExceptionally(new LaunchException("the link to the master ended"));
-    }
-    asked.clear();
+    asked.failAll(new LaunchException("the link to the master ended"));
   }
 
   private void handle(WorkerLink message) throws IOException {
@@ -196,10 +194,7 @@ final class MasterSession implements Scheduler, Runnable {
   }
 
   private void answer(long request, WorkerLink message) {
-    CompletableFuture<WorkerLink> f = asked.remove(request);
-    if (f != null) {
-      f.complete(message);
-    }
+    asked.complete(request, message);
   }
 
   /**
@@ -329,15 +324,12 @@ final class MasterSession implements Scheduler, Runnable {
 
   /** Sends a request and returns the future of its answer. */
   private CompletableFuture<WorkerLink> ask(long request, WorkerLink message) {
-    CompletableFuture<WorkerLink> answer = new CompletableFuture<>();
     if (ended) {
-      answer.completeExceptionally(new LaunchException("the link to the master ended"));
-      return answer;
+      return CompletableFuture.failedFuture(new LaunchException("the link to the master ended"));
     }
-    asked.put(request, answer);
+    CompletableFuture<WorkerLink> answer = asked.expect(request);
     if (!link.trySend(message)) {
-      asked.remove(request);
-      answer.completeExceptionally(new LaunchException("the link to the master ended"));
+      asked.forget(request, new LaunchException("the link to the master ended"));
     }
     return answer;
   }
@@ -353,8 +345,8 @@ final class MasterSession implements Scheduler, Runnable {
             answer -> {
               WorkerLink.SpawnResult r = (WorkerLink.SpawnResult) answer;
               return switch (r.outcome()) {
-                case WorkerLink.SpawnResult.STARTED -> Optional.of(r.pid());
-                case WorkerLink.SpawnResult.NO_ROOM -> Optional.<Pid>empty();
+                case STARTED -> Optional.of(r.pid());
+                case NO_ROOM -> Optional.<Pid>empty();
                 default -> throw new LaunchException(r.error());
               };
             });

@@ -6,11 +6,12 @@ import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.logging.Loggers;
 import dev.deploy.master.Advertised;
-import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Handshake;
 import dev.deploy.security.HandshakeAcceptor;
+import dev.deploy.util.DaemonThreads;
+import dev.deploy.util.HostPort;
 import dev.deploy.wire.Link;
 import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
@@ -41,7 +42,7 @@ import org.slf4j.Logger;
  *
  * <pre>{@code
  * WorkerDaemon worker = WorkerDaemon.join(
- *     WorkerDaemon.JoinOptions.of(key, new NodesFile.HostPort("10.0.0.1", 7000), cache)
+ *     WorkerDaemon.JoinOptions.of(key, new HostPort("10.0.0.1", 7000), cache)
  *         .withName("n1")
  *         .withCapacity(new Resources(8L << 30, 4))
  *         .withExitAfter(Duration.ofSeconds(30)));
@@ -74,7 +75,7 @@ public final class WorkerDaemon implements AutoCloseable {
    */
   public record JoinOptions(
       ClusterKey key,
-      NodesFile.HostPort master,
+      HostPort master,
       String name,
       Resources capacity,
       Optional<String> advertise,
@@ -98,7 +99,7 @@ public final class WorkerDaemon implements AutoCloseable {
       if (bad != null) {
         throw new IllegalArgumentException(bad);
       }
-      if (advertise.isPresent() && Advertised.isWildcard(advertise.get())) {
+      if (advertise.isPresent() && HostPort.isWildcard(advertise.get())) {
         throw new IllegalArgumentException(
             "--advertise "
                 + advertise.get()
@@ -126,7 +127,7 @@ public final class WorkerDaemon implements AutoCloseable {
      * #machineCapacity()}, advertising its address of the link to the master, a 10 GiB cache limit,
      * cgroups, 2 warm JVMs, and no giving up.
      */
-    public static JoinOptions of(ClusterKey key, NodesFile.HostPort master, JarCache cache) {
+    public static JoinOptions of(ClusterKey key, HostPort master, JarCache cache) {
       return new JoinOptions(
           key,
           master,
@@ -290,7 +291,7 @@ public final class WorkerDaemon implements AutoCloseable {
   private final Fabric fabric;
   private final JarCache cache;
   private final ScheduledExecutorService timers =
-      Executors.newSingleThreadScheduledExecutor(Daemons.threads("deploy-worker-timer"));
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("deploy-worker-timer"));
   private final ReentrantLock sessionLock = new ReentrantLock();
 
   private MasterSession session;
@@ -308,14 +309,14 @@ public final class WorkerDaemon implements AutoCloseable {
   public WorkerDaemon(
       ClusterKey key,
       InetSocketAddress bind,
-      Optional<NodesFile.HostPort> advertise,
+      Optional<HostPort> advertise,
       JarCache cache,
       long cacheLimit,
       boolean cgroups,
       int warm)
       throws IOException {
-    String host = advertise.map(NodesFile.HostPort::host).orElse(null);
-    int port = advertise.map(NodesFile.HostPort::port).orElse(0);
+    String host = advertise.map(HostPort::host).orElse(null);
+    int port = advertise.map(HostPort::port).orElse(0);
     String what = "fabric " + Advertised.show(bind);
     Advertised.of(what, bind, host, port); // refuses a wildcard before anything is bound
     this.key = key;
@@ -345,13 +346,9 @@ public final class WorkerDaemon implements AutoCloseable {
             "deploy-worker-accept",
             socket ->
                 LinkConnection.acceptor(
-                    socket,
-                    key,
-                    Link.Hello.WORKER,
-                    Link.Hello.MASTER,
-                    java.util.List.of(advertised)),
+                    socket, key, Link.Role.WORKER, Link.Role.MASTER, java.util.List.of(advertised)),
             this::serve,
-            Daemons.threads("deploy-worker-link"));
+            DaemonThreads.numbered("deploy-worker-link"));
   }
 
   /** A worker that joins: see {@link #join}. */
@@ -386,7 +383,7 @@ public final class WorkerDaemon implements AutoCloseable {
   static WorkerDaemon join(JoinOptions options, java.util.function.LongSupplier clock) {
     WorkerDaemon daemon = new WorkerDaemon(options, clock);
     daemon.joining.gaveUp().whenComplete((why, e) -> daemon.close());
-    Thread t = Daemons.threads("deploy-join").newThread(daemon.joining);
+    Thread t = DaemonThreads.numbered("deploy-join").newThread(daemon.joining);
     t.start();
     return daemon;
   }
@@ -443,7 +440,7 @@ public final class WorkerDaemon implements AutoCloseable {
     try {
       link =
           LinkConnection.accept(
-              socket, handshake, Link.Hello.WORKER, Link.Hello.MASTER, WorkerLink::decode);
+              socket, handshake, Link.Role.WORKER, Link.Role.MASTER, WorkerLink::decode);
     } catch (IOException e) {
       log.warn("dropped a connection from {}: {}", peer, e.getMessage());
       return;

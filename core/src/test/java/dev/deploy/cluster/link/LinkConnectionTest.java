@@ -258,7 +258,7 @@ class LinkConnectionTest {
               try {
                 Socket s = server.accept();
                 return LinkConnection.accept(
-                    s, key, Link.Hello.BRIDGE, Link.Hello.DEPLOY, ClientLink::decode);
+                    s, key, Link.Role.BRIDGE, Link.Role.DEPLOY, ClientLink::decode);
               } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
               }
@@ -267,8 +267,8 @@ class LinkConnectionTest {
         LinkConnection.dial(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()),
             key,
-            Link.Hello.DEPLOY,
-            Link.Hello.BRIDGE,
+            Link.Role.DEPLOY,
+            Link.Role.BRIDGE,
             clientDecoder);
     open.add(client);
     LinkConnection<ClientLink> bridge = accepted.get(10, TimeUnit.SECONDS);
@@ -322,8 +322,8 @@ class LinkConnectionTest {
                     new InetSocketAddress(
                         InetAddress.getLoopbackAddress(), squatter.getLocalPort()),
                     key,
-                    Link.Hello.MASTER,
-                    Link.Hello.WORKER,
+                    Link.Role.MASTER,
+                    Link.Role.WORKER,
                     WorkerLink::decode,
                     1_000))
         .isInstanceOf(IOException.class)

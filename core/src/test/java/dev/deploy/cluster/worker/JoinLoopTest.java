@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.deploy.Resources;
 import dev.deploy.cluster.link.LinkConnection;
 import dev.deploy.cluster.link.LinkPairs;
-import dev.deploy.master.NodesFile;
 import dev.deploy.program.JarCache;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.testing.ManualClock;
+import dev.deploy.util.HostPort;
 import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -62,7 +62,7 @@ class JoinLoopTest {
   private WorkerDaemon.JoinOptions options(Optional<Duration> exitAfter) throws IOException {
     return new WorkerDaemon.JoinOptions(
         ClusterKey.generate(),
-        new NodesFile.HostPort("127.0.0.1", 7),
+        new HostPort("127.0.0.1", 7),
         "w1",
         CAPACITY,
         Optional.empty(),

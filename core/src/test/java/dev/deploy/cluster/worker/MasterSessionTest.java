@@ -16,6 +16,7 @@ import dev.deploy.program.JarRef;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Sha256;
 import dev.deploy.wire.Link;
+import dev.deploy.wire.SpawnOutcome;
 import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -86,11 +87,9 @@ class MasterSessionTest {
     assertThat(c.queue()).isTrue();
     assertThat(a.parent()).isEqualTo(P1);
 
-    master.send(
-        new WorkerLink.SpawnResult(c.request(), WorkerLink.SpawnResult.FAILED, null, "bad"));
-    master.send(
-        new WorkerLink.SpawnResult(b.request(), WorkerLink.SpawnResult.NO_ROOM, null, null));
-    master.send(new WorkerLink.SpawnResult(a.request(), WorkerLink.SpawnResult.STARTED, P1, null));
+    master.send(new WorkerLink.SpawnResult(c.request(), SpawnOutcome.FAILED, null, "bad"));
+    master.send(new WorkerLink.SpawnResult(b.request(), SpawnOutcome.NO_ROOM, null, null));
+    master.send(new WorkerLink.SpawnResult(a.request(), SpawnOutcome.STARTED, P1, null));
 
     assertThat(started.get(10, TimeUnit.SECONDS)).contains(P1);
     assertThat(noRoom.get(10, TimeUnit.SECONDS)).isEmpty();

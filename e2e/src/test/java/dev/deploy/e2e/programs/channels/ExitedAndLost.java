@@ -16,7 +16,8 @@ import java.time.Duration;
  * How a channel ends across real processes: a child that sends three values and exits gives them,
  * then EXITED; a child that sends two and is killed with SIGKILL gives them, then LOST; a child
  * that exited without ever opening a channel to us gives EXITED at once (its fate comes from the
- * fabric); none of the receives hangs.
+ * fabric); none of the receives hangs. The killed child dies only once we said we have its values,
+ * so the test does not depend on how long delivery takes.
  */
 public final class ExitedAndLost {
   static final Resources SMALL = new Resources(128L << 20, 0.05);
@@ -34,7 +35,7 @@ public final class ExitedAndLost {
     Pid clean = spawn(ExitedAndLost::sendThenExit, 3, SMALL).orElseThrow();
     System.out.println("clean: " + drain(clean));
     Pid killed = spawn(ExitedAndLost::sendThenDie, 2, SMALL).orElseThrow();
-    System.out.println("killed: " + drain(killed));
+    System.out.println("killed: " + drainAcknowledging(killed, 2));
     Pid silent = spawn(ExitedAndLost::sendThenExit, 0, SMALL).orElseThrow();
     // Usually it has exited by now, so its fate comes from the fabric; if not, its goodbye on
     // the connection our Receiver opens gives the same EXITED. Not a synchronisation.
@@ -50,6 +51,24 @@ public final class ExitedAndLost {
   static String drain(Pid pid) throws Exception {
     StringBuilder seen = new StringBuilder();
     try (Receiver<Integer> in = new Receiver<>(pid)) {
+      while (true) {
+        seen.append(in.recv()).append(' ');
+      }
+    } catch (ChannelException e) {
+      return seen + "then " + e.reason();
+    }
+  }
+
+  /** Drains {@code pid} like {@link #drain}, telling it once its first {@code count} arrived. */
+  static String drainAcknowledging(Pid pid, int count) throws Exception {
+    StringBuilder seen = new StringBuilder();
+    try (Receiver<Integer> in = new Receiver<>(pid)) {
+      for (int i = 0; i < count; i++) {
+        seen.append(in.recv()).append(' ');
+      }
+      try (Sender<String> ack = new Sender<>(pid)) {
+        ack.send("got them");
+      }
       while (true) {
         seen.append(in.recv()).append(' ');
       }
@@ -74,8 +93,10 @@ public final class ExitedAndLost {
     for (int i = 0; i < count; i++) {
       out.send(i);
     }
-    // Sent values are delivered by the I/O thread; give it a moment before dying.
-    Thread.sleep(500);
+    // Dies once the parent has every value: a kill before would race their delivery.
+    try (Receiver<String> ack = new Receiver<>(parent)) {
+      ack.recv();
+    }
     SelfSignal.send("KILL");
   }
 }

@@ -1,14 +1,14 @@
-package dev.deploy.master;
+package dev.deploy.cli;
 
-import static dev.deploy.master.NodesFileTest.GOOD;
+import static dev.deploy.cli.NodesFileTest.GOOD;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.deploy.Resources;
-import dev.deploy.master.NodesFile.HostPort;
-import dev.deploy.master.NodesFile.NodeSpec;
+import dev.deploy.cli.NodesFile.NodeSpec;
 import dev.deploy.testing.Gen;
 import dev.deploy.testing.RandomCases;
+import dev.deploy.util.HostPort;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -51,9 +51,9 @@ class NodesFilePropertyTest {
   void givenRandomText_whenParseAddress_thenHostPortOrIllegalArgument(Gen gen) {
     String text = addressish(gen);
 
-    Throwable thrown = catchThrowable(() -> NodesFile.parseAddress(text));
+    Throwable thrown = catchThrowable(() -> HostPort.parse(text));
     if (thrown == null) {
-      HostPort address = NodesFile.parseAddress(text);
+      HostPort address = HostPort.parse(text);
       assertThat(address.port()).isBetween(1, 65535);
       assertThat(address.host()).isNotEmpty();
     } else {
