@@ -1088,7 +1088,10 @@ final class Peer implements Transport.Listener {
     if (idleAsked || holdIfIdle()) {
       c.sendFrame(Frames.IDLE_OK, new byte[0]);
       idleAgreed.run();
-      closeIdle(c);
+      idleClosed = true;
+      // Not close(): the asker may write (a heartbeat) before it reads our IDLE_OK, and a close
+      // with its bytes unread would reset the connection under it (then LOST, not idle-closed).
+      c.closeAfterRemote(IDLE_CLOSE_BOUND_NANOS);
     } else {
       c.sendFrame(Frames.IDLE_NO, new byte[0]);
     }
@@ -1099,6 +1102,9 @@ final class Peer implements Transport.Listener {
    * connection, where a send used to slip out onto the closing connection and be lost.
    */
   Runnable idleAgreed = () -> {};
+
+  /** How long the side that agreed to an idle close waits for the asker to close first. */
+  static final long IDLE_CLOSE_BOUND_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
 
   private void closeIdle(Transport c) {
     assert table.inLoop();

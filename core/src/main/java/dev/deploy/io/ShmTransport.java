@@ -404,6 +404,12 @@ public final class ShmTransport implements Transport, Connection.Listener {
     connection.close();
   }
 
+  /** The frames went into the ring, its doorbell out on the connection; the connection ends. */
+  @Override
+  public void closeAfterRemote(long boundNanos) {
+    connection.closeAfterRemote(boundNanos);
+  }
+
   @Override
   public String toString() {
     return "shared memory beside " + connection;
