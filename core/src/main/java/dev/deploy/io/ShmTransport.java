@@ -153,8 +153,8 @@ public final class ShmTransport implements Transport, Connection.Listener {
    */
   private void writeOut() {
     assert outLock.isHeldByCurrentThread();
-    if (closed) {
-      return; // released, or about to be
+    if (closed || outputShut) {
+      return; // released, or about to be; or ending
     }
     Transport.Listener l = listener;
     boolean wake = false;
@@ -404,11 +404,33 @@ public final class ShmTransport implements Transport, Connection.Listener {
     connection.close();
   }
 
-  /** The frames went into the ring, its doorbell out on the connection; the connection ends. */
+  /**
+   * Nothing more goes into the ring (so the listener's books, which count what it wrote, never
+   * count a frame the remote will not read); the connection ends its writing once the frames
+   * before, and their doorbell, went out, and closes on the remote's end. Closes at once when a
+   * frame still waits for room in the ring.
+   */
   @Override
   public void closeAfterRemote(long boundNanos) {
-    connection.closeAfterRemote(boundNanos);
+    boolean waiting;
+    outLock.lock();
+    try {
+      outputShut = true;
+      waiting = !pendingFrames.isEmpty();
+    } finally {
+      outLock.unlock();
+    }
+    if (waiting) {
+      connection.close();
+    } else {
+      connection.closeAfterRemote(boundNanos);
+    }
   }
+
+  /**
+   * Set by {@link #closeAfterRemote}: nothing more is written into the ring; guarded by outLock.
+   */
+  private boolean outputShut;
 
   @Override
   public String toString() {
