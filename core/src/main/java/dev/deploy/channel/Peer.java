@@ -216,6 +216,24 @@ final class Peer implements Transport.Listener {
 
   private long receivedBytes;
 
+  /**
+   * {@link #granted} as last read under lock (arrival only). It only grows, so a stale copy only
+   * understates the remote's credit: a value that seems to break it is checked again under lock.
+   * Saves the lock per arriving value.
+   */
+  private long grantedSeen;
+
+  /**
+   * Values that arrived in this read round and are not handed over yet (arrival only): one lock and
+   * one signal per round (or per {@link #ARRIVAL_BATCH} values) instead of per value. Handed over
+   * before any other frame is handled, at the end of the round and when the transport closes, so
+   * the order of values and ENDs and fates is the order of the frames.
+   */
+  private final ArrayList<Object> arrivedBatch = new ArrayList<>();
+
+  /** At most this many values wait in {@link #arrivedBatch}. */
+  static final int ARRIVAL_BATCH = 256;
+
   /** ACKs sent. */
   private long ackSent;
 
@@ -799,6 +817,9 @@ final class Peer implements Transport.Listener {
   @Override
   public void onFrame(Transport c, int type, ByteBuffer payload) throws IOException {
     lastActivity = table.now();
+    if (type != Frames.DATA) {
+      deliverArrivals();
+    }
     switch (type) {
       case Frames.IDLE -> onLoop(() -> onIdleAsked(c));
       case Frames.IDLE_OK -> onLoop(() -> closeIdle(c));
@@ -884,12 +905,15 @@ final class Peer implements Transport.Listener {
    *     credit plus the value's size is positive
    */
   private long takeCredit(int size) throws ProtocolException {
-    long credit;
-    lock.lock();
-    try {
-      credit = WINDOW + granted - receivedBytes;
-    } finally {
-      lock.unlock();
+    long credit = WINDOW + grantedSeen - receivedBytes;
+    if (credit + size <= 0) {
+      lock.lock();
+      try {
+        grantedSeen = granted;
+      } finally {
+        lock.unlock();
+      }
+      credit = WINDOW + grantedSeen - receivedBytes;
     }
     if (credit + size <= 0) {
       throw new ProtocolException(
@@ -939,7 +963,16 @@ final class Peer implements Transport.Listener {
     }
   }
 
+  /** Arrival: a value or an END came, in order (values wait in {@link #arrivedBatch}). */
   private void arrived(Object value) {
+    if (!(value instanceof End)) {
+      arrivedBatch.add(value);
+      if (arrivedBatch.size() >= ARRIVAL_BATCH) {
+        deliverArrivals();
+      }
+      return;
+    }
+    deliverArrivals();
     List<Runnable> w;
     lock.lock();
     try {
@@ -956,6 +989,30 @@ final class Peer implements Transport.Listener {
     } finally {
       lock.unlock();
     }
+    runWaiters(w);
+  }
+
+  /** Arrival: hands the values of {@link #arrivedBatch} to the Receiver's queue, under one lock. */
+  private void deliverArrivals() {
+    int n = arrivedBatch.size();
+    if (n == 0) {
+      return;
+    }
+    List<Runnable> w;
+    lock.lock();
+    try {
+      for (int i = 0; i < n; i++) {
+        Object value = arrivedBatch.get(i);
+        inbound.add(value);
+        inboundBytes += size(value);
+      }
+      received += n;
+      arrivals += n;
+      w = signal();
+    } finally {
+      lock.unlock();
+    }
+    arrivedBatch.clear();
     runWaiters(w);
   }
 
@@ -1031,7 +1088,10 @@ final class Peer implements Transport.Listener {
     if (idleAsked || holdIfIdle()) {
       c.sendFrame(Frames.IDLE_OK, new byte[0]);
       idleAgreed.run();
-      closeIdle(c);
+      idleClosed = true;
+      // Not close(): the asker may write (a heartbeat) before it reads our IDLE_OK, and a close
+      // with its bytes unread would reset the connection under it (then LOST, not idle-closed).
+      c.closeAfterRemote(IDLE_CLOSE_BOUND_NANOS);
     } else {
       c.sendFrame(Frames.IDLE_NO, new byte[0]);
     }
@@ -1042,6 +1102,9 @@ final class Peer implements Transport.Listener {
    * connection, where a send used to slip out onto the closing connection and be lost.
    */
   Runnable idleAgreed = () -> {};
+
+  /** How long the side that agreed to an idle close waits for the asker to close first. */
+  static final long IDLE_CLOSE_BOUND_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
 
   private void closeIdle(Transport c) {
     assert table.inLoop();
@@ -1118,6 +1181,7 @@ final class Peer implements Transport.Listener {
    */
   @Override
   public void onReadRound(Transport c) {
+    deliverArrivals();
     boolean due;
     lock.lock();
     try {
@@ -1227,6 +1291,7 @@ final class Peer implements Transport.Listener {
   @Override
   public void onClosed(Transport c, IOException cause) {
     assert table.inLoop();
+    deliverArrivals(); // values read before the end (or before a malformed frame)
     if (c != transport) {
       return;
     }

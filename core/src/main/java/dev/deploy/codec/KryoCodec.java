@@ -83,6 +83,12 @@ public final class KryoCodec implements Codec {
 
   @Override
   public byte[] encode(Object value) {
+    byte[] fast = ScalarCodec.encode(value);
+    return fast != null ? fast : encodeWithKryo(value);
+  }
+
+  /** {@link #encode} without the scalar fast path: Kryo itself (tests compare the two). */
+  byte[] encodeWithKryo(Object value) {
     Session session = sessions.obtain();
     boolean reusable = false;
     try {
@@ -104,6 +110,12 @@ public final class KryoCodec implements Codec {
   @Override
   public Object decode(byte[] bytes, int offset, int length) {
     Objects.checkFromIndexSize(offset, length, bytes.length);
+    Object fast = ScalarCodec.decode(bytes, offset, length);
+    return fast != null ? fast : decodeWithKryo(bytes, offset, length);
+  }
+
+  /** {@link #decode} without the scalar fast path: Kryo itself (tests compare the two). */
+  Object decodeWithKryo(byte[] bytes, int offset, int length) {
     Session session = sessions.obtain();
     boolean reusable = false;
     try {

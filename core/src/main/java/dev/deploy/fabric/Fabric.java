@@ -4,6 +4,7 @@ import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.io.ShmFile;
 import dev.deploy.io.SilenceLimit;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.LaunchException;
@@ -190,6 +191,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     server.bind(new InetSocketAddress(bind, 0), 128);
     this.pool = new WarmPool(warm);
     timers.scheduleWithFixedDelay(this::shrinkIdle, 1, 1, TimeUnit.SECONDS);
+    timers.execute(ShmFile::sweepStale); // what processes of fabrics gone before us left
     this.acceptor =
         HandshakeAcceptor.start(
             server.getChannel(),
@@ -646,6 +648,9 @@ public final class Fabric implements Launcher, AutoCloseable {
         .thenRunAsync(
             () -> {
               try {
+                // A dialler killed between making its shared-memory offer and the acceptor's
+                // unlink left the file; nobody else removes it (docs/channels.md).
+                ShmFile.sweepEnded(process.pid());
                 boolean registered = launch.pid() != null;
                 launch.onProcessExit();
                 fence.ended(process); // what it left in its process group

@@ -285,7 +285,7 @@ public final class Connection implements IoLoop.Handler, Transport {
       fail(new IOException("the peer was silent for " + silenceText));
       return;
     }
-    if (now - lastWrite >= heartbeatNanos && outLock.tryLock()) {
+    if (now - lastWrite >= heartbeatNanos && !outputShut && outLock.tryLock()) {
       try {
         if (out.position() == 0) {
           int record = beginRecord();
@@ -714,6 +714,9 @@ public final class Connection implements IoLoop.Handler, Transport {
     }
     outLock.lock();
     try {
+      if (outputShut) {
+        return;
+      }
       fillOut();
       writeOut();
     } finally {
@@ -732,7 +735,7 @@ public final class Connection implements IoLoop.Handler, Transport {
       return false;
     }
     try {
-      if (state != State.OPEN || out.position() != 0) {
+      if (state != State.OPEN || out.position() != 0 || outputShut) {
         return false;
       }
       fillOut();
@@ -769,7 +772,7 @@ public final class Connection implements IoLoop.Handler, Transport {
 
   /** Call only when holding outLock. */
   private void writeOutLocked() {
-    if (state == State.CLOSED || out.position() == 0) {
+    if (state == State.CLOSED || out.position() == 0 || outputShut) {
       return;
     }
     try {
@@ -807,7 +810,7 @@ public final class Connection implements IoLoop.Handler, Transport {
   public void sendFrame(int type, byte[] payload) {
     outLock.lock();
     try {
-      if (state != State.OPEN) {
+      if (state != State.OPEN || outputShut) {
         return;
       }
       pendingFrames.add(Framing.frame(type, payload));
@@ -842,6 +845,44 @@ public final class Connection implements IoLoop.Handler, Transport {
     } finally {
       outLock.unlock();
     }
+  }
+
+  /**
+   * Whether this side ended its writing ({@link #closeAfterRemote}); written under outLock on the
+   * loop. Nothing is written after (no heartbeats either); reads go on until the remote's end.
+   */
+  private boolean outputShut;
+
+  /**
+   * Loop thread: a close that sends a FIN, not a reset. A socket closed with bytes of the remote's
+   * unread (a heartbeat that came meanwhile) makes the kernel answer with a reset, and the remote's
+   * next write then fails before it read the last frame we sent (measured: "Broken pipe" for an
+   * asker's heartbeat written after our IDLE_OK; its channels then ended LOST). So: shut our output
+   * once everything written went out, read on until the remote closes (the end of stream closes
+   * this side, {@code onClosed} with that end), and close anyway after {@code boundNanos}. Closes
+   * at once when output is still pending.
+   */
+  @Override
+  public void closeAfterRemote(long boundNanos) {
+    outLock.lock();
+    try {
+      if (state != State.OPEN || outputShut) {
+        return;
+      }
+      if (out.position() == 0 && pendingFrames.isEmpty()) {
+        socket.shutdownOutput();
+        outputShut = true;
+      }
+    } catch (IOException e) {
+      // Not shut: closed below.
+    } finally {
+      outLock.unlock();
+    }
+    if (!outputShut) {
+      close();
+      return;
+    }
+    loop.schedule(boundNanos, this::close);
   }
 
   /** Loop thread: closes the connection; the listener hears {@code onClosed(null)}. */

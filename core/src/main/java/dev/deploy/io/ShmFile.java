@@ -9,6 +9,7 @@ import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -16,8 +17,11 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -26,6 +30,10 @@ import java.util.regex.Pattern;
  * and maps it and sends its name over the authenticated connection; the acceptor checks and maps it
  * and unlinks it at once, and the dialler unlinks it too when the answer comes, so once both have
  * mapped it no name is left (a crash leaves nothing behind; the memory goes with the last mapping).
+ * The name starts with the creator's OS pid ({@code deploy-<pid>-<32 hex>}): a dialler killed
+ * between creating its offer and the acceptor's unlink leaves its file, and whoever sees that pid
+ * end ({@link #sweepEnded}, the fabric that started it) or a later start ({@link #sweepStale})
+ * removes it.
  *
  * <p>Shared memory is on by default ({@link #DEFAULT}); {@code DEPLOY_SHM=0} (or {@code
  * -Ddeploy.shm=0}) turns it off, and every pair stays on TCP.
@@ -47,8 +55,26 @@ public final class ShmFile {
   /** Bytes of the file: two rings. */
   static final int SIZE = 2 * ShmRing.size(RING);
 
-  /** The names this side accepts: no path, nothing but what {@link #create} makes. */
-  private static final Pattern NAME = Pattern.compile("deploy-[0-9a-f]{32}");
+  /**
+   * The names this side accepts: no path, nothing but what {@link #create} makes ({@code
+   * deploy-<creator's OS pid>-<32 hex>}), or the older {@code deploy-<32 hex>}.
+   */
+  private static final Pattern NAME = Pattern.compile("deploy-(?:[0-9]{1,10}-)?[0-9a-f]{32}");
+
+  /** The names {@link #sweep} looks at: those that say their creator's OS pid (group 1). */
+  private static final Pattern OWNED = Pattern.compile("deploy-([0-9]{1,10})-[0-9a-f]{32}");
+
+  /**
+   * A process's start time as the JDK reports it is counted from the boot time in whole seconds: a
+   * file is older than the process holding its pid only when older by more than this.
+   */
+  static final Duration START_SLACK = Duration.ofSeconds(2);
+
+  /**
+   * The sweep at start leaves files younger than this: an offer lives for one handshake, and a file
+   * of a process in another pid namespace sharing {@code /dev/shm} is not ours to judge by pid.
+   */
+  static final Duration START_SWEEP_MIN_AGE = Duration.ofMinutes(1);
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -101,7 +127,8 @@ public final class ShmFile {
   public static ShmFile create() throws IOException {
     byte[] random = new byte[16];
     RANDOM.nextBytes(random);
-    String name = "deploy-" + HexFormat.of().formatHex(random);
+    String name =
+        "deploy-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(random);
     Path path = DIR.resolve(name);
     OwnerOnlyFiles.createFile(path);
     try {
@@ -122,7 +149,8 @@ public final class ShmFile {
    */
   public static ShmFile open(String name) throws IOException {
     if (!NAME.matcher(name).matches()) {
-      throw new IOException("the shared memory name " + quote(name) + " is not deploy-<32 hex>");
+      throw new IOException(
+          "the shared memory name " + quote(name) + " is not deploy-<pid>-<32 hex>");
     }
     Path path = DIR.resolve(name);
     try {
@@ -146,6 +174,104 @@ public final class ShmFile {
     } finally {
       Files.deleteIfExists(path);
     }
+  }
+
+  /**
+   * Removes the offer files that process {@code pid} (an OS pid) created and left: call when it
+   * ended, e.g. from the fabric that started it. A dialler killed after it created its offer and
+   * before the acceptor mapped and unlinked it leaves the file (2 MiB) behind; nobody else would
+   * remove it. Returns how many it removed. Never throws: a machine without {@code /dev/shm} has
+   * nothing to remove.
+   */
+  public static int sweepEnded(long pid) {
+    return sweep(DIR, pid, Duration.ZERO, Processes.OS);
+  }
+
+  /**
+   * Removes the offer files of any process that has ended (its pid is free, or held by a process
+   * that started after the file was last written) and that are older than {@link
+   * #START_SWEEP_MIN_AGE}: what a crashed fabric or run could not remove. Returns how many.
+   */
+  public static int sweepStale() {
+    return sweep(DIR, -1, START_SWEEP_MIN_AGE, Processes.OS);
+  }
+
+  /**
+   * Removes from {@code dir} the files named {@code deploy-<pid>-<hex>} (of {@code onlyPid}, or of
+   * any pid when it is negative) that are regular files of this user, at least {@code minAge} old,
+   * and {@link #stale} by what {@code processes} says of their pid.
+   */
+  static int sweep(Path dir, long onlyPid, Duration minAge, Processes processes) {
+    int removed = 0;
+    String me = System.getProperty("user.name");
+    Instant now = Instant.now();
+    try (DirectoryStream<Path> files =
+        Files.newDirectoryStream(
+            dir, onlyPid >= 0 ? "deploy-" + onlyPid + "-*" : "deploy-[0-9]*-*")) {
+      for (Path path : files) {
+        Matcher m = OWNED.matcher(path.getFileName().toString());
+        if (!m.matches()) {
+          continue;
+        }
+        long pid = Long.parseLong(m.group(1));
+        try {
+          PosixFileAttributes a =
+              Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          Instant written = a.lastModifiedTime().toInstant();
+          if (!a.isRegularFile()
+              || !a.owner().getName().equals(me)
+              || written.plus(minAge).isAfter(now)
+              || !stale(written, processes.alive(pid), processes.started(pid))) {
+            continue;
+          }
+          if (Files.deleteIfExists(path)) {
+            removed++;
+          }
+        } catch (IOException | RuntimeException e) {
+          // Gone meanwhile, or not ours to read or remove: leave it.
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // No such directory, or not readable: nothing to sweep here.
+    }
+    return removed;
+  }
+
+  /**
+   * The sweep rule. A file last written at {@code written} by the process whose pid its name holds
+   * is stale when no process holds that pid now ({@code alive} false), or when the process holding
+   * it started more than {@link #START_SLACK} after the file was written (the pid was reused: a
+   * process cannot have written a file before it started). A running holder whose start is unknown
+   * ({@code started} null) keeps the file.
+   */
+  static boolean stale(Instant written, boolean alive, Instant started) {
+    if (!alive) {
+      return true;
+    }
+    return started != null && written.plus(START_SLACK).isBefore(started);
+  }
+
+  /** What the sweep asks about an OS pid (a seam for tests). */
+  interface Processes {
+    /** Whether a process holds {@code pid} now. */
+    boolean alive(long pid);
+
+    /** When the process holding {@code pid} started, or null when unknown or none. */
+    Instant started(long pid);
+
+    /** The machine's processes, as the JDK sees them. */
+    Processes OS =
+        new Processes() {
+          @Override
+          public boolean alive(long pid) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+          }
+
+          @Override
+          public Instant started(long pid) {
+            return ProcessHandle.of(pid).flatMap(p -> p.info().startInstant()).orElse(null);
+          }
+        };
   }
 
   /**

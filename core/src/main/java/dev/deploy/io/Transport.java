@@ -57,6 +57,16 @@ public interface Transport {
   void close();
 
   /**
+   * Loop thread: closes after the remote does, for the side that sent the last frame of an agreed
+   * close: ends this side's writing once what was written went out, reads and drops what the remote
+   * still sends until it closes too, and closes anyway after {@code boundNanos}. By default, {@link
+   * #close}.
+   */
+  default void closeAfterRemote(long boundNanos) {
+    close();
+  }
+
+  /**
    * Any thread: hands the listener the frames that arrived without the I/O loop's help (shared
    * memory), if no other thread is doing so; returns whether any came. A receiver that spins calls
    * this, so a value goes from the remote's memory to it with no thread in between. TCP: false.

@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.deploy.ChannelException;
+import dev.deploy.Pid;
 import dev.deploy.testing.LoopbackTables;
 import dev.deploy.testing.ManualClock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -180,6 +184,61 @@ class ChannelIdleTest {
         // The table closed the connection, as agreed.
       }
       assertThat(after).as("frames after IDLE_OK").doesNotContain(Frames.DATA);
+    }
+  }
+
+  /**
+   * The flaky whole-suite failure, made deterministic. The side that agrees to close (IDLE_OK) used
+   * to close its socket at once; a heartbeat of the asker's that had come in unread made the kernel
+   * answer with a reset, and the asker's next write (its own heartbeat) then failed before it read
+   * the IDLE_OK: a connection lost, not closed by agreement, so its channels were LOST. Here the
+   * asker is a raw peer whose heartbeat lands while the table agrees; after the IDLE_OK it must
+   * still be able to write, and then read a clean end, and the table must not count it lost.
+   */
+  @Test
+  void givenAskersHeartbeatUnreadWhenTableAgrees_whenAskerWritesBeforeReadingIdleOk_thenNoReset()
+      throws Exception {
+    LoopbackTables.Table b = tables.add(LoopbackTables.spec().clock(clock));
+    Pid fake = RawPeer.fakePid();
+    try (RawPeer a = RawPeer.dialAccepted(b.pid(), tables.key(), fake)) {
+      byte[] heartbeat = {0, 0, 0, 1, 0}; // length 1, type 0
+      CountDownLatch stepDone = new CountDownLatch(1);
+      TableProbe.peer(b.table(), fake).idleAgreed =
+          () -> {
+            try {
+              a.raw(heartbeat); // on loopback, in the table's receive queue when this returns
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+            b.loop().execute(stepDone::countDown); // runs once the table's close step is done
+          };
+
+      a.frame(Frames.IDLE, new byte[0]);
+      assertThat(stepDone.await(5, TimeUnit.SECONDS)).as("the table agreed and closed").isTrue();
+
+      assertThat(attempt(() -> a.raw(heartbeat)))
+          .as("the asker's heartbeat, written before it read the IDLE_OK")
+          .isEqualTo("ok");
+      assertThat(a.readFrame().type()).isEqualTo(Frames.IDLE_OK);
+      assertThat(attempt(() -> a.read(1)))
+          .as("what follows the IDLE_OK")
+          .startsWith("java.io.EOFException");
+    }
+    await().atMost(WAIT).until(() -> b.openConnections() == 0);
+    assertThat(TableProbe.peer(b.table(), fake).fate()).as("closed by agreement").isNull();
+  }
+
+  interface IoStep {
+    void run() throws IOException;
+  }
+
+  /** "ok", or what {@code step} threw. */
+  private static String attempt(IoStep step) {
+    try {
+      step.run();
+      return "ok";
+    } catch (IOException e) {
+      return e.toString();
     }
   }
 }

@@ -49,7 +49,7 @@ class ShmFileTest {
   void givenNameWithAPath_whenOpened_thenRefusedNamingIt() {
     assertThatThrownBy(() -> ShmFile.open("../../etc/passwd"))
         .isInstanceOf(IOException.class)
-        .hasMessageContaining("'../../etc/passwd' is not deploy-<32 hex>");
+        .hasMessageContaining("'../../etc/passwd' is not deploy-<pid>-<32 hex>");
   }
 
   @Test
