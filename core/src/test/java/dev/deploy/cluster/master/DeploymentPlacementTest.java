@@ -24,9 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A {@link Deployment}'s start through {@link ClusterMaster}: the program's first process placed on
  * a joined fabric (played by the test) and its events relayed to the client until Done; a start
- * that waits for room until the client kills it; a probe or launch that fails; a detached start; a
- * client that goes killing its processes. The probe is the test's ({@code setProber}), so no JVM
- * starts.
+ * that waits for room until the client kills it; a probe or launch that fails; a detached start and
+ * an attach to it; a stop; a client that goes killing its processes; and a running process's
+ * spawns, placed, refused or queued for room. The probe is the test's ({@code setProber}), so no
+ * JVM starts.
  */
 @Timeout(30)
 class DeploymentPlacementTest {
@@ -187,5 +188,120 @@ class DeploymentPlacementTest {
       // Anything before the removal.
     }
     assertThat(m).isEqualTo(new WorkerLink.RemoveProgram(program));
+  }
+
+  private static final Pid CHILD = Pid.of(new byte[] {127, 0, 0, 1}, 40_000, 0x200);
+  private static final byte[] TASK = {9};
+
+  /** A deployment whose first process runs on a joined w1; returns its program id. */
+  private long running(LinkConnection<WorkerLink> worker) throws IOException {
+    deploy();
+    long program = launchOn(worker);
+    assertThat(((Link.EventOf) next(client)).event()).isInstanceOf(Event.Spawned.class);
+    return program;
+  }
+
+  /** Reads the worker's link up to the first {@code type}, which it returns. */
+  private static <T extends WorkerLink> T skipTo(LinkConnection<WorkerLink> worker, Class<T> type)
+      throws IOException {
+    WorkerLink m;
+    while (!type.isInstance(m = next(worker))) {
+      // Anything before it.
+    }
+    return type.cast(m);
+  }
+
+  private static void exit(LinkConnection<WorkerLink> worker, long program, Pid pid, ExitStatus s)
+      throws IOException {
+    worker.send(new Link.EventOf(program, new Event.Eof(pid, 1)));
+    worker.send(new Link.EventOf(program, new Event.Eof(pid, 2)));
+    worker.send(new Link.EventOf(program, new Event.Exit(pid, s)));
+  }
+
+  @Test
+  void givenARunningProcess_whenItSpawnsAndThereIsRoom_thenPlacedAndAnsweredStarted()
+      throws Exception {
+    LinkConnection<WorkerLink> worker = joinedWorker();
+    long program = running(worker);
+
+    worker.send(new WorkerLink.Spawn(1, program, PID, R, TASK, false));
+
+    WorkerLink.Launch launch = skipTo(worker, WorkerLink.Launch.class);
+    assertThat(launch.parent()).isEqualTo(PID);
+    assertThat(launch.task()).containsExactly(TASK);
+    worker.send(new Link.EventOf(program, new Event.Spawned(CHILD, PID, R, null)));
+    worker.send(new WorkerLink.LaunchResult(launch.order(), CHILD, null));
+    assertThat(skipTo(worker, WorkerLink.SpawnResult.class))
+        .isEqualTo(new WorkerLink.SpawnResult(1, WorkerLink.SpawnResult.STARTED, CHILD, null));
+  }
+
+  @Test
+  void givenNoRoomLeft_whenAProcessSpawnsWithoutQueueing_thenAnsweredNoRoom() throws Exception {
+    LinkConnection<WorkerLink> worker = joinedWorker();
+    long program = running(worker);
+
+    worker.send(new WorkerLink.Spawn(2, program, PID, new Resources(2L << 30, 2), TASK, false));
+
+    assertThat(skipTo(worker, WorkerLink.SpawnResult.class))
+        .isEqualTo(new WorkerLink.SpawnResult(2, WorkerLink.SpawnResult.NO_ROOM, null, null));
+  }
+
+  @Test
+  void givenNoRoomLeft_whenAProcessSpawnsQueueing_thenItWaitsAndIsPlacedOnceRoomFrees()
+      throws Exception {
+    LinkConnection<WorkerLink> worker = joinedWorker();
+    long program = running(worker);
+    Resources all = new Resources(2L << 30, 2);
+
+    worker.send(new WorkerLink.Spawn(3, program, PID, all, TASK, true));
+    await().until(() -> cluster.master.master().waitingResources().equals(List.of(all)));
+
+    exit(worker, program, PID, ExitStatus.exited(0));
+
+    WorkerLink.Launch launch = skipTo(worker, WorkerLink.Launch.class);
+    assertThat(launch.resources()).isEqualTo(all);
+    assertThat(cluster.master.master().waitingResources()).isEmpty();
+  }
+
+  @Test
+  void givenARunningDeployment_whenStopped_thenSigtermOnItsFabricAndTheReportSaysItEnded()
+      throws Exception {
+    LinkConnection<WorkerLink> worker = joinedWorker();
+    long program = running(worker);
+    LinkConnection<ClientLink> stopper = cluster.deploy();
+
+    stopper.send(new ClientLink.Stop(program, 5_000));
+
+    assertThat(skipTo(worker, WorkerLink.TerminateProgram.class))
+        .isEqualTo(new WorkerLink.TerminateProgram(program));
+    exit(worker, program, PID, ExitStatus.killed(15));
+    String report = ((ClientLink.Stopped) next(stopper)).report();
+    assertThat(report)
+        .startsWith("sent SIGTERM to the 1 process of deployment " + program)
+        .contains("; every one ended within 5 s; exit code ");
+  }
+
+  @Test
+  void givenADetachedDeployment_whenAttached_thenItsKeptEventsThenTheLiveOnesThenDone()
+      throws Exception {
+    LinkConnection<WorkerLink> worker = joinedWorker();
+    client.send(new ClientLink.Detach());
+    deploy();
+    long program = launchOn(worker);
+    assertThat(next(client)).isEqualTo(new ClientLink.Started(program));
+    LinkConnection<ClientLink> attacher = cluster.deploy();
+
+    attacher.send(new ClientLink.Attach(program));
+
+    Event first = ((Link.EventOf) next(attacher)).event();
+    assertThat(first).isInstanceOf(Event.Spawned.class);
+    exit(worker, program, PID, ExitStatus.exited(4));
+    ClientLink m;
+    int events = 0;
+    while ((m = next(attacher)) instanceof Link.EventOf) {
+      events++;
+    }
+    assertThat(events).as("two Eofs and the exit").isEqualTo(3);
+    assertThat(m).isEqualTo(new ClientLink.Done(4));
   }
 }
