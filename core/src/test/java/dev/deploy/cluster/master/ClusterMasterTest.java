@@ -10,6 +10,9 @@ import dev.deploy.program.JarCache;
 import dev.deploy.wire.WorkerLink;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link ClusterMaster} taking in fabrics that join, each played by the test over a real handshake
  * on loopback: a joined fabric is in the books for as long as its link lasts; a name in use (the
  * master's own, a static worker's, a joined one's) is refused, saying so; a link that does not
- * start with a Join is dropped.
+ * start with a Join is dropped. Its node providers see the joined fabrics, retire or cut them, and
+ * hear what waits for room.
  */
 @Timeout(30)
 class ClusterMasterTest {
@@ -30,10 +34,33 @@ class ClusterMasterTest {
 
   @TempDir Path dir;
   private MasterFixture cluster;
+  private final RecordingProvider provider = new RecordingProvider();
+
+  /** A provider that starts nothing and records what the master tells it. */
+  private static final class RecordingProvider implements NodeProvider {
+    volatile Cluster cluster;
+    volatile Optional<Resources> largest = Optional.empty();
+    final List<List<Resources>> demands = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void start(Cluster cluster) {
+      this.cluster = cluster;
+    }
+
+    @Override
+    public Optional<Resources> largestNode() {
+      return largest;
+    }
+
+    @Override
+    public void demand(List<Resources> waiting) {
+      demands.add(waiting);
+    }
+  }
 
   @BeforeEach
   void start() throws IOException {
-    cluster = new MasterFixture(new JarCache(dir.resolve("jars")));
+    cluster = new MasterFixture(new JarCache(dir.resolve("jars")), List.of(provider));
   }
 
   @AfterEach
@@ -145,5 +172,75 @@ class ClusterMasterTest {
     cluster.master.close();
 
     assertEnds(w1);
+  }
+
+  private static final Resources R = new Resources(256L << 20, 1);
+
+  @Test
+  void givenAProviderThatCanGrowTheCluster_whenASpawnWaitsAndIsWithdrawn_thenItHearsBoth()
+      throws Exception {
+    provider.largest = Optional.of(CAPACITY);
+
+    cluster.master.master().spawn(new dev.deploy.master.LaunchOrder(7, null, R, null), true);
+
+    await().until(() -> provider.demands.contains(List.of(R)));
+    cluster.master.master().cancelProgram(7);
+    await().until(() -> provider.demands.get(provider.demands.size() - 1).isEmpty());
+  }
+
+  @Test
+  void givenNoNodeOrProviderEverFits_whenASpawnWouldWait_thenItFailsAtOnceAsTooLarge() {
+    Resources huge = new Resources(4L << 30, 1); // the static worker has 1 GiB
+
+    assertThat(
+            cluster
+                .master
+                .master()
+                .spawn(new dev.deploy.master.LaunchOrder(7, null, huge, null), true))
+        .failsWithin(java.time.Duration.ofSeconds(5))
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withCauseInstanceOf(dev.deploy.master.LaunchException.class);
+    assertThat(provider.demands).as("nothing waits").allSatisfy(d -> assertThat(d).isEmpty());
+    assertThat(cluster.master.master().waitingResources()).isEmpty();
+  }
+
+  @Test
+  void givenJoinedFabric_whenTheProviderAsks_thenItSeesItWithItsRoomAndNotTheOthers()
+      throws Exception {
+    LinkConnection<WorkerLink> w1 = cluster.join(named("w1"));
+    assertThat(w1.read()).isEqualTo(new WorkerLink.JoinAnswer(true, null));
+
+    await().until(() -> provider.cluster.nodes().size() == 1);
+    NodeProvider.NodeState s = provider.cluster.nodes().get(0);
+    assertThat(s.name()).isEqualTo("w1");
+    assertThat(s.capacity()).isEqualTo(CAPACITY);
+    assertThat(s.free()).isEqualTo(CAPACITY);
+  }
+
+  @Test
+  void givenIdleJoinedFabric_whenTheProviderRetiresIt_thenItIsToldToRetireAndLeavesTheBooks()
+      throws Exception {
+    LinkConnection<WorkerLink> w1 = cluster.join(named("w1"));
+    assertThat(w1.read()).isEqualTo(new WorkerLink.JoinAnswer(true, null));
+    await().until(() -> cluster.nodes().contains("w1"));
+
+    assertThat(provider.cluster.retire("nobody")).isFalse();
+    assertThat(provider.cluster.retire("w1")).isTrue();
+
+    assertThat(w1.read()).isEqualTo(new WorkerLink.Retire());
+    assertThat(cluster.nodes()).doesNotContain("w1");
+  }
+
+  @Test
+  void givenJoinedFabric_whenTheProviderSaysItIsLost_thenItsLinkIsCutAndItLeavesTheBooks()
+      throws Exception {
+    LinkConnection<WorkerLink> w1 = cluster.join(named("w1"));
+    assertThat(w1.read()).isEqualTo(new WorkerLink.JoinAnswer(true, null));
+    await().until(() -> cluster.nodes().contains("w1"));
+
+    provider.cluster.lost("w1", "its pod was deleted");
+
+    assertEnds(w1);
+    await().until(() -> !cluster.nodes().contains("w1"));
   }
 }

@@ -26,6 +26,11 @@ final class MasterFixture implements AutoCloseable {
   private final List<AutoCloseable> open = new ArrayList<>();
 
   MasterFixture(JarCache cache) throws IOException {
+    this(cache, List.of());
+  }
+
+  /** A master whose workers come from {@code providers} too. */
+  MasterFixture(JarCache cache, List<NodeProvider> providers) throws IOException {
     master =
         new ClusterMaster(
             key,
@@ -34,6 +39,7 @@ final class MasterFixture implements AutoCloseable {
             Optional.empty(),
             Optional.empty(),
             List.of(new ClusterMaster.Worker(STATIC_WORKER, new Resources(1L << 30, 1))),
+            providers,
             cache,
             1L << 30,
             false,
