@@ -111,7 +111,18 @@ final class Launch {
   final CompletableFuture<Launched> launched = new CompletableFuture<>();
   private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
 
+  /** How long the pipes may stay open after the exit: {@link #PIPE_GRACE_NANOS}; a test's own. */
+  private final long pipeGraceNanos;
+
   Launch(long id, LaunchOrder order, EventSink sink, boolean warm) {
+    this(id, order, sink, warm, PIPE_GRACE_NANOS);
+  }
+
+  /**
+   * As the other constructor, giving the pipes {@code pipeGraceNanos} after the exit; for tests.
+   */
+  Launch(long id, LaunchOrder order, EventSink sink, boolean warm, long pipeGraceNanos) {
+    this.pipeGraceNanos = pipeGraceNanos;
     this.id = id;
     this.order = order;
     this.sink = sink;
@@ -411,14 +422,14 @@ final class Launch {
     ExitStatus status;
     String failed = null;
     try {
-      if (!awaitPipes(PIPE_GRACE_NANOS)) {
+      if (!awaitPipes(pipeGraceNanos)) {
         lock.unlock();
         try {
           closeQuietly(p);
         } finally {
           lock.lock();
         }
-        if (!awaitPipes(PIPE_GRACE_NANOS)) {
+        if (!awaitPipes(pipeGraceNanos)) {
           // A grandchild still holds a pipe and a blocked read cannot be interrupted: end the
           // stream here; the pump's late chunks are dropped.
           for (int fd = 1; fd <= 2; fd++) {

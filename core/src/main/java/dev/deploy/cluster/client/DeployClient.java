@@ -61,7 +61,7 @@ public final class DeployClient {
     }
   }
 
-  private final ClusterKey key;
+  private final Dialer dialer;
   private final EventFormat format;
 
   /** Where upload progress goes, or null for none (JSON output). */
@@ -80,10 +80,31 @@ public final class DeployClient {
    * (redrawn in place when {@code terminal}), or not at all when it is null.
    */
   public DeployClient(ClusterKey key, EventFormat format, PrintStream progress, boolean terminal) {
-    this.key = key;
+    this(
+        format,
+        progress,
+        terminal,
+        bridge ->
+            LinkConnection.dial(
+                bridge, key, Link.Role.DEPLOY, Link.Role.BRIDGE, ClientLink::decode));
+  }
+
+  /** As the public constructor, reaching bridges with {@code dialer}; for tests. */
+  DeployClient(EventFormat format, PrintStream progress, boolean terminal, Dialer dialer) {
     this.format = format;
     this.progress = progress;
     this.terminal = terminal;
+    this.dialer = dialer;
+  }
+
+  /** Dials a bridge: connects, authenticates and exchanges Hellos. */
+  interface Dialer {
+    /**
+     * Returns the link to the bridge at {@code bridge}.
+     *
+     * @throws IOException as {@link LinkConnection#dial}
+     */
+    LinkConnection<ClientLink> dial(InetSocketAddress bridge) throws IOException;
   }
 
   /** Returns how many jar bytes the last run sent. */
@@ -148,9 +169,7 @@ public final class DeployClient {
     try {
       String where = bridge.getHostString() + ":" + bridge.getPort();
       try {
-        link =
-            LinkConnection.dial(
-                bridge, key, Link.Role.DEPLOY, Link.Role.BRIDGE, ClientLink::decode);
+        link = dialer.dial(bridge);
       } catch (LinkConnection.WrongPeerException e) {
         throw new DeployFailure(
             e.getMessage() + ": deploy to the master's address (or its bridge)");

@@ -498,6 +498,28 @@ public final class ClusterMaster implements AutoCloseable, RemoteFabric.Programs
     return master;
   }
 
+  /** Learns what a deployed program's first process needs; {@link Probe#run} but in tests. */
+  interface Prober {
+    /**
+     * Returns the resources the program's {@code init} asks for.
+     *
+     * @throws Probe.ProbeException saying why the program did not tell them
+     */
+    Resources probe(dev.deploy.process.JvmCommand command, Map<String, String> environment)
+        throws Probe.ProbeException;
+  }
+
+  private volatile Prober prober = Probe::run;
+
+  /** Has deployments from now on learn their first process's needs from {@code p}; for tests. */
+  void setProber(Prober p) {
+    prober = p;
+  }
+
+  Prober prober() {
+    return prober;
+  }
+
   /** The live view of every deployment; off unless {@link #serveLiveView} was called. */
   private volatile dev.deploy.ui.LiveView live = dev.deploy.ui.LiveView.off();
 

@@ -217,7 +217,7 @@ final class Deployment implements Runnable {
     JvmCommand command = JvmCommand.deployed(jars, main, request.arguments(), request.options());
     Resources resources;
     try {
-      resources = Probe.run(command, environment);
+      resources = cluster.prober().probe(command, environment);
     } catch (Probe.ProbeException e) {
       throw new DeployException(e.getMessage());
     }
