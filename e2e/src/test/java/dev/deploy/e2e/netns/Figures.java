@@ -20,9 +20,17 @@ final class Figures {
 
   private Figures() {}
 
-  /** Records one fault's figures; {@code detection} is free text like {@code "10.3 s"}. */
-  static synchronized void record(String fault, String detection, long lost, long left) {
-    ROWS.add(new String[] {fault, detection, String.valueOf(lost), String.valueOf(left)});
+  /**
+   * Records one fault's figures: {@code detection} is free text like {@code "10.3 s"}, {@code lost}
+   * the values lost, duplicated or reordered, {@code left} the processes left behind.
+   */
+  static void record(String fault, String detection, long lost, long left) {
+    record(fault, detection, String.valueOf(lost), left);
+  }
+
+  /** As {@link #record(String, String, long, long)}, {@code lost} as text ({@code "-"}: n/a). */
+  static synchronized void record(String fault, String detection, String lost, long left) {
+    ROWS.add(new String[] {fault, detection, lost, String.valueOf(left)});
   }
 
   /** Seconds with one decimal, from milliseconds. */
@@ -36,7 +44,7 @@ final class Figures {
       return;
     }
     List<String[]> all = new ArrayList<>();
-    all.add(new String[] {"fault", "detection", "values lost", "processes left"});
+    all.add(new String[] {"fault", "detection", "values lost or duplicated", "processes left"});
     all.addAll(ROWS);
     int[] width = new int[4];
     for (String[] row : all) {

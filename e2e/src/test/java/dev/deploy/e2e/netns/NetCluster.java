@@ -15,6 +15,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
@@ -23,9 +26,10 @@ import org.awaitility.core.ConditionTimeoutException;
  * A cluster of real daemons on the machines of a {@link Network}: {@code fabric master} on host
  * {@code m} (3 GiB, 2 cores of its own), and on {@code w1}, {@code w2}, {@code w3} a {@code fabric
  * --master} of 2 GiB and 2 cores each that joins it; {@code deploy} runs on host {@code c}, a
- * machine of its own. Every daemon runs with {@code --warm 0} (no JVMs kept waiting: the machine
- * has 2 cores) and {@code --no-cgroups} (the faults are the network's and signals'), one key from
- * {@code deploy.jar keygen}, and a jar cache of its own in a temporary directory.
+ * machine of its own. Every daemon runs with {@code DEPLOY_SHM=0} (see {@link #environment()}) and
+ * {@code --warm 0} (no JVMs kept waiting: the machine has 2 cores) and {@code --no-cgroups} (the
+ * faults are the network's and signals'), one key from {@code deploy.jar keygen}, and a jar cache
+ * of its own in a temporary directory.
  *
  * <p>Hygiene: {@link #close()} kills every deploy client and every daemon with every process under
  * it, by pid, and deletes the directory; a shutdown hook does the same if the JVM exits first. Used
@@ -113,7 +117,18 @@ public final class NetCluster implements AutoCloseable {
             "--cpus",
             "2");
     command.addAll(daemonOptions(host));
-    return Daemon.start("worker " + host, network.in(host, command), Tool.environment());
+    return Daemon.start("worker " + host, network.in(host, command), environment());
+  }
+
+  /**
+   * {@link Tool#environment()} with {@code DEPLOY_SHM=0}, which the processes a daemon starts
+   * inherit: the hosts are one machine (one boot id, one /dev/shm), where channels would take
+   * shared memory instead of the network under test.
+   */
+  private static Map<String, String> environment() {
+    Map<String, String> env = Tool.environment();
+    env.put("DEPLOY_SHM", "0");
+    return env;
   }
 
   private List<String> daemonOptions(String host) {
@@ -185,6 +200,14 @@ public final class NetCluster implements AutoCloseable {
     Daemon d = worker(host);
     int before = master.count(joined(host));
     d.kill();
+    try {
+      d.handle().onExit().get(10, TimeUnit.SECONDS); // reaped, so restart() finds it gone
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while waiting for " + d + " to be reaped", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new AssertionError(d + " was not reaped within 10 s of SIGKILL", e);
+    }
     d.restart();
     awaitLog(master, joined(host), before + 1);
   }
