@@ -285,8 +285,8 @@ class FaultsIT {
             + run.exitCode(),
         "-",
         left(cluster));
-    assertThat(childrenGone).as(run.context()).isLessThan(1_500);
-    assertThat(ownGone).as(run.context()).isLessThan(1_500);
+    assertThat(childrenGone).as(run.context()).isLessThan(1_000);
+    assertThat(ownGone).as(run.context()).isLessThan(1_000);
     assertThat(run.exitCode()).as(run.context()).isNotNull().isNotZero();
   }
 
@@ -352,7 +352,9 @@ class FaultsIT {
     assertThat(gone).as(run.context()).isBetween(EARLIEST, LATEST);
     assertThat(run.exitCode()).as(run.context()).isNotNull().isNotZero();
     assertThat(exited).as(run.context()).isLessThan(SILENCE_MILLIS + 2_500);
-    assertThat(run.stderrText()).as(run.context()).containsIgnoringCase("10 s");
+    assertThat(run.stderrText())
+        .as(run.context())
+        .contains("deploy: the bridge at " + cluster.bridgeAddress() + " was silent for 10 s");
   }
 
   // ----- a fabric restarted
