@@ -2,6 +2,7 @@ package dev.deploy.e2e.netns;
 
 import dev.deploy.e2e.tester.Capability;
 import dev.deploy.e2e.tester.Tool;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,16 +59,31 @@ public final class Network implements AutoCloseable {
    * {@code ip}, {@code nsenter}, {@code nft}, {@code iptables} and {@code tc}.
    */
   public static void requireCapability() {
+    String uid = uid();
     Capability.require(
-        "root".equals(System.getProperty("user.name")),
-        "the fault suite makes network namespaces, which needs root (running as "
-            + System.getProperty("user.name")
+        "0".equals(uid),
+        "the fault suite makes network namespaces, which needs root on Linux (uid "
+            + (uid == null ? "unknown: no /proc/self/status" : uid)
             + ")");
     for (String tool : List.of("ip", "nsenter", "nft", "iptables", "tc")) {
       Capability.require(
           onPath(tool),
           "the fault suite needs " + tool + " (iproute2, util-linux, nftables, iptables)");
     }
+  }
+
+  /** This process's real uid from /proc, or null where there is no /proc (not Linux). */
+  private static String uid() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("Uid:")) {
+          return line.substring(4).trim().split("\\s+")[0];
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Not Linux, or no /proc: no namespaces either.
+    }
+    return null;
   }
 
   private static boolean onPath(String tool) {
@@ -96,16 +112,21 @@ public final class Network implements AutoCloseable {
     for (int i = 0; i < 512; i++) {
       int index = (start + i) % 512;
       String subnet = "198." + (18 + index / 256) + "." + (index % 256);
-      if (run("ip", "route", "add", "blackhole", subnet + ".0/24").exitCode() == 0) {
-        Network network = new Network(prefix, subnet);
-        network.routeMade = true;
-        try {
-          network.build(hosts);
-          return network;
-        } catch (RuntimeException | Error e) {
-          network.close();
-          throw e;
+      Tool.Result route = run("ip", "route", "add", "blackhole", subnet + ".0/24");
+      if (route.exitCode() == null || route.exitCode() != 0) {
+        if (route.stderr().contains("File exists")) {
+          continue; // another run's (or someone's) route: never touched
         }
+        throw new IllegalStateException("cannot add a blackhole route:\n" + route.context());
+      }
+      Network network = new Network(prefix, subnet);
+      network.routeMade = true;
+      try {
+        network.build(hosts);
+        return network;
+      } catch (RuntimeException | Error e) {
+        network.close();
+        throw e;
       }
     }
     throw new IllegalStateException("every /24 of 198.18.0.0/15 has a route already");
