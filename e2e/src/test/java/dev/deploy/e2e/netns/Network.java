@@ -164,7 +164,20 @@ public final class Network implements AutoCloseable {
       ip("-n", ns, "addr", "add", address + "/24", "dev", "eth0");
       ip("-n", ns, "link", "set", "eth0", "up");
       ip("-n", ns, "link", "set", "lo", "up");
+      for (String setting : hostSysctls()) {
+        check(run(in(host, List.of("sysctl", "-q", "-w", setting))));
+      }
     }
+  }
+
+  /**
+   * Kernel settings for every host, from {@code -Ddeploy.faults.sysctl=key=value,...}: none by
+   * default, so the suite measures a stock kernel; docs/reliability.md measures the false-{@code
+   * LOST} rate with {@code net.ipv4.tcp_thin_linear_timeouts=1} too.
+   */
+  private static List<String> hostSysctls() {
+    String setting = System.getProperty("deploy.faults.sysctl", "").trim();
+    return setting.isEmpty() ? List.of() : List.of(setting.split(","));
   }
 
   /** The address of {@code host}, like {@code 198.18.7.2}. */
