@@ -1,5 +1,7 @@
 package dev.deploy.fabric;
 
+import dev.deploy.logging.StartTrace;
+
 import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
@@ -179,6 +181,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     this.advertise = advertise;
     this.server = ServerSocketChannel.open().socket(); // a channel's, for the acceptor
     server.bind(new InetSocketAddress(bind, 0), 128);
+    StartTrace.mark("fabric: bound");
     this.pool = new WarmPool(warm);
     timers.scheduleWithFixedDelay(this::shrinkIdle, 1, 1, TimeUnit.SECONDS);
     this.acceptor =
@@ -189,6 +192,7 @@ public final class Fabric implements Launcher, AutoCloseable {
             socket -> ControlSession.handshake(this, key, socket),
             (socket, handshake) -> new ControlSession(this, socket, handshake).run(),
             daemon("deploy-control"));
+    StartTrace.mark("fabric: accepting");
   }
 
   /** Per-process cgroups, once {@link #limitWithCgroups} found the machine lets us make them. */
@@ -213,7 +217,9 @@ public final class Fabric implements Launcher, AutoCloseable {
     if (found.isEmpty()) {
       return Optional.of(CgroupLimits.unavailableReason());
     }
+    StartTrace.mark("fabric: cgroups detected");
     CgroupLimits.cleanStale();
+    StartTrace.mark("fabric: stale cgroups cleaned");
     if (cgroups.isEmpty()) {
       timers.scheduleWithFixedDelay(
           this::killGroupsAfterOomKill, OOM_WATCH_MILLIS, OOM_WATCH_MILLIS, TimeUnit.MILLISECONDS);
@@ -375,6 +381,7 @@ public final class Fabric implements Launcher, AutoCloseable {
         // The spawn's own reservation now covers this JVM: give back the pool's.
         releaseWarm(warm);
         if (warm.activate(order)) {
+          StartTrace.mark("fabric: spawn takes pool " + warm.id);
           warmHits.increment();
           refill(order.program(), order.resources());
           return warm.launched;
@@ -384,6 +391,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       // down as a new one would.
       Launch starting = pool.claimStarting(order);
       if (starting != null) {
+        StartTrace.mark("fabric: spawn takes starting " + starting.id);
         releaseWarm(starting);
         refill(order.program(), order.resources());
         return orColdStart(starting.launched, order);
@@ -588,6 +596,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       }
       argv = group.wrap(argv);
     }
+    StartTrace.mark("fabric: fork " + (launch.warm ? "pool" : "cold") + " " + launch.id);
     ProcessBuilder builder = new ProcessBuilder(argv);
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(Env::isInternal);
@@ -613,6 +622,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       return;
     }
     launch.started(process, group);
+    StartTrace.mark("fabric: forked " + launch.id + " os pid " + process.pid());
     startPump(launch, 1, process, program.gate);
     startPump(launch, 2, process, program.gate);
     timers.schedule(
@@ -624,6 +634,7 @@ public final class Fabric implements Launcher, AutoCloseable {
         .thenRunAsync(
             () -> {
               try {
+                StartTrace.mark("fabric: exited " + launch.id);
                 boolean registered = launch.pid() != null;
                 launch.onProcessExit();
                 fence.ended(process); // what it left in its process group
@@ -701,6 +712,7 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   /** Control thread: a process registered as {@code pid}. */
   void onRegistered(Pid pid, Launch launch) {
+    StartTrace.mark("fabric: registered " + launch.id);
     running.put(pid, launch);
     if (!launch.warm || launch.state() != Launch.State.WARM) {
       return; // a process, or a pool JVM a spawn claimed while it started: it runs its task
@@ -763,6 +775,7 @@ public final class Fabric implements Launcher, AutoCloseable {
   /** Kills every process this fabric started and stops accepting. */
   @Override
   public void close() {
+    StartTrace.mark("fabric: close");
     closed = true;
     acceptor.close();
     try {
@@ -774,6 +787,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     for (ProgramState p : programs.values()) {
       p.cds.ifPresent(CdsArchive::cancel);
     }
+    StartTrace.mark("fabric: closed");
   }
 
   static java.util.concurrent.ThreadFactory daemon(String name) {

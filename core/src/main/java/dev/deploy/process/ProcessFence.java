@@ -77,6 +77,9 @@ public final class ProcessFence {
   /** The reaper's stdin; null before the first start, or when there is no reaper. */
   private OutputStream reaper;
 
+  /** The reaper process; null when there is none. Guarded by reaperLock. */
+  private Process reaperProcess;
+
   /** Whether starting the reaper was tried; guarded by reaperLock. */
   private boolean reaperTried;
 
@@ -195,7 +198,8 @@ public final class ProcessFence {
               .redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .redirectError(ProcessBuilder.Redirect.DISCARD);
       try {
-        reaper = b.start().getOutputStream();
+        reaperProcess = b.start();
+        reaper = reaperProcess.getOutputStream();
       } catch (IOException e) {
         log.warn(
             "no reaper ({}): processes started here may outlive this JVM if it is killed",
@@ -203,6 +207,42 @@ public final class ProcessFence {
       }
     } finally {
       reaperLock.unlock();
+    }
+  }
+
+  /**
+   * Ends the reaper now, as this JVM's end would (it SIGKILLs the groups still listed), and waits
+   * up to {@code millis} for it to be gone. For a JVM's last shutdown hook, once every process it
+   * started has ended: the JDK's thread that waits for the reaper sits in native code, and JDK 17
+   * holds a JVM's exit up to 300 ms for such threads. Later starts run without a reaper.
+   */
+  public void endReaper(long millis) {
+    Process p;
+    reaperLock.lock();
+    try {
+      reaperTried = true;
+      p = reaperProcess;
+      reaperProcess = null;
+      if (reaper != null) {
+        try {
+          reaper.close();
+        } catch (IOException e) {
+          // Gone already.
+        }
+        reaper = null;
+      }
+    } finally {
+      reaperLock.unlock();
+    }
+    if (p == null) {
+      return;
+    }
+    try {
+      if (!p.waitFor(millis, TimeUnit.MILLISECONDS)) {
+        log.debug("the reaper has not ended after {} ms", millis);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -236,6 +236,18 @@ final class FabricClient {
   }
 
   /**
+   * Ends the reader thread's wait, after {@link #exiting}: the input side of the connection is shut
+   * down, so its blocking read returns. Writing stays possible.
+   */
+  void stopReading() {
+    try {
+      socket.shutdownInput();
+    } catch (IOException e) {
+      // Already closed: the reader has ended.
+    }
+  }
+
+  /**
    * Tells the fabric this process is exiting, by a signal when {@code signal} > 0, after its
    * channel totals.
    */
