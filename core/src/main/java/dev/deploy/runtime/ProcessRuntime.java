@@ -147,21 +147,17 @@ public final class ProcessRuntime {
     // Loading the codec (Kryo) takes longer than joining the run: do it on the other core.
     // No lambdas on this thread's way to the task: the first one a JVM links costs it ~20 ms
     // (the warm-up thread pays that instead, in parallel).
-    // A JVM of the warm pool also runs the channel path once, and registers only after: a spawn
-    // that takes it then pays a connection for its first message, not class loading and the
-    // interpreter. A cold JVM does not wait for that: its task is waiting.
+    // A JVM of the warm pool also runs the channel path once, while it waits for a spawn: one that
+    // takes it then pays a connection for its first message, not class loading and the
+    // interpreter. It registers without waiting for that: a spawn that claimed it while it
+    // started is waiting (until 2026-12-07 it waited, 200-400 ms under load, for the warm-up).
     boolean pooled = "1".equals(System.getenv(Env.POOLED));
-    CompletableFuture<Void> warm = new CompletableFuture<>();
     onNewThread(
         "deploy-warmup",
         new Runnable() {
           @Override
           public void run() {
-            try {
-              warmUp(pooled);
-            } finally {
-              warm.complete(null);
-            }
+            warmUp(pooled);
           }
         });
     Control.Start start;
@@ -215,11 +211,6 @@ public final class ProcessRuntime {
               io.loop().close();
             }
           });
-      // Everything is ready before Hello: a JVM of the warm pool waits in register() until a
-      // spawn takes it, and then only decodes its task.
-      if (pooled) {
-        warm.join();
-      }
       StartTrace.mark("process: register");
       start = fabric.register(launch, pid);
       StartTrace.mark("process: registered");
