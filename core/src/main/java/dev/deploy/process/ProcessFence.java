@@ -286,6 +286,39 @@ public final class ProcessFence {
     return new ProcessFence(setsid, setpriv);
   }
 
+  /** What a {@code setpriv} that takes the option has in its usage text. */
+  static final String PDEATHSIG = "--pdeathsig";
+
+  /** The largest executable {@link #namesOption} reads. */
+  static final long MAX_EXECUTABLE_BYTES = 8L << 20;
+
+  /**
+   * Returns whether the file {@code executable} (at most {@link #MAX_EXECUTABLE_BYTES}) contains
+   * the ASCII text {@code option}; false when it cannot be read.
+   */
+  static boolean namesOption(Path executable, String option) {
+    byte[] needle = option.getBytes(StandardCharsets.US_ASCII);
+    byte[] bytes;
+    try {
+      if (Files.size(executable) > MAX_EXECUTABLE_BYTES) {
+        return false;
+      }
+      bytes = Files.readAllBytes(executable);
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+    outer:
+    for (int i = 0; i + needle.length <= bytes.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (bytes[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
   /** Returns the executable {@code name} on the PATH, or in /usr/bin or /bin. */
   static Optional<String> find(String name) {
     List<String> dirs = new ArrayList<>();
@@ -306,8 +339,15 @@ public final class ProcessFence {
     return Optional.empty();
   }
 
-  /** Returns whether {@code setpriv} takes {@code --pdeathsig} (util-linux 2.33 and later). */
+  /**
+   * Returns whether {@code setpriv} takes {@code --pdeathsig} (util-linux 2.33 and later): its
+   * usage text names the option (read from the file, no process started: a run's first process
+   * waits for this), else, when the file does not say, what running it with the option answers.
+   */
   private static boolean knowsPdeathsig(String setpriv) {
+    if (namesOption(Path.of(setpriv), PDEATHSIG)) {
+      return true;
+    }
     try {
       Process p =
           new ProcessBuilder(setpriv, "--pdeathsig", "KILL", "--", "true")

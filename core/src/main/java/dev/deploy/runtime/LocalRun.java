@@ -61,21 +61,31 @@ final class LocalRun {
   private static int runAndWait(Resources resources) {
     StartTrace.mark("run: init");
     EventFormat format = format(System.getenv("DEPLOY_FORMAT"));
-    Resources capacity = capacity(System.getenv("DEPLOY_CAPACITY"));
+    String capacityOverride = System.getenv("DEPLOY_CAPACITY");
+    Resources capacityGiven = capacityOverride == null ? null : capacity(capacityOverride);
     boolean cgroups = cgroups(System.getenv(CGROUPS));
     // Needed only when the first process is launched, and tens of milliseconds each: finding the
-    // fence's tools (it runs setpriv once) and whether this machine lets us make cgroups. Looked
-    // up beside the rest of the start (key, port, bridge), not before it.
-    StartTrace.mark("run: settings");
+    // fence's tools, whether this machine lets us make cgroups, and (for the master) the machine's
+    // memory (the JDK's management classes). Looked up beside the rest of the start (key, port,
+    // bridge), not before it.
+    CompletableFuture<Resources> machine = new CompletableFuture<>();
     Thread lookups =
         new Thread(
             () -> {
               StartTrace.mark("run: lookups");
-              ProcessFence.shared();
-              StartTrace.mark("run: fence found");
-              if (cgroups) {
-                CgroupLimits.detect(false); // what limitWithCgroups(false) asks below
-                StartTrace.mark("run: cgroups detected");
+              try {
+                ProcessFence.shared();
+                StartTrace.mark("run: fence found");
+                if (cgroups) {
+                  CgroupLimits.detect(false); // what limitWithCgroups(false) asks below
+                  StartTrace.mark("run: cgroups detected");
+                }
+              } finally {
+                try {
+                  machine.complete(capacityGiven != null ? capacityGiven : capacity(null));
+                } catch (RuntimeException | Error e) {
+                  machine.completeExceptionally(e);
+                }
               }
             },
             "deploy-start-lookups");
@@ -117,6 +127,8 @@ final class LocalRun {
       throw new LocalRunException(e.getMessage(), 2);
     }
     StartTrace.mark("run: fabric up");
+    Resources capacity = machine.join();
+    StartTrace.mark("run: capacity");
     Master master = new Master(List.of(new Node("local", capacity, fabric)));
     master.track(0, bridge); // spawns in flight and the master's word on those that wait
     fabric.setMaster(master);
