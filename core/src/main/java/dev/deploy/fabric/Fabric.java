@@ -1,11 +1,10 @@
 package dev.deploy.fabric;
 
-import dev.deploy.logging.StartTrace;
-
 import dev.deploy.Pid;
 import dev.deploy.Resources;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.logging.StartTrace;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;

@@ -8,13 +8,12 @@ import java.time.Instant;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Timestamps of a run's first second and its end, for the breakdown in docs/startup.md: off
- * unless {@code DEPLOY_TRACE_START} names a file. Every JVM of the run (they inherit the variable)
- * appends one line per mark to that file: microseconds since the epoch, the OS pid, the thread and
- * what happened, for example {@code 1765137600123456 4242 main fabric: forked launch 3}. The
- * first mark of a JVM is preceded by one for the JVM's own start ({@code jvm start}), from its
- * uptime. Each line is one {@code write} to a file opened for appending, so the JVMs' lines do not
- * mix.
+ * Timestamps of a run's first second and its end, for the breakdown in docs/startup.md: off unless
+ * {@code DEPLOY_TRACE_START} names a file. Every JVM of the run (they inherit the variable) appends
+ * one line per mark to that file: microseconds since the epoch, the OS pid, the thread and what
+ * happened, for example {@code 1765137600123456 4242 main fabric: forked launch 3}. The first mark
+ * of a JVM is preceded by one for the JVM's own start ({@code jvm start}), from its uptime. Each
+ * line is one {@code write} to a file opened for appending, so the JVMs' lines do not mix.
  *
  * <p>Thread safe. When off, a mark costs a static field read.
  */
@@ -24,6 +23,7 @@ public final class StartTrace {
 
   private static final String FILE = System.getenv(VARIABLE);
   private static final ReentrantLock lock = new ReentrantLock();
+
   /** The trace file once the first mark opened it; guarded by {@link #lock}. */
   private static FileOutputStream out;
 

@@ -246,6 +246,16 @@ public final class ProcessFence {
     }
   }
 
+  /** Returns the reaper process; null before the first start, or after {@link #endReaper}. */
+  Process reaperProcess() {
+    reaperLock.lock();
+    try {
+      return reaperProcess;
+    } finally {
+      reaperLock.unlock();
+    }
+  }
+
   private void tell(String line) {
     reaperLock.lock();
     try {

@@ -66,6 +66,22 @@ final class FabricClient {
     this.writer = writer;
   }
 
+  /** The reader thread, once {@link #register} started it; for tests. */
+  private volatile Thread readerThread;
+
+  /** Returns a client over {@code socket}, connected and past its handshake, frames unprotected. */
+  static FabricClient over(Socket socket) throws IOException {
+    return new FabricClient(
+        socket,
+        new FrameReader(new BufferedInputStream(socket.getInputStream())),
+        new FrameWriter(new BufferedOutputStream(socket.getOutputStream())));
+  }
+
+  /** Returns the reader thread; null before {@link #register} returned. */
+  Thread readerThread() {
+    return readerThread;
+  }
+
   /** Dials the fabric and runs the handshake, proving the deployment's key. */
   static FabricClient connect(InetSocketAddress fabric, Credential key) throws IOException {
     Socket socket = new Socket();
@@ -123,6 +139,7 @@ final class FabricClient {
             },
             "deploy-control");
     thread.setDaemon(true);
+    readerThread = thread;
     thread.start();
     return start;
   }
