@@ -379,7 +379,9 @@ public final class Fabric implements Launcher, AutoCloseable {
         // The spawn's own reservation now covers this JVM: give back the pool's.
         releaseWarm(warm);
         if (warm.activate(order)) {
-          StartTrace.mark("fabric: spawn takes pool " + warm.id);
+          if (StartTrace.on()) {
+            StartTrace.mark("fabric: spawn takes pool " + warm.id);
+          }
           warmHits.increment();
           refill(order.program(), order.resources());
           return warm.launched;
@@ -389,7 +391,9 @@ public final class Fabric implements Launcher, AutoCloseable {
       // down as a new one would.
       Launch starting = pool.claimStarting(order);
       if (starting != null) {
-        StartTrace.mark("fabric: spawn takes starting " + starting.id);
+        if (StartTrace.on()) {
+          StartTrace.mark("fabric: spawn takes starting " + starting.id);
+        }
         releaseWarm(starting);
         refill(order.program(), order.resources());
         return orColdStart(starting.launched, order);
@@ -594,7 +598,9 @@ public final class Fabric implements Launcher, AutoCloseable {
       }
       argv = group.wrap(argv);
     }
-    StartTrace.mark("fabric: fork " + (launch.warm ? "pool" : "cold") + " " + launch.id);
+    if (StartTrace.on()) {
+      StartTrace.mark("fabric: fork " + (launch.warm ? "pool" : "cold") + " " + launch.id);
+    }
     ProcessBuilder builder = new ProcessBuilder(argv);
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(Env::isInternal);
@@ -620,7 +626,9 @@ public final class Fabric implements Launcher, AutoCloseable {
       return;
     }
     launch.started(process, group);
-    StartTrace.mark("fabric: forked " + launch.id + " os pid " + process.pid());
+    if (StartTrace.on()) {
+      StartTrace.mark("fabric: forked " + launch.id + " os pid " + process.pid());
+    }
     startPump(launch, 1, process, program.gate);
     startPump(launch, 2, process, program.gate);
     timers.schedule(
@@ -632,7 +640,9 @@ public final class Fabric implements Launcher, AutoCloseable {
         .thenRunAsync(
             () -> {
               try {
-                StartTrace.mark("fabric: exited " + launch.id);
+                if (StartTrace.on()) {
+                  StartTrace.mark("fabric: exited " + launch.id);
+                }
                 boolean registered = launch.pid() != null;
                 launch.onProcessExit();
                 fence.ended(process); // what it left in its process group
@@ -710,7 +720,9 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   /** Control thread: a process registered as {@code pid}. */
   void onRegistered(Pid pid, Launch launch) {
-    StartTrace.mark("fabric: registered " + launch.id);
+    if (StartTrace.on()) {
+      StartTrace.mark("fabric: registered " + launch.id);
+    }
     running.put(pid, launch);
     if (!launch.warm || launch.state() != Launch.State.WARM) {
       return; // a process, or a pool JVM a spawn claimed while it started: it runs its task
