@@ -1,5 +1,6 @@
 package dev.deploy.runtime;
 
+import dev.deploy.logging.StartTrace;
 import java.util.concurrent.atomic.AtomicInteger;
 import sun.misc.Signal;
 
@@ -12,8 +13,11 @@ import sun.misc.Signal;
 final class ExitNotice {
   private ExitNotice() {}
 
-  /** Installs the handlers; {@code beforeNotice} (the channels' drain) runs in the hook first. */
-  static void install(FabricClient client, Runnable beforeNotice) {
+  /**
+   * Installs the handlers; {@code beforeNotice} (the channels' drain) runs in the hook first, and
+   * {@code afterNotice} (stopping the I/O thread) after the notice is sent.
+   */
+  static void install(FabricClient client, Runnable beforeNotice, Runnable afterNotice) {
     AtomicInteger signal = new AtomicInteger();
     // Classes, not lambdas: this runs on a spawned JVM's way to its task (see ProcessRuntime).
     sun.misc.SignalHandler handler =
@@ -37,11 +41,18 @@ final class ExitNotice {
               @Override
               public void run() {
                 try {
+                  StartTrace.mark("process: exit hook");
                   beforeNotice.run();
                 } finally {
                   System.out.flush();
                   System.err.flush();
                   client.exiting(signal.get());
+                  // Nothing more to read or carry: out of their blocking calls, the control
+                  // reader and the I/O thread no longer hold up the JVM's exit (JDK 17 waits up
+                  // to 300 ms for threads in native code before it exits).
+                  client.stopReading();
+                  afterNotice.run();
+                  StartTrace.mark("process: exit notice sent");
                 }
               }
             },
