@@ -3,6 +3,7 @@ package dev.deploy.io;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Locale;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The floor under one-way small values over shared memory: a bare {@link ShmRing} between two JVMs,
@@ -25,16 +26,41 @@ public final class ShmRingFloor {
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("child")) {
-      child(args[1], Long.parseLong(args[2]));
+      child(args[1], Long.parseLong(args[2]), Mode.valueOf(args[3]));
       return;
     }
     long count = args.length > 0 ? Long.parseLong(args[0]) : 20_000_000L;
-    for (boolean batched : new boolean[] {false, true, false, true}) {
-      run(count, batched);
+    for (int round = 0; round < 2; round++) {
+      for (Mode mode : Mode.values()) {
+        run(count, mode);
+      }
     }
   }
 
-  private static void run(long count, boolean batched) throws Exception {
+  /** How the parent writes (and the child reads) the records. */
+  private enum Mode {
+    /** One commit (and fence) per record, as a send does. */
+    RECORD("one commit per record"),
+    /** One commit per claimed run of records. */
+    RUN("one commit per claimed run"),
+    /**
+     * One commit per record, taken under two uncontended locks as a send takes the peer's and the
+     * ring's, and read with a lock and a copy into a new array per record, as a value's arrival and
+     * take: the atomics and allocations of the channel's path, without the rest of it.
+     */
+    LOCKED("one commit per record, 2 locks + 1 array per record each side");
+
+    final String text;
+
+    Mode(String text) {
+      this.text = text;
+    }
+  }
+
+  private static void run(long count, Mode mode) throws Exception {
+    boolean batched = mode == Mode.RUN;
+    ReentrantLock peerLock = new ReentrantLock();
+    ReentrantLock outLock = new ReentrantLock();
     ShmFile file = ShmFile.create();
     Process child =
         new ProcessBuilder(
@@ -44,7 +70,8 @@ public final class ShmRingFloor {
                 ShmRingFloor.class.getName(),
                 "child",
                 file.name(),
-                Long.toString(count))
+                Long.toString(count),
+                mode.name())
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
     try {
@@ -56,6 +83,10 @@ public final class ShmRingFloor {
       long t0 = System.nanoTime();
       long sent = 0;
       while (sent < count) {
+        if (mode == Mode.LOCKED) {
+          peerLock.lock();
+          outLock.tryLock();
+        }
         ByteBuffer room = out.claim();
         int wrote = 0;
         while (sent < count && room.remaining() >= Framing.HEADER + 8) {
@@ -73,13 +104,17 @@ public final class ShmRingFloor {
         } else {
           Thread.onSpinWait();
         }
+        if (mode == Mode.LOCKED) {
+          outLock.unlock();
+          peerLock.unlock();
+        }
       }
       String answer = new String(child.getInputStream().readAllBytes()).strip();
       double seconds = (System.nanoTime() - t0) / 1e9;
       System.out.printf(
           Locale.ROOT,
           "bare ring, 8-byte records, %s: %,.0f records/s (child counted %s)%n",
-          batched ? "one commit per claimed run" : "one commit per record",
+          mode.text,
           count / seconds,
           answer);
     } finally {
@@ -89,7 +124,9 @@ public final class ShmRingFloor {
     }
   }
 
-  private static void child(String name, long count) throws Exception {
+  private static void child(String name, long count, Mode mode) throws Exception {
+    boolean locked = mode == Mode.LOCKED;
+    ReentrantLock lock = new ReentrantLock();
     ShmFile file = ShmFile.open(name);
     ShmRing in = file.in(false);
     in.awake();
@@ -99,8 +136,19 @@ public final class ShmRingFloor {
     while (got[0] < count) {
       if (in.read(
               (type, payload) -> {
-                got[0]++;
-                got[1] += payload.getLong();
+                if (locked) {
+                  byte[] copy = new byte[payload.remaining()];
+                  payload.get(copy);
+                  lock.lock(); // the arrival's hand-over
+                  lock.unlock();
+                  lock.lock(); // the take
+                  got[0]++;
+                  got[1] += copy[0];
+                  lock.unlock();
+                } else {
+                  got[0]++;
+                  got[1] += payload.getLong();
+                }
               })
           == 0) {
         Thread.onSpinWait();

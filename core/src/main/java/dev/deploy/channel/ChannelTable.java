@@ -241,7 +241,7 @@ public final class ChannelTable {
 
   /** Any thread: have the loop write what {@code p} has queued. */
   void scheduleFlush(Peer p) {
-    if (p.flushScheduled.compareAndSet(false, true)) {
+    if (!p.flushScheduled.get() && p.flushScheduled.compareAndSet(false, true)) {
       loop.execute(
           () -> {
             p.flushScheduled.set(false);

@@ -282,6 +282,7 @@ final class Peer implements Transport.Listener {
    * receiver holds at most the window plus two values.
    */
   void send(Object bytes, SendEnd end) throws ChannelException, InterruptedException {
+    boolean written;
     lock.lock();
     try {
       while (fate == null && credit + size(bytes) <= 0 && sender == end) {
@@ -292,10 +293,13 @@ final class Peer implements Transport.Listener {
         throw new ChannelException(pid, fate);
       }
       enqueue(bytes);
+      written = writeThrough();
     } finally {
       lock.unlock();
     }
-    table.flushOrSchedule(this);
+    if (!written) {
+      table.flushOrSchedule(this);
+    }
     if (bytes instanceof Loan loan) {
       awaitReturn(loan);
     }
@@ -377,6 +381,7 @@ final class Peer implements Transport.Listener {
 
   /** Accepts {@code bytes} only if it can without waiting; returns whether it did. */
   boolean trySend(Object bytes, SendEnd end) throws ChannelException {
+    boolean written;
     lock.lock();
     try {
       checkSender(end);
@@ -387,11 +392,37 @@ final class Peer implements Transport.Listener {
         return false;
       }
       enqueue(bytes);
+      written = writeThrough();
     } finally {
       lock.unlock();
     }
-    table.flushOrSchedule(this);
+    if (!written) {
+      table.flushOrSchedule(this);
+    }
     return true;
+  }
+
+  /**
+   * Call only when holding lock, after queueing a value: when that value is small and alone in the
+   * outbox, over a transport that writes through (shared memory), writes it now, still under the
+   * lock, so it goes into the ring with the one lock its send took (the transport's {@link #fill}
+   * takes it again, held) instead of a second one. Returns whether nothing is left queued; else the
+   * caller flushes as before. Safe under the lock: the transport only tries its own lock, and the
+   * loop, which takes the two the other way round, waits for neither. Large values keep the old
+   * path, so no long copy runs under the lock.
+   */
+  private boolean writeThrough() {
+    assert lock.isHeldByCurrentThread();
+    Transport c = transport;
+    return c != null
+        && writing == null
+        && outbound.size() == 1
+        && !(outbound.peek() instanceof End)
+        && size(outbound.peek()) < Frames.CHUNK
+        && c.writesThrough()
+        && c.flushFromCaller()
+        && outbound.isEmpty()
+        && writing == null;
   }
 
   /** Returns whether a send would not wait now (it may throw: a failed channel is ready). */
@@ -453,6 +484,7 @@ final class Peer implements Transport.Listener {
    */
   Object take(long deadlineNanos, ReceiveEnd end) throws ChannelException, InterruptedException {
     boolean spun = false;
+    takes.lazySet(takes.get() + 1); // racy between receiving threads: only "someone came back"
     lock.lock();
     try {
       while (true) {
@@ -474,6 +506,19 @@ final class Peer implements Transport.Listener {
           }
           spinning.spun(arrivals != seen);
           continue;
+        }
+        if (heldAwake.get() != null) {
+          // About to park: the remote must wake us for the next frame again.
+          lock.unlock();
+          try {
+            releaseAwake();
+          } finally {
+            lock.lock();
+          }
+          value = poll(end);
+          if (value != null) {
+            return value;
+          }
         }
         if (deadlineNanos == Long.MAX_VALUE) {
           changed.await();
@@ -509,6 +554,7 @@ final class Peer implements Transport.Listener {
     assert !lock.isHeldByCurrentThread();
     Transport t = transport;
     boolean polls = t != null && t.spinning(); // the remote need not wake us meanwhile
+    boolean found = false;
     try {
       while (arrivals == seen && System.nanoTime() - until < 0) {
         if (polls && t.poll()) {
@@ -517,10 +563,82 @@ final class Peer implements Transport.Listener {
         Thread.onSpinWait();
         Thread.yield();
       }
+      found = arrivals != seen;
     } finally {
       if (polls) {
-        t.parking(); // looks once more, then has the remote wake us
+        if (found) {
+          holdAwake(t);
+        } else {
+          t.parking(); // looks once more, then has the remote wake us
+        }
       }
+    }
+  }
+
+  /**
+   * The transport whose remote a receiving thread left told that we look (its spin found frames and
+   * it went to take them, meaning to come back and poll), or null. While a stream lasts the remote
+   * then writes without ringing us, and our loop stays out of the receiving thread's way (each
+   * doorbell used to wake it into the ring's and the peer's locks). Let go by the next receive that
+   * parks, or by {@link #watchAwake} when no receive came for {@link #AWAKE_HOLD_NANOS}.
+   */
+  private final java.util.concurrent.atomic.AtomicReference<Transport> heldAwake =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /** Receives begun, for {@link #watchAwake}: whether a receiving thread came back. */
+  private final java.util.concurrent.atomic.AtomicLong takes =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** How long a transport stays held awake without a receive before the loop lets it go. */
+  static final long AWAKE_HOLD_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1);
+
+  /** True while a loop timer watches {@link #heldAwake}. */
+  private final AtomicBoolean awakeWatched = new AtomicBoolean();
+
+  /** {@link #takes} at the watch's last look; loop thread only. */
+  private long takesWatched;
+
+  /**
+   * A spin found frames: {@code t} stays awake until a receive parks or the watch lets it go.
+   * Package-private for a test, which stands for the spin.
+   */
+  void holdAwake(Transport t) {
+    heldAwake.set(t);
+    if (awakeWatched.compareAndSet(false, true)) {
+      table.execute(() -> table.schedule(AWAKE_HOLD_NANOS, this::watchAwake));
+    }
+  }
+
+  /**
+   * Lets the held transport go: reads what came meanwhile and has the remote wake us for the next
+   * frame. Call without the lock (frames handed over take it).
+   */
+  private void releaseAwake() {
+    assert !lock.isHeldByCurrentThread();
+    Transport t = heldAwake.getAndSet(null);
+    if (t != null) {
+      t.parking();
+    }
+  }
+
+  /**
+   * Loop timer while a transport is held awake: when no receive began since the last look, the
+   * receiving thread went elsewhere, and the loop lets the transport go, so frames never wait in
+   * the ring for a thread that is not coming (at most {@link #AWAKE_HOLD_NANOS} twice).
+   */
+  private void watchAwake() {
+    if (heldAwake.get() != null) {
+      long n = takes.get();
+      if (n != takesWatched) {
+        takesWatched = n;
+        table.schedule(AWAKE_HOLD_NANOS, this::watchAwake);
+        return;
+      }
+      releaseAwake();
+    }
+    awakeWatched.set(false);
+    if (heldAwake.get() != null && awakeWatched.compareAndSet(false, true)) {
+      table.schedule(AWAKE_HOLD_NANOS, this::watchAwake); // held again meanwhile
     }
   }
 
@@ -634,7 +752,13 @@ final class Peer implements Transport.Listener {
     assert lock.isHeldByCurrentThread();
     freed += bytes;
     if (freed >= window / 4) {
-      table.scheduleFlush(this);
+      // Over shared memory the receiving thread writes the CREDIT itself (fill re-enters the lock;
+      // the transport only tries its own): no loop wake-up per grant, and no flush request per
+      // value taken until the loop gets round to it.
+      Transport c = transport;
+      if (c == null || !c.writesThrough() || !c.flushFromCaller() || freed >= window / 4) {
+        table.scheduleFlush(this);
+      }
     }
   }
 
@@ -1210,6 +1334,7 @@ final class Peer implements Transport.Listener {
 
   @Override
   public void fill(Transport c, ByteBuffer out) {
+    boolean wroteData = false;
     lock.lock();
     try {
       if (received > ackSent && out.remaining() >= Frames.COUNT_FRAME) {
@@ -1259,7 +1384,7 @@ final class Peer implements Transport.Listener {
         if (out.remaining() < Frames.dataFrame(chunk, sized)) {
           break;
         }
-        lastActivity = table.now();
+        wroteData = true;
         if (writingRaw) {
           flags |= Frames.RAW;
         }
@@ -1282,6 +1407,9 @@ final class Peer implements Transport.Listener {
           && out.remaining() >= Frames.GOODBYE_FRAME) {
         Frames.putGoodbye(out);
         goodbyeSent = true;
+      }
+      if (wroteData) {
+        lastActivity = table.now(); // once per fill: a clock read per value showed in profiles
       }
     } finally {
       lock.unlock();

@@ -171,6 +171,9 @@ public final class ShmTransport implements Transport, Connection.Listener {
       int written = room.position();
       if (written > 0) {
         wake |= out.commit(written);
+        if (pendingFrames.isEmpty() && room.remaining() >= Framing.size(Framing.MAX_FRAME)) {
+          break; // a frame of any size would have fitted too: the listener has nothing more
+        }
         continue;
       }
       boolean more = !pendingFrames.isEmpty() || room.remaining() < Framing.size(Framing.MAX_FRAME);
