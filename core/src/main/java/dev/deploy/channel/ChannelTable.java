@@ -14,6 +14,7 @@ import dev.deploy.security.Credential;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.security.HandshakeQuota;
+import dev.deploy.security.HandshakeTimeoutException;
 import dev.deploy.util.DaemonThreads;
 import dev.deploy.wire.MessageIn;
 import dev.deploy.wire.MessageOut;
@@ -262,6 +263,17 @@ public final class ChannelTable {
 
   /** Loop: dials {@code p} unless connected, dialling or gone. */
   private void dial(Peer p, int attempt) {
+    dial(p, attempt, NO_DEADLINE);
+  }
+
+  /** A dial's {@code giveUpAt} before any of its handshakes timed out. */
+  private static final long NO_DEADLINE = Long.MIN_VALUE;
+
+  /**
+   * Loop: dials {@code p} unless connected, dialling or gone; {@code giveUpAt} (loop clock, or
+   * {@link #NO_DEADLINE}) is when a remote whose handshakes keep timing out is given up as lost.
+   */
+  private void dial(Peer p, int attempt, long giveUpAt) {
     if (p.transport != null || p.dialing != null || p.fate() != null) {
       return;
     }
@@ -274,7 +286,7 @@ public final class ChannelTable {
             target(p.pid),
             FrameProtection.wish(
                 protection, self.address().getAddress(), p.pid.address().getAddress()));
-    p.dialing = Connection.dial(loop, p.pid.address(), handshake, new Dial(p, attempt));
+    p.dialing = Connection.dial(loop, p.pid.address(), handshake, new Dial(p, attempt, giveUpAt));
   }
 
   /** The listener of a connection this process dialled, until the remote accepts it. */
@@ -282,12 +294,16 @@ public final class ChannelTable {
     private final Peer peer;
     private final int attempt;
 
+    /** When handshakes that time out stop being retried (loop clock), or {@link #NO_DEADLINE}. */
+    private final long giveUpAt;
+
     /** The shared memory this side offered, until the answer; loop thread only. */
     private ShmFile offered;
 
-    Dial(Peer peer, int attempt) {
+    Dial(Peer peer, int attempt, long giveUpAt) {
       this.peer = peer;
       this.attempt = attempt;
+      this.giveUpAt = giveUpAt;
     }
 
     @Override
@@ -321,7 +337,7 @@ public final class ChannelTable {
         peer.dialing = null;
         c.close();
         // The remote is dialling us and its connection wins; if it never comes, dial again.
-        loop.schedule(REDIAL_NANOS * 4, () -> dial(peer, attempt));
+        loop.schedule(REDIAL_NANOS * 4, () -> dial(peer, attempt, giveUpAt));
       } else {
         throw new ProtocolException("expected ACCEPT or REJECT from " + peer.pid + ", got " + type);
       }
@@ -344,19 +360,45 @@ public final class ChannelTable {
         return; // abandoned for the remote's connection, or rejected
       }
       peer.dialing = null;
+      if (cause instanceof HandshakeTimeoutException) {
+        handshakeTimedOut();
+        return;
+      }
       if (cause instanceof AuthenticationException || cause instanceof ProtocolException) {
         logDropped(peer, cause);
         peer.settle(Reason.LOST);
         return;
       }
       if (attempt + 1 < DIAL_ATTEMPTS) {
-        loop.schedule(REDIAL_NANOS, () -> dial(peer, attempt + 1));
+        loop.schedule(REDIAL_NANOS, () -> dial(peer, attempt + 1, giveUpAt));
         return;
       }
       // Unreachable: ask the fabric how it ended (answers when it has). A remote that is alive
       // but cannot be reached is LOST once it has been silent as long as a connection may be.
       fates.apply(peer.pid).whenComplete((r, e) -> peer.settle(r != null ? r : Reason.LOST));
       loop.schedule(loop.silence().nanos(), () -> settleUnreachable(peer));
+    }
+
+    /**
+     * The handshake did not finish in time: nothing was proved wrong (a wrong key fails at once),
+     * the network is only slow or lossy, where a connect and its proofs retransmitted after 1, 2
+     * and 4 s do take that long. Dials again at once; the first time, asks the fabric, whose answer
+     * settles a remote that ended, and gives a remote that stays out of reach the silence limit
+     * from now before it is lost.
+     */
+    private void handshakeTimedOut() {
+      long now = loop.now();
+      if (giveUpAt != NO_DEADLINE && now - giveUpAt >= 0) {
+        peer.settle(Reason.LOST); // unreachable for a handshake and the silence limit since
+        return;
+      }
+      long until = giveUpAt;
+      if (until == NO_DEADLINE) {
+        until = now + loop.silence().nanos();
+        fates.apply(peer.pid).whenComplete((r, e) -> peer.settle(r != null ? r : Reason.LOST));
+      }
+      long deadline = until;
+      loop.execute(() -> dial(peer, 0, deadline));
     }
   }
 
