@@ -27,7 +27,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -617,7 +619,13 @@ public final class ChannelTable {
   private void prune() {
     peers
         .values()
-        .removeIf(p -> p.fate() != null && !p.busy() && p.transport == null && p.dialing == null);
+        .removeIf(
+            p ->
+                p.fate() != null
+                    && !p.busy()
+                    && !p.owes() // named in the exit notice: its remote may miss values
+                    && p.transport == null
+                    && p.dialing == null);
     loop.schedule(PRUNE_NANOS, this::prune);
   }
 
@@ -649,26 +657,38 @@ public final class ChannelTable {
 
   /**
    * At exit: closes every Sender, waits until everything sent is acknowledged or its remote is
-   * gone, then says GOODBYE on every connection so remotes see EXITED, not LOST.
+   * gone, then says GOODBYE on every connection so remotes see EXITED, not LOST. A remote that did
+   * not acknowledge everything (it was found gone, or never reached) gets no GOODBYE: it may miss
+   * values, so it must see LOST. Returns those remotes, for the exit notice: the fabric answers
+   * their fate queries with a death too, since they may never have had a connection.
    */
-  public void drain() {
+  public List<Pid> drain() {
     List<Peer> all = new ArrayList<>(peers.values());
     for (Peer p : all) {
       if (p.sender != null) {
         p.sender.close();
       }
     }
+    Set<Pid> unfinished = new LinkedHashSet<>();
     try {
       for (Peer p : all) {
         p.awaitAcked(Long.MAX_VALUE);
+      }
+      // Every peer of the table: a peer made after the copy above may hold values too.
+      for (Peer p : peers.values()) {
+        if (p.owes()) {
+          unfinished.add(p.pid);
+        }
       }
       CompletableFuture<Void> said = new CompletableFuture<>();
       loop.execute(
           () -> {
             for (Peer p : peers.values()) {
-              p.sayGoodbye();
+              if (!unfinished.contains(p.pid)) {
+                p.sayGoodbye();
+              }
             }
-            awaitGoodbyes(said, loop.now() + TimeUnit.SECONDS.toNanos(1));
+            awaitGoodbyes(said, unfinished, loop.now() + TimeUnit.SECONDS.toNanos(1));
           });
       said.get(2, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -676,13 +696,17 @@ public final class ChannelTable {
     } catch (Exception e) {
       // Exiting anyway: a remote that did not get our GOODBYE sees LOST.
     }
+    return List.copyOf(unfinished);
   }
 
-  private void awaitGoodbyes(CompletableFuture<Void> said, long deadline) {
+  private void awaitGoodbyes(CompletableFuture<Void> said, Set<Pid> unfinished, long deadline) {
     boolean done = true;
     for (Peer p : peers.values()) {
       Transport c = p.transport;
-      if (c != null && c.state() == Connection.State.OPEN && (!p.goodbyeSent || !c.drained())) {
+      if (c != null
+          && !unfinished.contains(p.pid)
+          && c.state() == Connection.State.OPEN
+          && (!p.goodbyeSent || !c.drained())) {
         done = false;
         c.flush();
       }
@@ -690,7 +714,8 @@ public final class ChannelTable {
     if (done || loop.now() - deadline >= 0) {
       said.complete(null);
     } else {
-      loop.schedule(TimeUnit.MILLISECONDS.toNanos(1), () -> awaitGoodbyes(said, deadline));
+      loop.schedule(
+          TimeUnit.MILLISECONDS.toNanos(1), () -> awaitGoodbyes(said, unfinished, deadline));
     }
   }
 }

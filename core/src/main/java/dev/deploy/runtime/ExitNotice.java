@@ -1,6 +1,9 @@
 package dev.deploy.runtime;
 
+import dev.deploy.Pid;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import sun.misc.Signal;
 
 /**
@@ -12,8 +15,11 @@ import sun.misc.Signal;
 final class ExitNotice {
   private ExitNotice() {}
 
-  /** Installs the handlers; {@code beforeNotice} (the channels' drain) runs in the hook first. */
-  static void install(FabricClient client, Runnable beforeNotice) {
+  /**
+   * Installs the handlers; {@code beforeNotice} (the channels' drain) runs in the hook first and
+   * returns the remotes it leaves values unacknowledged, which the notice names.
+   */
+  static void install(FabricClient client, Supplier<List<Pid>> beforeNotice) {
     AtomicInteger signal = new AtomicInteger();
     // Classes, not lambdas: this runs on a spawned JVM's way to its task (see ProcessRuntime).
     sun.misc.SignalHandler handler =
@@ -36,12 +42,13 @@ final class ExitNotice {
             new Runnable() {
               @Override
               public void run() {
+                List<Pid> unfinished = List.of();
                 try {
-                  beforeNotice.run();
+                  unfinished = beforeNotice.get();
                 } finally {
                   System.out.flush();
                   System.err.flush();
-                  client.exiting(signal.get());
+                  client.exiting(signal.get(), unfinished);
                 }
               }
             },
