@@ -19,8 +19,8 @@ import java.util.HexFormat;
  * resumed once the sender has ended, finds it gone and asks the fabric, which must answer {@code
  * LOST} (a value may be missing), not {@code EXITED}. The parent prints {@code <LINE> <what the
  * receiver saw>}. Pids and OS pids travel in files of a directory the parent makes (the receiver
- * must have no connection before it is stopped). The parent always resumes the receiver. Not a
- * suite program (no {@code EXPECTED}): {@code ExitFatesIT} runs it.
+ * must have no connection before it is stopped), removed at the end. The parent always resumes the
+ * receiver. Not a suite program (no {@code EXPECTED}): {@code ExitFatesIT} runs it.
  */
 public final class UnfinishedExit {
   /** The start of the parent's line. */
@@ -51,6 +51,13 @@ public final class UnfinishedExit {
     }
     try (Receiver<String> report = new Receiver<>(receiver)) {
       System.out.println(LINE + " " + report.recv());
+    } finally {
+      try (var files = Files.list(dir)) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          Files.deleteIfExists(f);
+        }
+      }
+      Files.deleteIfExists(dir);
     }
   }
 
