@@ -115,9 +115,11 @@ class ChannelHandshakeTimeoutTest {
                 .fates(pid -> new CompletableFuture<>())); // never answers
     LoopbackTables.Table stranger = strangers.add();
     SendEnd out = a.table().openSender(stranger.pid());
+    Peer peer = TableProbe.peer(a.table(), stranger.pid());
 
+    await().atMost(WAIT).until(() -> peer.fate() != null);
+    assertThat(peer.fate()).isEqualTo(Reason.LOST);
     ChannelFateTest.assertReason(() -> out.send("x"), Reason.LOST);
-    ChannelFateTest.assertReason(() -> out.send("y"), Reason.LOST);
   }
 
   /** Holds {@code t}'s loop thread until {@link #release} (or the test's end). */
