@@ -6,6 +6,7 @@ import dev.deploy.bridge.EventSink;
 import dev.deploy.bridge.ExitStatus;
 import dev.deploy.io.ShmFile;
 import dev.deploy.io.SilenceLimit;
+import dev.deploy.logging.StartTrace;
 import dev.deploy.master.Advertised;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
@@ -198,6 +199,7 @@ public final class Fabric implements Launcher, AutoCloseable {
     this.advertise = advertise;
     this.server = ServerSocketChannel.open().socket(); // a channel's, for the acceptor
     server.bind(new InetSocketAddress(bind, 0), 128);
+    StartTrace.mark("fabric: bound");
     this.pool = new WarmPool(warm);
     timers.scheduleWithFixedDelay(this::shrinkIdle, 1, 1, TimeUnit.SECONDS);
     timers.execute(ShmFile::sweepStale); // what processes of fabrics gone before us left
@@ -209,6 +211,7 @@ public final class Fabric implements Launcher, AutoCloseable {
             socket -> ControlSession.handshake(this, key, socket),
             (socket, handshake) -> new ControlSession(this, socket, handshake).run(),
             DaemonThreads.numbered("deploy-control"));
+    StartTrace.mark("fabric: accepting");
   }
 
   /** Starts the JVMs; the fence outside tests. */
@@ -236,7 +239,8 @@ public final class Fabric implements Launcher, AutoCloseable {
     if (found.isEmpty()) {
       return Optional.of(CgroupLimits.unavailableReason());
     }
-    CgroupLimits.cleanStale();
+    // Groups of fabrics gone before us: not in the way of the first launch (tens of ms).
+    threads.execute(CgroupLimits::cleanStale);
     if (cgroups.isEmpty()) {
       timers.scheduleWithFixedDelay(
           this::killGroupsAfterOomKill, OOM_WATCH_MILLIS, OOM_WATCH_MILLIS, TimeUnit.MILLISECONDS);
@@ -407,6 +411,9 @@ public final class Fabric implements Launcher, AutoCloseable {
         // The spawn's own reservation now covers this JVM: give back the pool's.
         releaseWarm(warm);
         if (warm.activate(order)) {
+          if (StartTrace.on()) {
+            StartTrace.mark("fabric: spawn takes pool " + warm.id);
+          }
           warmHits.increment();
           refill(order.program(), order.resources());
           return warm.launched;
@@ -416,6 +423,9 @@ public final class Fabric implements Launcher, AutoCloseable {
       // down as a new one would.
       Launch starting = pool.claimStarting(order);
       if (starting != null) {
+        if (StartTrace.on()) {
+          StartTrace.mark("fabric: spawn takes starting " + starting.id);
+        }
         releaseWarm(starting);
         refill(order.program(), order.resources());
         return orColdStart(starting.launched, order);
@@ -620,6 +630,9 @@ public final class Fabric implements Launcher, AutoCloseable {
       }
       argv = group.wrap(argv);
     }
+    if (StartTrace.on()) {
+      StartTrace.mark("fabric: fork " + (launch.warm ? "pool" : "cold") + " " + launch.id);
+    }
     ProcessBuilder builder = new ProcessBuilder(argv);
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(Env::isInternal);
@@ -646,6 +659,9 @@ public final class Fabric implements Launcher, AutoCloseable {
       return;
     }
     launch.started(process, group);
+    if (StartTrace.on()) {
+      StartTrace.mark("fabric: forked " + launch.id + " os pid " + process.pid());
+    }
     startPump(launch, 1, process, program.gate);
     startPump(launch, 2, process, program.gate);
     timers.schedule(
@@ -660,6 +676,9 @@ public final class Fabric implements Launcher, AutoCloseable {
                 // A dialler killed between making its shared-memory offer and the acceptor's
                 // unlink left the file; nobody else removes it (docs/channels.md).
                 ShmFile.sweepEnded(process.pid());
+                if (StartTrace.on()) {
+                  StartTrace.mark("fabric: exited " + launch.id);
+                }
                 boolean registered = launch.pid() != null;
                 launch.onProcessExit();
                 fence.ended(process); // what it left in its process group
@@ -736,6 +755,9 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   /** Control thread: a process registered as {@code pid}. */
   void onRegistered(Pid pid, Launch launch) {
+    if (StartTrace.on()) {
+      StartTrace.mark("fabric: registered " + launch.id);
+    }
     running.put(pid, launch);
     if (!launch.warm || launch.state() != Launch.State.WARM) {
       return; // a process, or a pool JVM a spawn claimed while it started: it runs its task
@@ -829,6 +851,7 @@ public final class Fabric implements Launcher, AutoCloseable {
   /** Kills every process this fabric started and stops accepting. */
   @Override
   public void close() {
+    StartTrace.mark("fabric: close");
     closed = true;
     acceptor.close();
     try {
@@ -840,5 +863,6 @@ public final class Fabric implements Launcher, AutoCloseable {
     for (ProgramState p : programs.values()) {
       p.cds.ifPresent(CdsArchive::cancel);
     }
+    StartTrace.mark("fabric: closed");
   }
 }

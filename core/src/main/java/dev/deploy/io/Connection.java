@@ -744,8 +744,11 @@ public final class Connection implements IoLoop.Handler, Transport {
         return true;
       }
       out.flip();
+      // The time is taken before the write: a peer that has read these bytes must never see a
+      // later lastWrite (a tick then would think the connection busy and skip its heartbeat).
+      long writing = loop.now();
       socket.write(out);
-      lastWrite = loop.now();
+      lastWrite = writing;
       out.compact();
       if (out.position() == 0) {
         fillOut(); // more than one buffer (a large value): the loop goes on
@@ -781,8 +784,9 @@ public final class Connection implements IoLoop.Handler, Transport {
       // more: a large value goes out at the socket's speed, not one buffer per wake-up.
       while (true) {
         out.flip();
+        long writing = loop.now(); // before the write, as in flushFromCaller
         socket.write(out);
-        lastWrite = loop.now();
+        lastWrite = writing;
         out.compact();
         if (state != State.OPEN || out.position() > 0) {
           break;

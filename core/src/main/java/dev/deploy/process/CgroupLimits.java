@@ -385,6 +385,7 @@ public final class CgroupLimits {
 
   /** Removes empty groups and the parents at JVM exit; leaves any that still hold processes. */
   private void removeEmpty() {
+    dev.deploy.logging.StartTrace.mark("cgroups: clean-up");
     for (Path parent : parents()) {
       try (DirectoryStream<Path> groups = Files.newDirectoryStream(parent, Files::isDirectory)) {
         for (Path g : groups) {
@@ -397,6 +398,7 @@ public final class CgroupLimits {
         // a group still busy, or our own v2 leaf: cleanStale of the next fabric takes it
       }
     }
+    dev.deploy.logging.StartTrace.mark("cgroups: cleaned");
   }
 
   /** Removes {@code dir}'s child groups, then {@code dir}, killing their processes. */

@@ -77,6 +77,9 @@ public final class ProcessFence {
   /** The reaper's stdin; null before the first start, or when there is no reaper. */
   private OutputStream reaper;
 
+  /** The reaper process; null when there is none. Guarded by reaperLock. */
+  private Process reaperProcess;
+
   /** Whether starting the reaper was tried; guarded by reaperLock. */
   private boolean reaperTried;
 
@@ -195,12 +198,59 @@ public final class ProcessFence {
               .redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .redirectError(ProcessBuilder.Redirect.DISCARD);
       try {
-        reaper = b.start().getOutputStream();
+        reaperProcess = b.start();
+        reaper = reaperProcess.getOutputStream();
       } catch (IOException e) {
         log.warn(
             "no reaper ({}): processes started here may outlive this JVM if it is killed",
             e.getMessage());
       }
+    } finally {
+      reaperLock.unlock();
+    }
+  }
+
+  /**
+   * Ends the reaper now, as this JVM's end would (it SIGKILLs the groups still listed), and waits
+   * up to {@code millis} for it to be gone. For a JVM's last shutdown hook, once every process it
+   * started has ended: the JDK's thread that waits for the reaper sits in native code, and JDK 17
+   * holds a JVM's exit up to 300 ms for such threads. Later starts run without a reaper.
+   */
+  public void endReaper(long millis) {
+    Process p;
+    reaperLock.lock();
+    try {
+      reaperTried = true;
+      p = reaperProcess;
+      reaperProcess = null;
+      if (reaper != null) {
+        try {
+          reaper.close();
+        } catch (IOException e) {
+          // Gone already.
+        }
+        reaper = null;
+      }
+    } finally {
+      reaperLock.unlock();
+    }
+    if (p == null) {
+      return;
+    }
+    try {
+      if (!p.waitFor(millis, TimeUnit.MILLISECONDS)) {
+        log.debug("the reaper has not ended after {} ms", millis);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Returns the reaper process; null before the first start, or after {@link #endReaper}. */
+  Process reaperProcess() {
+    reaperLock.lock();
+    try {
+      return reaperProcess;
     } finally {
       reaperLock.unlock();
     }
@@ -246,6 +296,39 @@ public final class ProcessFence {
     return new ProcessFence(setsid, setpriv);
   }
 
+  /** What a {@code setpriv} that takes the option has in its usage text. */
+  static final String PDEATHSIG = "--pdeathsig";
+
+  /** The largest executable {@link #namesOption} reads. */
+  static final long MAX_EXECUTABLE_BYTES = 8L << 20;
+
+  /**
+   * Returns whether the file {@code executable} (at most {@link #MAX_EXECUTABLE_BYTES}) contains
+   * the ASCII text {@code option}; false when it cannot be read.
+   */
+  static boolean namesOption(Path executable, String option) {
+    byte[] needle = option.getBytes(StandardCharsets.US_ASCII);
+    byte[] bytes;
+    try {
+      if (Files.size(executable) > MAX_EXECUTABLE_BYTES) {
+        return false;
+      }
+      bytes = Files.readAllBytes(executable);
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+    outer:
+    for (int i = 0; i + needle.length <= bytes.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (bytes[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
   /** Returns the executable {@code name} on the PATH, or in /usr/bin or /bin. */
   static Optional<String> find(String name) {
     List<String> dirs = new ArrayList<>();
@@ -266,8 +349,15 @@ public final class ProcessFence {
     return Optional.empty();
   }
 
-  /** Returns whether {@code setpriv} takes {@code --pdeathsig} (util-linux 2.33 and later). */
+  /**
+   * Returns whether {@code setpriv} takes {@code --pdeathsig} (util-linux 2.33 and later): its
+   * usage text names the option (read from the file, no process started: a run's first process
+   * waits for this), else, when the file does not say, what running it with the option answers.
+   */
   private static boolean knowsPdeathsig(String setpriv) {
+    if (namesOption(Path.of(setpriv), PDEATHSIG)) {
+      return true;
+    }
     try {
       Process p =
           new ProcessBuilder(setpriv, "--pdeathsig", "KILL", "--", "true")

@@ -79,6 +79,26 @@ final class FabricClient {
     this.lost = lost;
   }
 
+  /** The reader thread, once {@link #register} started it; for tests. */
+  private volatile Thread readerThread;
+
+  /**
+   * Returns a client over {@code socket}, connected and past its handshake, frames unprotected;
+   * {@code lost} runs if the fabric goes (tests).
+   */
+  static FabricClient over(Socket socket, Runnable lost) throws IOException {
+    return new FabricClient(
+        socket,
+        new FrameReader(new BufferedInputStream(socket.getInputStream())),
+        new FrameWriter(new BufferedOutputStream(socket.getOutputStream())),
+        lost);
+  }
+
+  /** Returns the reader thread; null before {@link #register} returned. */
+  Thread readerThread() {
+    return readerThread;
+  }
+
   /** Dials the fabric and runs the handshake, proving the deployment's key. */
   static FabricClient connect(InetSocketAddress fabric, Credential key) throws IOException {
     Socket socket = new Socket();
@@ -136,6 +156,7 @@ final class FabricClient {
             },
             "deploy-control");
     thread.setDaemon(true);
+    readerThread = thread;
     thread.start();
     return start;
   }
@@ -235,6 +256,18 @@ final class FabricClient {
       // The fabric is gone; the reader halts this process.
     } finally {
       statsLock.unlock();
+    }
+  }
+
+  /**
+   * Ends the reader thread's wait, after {@link #exiting}: the input side of the connection is shut
+   * down, so its blocking read returns. Writing stays possible.
+   */
+  void stopReading() {
+    try {
+      socket.shutdownInput();
+    } catch (IOException e) {
+      // Already closed: the reader has ended.
     }
   }
 

@@ -7,6 +7,7 @@ import dev.deploy.bridge.EventFormat;
 import dev.deploy.bridge.Formats;
 import dev.deploy.fabric.Fabric;
 import dev.deploy.fabric.Program;
+import dev.deploy.logging.StartTrace;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Master;
 import dev.deploy.master.Node;
@@ -43,6 +44,7 @@ final class LocalRun {
       System.err.println("deploy: " + e.getMessage());
       code = e.code;
     }
+    StartTrace.mark("run: exit");
     System.exit(code);
   }
 
@@ -58,18 +60,33 @@ final class LocalRun {
   }
 
   private static int runAndWait(Resources resources) {
+    StartTrace.mark("run: init");
     EventFormat format = format(System.getenv("DEPLOY_FORMAT"));
-    Resources capacity = capacity(System.getenv("DEPLOY_CAPACITY"));
+    String capacityOverride = System.getenv("DEPLOY_CAPACITY");
+    Resources capacityGiven = capacityOverride == null ? null : capacity(capacityOverride);
     boolean cgroups = cgroups(System.getenv(CGROUPS));
     // Needed only when the first process is launched, and tens of milliseconds each: finding the
-    // fence's tools (it runs setpriv once) and whether this machine lets us make cgroups. Looked
-    // up beside the rest of the start (key, port, bridge), not before it.
+    // fence's tools, whether this machine lets us make cgroups, and (for the master) the machine's
+    // memory (the JDK's management classes). Looked up beside the rest of the start (key, port,
+    // bridge), not before it.
+    CompletableFuture<Resources> machine = new CompletableFuture<>();
     Thread lookups =
         new Thread(
             () -> {
-              ProcessFence.shared();
-              if (cgroups) {
-                CgroupLimits.detect(false); // what limitWithCgroups(false) asks below
+              StartTrace.mark("run: lookups");
+              try {
+                ProcessFence.shared();
+                StartTrace.mark("run: fence found");
+                if (cgroups) {
+                  CgroupLimits.detect(false); // what limitWithCgroups(false) asks below
+                  StartTrace.mark("run: cgroups detected");
+                }
+              } finally {
+                try {
+                  machine.complete(capacityGiven != null ? capacityGiven : capacity(null));
+                } catch (RuntimeException | Error e) {
+                  machine.completeExceptionally(e);
+                }
               }
             },
             "deploy-start-lookups");
@@ -85,21 +102,28 @@ final class LocalRun {
     } catch (IllegalArgumentException e) {
       throw new LocalRunException(e.getMessage(), 2);
     }
+    StartTrace.mark("run: protection");
     JvmCommand command;
     try {
       command = JvmCommand.current();
     } catch (IllegalStateException e) {
       throw new LocalRunException(e.getMessage(), 1);
     }
+    StartTrace.mark("run: command");
     LiveView live = liveView(System.getenv("DEPLOY_UI"));
     String program = System.getProperty("sun.java.command", "main").split(" ", 2)[0];
     Bridge bridge = new Bridge(live.watch(0, program, format));
+    StartTrace.mark("run: bridge");
     ClusterKey key = ClusterKey.generate();
+    StartTrace.mark("run: key");
     Fabric fabric;
     try {
       fabric = new Fabric(key, InetAddress.getLoopbackAddress());
+      StartTrace.mark("run: fabric");
       fabric.addProgram(new Program(0, command, bridge, true));
+      StartTrace.mark("run: program");
       if (cgroups) {
+        StartTrace.mark("run: cgroups");
         // Never moves this JVM (the user's): where cgroup v2 would need it, the reason is printed.
         fabric.limitWithCgroups(false).ifPresent(why -> System.err.println(withoutCgroups(why)));
       }
@@ -108,6 +132,9 @@ final class LocalRun {
     } catch (IllegalArgumentException e) {
       throw new LocalRunException(e.getMessage(), 2);
     }
+    StartTrace.mark("run: fabric up");
+    Resources capacity = machine.join();
+    StartTrace.mark("run: capacity");
     Master master = new Master(List.of(new Node("local", capacity, fabric)));
     master.track(0, bridge); // spawns in flight and the master's word on those that wait
     fabric.setMaster(master);
@@ -116,17 +143,24 @@ final class LocalRun {
     } catch (IOException e) {
       throw new LocalRunException("DEPLOY_UI: " + e.getMessage(), 1);
     }
+    StartTrace.mark("run: master and bridge up");
     bridge.done().thenAccept(code -> live.finished(0, code));
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
+                  StartTrace.mark("run: shutdown hook");
                   master.close();
                   fabric.close();
                   // Each killed process's exit is reported once its pipes and control
                   // connection end: wait for those events so the output is complete.
                   bridge.awaitQuiet(2000);
+                  StartTrace.mark("run: quiet");
                   bridge.flush();
+                  // Every process has ended: the reaper has nothing left to do, and the JDK's
+                  // thread waiting for it in native code would hold the JVM's exit 300 ms.
+                  ProcessFence.shared().endReaper(REAPER_WAIT_MILLIS);
+                  StartTrace.mark("run: reaper ended");
                 },
                 "deploy-bridge-shutdown"));
 
@@ -135,6 +169,7 @@ final class LocalRun {
     CompletableFuture<Integer> failed =
         first.handle(
             (pid, error) -> {
+              StartTrace.mark("run: main registered");
               if (error != null) {
                 Throwable cause = Futures.unwrap(error);
                 throw new LocalRunException(
@@ -162,9 +197,13 @@ final class LocalRun {
       }
       throw e;
     } finally {
+      StartTrace.mark("run: done");
       bridge.flush();
     }
   }
+
+  /** How long the run's last shutdown hook waits for the reaper process to be gone. */
+  static final long REAPER_WAIT_MILLIS = 500;
 
   /** The variable that turns per-process cgroups off ({@code 0}); on by default. */
   static final String CGROUPS = "DEPLOY_CGROUPS";

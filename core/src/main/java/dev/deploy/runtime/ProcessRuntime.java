@@ -9,6 +9,7 @@ import dev.deploy.channel.ChannelTable;
 import dev.deploy.codec.Codec;
 import dev.deploy.codec.LambdaCodec;
 import dev.deploy.io.IoLoop;
+import dev.deploy.logging.StartTrace;
 import dev.deploy.process.Env;
 import dev.deploy.security.ClusterKey;
 import dev.deploy.security.Credential;
@@ -146,25 +147,22 @@ public final class ProcessRuntime {
   }
 
   private static void startProcess() {
+    StartTrace.mark("process: init");
     String fabricAddress = System.getenv(Env.FABRIC);
     // Loading the codec (Kryo) takes longer than joining the run: do it on the other core.
     // No lambdas on this thread's way to the task: the first one a JVM links costs it ~20 ms
     // (the warm-up thread pays that instead, in parallel).
-    // A JVM of the warm pool also runs the channel path once, and registers only after: a spawn
-    // that takes it then pays a connection for its first message, not class loading and the
-    // interpreter. A cold JVM does not wait for that: its task is waiting.
+    // A JVM of the warm pool also runs the channel path once, while it waits for a spawn: one that
+    // takes it then pays a connection for its first message, not class loading and the
+    // interpreter. It registers without waiting for that: a spawn that claimed it while it
+    // started is waiting (until 2026-12-07 it waited, 200-400 ms under load, for the warm-up).
     boolean pooled = "1".equals(System.getenv(Env.POOLED));
-    CompletableFuture<Void> warm = new CompletableFuture<>();
     onNewThread(
         "deploy-warmup",
         new Runnable() {
           @Override
           public void run() {
-            try {
-              warmUp(pooled);
-            } finally {
-              warm.complete(null);
-            }
+            warmUp(pooled);
           }
         });
     Control.Start start;
@@ -181,7 +179,7 @@ public final class ProcessRuntime {
       // The pid's port and the channel table start on another thread while this one dials the
       // fabric; others may dial the pid as soon as it registers, and wait in the listener's
       // backlog until the loop accepts.
-      CompletableFuture<ChannelTable> channelsReady = new CompletableFuture<>();
+      CompletableFuture<Channels> channelsReady = new CompletableFuture<>();
       onNewThread(
           "deploy-channels",
           new Runnable() {
@@ -202,7 +200,8 @@ public final class ProcessRuntime {
       FabricClient fabric =
           FabricClient.connect(HostPort.parse(requireEnv(Env.FABRIC)).toSocketAddress(), key);
       fabricReady.complete(fabric);
-      ChannelTable channels = channelsReady.join();
+      Channels io = channelsReady.join();
+      ChannelTable channels = io.table();
       Pid pid = channels.self();
       ExitNotice.install(
           fabric,
@@ -211,13 +210,16 @@ public final class ProcessRuntime {
             public List<Pid> get() {
               return channels.drain();
             }
+          },
+          new Runnable() {
+            @Override
+            public void run() {
+              io.loop().close();
+            }
           });
-      // Everything is ready before Hello: a JVM of the warm pool waits in register() until a
-      // spawn takes it, and then only decodes its task.
-      if (pooled) {
-        warm.join();
-      }
+      StartTrace.mark("process: register");
       start = fabric.register(launch, pid);
+      StartTrace.mark("process: registered");
       fabric.reportChannels(channels.counters());
       runtime = new ProcessRuntime(pid, start.resources(), fabric, channels);
     } catch (IOException | RuntimeException e) {
@@ -306,7 +308,10 @@ public final class ProcessRuntime {
     }
   }
 
-  private static ChannelTable startChannels(
+  /** A process's channel table and the I/O loop that drives it. */
+  record Channels(ChannelTable table, IoLoop loop) {}
+
+  private static Channels startChannels(
       String bindAddress,
       String advertisedHost,
       Credential key,
@@ -329,7 +334,7 @@ public final class ProcessRuntime {
                     .thenApply(exited -> exited ? Reason.EXITED : Reason.LOST));
     loop.start("deploy-io", new IoThreadDeath()); // never alive but deaf
     channels.start();
-    return channels;
+    return new Channels(channels, loop);
   }
 
   private static void onNewThread(String name, Runnable task) {
@@ -348,12 +353,14 @@ public final class ProcessRuntime {
       System.exit(1);
       return;
     }
+    StartTrace.mark("process: task");
     try {
       ((Task<Object>) decoded.task()).run(start.parent(), decoded.arg());
     } catch (Throwable e) {
       e.printStackTrace();
       System.exit(1);
     }
+    StartTrace.mark("process: task done");
     System.exit(0);
   }
 
@@ -386,6 +393,7 @@ public final class ProcessRuntime {
    * @throws SpawnException when the task cannot be shipped or the new process failed to start
    */
   public Optional<Pid> spawn(Task<?> task, Object arg, Resources resources) {
+    StartTrace.mark("process: spawn");
     byte[] blob = encode(task, arg, resources);
     Control.SpawnReply reply;
     try {
@@ -396,6 +404,7 @@ public final class ProcessRuntime {
     } catch (ExecutionException e) {
       throw new SpawnException("lost the fabric during the spawn: " + e.getCause().getMessage());
     }
+    StartTrace.mark("process: spawned");
     return switch (reply.outcome()) {
       case STARTED -> Optional.of(reply.pid());
       case NO_ROOM -> Optional.empty();

@@ -1,5 +1,6 @@
 package dev.deploy.process;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -8,6 +9,8 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The fence on this machine: skipped where util-linux's setsid or setpriv is missing. */
 @Timeout(30)
@@ -167,6 +171,43 @@ class ProcessFenceTest {
     Process p = f.get(5, TimeUnit.SECONDS);
     started.add(p);
     return p;
+  }
+
+  @Test
+  void givenAGroupStarted_whenEndReaper_thenTheReaperIsGoneAndTheGroupKilled() throws Exception {
+    String setsid = ProcessFence.find("setsid").orElse(null);
+    assumeTrue(setsid != null, "no setsid here: no reaper");
+    ProcessFence own = new ProcessFence(setsid, null);
+    Process sleeper = own.start(new ProcessBuilder("sleep", "30"));
+    started.add(sleeper);
+    Process reaper = own.reaperProcess();
+    assertThat(reaper).isNotNull();
+    started.add(reaper);
+
+    own.endReaper(10_000);
+
+    assertThat(reaper.isAlive()).as("the reaper (a thread waits for it in native code)").isFalse();
+    assertThat(sleeper.waitFor(10, TimeUnit.SECONDS)).as("its group killed").isTrue();
+    assertThat(own.reaperProcess()).isNull();
+  }
+
+  @Test
+  void givenAnExecutableNamingTheOption_whenScanned_thenFound(@TempDir Path dir) throws Exception {
+    Path with = dir.resolve("with");
+    Path without = dir.resolve("without");
+    byte[] head = {0x7f, 'E', 'L', 'F', 0, 1, 2};
+    Files.write(with, concat(head, " --pdeathsig keep|clear|<signame>\0".getBytes(UTF_8)));
+    Files.write(without, concat(head, " --reuid <user>\0--pdeath".getBytes(UTF_8)));
+
+    assertThat(ProcessFence.namesOption(with, ProcessFence.PDEATHSIG)).isTrue();
+    assertThat(ProcessFence.namesOption(without, ProcessFence.PDEATHSIG)).isFalse();
+    assertThat(ProcessFence.namesOption(dir.resolve("missing"), ProcessFence.PDEATHSIG)).isFalse();
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
   }
 
   private interface Callable {

@@ -10,13 +10,13 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * Gives each test (or test factory, whose dynamic tests then share it) a fresh {@code T} as a
  * parameter and closes it after the test, whether it passed or failed.
  */
-abstract class ClosingParameter<T extends AutoCloseable>
+public abstract class ClosingParameter<T extends AutoCloseable>
     implements ParameterResolver, AfterEachCallback {
   private final Class<T> type;
   private final Supplier<T> make;
   private final ExtensionContext.Namespace namespace;
 
-  ClosingParameter(Class<T> type, Supplier<T> make) {
+  protected ClosingParameter(Class<T> type, Supplier<T> make) {
     this.type = type;
     this.make = make;
     this.namespace = ExtensionContext.Namespace.create(getClass());

@@ -52,7 +52,7 @@ public final class Daemon {
    * Starts {@code command} with exactly {@code environment} (nothing inherited); {@code name}, like
    * {@code "worker 127.0.0.2:40123"}, labels its log.
    */
-  static Daemon start(String name, List<String> command, Map<String, String> environment) {
+  public static Daemon start(String name, List<String> command, Map<String, String> environment) {
     Daemon daemon = new Daemon(name, command, environment);
     daemon.restart();
     return daemon;

@@ -130,7 +130,7 @@ public final class RunningProgram implements AutoCloseable {
    * elsewhere} lists them as they are now (every JVM under a cluster's daemons, while this run is
    * the only one there), and each may take {@code grace} to end after the client exited.
    */
-  static RunningProgram start(
+  public static RunningProgram start(
       ProcessBuilder builder,
       String program,
       String runner,

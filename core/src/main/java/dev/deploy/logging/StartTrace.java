@@ -1,0 +1,76 @@
+package dev.deploy.logging;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Timestamps of a run's first second and its end, for the breakdown in docs/startup.md: off unless
+ * {@code DEPLOY_TRACE_START} names a file. Every JVM of the run (they inherit the variable) appends
+ * one line per mark to that file: microseconds since the epoch, the OS pid, the thread and what
+ * happened, for example {@code 1765137600123456 4242 main fabric: forked launch 3}. The first mark
+ * of a JVM is preceded by one for the JVM's own start ({@code jvm start}), from its uptime. Each
+ * line is one {@code write} to a file opened for appending, so the JVMs' lines do not mix.
+ *
+ * <p>Thread safe. When off, a mark costs a static field read.
+ */
+public final class StartTrace {
+  /** The variable that names the trace file. */
+  public static final String VARIABLE = "DEPLOY_TRACE_START";
+
+  private static final String FILE = System.getenv(VARIABLE);
+  private static final ReentrantLock lock = new ReentrantLock();
+
+  /** The trace file once the first mark opened it; guarded by {@link #lock}. */
+  private static FileOutputStream out;
+
+  private StartTrace() {}
+
+  /** Returns whether marks are written. */
+  public static boolean on() {
+    return FILE != null && !FILE.isEmpty();
+  }
+
+  /** Appends {@code what} with the time, pid and thread, when the trace is on. */
+  public static void mark(String what) {
+    if (!on()) {
+      return;
+    }
+    Instant now = Instant.now();
+    long micros = now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+    lock.lock();
+    try {
+      try {
+        if (out == null) {
+          out = new FileOutputStream(FILE, true);
+          long uptime = ManagementFactory.getRuntimeMXBean().getUptime();
+          write(line(micros - uptime * 1000, "jvm start"));
+        }
+        write(line(micros, what));
+      } catch (IOException e) {
+        // Only a trace.
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Returns the line a mark writes: time in microseconds, pid, thread and {@code what}. */
+  static String line(long micros, String what) {
+    return micros
+        + " "
+        + ProcessHandle.current().pid()
+        + " "
+        + Thread.currentThread().getName()
+        + " "
+        + what
+        + "\n";
+  }
+
+  private static void write(String line) throws IOException {
+    out.write(line.getBytes(StandardCharsets.UTF_8));
+  }
+}
