@@ -72,6 +72,20 @@ public final class ChannelTable {
 
   private final ConcurrentMap<Pid, Peer> peers = new ConcurrentHashMap<>();
 
+  /**
+   * Remotes this process held {@code LOST} whose peers {@link #prune} forgot, the oldest forgotten
+   * past {@link #FORGOTTEN_LIMIT}: the exit notice names them with the peers it still has.
+   */
+  private final Set<Pid> lostAndForgotten =
+      java.util.Collections.newSetFromMap(
+          new dev.deploy.util.BoundedHistory<Pid, Boolean>(FORGOTTEN_LIMIT));
+
+  /** Guards {@link #lostAndForgotten} (the loop adds, the exit hook reads). */
+  private final java.util.concurrent.locks.ReentrantLock forgottenLock =
+      new java.util.concurrent.locks.ReentrantLock();
+
+  private static final int FORGOTTEN_LIMIT = 100_000;
+
   /** Values and bytes sent and received, for /metrics. */
   final ChannelCounters counters = new ChannelCounters();
 
@@ -617,15 +631,21 @@ public final class ChannelTable {
    * books (credit, counts) must match the remote's.
    */
   private void prune() {
-    peers
-        .values()
-        .removeIf(
-            p ->
-                p.fate() != null
-                    && !p.busy()
-                    && !p.owes() // named in the exit notice: its remote may miss values
-                    && p.transport == null
-                    && p.dialing == null);
+    for (java.util.Iterator<Peer> i = peers.values().iterator(); i.hasNext(); ) {
+      Peer p = i.next();
+      Reason fate = p.fate();
+      if (fate != null && !p.busy() && p.transport == null && p.dialing == null) {
+        i.remove();
+        if (fate == Reason.LOST) {
+          forgottenLock.lock();
+          try {
+            lostAndForgotten.add(p.pid); // still named at exit (see drain)
+          } finally {
+            forgottenLock.unlock();
+          }
+        }
+      }
+    }
     loop.schedule(PRUNE_NANOS, this::prune);
   }
 
@@ -658,9 +678,10 @@ public final class ChannelTable {
   /**
    * At exit: closes every Sender, waits until everything sent is acknowledged or its remote is
    * gone, then says GOODBYE on every connection so remotes see EXITED, not LOST. A remote that did
-   * not acknowledge everything (it was found gone, or never reached) gets no GOODBYE: it may miss
-   * values, so it must see LOST. Returns those remotes, for the exit notice: the fabric answers
-   * their fate queries with a death too, since they may never have had a connection.
+   * not acknowledge everything (it was found gone, or never reached), and any remote this process
+   * holds LOST (a send to it may have failed before anything was queued), gets no GOODBYE: it may
+   * miss values, so it must see LOST. Returns those remotes, for the exit notice: the fabric
+   * answers their fate queries with a death too, since they may never have had a connection.
    */
   public List<Pid> drain() {
     List<Peer> all = new ArrayList<>(peers.values());
@@ -676,9 +697,15 @@ public final class ChannelTable {
       }
       // Every peer of the table: a peer made after the copy above may hold values too.
       for (Peer p : peers.values()) {
-        if (p.owes()) {
+        if (p.owes() || p.fate() == Reason.LOST) {
           unfinished.add(p.pid);
         }
+      }
+      forgottenLock.lock();
+      try {
+        unfinished.addAll(lostAndForgotten);
+      } finally {
+        forgottenLock.unlock();
       }
       CompletableFuture<Void> said = new CompletableFuture<>();
       loop.execute(

@@ -88,6 +88,35 @@ class ChannelExitFateTest {
     ChannelFateTest.assertReason(() -> in.recv(Long.MAX_VALUE), Reason.LOST);
   }
 
+  /**
+   * A send that failed before anything was queued (the remote was already held LOST) leaves nothing
+   * unacknowledged, yet its receiver may never have had a connection: the drain names every remote
+   * this process holds LOST, also one whose peer was forgotten since.
+   */
+  @Test
+  void givenRemoteHeldLostBeforeAnySend_whenDrained_thenNamedAlsoAfterItsPeerIsForgotten()
+      throws Exception {
+    ManualClock clock = new ManualClock();
+    LoopbackTables.Table a = tables.add(LoopbackTables.spec().clock(clock)); // fabric: LOST
+    Pid unreachable = LoopbackTables.unusedPid();
+    SendEnd out = a.table().openSender(unreachable);
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              clock.advance(Duration.ofMillis(100)); // the re-dials' pauses
+              a.wake();
+              return TableProbe.peer(a.table(), unreachable).fate() != null;
+            });
+    ChannelFateTest.assertReason(() -> out.send("never queued"), Reason.LOST);
+    out.close();
+    clock.advance(Duration.ofSeconds(31));
+    a.wake();
+    await().atMost(WAIT).until(() -> TableProbe.peerCount(a.table()) == 0);
+
+    assertThat(a.table().drain()).containsExactly(unreachable);
+  }
+
   /** Holds {@code t}'s loop thread until {@link #release} (or the test's end). */
   private void stall(LoopbackTables.Table t) throws InterruptedException {
     CountDownLatch stalled = new CountDownLatch(1);
