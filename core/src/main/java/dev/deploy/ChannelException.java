@@ -4,8 +4,8 @@ import java.io.IOException;
 
 /**
  * A channel's remote is gone. {@link Reason#EXITED}: it closed its end or exited normally, and
- * every value it sent was already received. {@link Reason#LOST}: it died, was killed or became
- * unreachable.
+ * every value it sent was already received. {@link Reason#LOST}: it died, was killed, became
+ * unreachable, or exited before this process acknowledged everything it sent.
  */
 public final class ChannelException extends IOException {
   private static final long serialVersionUID = 1L;
@@ -14,7 +14,10 @@ public final class ChannelException extends IOException {
   public enum Reason {
     /** It closed its end or exited normally; nothing it sent is missing. */
     EXITED,
-    /** It died, was killed or became unreachable; values in flight may be missing. */
+    /**
+     * It died, was killed, became unreachable, or exited leaving values to this process
+     * unacknowledged; values in flight may be missing.
+     */
     LOST
   }
 

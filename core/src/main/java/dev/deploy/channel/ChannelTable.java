@@ -14,6 +14,7 @@ import dev.deploy.security.Credential;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
 import dev.deploy.security.HandshakeQuota;
+import dev.deploy.security.HandshakeTimeoutException;
 import dev.deploy.util.DaemonThreads;
 import dev.deploy.wire.MessageIn;
 import dev.deploy.wire.MessageOut;
@@ -26,7 +27,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -68,6 +71,20 @@ public final class ChannelTable {
   private final Function<Pid, CompletableFuture<Reason>> fates;
 
   private final ConcurrentMap<Pid, Peer> peers = new ConcurrentHashMap<>();
+
+  /**
+   * Remotes this process held {@code LOST} whose peers {@link #prune} forgot, the oldest forgotten
+   * past {@link #FORGOTTEN_LIMIT}: the exit notice names them with the peers it still has.
+   */
+  private final Set<Pid> lostAndForgotten =
+      java.util.Collections.newSetFromMap(
+          new dev.deploy.util.BoundedHistory<Pid, Boolean>(FORGOTTEN_LIMIT));
+
+  /** Guards {@link #lostAndForgotten} (the loop adds, the exit hook reads). */
+  private final java.util.concurrent.locks.ReentrantLock forgottenLock =
+      new java.util.concurrent.locks.ReentrantLock();
+
+  private static final int FORGOTTEN_LIMIT = 100_000;
 
   /** Values and bytes sent and received, for /metrics. */
   final ChannelCounters counters = new ChannelCounters();
@@ -262,6 +279,17 @@ public final class ChannelTable {
 
   /** Loop: dials {@code p} unless connected, dialling or gone. */
   private void dial(Peer p, int attempt) {
+    dial(p, attempt, NO_DEADLINE);
+  }
+
+  /** A dial's {@code giveUpAt} before any of its handshakes timed out. */
+  private static final long NO_DEADLINE = Long.MIN_VALUE;
+
+  /**
+   * Loop: dials {@code p} unless connected, dialling or gone; {@code giveUpAt} (loop clock, or
+   * {@link #NO_DEADLINE}) is when a remote whose handshakes keep timing out is given up as lost.
+   */
+  private void dial(Peer p, int attempt, long giveUpAt) {
     if (p.transport != null || p.dialing != null || p.fate() != null) {
       return;
     }
@@ -274,7 +302,7 @@ public final class ChannelTable {
             target(p.pid),
             FrameProtection.wish(
                 protection, self.address().getAddress(), p.pid.address().getAddress()));
-    p.dialing = Connection.dial(loop, p.pid.address(), handshake, new Dial(p, attempt));
+    p.dialing = Connection.dial(loop, p.pid.address(), handshake, new Dial(p, attempt, giveUpAt));
   }
 
   /** The listener of a connection this process dialled, until the remote accepts it. */
@@ -282,12 +310,16 @@ public final class ChannelTable {
     private final Peer peer;
     private final int attempt;
 
+    /** When handshakes that time out stop being retried (loop clock), or {@link #NO_DEADLINE}. */
+    private final long giveUpAt;
+
     /** The shared memory this side offered, until the answer; loop thread only. */
     private ShmFile offered;
 
-    Dial(Peer peer, int attempt) {
+    Dial(Peer peer, int attempt, long giveUpAt) {
       this.peer = peer;
       this.attempt = attempt;
+      this.giveUpAt = giveUpAt;
     }
 
     @Override
@@ -321,7 +353,7 @@ public final class ChannelTable {
         peer.dialing = null;
         c.close();
         // The remote is dialling us and its connection wins; if it never comes, dial again.
-        loop.schedule(REDIAL_NANOS * 4, () -> dial(peer, attempt));
+        loop.schedule(REDIAL_NANOS * 4, () -> dial(peer, attempt, giveUpAt));
       } else {
         throw new ProtocolException("expected ACCEPT or REJECT from " + peer.pid + ", got " + type);
       }
@@ -344,19 +376,45 @@ public final class ChannelTable {
         return; // abandoned for the remote's connection, or rejected
       }
       peer.dialing = null;
+      if (cause instanceof HandshakeTimeoutException) {
+        handshakeTimedOut();
+        return;
+      }
       if (cause instanceof AuthenticationException || cause instanceof ProtocolException) {
         logDropped(peer, cause);
         peer.settle(Reason.LOST);
         return;
       }
       if (attempt + 1 < DIAL_ATTEMPTS) {
-        loop.schedule(REDIAL_NANOS, () -> dial(peer, attempt + 1));
+        loop.schedule(REDIAL_NANOS, () -> dial(peer, attempt + 1, giveUpAt));
         return;
       }
       // Unreachable: ask the fabric how it ended (answers when it has). A remote that is alive
       // but cannot be reached is LOST once it has been silent as long as a connection may be.
       fates.apply(peer.pid).whenComplete((r, e) -> peer.settle(r != null ? r : Reason.LOST));
       loop.schedule(loop.silence().nanos(), () -> settleUnreachable(peer));
+    }
+
+    /**
+     * The handshake did not finish in time: nothing was proved wrong (a wrong key fails at once),
+     * the network is only slow or lossy, where a connect and its proofs retransmitted after 1, 2
+     * and 4 s do take that long. Dials again at once; the first time, asks the fabric, whose answer
+     * settles a remote that ended, and gives a remote that stays out of reach the silence limit
+     * from now before it is lost.
+     */
+    private void handshakeTimedOut() {
+      long now = loop.now();
+      if (giveUpAt != NO_DEADLINE && now - giveUpAt >= 0) {
+        peer.settle(Reason.LOST); // unreachable for a handshake and the silence limit since
+        return;
+      }
+      long until = giveUpAt;
+      if (until == NO_DEADLINE) {
+        until = now + loop.silence().nanos();
+        fates.apply(peer.pid).whenComplete((r, e) -> peer.settle(r != null ? r : Reason.LOST));
+      }
+      long deadline = until;
+      loop.execute(() -> dial(peer, 0, deadline));
     }
   }
 
@@ -573,9 +631,21 @@ public final class ChannelTable {
    * books (credit, counts) must match the remote's.
    */
   private void prune() {
-    peers
-        .values()
-        .removeIf(p -> p.fate() != null && !p.busy() && p.transport == null && p.dialing == null);
+    for (java.util.Iterator<Peer> i = peers.values().iterator(); i.hasNext(); ) {
+      Peer p = i.next();
+      Reason fate = p.fate();
+      if (fate != null && !p.busy() && p.transport == null && p.dialing == null) {
+        i.remove();
+        if (fate == Reason.LOST) {
+          forgottenLock.lock();
+          try {
+            lostAndForgotten.add(p.pid); // still named at exit (see drain)
+          } finally {
+            forgottenLock.unlock();
+          }
+        }
+      }
+    }
     loop.schedule(PRUNE_NANOS, this::prune);
   }
 
@@ -607,26 +677,45 @@ public final class ChannelTable {
 
   /**
    * At exit: closes every Sender, waits until everything sent is acknowledged or its remote is
-   * gone, then says GOODBYE on every connection so remotes see EXITED, not LOST.
+   * gone, then says GOODBYE on every connection so remotes see EXITED, not LOST. A remote that did
+   * not acknowledge everything (it was found gone, or never reached), and any remote this process
+   * holds LOST (a send to it may have failed before anything was queued), gets no GOODBYE: it may
+   * miss values, so it must see LOST. Returns those remotes, for the exit notice: the fabric
+   * answers their fate queries with a death too, since they may never have had a connection.
    */
-  public void drain() {
+  public List<Pid> drain() {
     List<Peer> all = new ArrayList<>(peers.values());
     for (Peer p : all) {
       if (p.sender != null) {
         p.sender.close();
       }
     }
+    Set<Pid> unfinished = new LinkedHashSet<>();
     try {
       for (Peer p : all) {
         p.awaitAcked(Long.MAX_VALUE);
+      }
+      // Every peer of the table: a peer made after the copy above may hold values too.
+      for (Peer p : peers.values()) {
+        if (p.owes() || p.fate() == Reason.LOST) {
+          unfinished.add(p.pid);
+        }
+      }
+      forgottenLock.lock();
+      try {
+        unfinished.addAll(lostAndForgotten);
+      } finally {
+        forgottenLock.unlock();
       }
       CompletableFuture<Void> said = new CompletableFuture<>();
       loop.execute(
           () -> {
             for (Peer p : peers.values()) {
-              p.sayGoodbye();
+              if (!unfinished.contains(p.pid)) {
+                p.sayGoodbye();
+              }
             }
-            awaitGoodbyes(said, loop.now() + TimeUnit.SECONDS.toNanos(1));
+            awaitGoodbyes(said, unfinished, loop.now() + TimeUnit.SECONDS.toNanos(1));
           });
       said.get(2, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -634,13 +723,17 @@ public final class ChannelTable {
     } catch (Exception e) {
       // Exiting anyway: a remote that did not get our GOODBYE sees LOST.
     }
+    return List.copyOf(unfinished);
   }
 
-  private void awaitGoodbyes(CompletableFuture<Void> said, long deadline) {
+  private void awaitGoodbyes(CompletableFuture<Void> said, Set<Pid> unfinished, long deadline) {
     boolean done = true;
     for (Peer p : peers.values()) {
       Transport c = p.transport;
-      if (c != null && c.state() == Connection.State.OPEN && (!p.goodbyeSent || !c.drained())) {
+      if (c != null
+          && !unfinished.contains(p.pid)
+          && c.state() == Connection.State.OPEN
+          && (!p.goodbyeSent || !c.drained())) {
         done = false;
         c.flush();
       }
@@ -648,7 +741,8 @@ public final class ChannelTable {
     if (done || loop.now() - deadline >= 0) {
       said.complete(null);
     } else {
-      loop.schedule(TimeUnit.MILLISECONDS.toNanos(1), () -> awaitGoodbyes(said, deadline));
+      loop.schedule(
+          TimeUnit.MILLISECONDS.toNanos(1), () -> awaitGoodbyes(said, unfinished, deadline));
     }
   }
 }

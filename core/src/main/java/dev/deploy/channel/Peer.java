@@ -836,6 +836,19 @@ final class Peer implements Transport.Listener {
     }
   }
 
+  /**
+   * Returns whether the remote did not acknowledge everything sent to it (values or ENDs): it may
+   * miss some, so a clean exit must not read as one to it.
+   */
+  boolean owes() {
+    lock.lock();
+    try {
+      return acked < sent;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Returns whether this process has anything with the remote: a channel or unacked values. */
   boolean busy() {
     lock.lock();

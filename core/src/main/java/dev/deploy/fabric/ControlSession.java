@@ -87,11 +87,12 @@ final class ControlSession implements Runnable {
         if (message instanceof Control.SpawnRequest request) {
           fabric.onSpawnRequest(this, launch, pid, request);
         } else if (message instanceof Control.FateQuery query) {
-          fabric.onFateQuery(this, query);
+          fabric.onFateQuery(this, pid, query);
         } else if (message instanceof Control.ChannelStats stats) {
           launch.onChannelStats(stats);
         } else if (message instanceof Control.Exiting exiting) {
           launch.onExiting(exiting.signal());
+          fabric.onUnfinished(pid, exiting.unfinished());
         } else {
           throw new ProtocolException("a process sent a " + message.getClass().getSimpleName());
         }

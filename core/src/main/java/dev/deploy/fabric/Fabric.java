@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -120,6 +121,14 @@ public final class Fabric implements Launcher, AutoCloseable {
       java.util.Collections.synchronizedMap(new BoundedHistory<>(ENDED_LIMIT));
 
   static final int ENDED_LIMIT = 100_000;
+
+  /**
+   * The remotes each exiting process left values unacknowledged (or never reached), by its pid,
+   * from its exit notice; only processes that named some. A clean exit is a death to those remotes
+   * (docs/channels.md). The oldest are forgotten past {@link #ENDED_LIMIT}.
+   */
+  private final Map<Pid, Set<Pid>> unfinished =
+      java.util.Collections.synchronizedMap(new BoundedHistory<>(ENDED_LIMIT));
 
   /** How long a pool JVM may wait for a spawn before it is stopped. */
   static final long WARM_IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
@@ -765,15 +774,40 @@ public final class Fabric implements Launcher, AutoCloseable {
    * Control thread: a process asks how {@code pid} ended; answered now if it has, when it does if
    * it runs here, and as a death if this fabric never ran it.
    */
-  void onFateQuery(ControlSession session, Control.FateQuery query) {
-    CompletableFuture<ExitStatus> here = localFate(query.pid());
+  void onFateQuery(ControlSession session, Pid asker, Control.FateQuery query) {
+    CompletableFuture<ExitStatus> here = localFate(query.pid(), asker);
     Scheduler m = master;
-    CompletableFuture<ExitStatus> fate = here != null || m == null ? here : m.fate(query.pid());
+    CompletableFuture<ExitStatus> fate =
+        here != null || m == null ? here : m.fate(query.pid(), asker);
     if (fate == null) {
       fate = CompletableFuture.completedFuture(ExitStatus.lost());
     }
     fate.whenComplete(
         (status, error) -> session.send(fateReply(query, error == null ? status : null)));
+  }
+
+  /** Control thread: an exiting process named the remotes it leaves values unacknowledged. */
+  void onUnfinished(Pid pid, List<Pid> remotes) {
+    if (!remotes.isEmpty()) {
+      unfinished.put(pid, Set.copyOf(remotes));
+    }
+  }
+
+  /**
+   * How a pid this fabric ran ends as {@code asker} is to be told (a clean exit that left it values
+   * unacknowledged is a death to it), or null when this fabric never ran it (or forgot it).
+   */
+  private CompletableFuture<ExitStatus> localFate(Pid pid, Pid asker) {
+    CompletableFuture<ExitStatus> fate = localFate(pid);
+    if (fate == null || asker == null) {
+      return fate;
+    }
+    return fate.thenApply(
+        s ->
+            s.kind() == ExitStatus.Kind.EXITED
+                    && unfinished.getOrDefault(pid, Set.of()).contains(asker)
+                ? ExitStatus.lost()
+                : s);
   }
 
   /** How a pid this fabric ran ends, or null when it never ran it (or forgot it). */
@@ -792,6 +826,12 @@ public final class Fabric implements Launcher, AutoCloseable {
   @Override
   public CompletableFuture<ExitStatus> fate(Pid pid) {
     CompletableFuture<ExitStatus> here = localFate(pid);
+    return here != null ? here : CompletableFuture.completedFuture(ExitStatus.lost());
+  }
+
+  @Override
+  public CompletableFuture<ExitStatus> fate(Pid pid, Pid asker) {
+    CompletableFuture<ExitStatus> here = localFate(pid, asker);
     return here != null ? here : CompletableFuture.completedFuture(ExitStatus.lost());
   }
 

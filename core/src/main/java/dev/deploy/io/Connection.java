@@ -3,6 +3,7 @@ package dev.deploy.io;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.FrameProtection;
 import dev.deploy.security.Handshake;
+import dev.deploy.security.HandshakeTimeoutException;
 import dev.deploy.wire.ProtocolException;
 import java.io.EOFException;
 import java.io.IOException;
@@ -277,7 +278,7 @@ public final class Connection implements IoLoop.Handler, Transport {
     timer = loop.scheduleAt(now + heartbeatNanos, this::onTimer);
     if (state != State.OPEN) {
       if (now - handshakeStarted >= HANDSHAKE_NANOS) { // total, so a trickle cannot hold it
-        fail(new AuthenticationException("it did not authenticate within 10 s"));
+        fail(new HandshakeTimeoutException("it did not authenticate within 10 s"));
       }
       return;
     }

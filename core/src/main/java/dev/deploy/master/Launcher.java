@@ -26,4 +26,13 @@ public interface Launcher {
    * it runs; {@link ExitStatus#lost()} if this machine does not know it.
    */
   CompletableFuture<ExitStatus> fate(Pid pid);
+
+  /**
+   * Like {@link #fate(Pid)}, as {@code asker} is to be told: a clean exit of {@code pid} that left
+   * values to {@code asker} unacknowledged is {@link ExitStatus#lost()} to it. Default: the answer
+   * for everyone.
+   */
+  default CompletableFuture<ExitStatus> fate(Pid pid, Pid asker) {
+    return fate(pid);
+  }
 }

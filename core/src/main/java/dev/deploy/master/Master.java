@@ -592,11 +592,16 @@ public final class Master implements Scheduler {
 
   @Override
   public CompletableFuture<ExitStatus> fate(Pid pid) {
+    return fate(pid, null);
+  }
+
+  @Override
+  public CompletableFuture<ExitStatus> fate(Pid pid, Pid asker) {
     Books books = placedOn.get(pid);
     if (books == null) {
       return CompletableFuture.completedFuture(ExitStatus.lost());
     }
-    return books.node.launcher().fate(pid);
+    return asker == null ? books.node.launcher().fate(pid) : books.node.launcher().fate(pid, asker);
   }
 
   /** Spawns' durations from placement to registration; for metrics. */

@@ -28,4 +28,13 @@ public interface Scheduler {
    * ExitStatus#lost()} for a pid no machine of the cluster knows.
    */
   CompletableFuture<ExitStatus> fate(Pid pid);
+
+  /**
+   * Like {@link #fate(Pid)}, as {@code asker} is to be told: a clean exit of {@code pid} that left
+   * values to {@code asker} unacknowledged is {@link ExitStatus#lost()} to it. Default: the answer
+   * for everyone.
+   */
+  default CompletableFuture<ExitStatus> fate(Pid pid, Pid asker) {
+    return fate(pid);
+  }
 }

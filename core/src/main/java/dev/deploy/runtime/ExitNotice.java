@@ -1,7 +1,10 @@
 package dev.deploy.runtime;
 
+import dev.deploy.Pid;
 import dev.deploy.logging.StartTrace;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import sun.misc.Signal;
 
 /**
@@ -14,10 +17,11 @@ final class ExitNotice {
   private ExitNotice() {}
 
   /**
-   * Installs the handlers; {@code beforeNotice} (the channels' drain) runs in the hook first, and
-   * {@code afterNotice} (stopping the I/O thread) after the notice is sent.
+   * Installs the handlers; {@code beforeNotice} (the channels' drain) runs in the hook first and
+   * returns the remotes it leaves values unacknowledged, which the notice names; {@code
+   * afterNotice} (stopping the I/O thread) runs after the notice is sent.
    */
-  static void install(FabricClient client, Runnable beforeNotice, Runnable afterNotice) {
+  static void install(FabricClient client, Supplier<List<Pid>> beforeNotice, Runnable afterNotice) {
     AtomicInteger signal = new AtomicInteger();
     // Classes, not lambdas: this runs on a spawned JVM's way to its task (see ProcessRuntime).
     sun.misc.SignalHandler handler =
@@ -40,13 +44,14 @@ final class ExitNotice {
             new Runnable() {
               @Override
               public void run() {
+                List<Pid> unfinished = List.of();
                 try {
                   StartTrace.mark("process: exit hook");
-                  beforeNotice.run();
+                  unfinished = beforeNotice.get();
                 } finally {
                   System.out.flush();
                   System.err.flush();
-                  client.exiting(signal.get());
+                  client.exiting(signal.get(), unfinished);
                   // Nothing more to read or carry: out of their blocking calls, the control
                   // reader and the I/O thread no longer hold up the JVM's exit (JDK 17 waits up
                   // to 300 ms for threads in native code before it exits).

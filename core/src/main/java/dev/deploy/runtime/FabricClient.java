@@ -17,6 +17,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -275,9 +276,17 @@ final class FabricClient {
    * channel totals.
    */
   void exiting(int signal) {
+    exiting(signal, List.of());
+  }
+
+  /**
+   * Tells the fabric this process is exiting, by a signal when {@code signal} > 0, after its
+   * channel totals, and which remotes did not acknowledge everything it sent them.
+   */
+  void exiting(int signal, List<Pid> unfinished) {
     sendChannelStats();
     exiting = true;
-    Control.Exiting notice = new Control.Exiting(signal);
+    Control.Exiting notice = new Control.Exiting(signal, unfinished);
     try {
       writer.write(notice.type(), notice.encode());
     } catch (IOException e) {

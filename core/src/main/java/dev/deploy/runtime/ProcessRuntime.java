@@ -25,12 +25,14 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
+import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * The runtime of one process: what {@code init} does, this process's pid and resources, and {@code
@@ -203,10 +205,10 @@ public final class ProcessRuntime {
       Pid pid = channels.self();
       ExitNotice.install(
           fabric,
-          new Runnable() {
+          new Supplier<List<Pid>>() {
             @Override
-            public void run() {
-              channels.drain();
+            public List<Pid> get() {
+              return channels.drain();
             }
           },
           new Runnable() {

@@ -35,7 +35,8 @@ public sealed interface Control {
                   in.bytes("task"),
                   in.u8("wait") != 0);
           case SpawnReply.TYPE -> decodeReply(in);
-          case Exiting.TYPE -> new Exiting(in.u8("signal"));
+          case Exiting.TYPE ->
+              new Exiting(in.u8("signal"), in.pids("unfinished", Exiting.MAX_UNFINISHED));
           case FateQuery.TYPE -> new FateQuery(in.i64("request id"), in.pid("pid"));
           case FateReply.TYPE -> decodeFate(in);
           case ChannelStats.TYPE ->
@@ -166,10 +167,29 @@ public sealed interface Control {
   /**
    * Process to fabric, from its shutdown: it is exiting on its own ({@code signal} 0) or because of
    * the signal numbered {@code signal}. Lets the fabric tell {@code System.exit(137)} from a
-   * SIGKILL, which give the same exit code.
+   * SIGKILL, which give the same exit code. {@code unfinished} names the remotes that did not
+   * acknowledge everything this process sent them (or were never reached): the fabric answers their
+   * fate queries about it with a death, since values may be missing.
+   *
+   * <p>Not versioned, like every control message: both ends are always one build (a process runs
+   * the library of the fabric that launched it, whose jar comes first on its class path), so a
+   * field is added outright; the cluster's links, whose ends may differ, carry a protocol number.
    */
-  record Exiting(int signal) implements Control {
+  record Exiting(int signal, java.util.List<Pid> unfinished) implements Control {
     static final int TYPE = 5;
+
+    /** The most remotes one notice names; past it the fabric refuses the notice. */
+    public static final int MAX_UNFINISHED = 1 << 20;
+
+    /** The notice of a process that owes no remote anything. */
+    public Exiting(int signal) {
+      this(signal, java.util.List.of());
+    }
+
+    /** Copies {@code unfinished}. */
+    public Exiting {
+      unfinished = java.util.List.copyOf(unfinished);
+    }
 
     @Override
     public int type() {
@@ -178,7 +198,7 @@ public sealed interface Control {
 
     @Override
     public byte[] encode() {
-      return new MessageOut().u8(signal).toByteArray();
+      return new MessageOut().u8(signal).pids(unfinished).toByteArray();
     }
   }
 

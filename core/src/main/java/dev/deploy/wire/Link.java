@@ -106,9 +106,10 @@ public sealed interface Link permits WorkerLink, ClientLink {
      * This build's protocol number. 3: an exit status killed by its memory limit carries that limit
      * (see {@link MessageOut#exitStatus}). 4: a spawn event carries its resources and node, and a
      * spawn that waits for room says so (event kind 5). 5: deployments a client holds ({@link
-     * ClientLink.Detach}, list, stop, attach) and {@link WorkerLink.TerminateProgram}.
+     * ClientLink.Detach}, list, stop, attach) and {@link WorkerLink.TerminateProgram}. 6: a {@link
+     * WorkerLink.Fate} names who asks (a clean exit that owes the asker values is a death to it).
      */
-    public static final int PROTOCOL = 5;
+    public static final int PROTOCOL = 6;
 
     @Override
     public int type() {

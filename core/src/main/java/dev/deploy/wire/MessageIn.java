@@ -152,6 +152,19 @@ public final class MessageIn {
     }
   }
 
+  /** Reads a list of at most {@code max} pids. */
+  public java.util.List<Pid> pids(String field, int max) throws ProtocolException {
+    int n = i32(field + " count");
+    if (n < 0 || n > max) {
+      throw new ProtocolException(field + " count " + n + " is outside 0.." + max);
+    }
+    java.util.List<Pid> out = new java.util.ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(pid(field));
+    }
+    return out;
+  }
+
   /** Checks that every byte was read. */
   public void end(String message) throws ProtocolException {
     if (position != bytes.length) {

@@ -67,6 +67,15 @@ public final class MessageOut {
   }
 
   /** Returns the bytes written. */
+  /** Writes a list of pids. */
+  public MessageOut pids(java.util.List<Pid> v) {
+    i32(v.size());
+    for (Pid p : v) {
+      pid(p);
+    }
+    return this;
+  }
+
   /** Writes a list of strings. */
   public MessageOut strings(java.util.List<String> v) {
     i32(v.size());

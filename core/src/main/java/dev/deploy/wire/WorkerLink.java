@@ -101,7 +101,7 @@ public sealed interface WorkerLink extends Link
           case WarmAnswer.TYPE -> new WarmAnswer(in.i64("request"), in.u8("granted") != 0);
           case ReleaseWarm.TYPE -> new ReleaseWarm(in.resources("resources"));
           case DropWarm.TYPE -> new DropWarm();
-          case Fate.TYPE -> new Fate(in.i64("request"), in.pid("pid"));
+          case Fate.TYPE -> new Fate(in.i64("request"), in.pid("pid"), in.optionalPid("asker"));
           case FateAnswer.TYPE -> new FateAnswer(in.i64("request"), in.exitStatus("status"));
           case JarWanted.TYPE -> new JarWanted(LinkFields.sha(in.string("sha256")));
           case PauseOutput.TYPE -> new PauseOutput(in.i64("program"), in.u8("paused") != 0);
@@ -347,9 +347,18 @@ public sealed interface WorkerLink extends Link
     public void encode(MessageOut out) {}
   }
 
-  /** Either way: how did (or will) {@code pid} end? Answered by {@link FateAnswer}. */
-  record Fate(long request, Pid pid) implements WorkerLink {
+  /**
+   * Either way: how did (or will) {@code pid} end, as {@code asker} (a process whose channel with
+   * it could not be finished, or null) should be told? Answered by {@link FateAnswer}: a clean exit
+   * that left values to the asker unacknowledged is a death to it.
+   */
+  record Fate(long request, Pid pid, Pid asker) implements WorkerLink {
     public static final int TYPE = 35;
+
+    /** A question about {@code pid} for no process in particular. */
+    public Fate(long request, Pid pid) {
+      this(request, pid, null);
+    }
 
     @Override
     public int type() {
@@ -358,7 +367,7 @@ public sealed interface WorkerLink extends Link
 
     @Override
     public void encode(MessageOut out) {
-      out.i64(request).pid(pid);
+      out.i64(request).pid(pid).optionalPid(asker);
     }
   }
 

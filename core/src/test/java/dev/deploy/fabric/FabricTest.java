@@ -189,6 +189,47 @@ class FabricTest {
     assertThat(sink.pending()).isZero();
   }
 
+  /**
+   * A process that exits on its own naming remotes it left values unacknowledged is a death to
+   * those remotes only: EXITED promises nothing it sent is missing.
+   */
+  @Test
+  void givenExitNamingUnfinishedRemotes_whenTheyAskItsFate_thenLostToThemExitedToOthers()
+      throws Exception {
+    fabric.launch(new LaunchOrder(PROGRAM, null, R, null));
+    Started s = awaitStarted(0);
+    ControlSession session = new ControlSession(null, null, null);
+    Launch launch = register(fabric, s, pid(1), session);
+    CompletableFuture<ExitStatus> askedBefore = fabric.fate(pid(1), pid(2));
+
+    launch.onExiting(0);
+    fabric.onUnfinished(pid(1), List.of(pid(2)));
+    launch.onControlClosed(session);
+    s.process().exit(0);
+
+    assertThat(askedBefore.get(5, TimeUnit.SECONDS)).isEqualTo(ExitStatus.lost());
+    await().until(() -> fabric.launchOf(s.launchId()) == null);
+    assertThat(fabric.fate(pid(1), pid(2)).getNow(null)).isEqualTo(ExitStatus.lost());
+    assertThat(fabric.fate(pid(1), pid(3)).getNow(null)).isEqualTo(ExitStatus.exited(0));
+    assertThat(fabric.fate(pid(1)).getNow(null)).isEqualTo(ExitStatus.exited(0));
+  }
+
+  @Test
+  void givenProcessKilled_whenAnUnfinishedRemoteAsks_thenItsKillNotLost() throws Exception {
+    fabric.launch(new LaunchOrder(PROGRAM, null, R, null));
+    Started s = awaitStarted(0);
+    ControlSession session = new ControlSession(null, null, null);
+    Launch launch = register(fabric, s, pid(1), session);
+
+    launch.onExiting(15);
+    fabric.onUnfinished(pid(1), List.of(pid(2)));
+    launch.onControlClosed(session);
+    s.process().exit(143);
+
+    assertThat(fabric.fate(pid(1), pid(2)).get(5, TimeUnit.SECONDS))
+        .isEqualTo(ExitStatus.killed(15));
+  }
+
   @Test
   void givenRegisteredProcess_whenItsControlConnectionEnds_thenMasterDropsItsQueuedSpawns() {
     fabric.launch(new LaunchOrder(PROGRAM, null, R, null));

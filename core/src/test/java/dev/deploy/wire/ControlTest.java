@@ -8,6 +8,7 @@ import dev.deploy.Resources;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,6 +39,8 @@ class ControlTest {
         Arguments.of("Exiting on its own", new Control.Exiting(0)),
         Arguments.of("Exiting on SIGTERM", new Control.Exiting(15)),
         Arguments.of("Exiting, highest signal", new Control.Exiting(255)),
+        Arguments.of(
+            "Exiting with unfinished remotes", new Control.Exiting(0, List.of(CHILD, PARENT))),
         Arguments.of("FateQuery", new Control.FateQuery(11, CHILD)),
         Arguments.of("FateReply exited", new Control.FateReply(12, true)),
         Arguments.of("FateReply died", new Control.FateReply(13, false)),
@@ -122,6 +125,15 @@ class ControlTest {
     assertThatThrownBy(() -> Control.decode(new Frame(Control.SpawnReply.TYPE, payload)))
         .isInstanceOf(ProtocolException.class)
         .hasMessageContaining("outcome 3");
+  }
+
+  @Test
+  void givenExitingNamingMoreRemotesThanAllowed_whenDecoded_thenProtocolExceptionNamingCount() {
+    byte[] payload = new MessageOut().u8(0).i32(Control.Exiting.MAX_UNFINISHED + 1).toByteArray();
+
+    assertThatThrownBy(() -> Control.decode(new Frame(Control.Exiting.TYPE, payload)))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("unfinished count " + (Control.Exiting.MAX_UNFINISHED + 1));
   }
 
   @Test

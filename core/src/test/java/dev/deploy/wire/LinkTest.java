@@ -122,6 +122,7 @@ class LinkTest {
         Arguments.of("ReleaseWarm", new WorkerLink.ReleaseWarm(SMALL)),
         Arguments.of("DropWarm", new WorkerLink.DropWarm()),
         Arguments.of("Fate", new WorkerLink.Fate(18, CHILD)),
+        Arguments.of("Fate with its asker", new WorkerLink.Fate(19, CHILD, PARENT)),
         Arguments.of("FateAnswer exited", new WorkerLink.FateAnswer(19, ExitStatus.exited(0))),
         Arguments.of("FateAnswer killed", new WorkerLink.FateAnswer(20, ExitStatus.killed(15))),
         Arguments.of("FateAnswer lost", new WorkerLink.FateAnswer(21, ExitStatus.lost())),

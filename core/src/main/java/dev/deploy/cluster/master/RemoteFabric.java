@@ -361,8 +361,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     } else if (message instanceof WorkerLink.ReleaseWarm w) {
       master.releaseWarm(this, w.resources()); // ignored for room the master already took back
     } else if (message instanceof WorkerLink.Fate f) {
-      master
-          .fate(f.pid())
+      (f.asker() == null ? master.fate(f.pid()) : master.fate(f.pid(), f.asker()))
           .whenComplete(
               (status, error) ->
                   c.trySend(
@@ -634,13 +633,36 @@ final class RemoteFabric implements Launcher, AutoCloseable {
 
   @Override
   public CompletableFuture<ExitStatus> fate(Pid pid) {
+    return fate(pid, null);
+  }
+
+  /**
+   * {@inheritDoc} A clean exit the master saw is asked of the worker again for {@code asker}: only
+   * its fabric knows whom the process left values unacknowledged.
+   */
+  @Override
+  public CompletableFuture<ExitStatus> fate(Pid pid, Pid asker) {
+    Proc p;
+    lock.lock();
+    try {
+      p = running.get(pid);
+    } finally {
+      lock.unlock();
+    }
+    if (p == null) {
+      return askWorker(pid, asker);
+    }
+    if (asker == null) {
+      return p.exit;
+    }
+    return p.exit.thenCompose(
+        s -> s.kind() == ExitStatus.Kind.EXITED ? askWorker(pid, asker) : p.exit);
+  }
+
+  private CompletableFuture<ExitStatus> askWorker(Pid pid, Pid asker) {
     LinkConnection<WorkerLink> c;
     lock.lock();
     try {
-      Proc p = running.get(pid);
-      if (p != null) {
-        return p.exit;
-      }
       c = link;
     } finally {
       lock.unlock();
@@ -650,7 +672,7 @@ final class RemoteFabric implements Launcher, AutoCloseable {
     }
     long id = ids.incrementAndGet();
     CompletableFuture<ExitStatus> f = fates.expect(id);
-    if (!c.trySend(new WorkerLink.Fate(id, pid))) {
+    if (!c.trySend(new WorkerLink.Fate(id, pid, asker))) {
       fates.forget(id, ExitStatus.lost());
     }
     return f;

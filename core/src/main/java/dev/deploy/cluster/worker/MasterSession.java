@@ -167,8 +167,7 @@ final class MasterSession implements Scheduler, Runnable {
     } else if (message instanceof WorkerLink.DropWarm) {
       fabric.dropWarm();
     } else if (message instanceof WorkerLink.Fate fate) {
-      fabric
-          .fate(fate.pid())
+      (fate.asker() == null ? fabric.fate(fate.pid()) : fabric.fate(fate.pid(), fate.asker()))
           .whenComplete(
               (status, error) ->
                   link.trySend(
@@ -388,8 +387,13 @@ final class MasterSession implements Scheduler, Runnable {
 
   @Override
   public CompletableFuture<ExitStatus> fate(Pid pid) {
+    return fate(pid, null);
+  }
+
+  @Override
+  public CompletableFuture<ExitStatus> fate(Pid pid, Pid asker) {
     long id = requests.incrementAndGet();
-    return ask(id, new WorkerLink.Fate(id, pid))
+    return ask(id, new WorkerLink.Fate(id, pid, asker))
         .handle((answer, error) -> error == null ? ((WorkerLink.FateAnswer) answer).status() : null)
         .thenApply(s -> s == null ? ExitStatus.lost() : s);
   }

@@ -206,6 +206,35 @@ class RemoteFabricTest {
     assertThat(fate.get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.killed(9));
   }
 
+  /**
+   * A clean exit the master saw is asked of the worker again for a process that asks: only the
+   * worker's fabric knows whom it left values unacknowledged. Any other end is answered at once.
+   */
+  @Test
+  void givenCleanExit_whenFateAskedForAProcess_thenTheWorkerIsAskedNamingTheAsker()
+      throws Exception {
+    launched(P1).get(10, TimeUnit.SECONDS);
+    CompletableFuture<ExitStatus> fate = remote.fate(P1, P2);
+
+    worker.send(new Link.EventOf(PROGRAM, new Event.Exit(P1, ExitStatus.exited(0))));
+
+    WorkerLink.Fate q = (WorkerLink.Fate) next();
+    assertThat(q.pid()).isEqualTo(P1);
+    assertThat(q.asker()).isEqualTo(P2);
+    worker.send(new WorkerLink.FateAnswer(q.request(), ExitStatus.lost()));
+    assertThat(fate.get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.lost());
+  }
+
+  @Test
+  void givenKilledProcess_whenFateAskedForAProcess_thenAnsweredWithoutTheWorker() throws Exception {
+    launched(P1).get(10, TimeUnit.SECONDS);
+    CompletableFuture<ExitStatus> fate = remote.fate(P1, P2);
+
+    worker.send(new Link.EventOf(PROGRAM, new Event.Exit(P1, ExitStatus.killed(9))));
+
+    assertThat(fate.get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.killed(9));
+  }
+
   @Test
   void givenRunningPendingAndLaunching_whenTheLinkIsLost_thenAllAreLostAndTheNodeLeavesTheBooks()
       throws Exception {

@@ -43,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MasterSessionTest {
   private static final Resources R = new Resources(256L << 20, 1);
   private static final Pid P1 = Pid.of(new byte[] {127, 0, 0, 1}, 40_000, 0x100);
+  private static final Pid P2 = Pid.of(new byte[] {127, 0, 0, 1}, 40_001, 0x200);
   private static final LaunchOrder ORDER = new LaunchOrder(0x71, P1, R, new byte[] {1});
 
   @TempDir Path dir;
@@ -123,6 +124,17 @@ class MasterSessionTest {
     master.send(new WorkerLink.FateAnswer(q.request(), ExitStatus.exited(2)));
 
     assertThat(fate.get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(2));
+  }
+
+  @Test
+  void givenFateAskedForAProcess_whenSent_thenTheQuestionNamesTheAsker() throws Exception {
+    CompletableFuture<ExitStatus> fate = session.fate(P1, P2);
+    WorkerLink.Fate q = (WorkerLink.Fate) next();
+
+    assertThat(q.pid()).isEqualTo(P1);
+    assertThat(q.asker()).isEqualTo(P2);
+    master.send(new WorkerLink.FateAnswer(q.request(), ExitStatus.lost()));
+    assertThat(fate.get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.lost());
   }
 
   @Test
