@@ -39,6 +39,9 @@ public final class NetCluster implements AutoCloseable {
   /** The hosts of the suite's network: master, three workers, the client. */
   public static final List<String> HOSTS = List.of("m", "w1", "w2", "w3", "c");
 
+  /** The master's host. */
+  public static final String MASTER = "m";
+
   /** The workers' hosts, which are also their names. */
   public static final List<String> WORKERS = List.of("w1", "w2", "w3");
 

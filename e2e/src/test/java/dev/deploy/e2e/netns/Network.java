@@ -231,24 +231,30 @@ public final class Network implements AutoCloseable {
    * probability {@code p}, as iptables' statistic match does.
    */
   public void loss(String host, double p, boolean bothWays) {
+    loss(host, p, bothWays, null);
+  }
+
+  /**
+   * As {@link #loss(String, double, boolean)}, but packets from (and, when {@code bothWays}, to)
+   * host {@code spared} pass untouched; null spares none.
+   */
+  public void loss(String host, double p, boolean bothWays, String spared) {
     for (String chain : bothWays ? List.of("INPUT", "OUTPUT") : List.of("INPUT")) {
-      check(
-          run(
-              in(
-                  host,
-                  List.of(
-                      "iptables",
-                      "-w",
-                      "-A",
-                      chain,
-                      "-m",
-                      "statistic",
-                      "--mode",
-                      "random",
-                      "--probability",
-                      String.valueOf(p),
-                      "-j",
-                      "DROP"))));
+      List<String> rule = new ArrayList<>(List.of("iptables", "-w", "-A", chain));
+      if (spared != null) {
+        rule.addAll(List.of("!", chain.equals("INPUT") ? "-s" : "-d", address(spared)));
+      }
+      rule.addAll(
+          List.of(
+              "-m",
+              "statistic",
+              "--mode",
+              "random",
+              "--probability",
+              String.valueOf(p),
+              "-j",
+              "DROP"));
+      check(run(in(host, rule)));
     }
   }
 
