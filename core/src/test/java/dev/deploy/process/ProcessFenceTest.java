@@ -183,6 +183,13 @@ class ProcessFenceTest {
     Process reaper = own.reaperProcess();
     assertThat(reaper).isNotNull();
     started.add(reaper);
+    // Its group exists only once setsid ran in the child and exec'd sleep; a reaper told to end
+    // before that would kill a group not made yet (a JVM's exit comes long after its starts).
+    dev.deploy.testing.Awaits.await()
+        .until(
+            () ->
+                sleeper.info().command().map(c -> c.endsWith("sleep")).orElse(false)
+                    || !sleeper.isAlive());
 
     own.endReaper(10_000);
 
