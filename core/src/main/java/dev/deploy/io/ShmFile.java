@@ -76,6 +76,16 @@ public final class ShmFile {
    */
   static final Duration START_SWEEP_MIN_AGE = Duration.ofMinutes(1);
 
+  /** The names of earlier versions, which did not say their creator's pid. */
+  private static final Pattern LEGACY = Pattern.compile("deploy-[0-9a-f]{32}");
+
+  /**
+   * The sweep at start removes a file of the older, pid-less form only when it is at least this
+   * old. An offer lives for one handshake (seconds), and a mapping outlives the unlink of its file,
+   * so such a file is an orphan long before this; the margin is for clocks and doubt.
+   */
+  static final Duration LEGACY_MIN_AGE = Duration.ofHours(1);
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final String name;
@@ -199,29 +209,31 @@ public final class ShmFile {
   /**
    * Removes from {@code dir} the files named {@code deploy-<pid>-<hex>} (of {@code onlyPid}, or of
    * any pid when it is negative) that are regular files of this user, at least {@code minAge} old,
-   * and {@link #stale} by what {@code processes} says of their pid.
+   * and {@link #stale} by what {@code processes} says of their pid; and, when {@code onlyPid} is
+   * negative, this user's files of the older form {@code deploy-<hex>} at least {@link
+   * #LEGACY_MIN_AGE} old, which no process's end would ever remove.
    */
   static int sweep(Path dir, long onlyPid, Duration minAge, Processes processes) {
     int removed = 0;
     String me = System.getProperty("user.name");
     Instant now = Instant.now();
     try (DirectoryStream<Path> files =
-        Files.newDirectoryStream(
-            dir, onlyPid >= 0 ? "deploy-" + onlyPid + "-*" : "deploy-[0-9]*-*")) {
+        Files.newDirectoryStream(dir, onlyPid >= 0 ? "deploy-" + onlyPid + "-*" : "deploy-*")) {
       for (Path path : files) {
-        Matcher m = OWNED.matcher(path.getFileName().toString());
-        if (!m.matches()) {
+        String name = path.getFileName().toString();
+        Matcher m = OWNED.matcher(name);
+        boolean legacy = onlyPid < 0 && LEGACY.matcher(name).matches();
+        if (!m.matches() && !legacy) {
           continue;
         }
-        long pid = Long.parseLong(m.group(1));
         try {
           PosixFileAttributes a =
               Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           Instant written = a.lastModifiedTime().toInstant();
           if (!a.isRegularFile()
               || !a.owner().getName().equals(me)
-              || written.plus(minAge).isAfter(now)
-              || !stale(written, processes.alive(pid), processes.started(pid))) {
+              || written.plus(legacy ? LEGACY_MIN_AGE : minAge).isAfter(now)
+              || (!legacy && !stale(written, m.group(1), processes))) {
             continue;
           }
           if (Files.deleteIfExists(path)) {
@@ -244,6 +256,11 @@ public final class ShmFile {
    * process cannot have written a file before it started). A running holder whose start is unknown
    * ({@code started} null) keeps the file.
    */
+  private static boolean stale(Instant written, String pid, Processes processes) {
+    long p = Long.parseLong(pid);
+    return stale(written, processes.alive(p), processes.started(p));
+  }
+
   static boolean stale(Instant written, boolean alive, Instant started) {
     if (!alive) {
       return true;

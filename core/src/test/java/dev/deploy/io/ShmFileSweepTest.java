@@ -90,9 +90,28 @@ class ShmFileSweepTest {
     assertThat(live).exists();
     assertThat(closeCall).exists();
     assertThat(unknownStart).exists();
-    assertThat(oldForm).as("no pid in its name: not judged").exists();
+    assertThat(oldForm).as("no pid in its name, younger than an hour: kept").exists();
     assertThat(other).exists();
     assertThat(unknown).isEmpty();
+  }
+
+  @Test
+  void givenOldFormFiles_whenSweptAtStart_thenOnlyThoseOlderThanAnHourRemoved(@TempDir Path dir)
+      throws Exception {
+    Path orphan = file(dir, "deploy-" + HEX, NOW.minus(ShmFile.LEGACY_MIN_AGE).minusSeconds(60));
+    Path recent = file(dir, "deploy-" + HEX.replace('0', 'f'), NOW.minusSeconds(600));
+    Path notAnOffer = file(dir, "deploy-" + HEX + "x", NOW.minusSeconds(7200));
+    ShmFile.Processes none = processes(Map.of());
+
+    assertThat(ShmFile.sweep(dir, 4242, Duration.ZERO, none))
+        .as("a process's end removes only its own pid's files")
+        .isZero();
+    assertThat(orphan).exists();
+
+    assertThat(ShmFile.sweep(dir, -1, Duration.ofMinutes(1), none)).isEqualTo(1);
+    assertThat(orphan).doesNotExist();
+    assertThat(recent).exists();
+    assertThat(notAnOffer).exists();
   }
 
   @Test
