@@ -15,6 +15,7 @@ import dev.deploy.master.Scheduler;
 import dev.deploy.process.Env;
 import dev.deploy.process.JvmCommand;
 import dev.deploy.security.ClusterKey;
+import dev.deploy.testing.FakeProcess;
 import dev.deploy.testing.RecordingSink;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * {@link Fabric}'s books with a starter that records each JVM it is asked for and gives a {@link
- * FakeJvm}: the launch environment, registration and exit, failed starts, removal, and the warm
+ * FakeProcess}: the launch environment, registration and exit, failed starts, removal, and the warm
  * pool's hand-out and room, with a recording master. Control sessions send nowhere here; the
  * registration is driven by hand as the control thread would.
  */
@@ -56,7 +57,7 @@ class FabricTest {
   private Fabric fabric;
 
   /** One JVM the fabric started. */
-  private record Started(ProcessBuilder builder, FakeJvm process) {
+  private record Started(ProcessBuilder builder, FakeProcess process) {
     long launchId() {
       return Long.parseUnsignedLong(builder.environment().get(Env.LAUNCH), 16);
     }
@@ -88,7 +89,7 @@ class FabricTest {
                 }
                 throw (RuntimeException) e;
               }
-              FakeJvm p = new FakeJvm();
+              FakeProcess p = new FakeProcess();
               synchronized (started) {
                 started.add(new Started(builder, p));
               }
@@ -354,7 +355,8 @@ class FabricTest {
   void givenWildcardToAdvertise_whenFabricMade_thenRefusedNamingIt() {
     assertThatThrownBy(
             () ->
-                new Fabric(key, InetAddress.getLoopbackAddress(), "0.0.0.0", 0, b -> new FakeJvm()))
+                new Fabric(
+                    key, InetAddress.getLoopbackAddress(), "0.0.0.0", 0, b -> new FakeProcess()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cannot give its processes the wildcard 0.0.0.0");
   }

@@ -8,6 +8,7 @@ import dev.deploy.Resources;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.ExitStatus;
 import dev.deploy.master.LaunchOrder;
+import dev.deploy.testing.FakeProcess;
 import dev.deploy.testing.RecordingSink;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -42,7 +43,7 @@ class LaunchGraceTest {
   /** A registered launch whose process exited with {@code code} and whose control closed. */
   private Launch exited(long grace, int code) {
     Launch launch = new Launch(1, new LaunchOrder(5, null, R, new byte[] {1}), sink, false, grace);
-    FakeJvm process = new FakeJvm();
+    FakeProcess process = new FakeProcess();
     launch.started(process, null);
     assertThat(launch.onHello(session, PID)).isTrue();
     launch.onControlClosed(session);

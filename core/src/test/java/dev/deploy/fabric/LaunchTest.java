@@ -10,6 +10,7 @@ import dev.deploy.bridge.ExitStatus;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.process.CgroupGroup;
+import dev.deploy.testing.FakeProcess;
 import dev.deploy.testing.RecordingSink;
 import dev.deploy.wire.Control;
 import java.io.ByteArrayInputStream;
@@ -74,7 +75,7 @@ class LaunchTest {
   }
 
   /** Ends {@code launch}'s process with {@code code}: its pipes and control connection first. */
-  private void exit(Launch launch, FakeJvm process, int code) {
+  private void exit(Launch launch, FakeProcess process, int code) {
     launch.onEof(1);
     launch.onEof(2);
     launch.onControlClosed(session);
@@ -97,7 +98,7 @@ class LaunchTest {
   void givenOutputBeforeRegistering_whenHello_thenSpawnedComesFirstThenTheHeldOutputPerFd()
       throws Exception {
     Launch launch = cold();
-    launch.started(new FakeJvm(), null);
+    launch.started(new FakeProcess(), null);
     launch.onOutput(1, utf8("out"));
     launch.onOutput(2, utf8("err"));
     launch.onEof(1);
@@ -195,7 +196,7 @@ class LaunchTest {
   void givenRunning_whenProcessExitsAfterPipesAndControlEnd_thenExitIsTheLastEvent()
       throws Exception {
     Launch launch = cold();
-    FakeJvm process = new FakeJvm();
+    FakeProcess process = new FakeProcess();
     launch.started(process, null);
     launch.onHello(session, PID);
 
@@ -209,7 +210,7 @@ class LaunchTest {
   @Test
   void givenExitNoticeOfASignal_whenProcessExits_thenKilledByThatSignal() throws Exception {
     Launch launch = cold();
-    FakeJvm process = new FakeJvm();
+    FakeProcess process = new FakeProcess();
     launch.started(process, null);
     launch.onHello(session, PID);
     launch.onExiting(15);
@@ -232,7 +233,7 @@ class LaunchTest {
   @Test
   void givenProcessDiedBeforeRegistering_whenExits_thenLaunchFailsWithItsLastStderrLines() {
     Launch launch = cold();
-    FakeJvm process = new FakeJvm();
+    FakeProcess process = new FakeProcess();
     launch.started(process, null);
     launch.onOutput(1, utf8("ignored stdout"));
     launch.onOutput(2, utf8("1\n2\n3\n4\n5\n6\n7\nError: boom\n"));
@@ -250,7 +251,7 @@ class LaunchTest {
   @Test
   void givenProcessKilledBeforeRegisteringWithOnlyStdout_whenExits_thenReasonIsSignalAndStdout() {
     Launch launch = cold();
-    FakeJvm process = new FakeJvm();
+    FakeProcess process = new FakeProcess();
     launch.started(process, null);
     launch.onOutput(1, utf8("no main class\n"));
 
@@ -263,7 +264,7 @@ class LaunchTest {
   @Test
   void givenProcessSilentTooLong_whenRegistrationTimesOut_thenKilledAndFailureSaysWhy() {
     Launch launch = cold();
-    FakeJvm process = new FakeJvm();
+    FakeProcess process = new FakeProcess();
     launch.started(process, null);
 
     launch.onRegistrationTimeout(60);
@@ -279,7 +280,7 @@ class LaunchTest {
   @Test
   void givenRegistered_whenRegistrationTimeoutFires_thenNothingHappens() {
     Launch launch = cold();
-    FakeJvm process = new FakeJvm();
+    FakeProcess process = new FakeProcess();
     launch.started(process, null);
     launch.onHello(session, PID);
 
@@ -293,7 +294,7 @@ class LaunchTest {
   void givenKilledBeforeItsJvmStarted_whenStarted_thenTheJvmIsKilledAtOnce() {
     Launch launch = pooled();
     launch.kill();
-    FakeJvm process = new FakeJvm();
+    FakeProcess process = new FakeProcess();
 
     assertThat(launch.started(process, null)).isFalse();
 
@@ -316,7 +317,7 @@ class LaunchTest {
   @Test
   void givenPoolJvmNobodyTook_whenItExits_thenTheRunHearsNothing() {
     Launch launch = pooled();
-    FakeJvm process = new FakeJvm();
+    FakeProcess process = new FakeProcess();
     launch.started(process, null);
     launch.onHello(session, PID);
 

@@ -7,6 +7,7 @@ import dev.deploy.Resources;
 import dev.deploy.bridge.Event;
 import dev.deploy.bridge.EventSink;
 import dev.deploy.master.LaunchOrder;
+import dev.deploy.testing.FakeProcess;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +52,7 @@ class WarmPoolTest {
 
   /** Ends {@code l}'s (fake) process as the exit thread would, before the pool hears of it. */
   private void die(Launch l) {
-    l.started(FakeJvm.exited(1), null);
+    l.started(FakeProcess.exited(1), null);
     l.onEof(1);
     l.onEof(2);
     l.onControlClosed(sessions.get(l));

@@ -23,10 +23,29 @@ public final class FakeProcess extends Process {
     this.stderr = new ByteArrayInputStream(stderr);
   }
 
-  /** Ends the process with {@code exitCode}. */
+  /** A process that writes nothing. */
+  public FakeProcess() {
+    this(new byte[0], new byte[0]);
+  }
+
+  /** A process that already exited with {@code code}. */
+  public static FakeProcess exited(int code) {
+    FakeProcess p = new FakeProcess();
+    p.exit(code);
+    return p;
+  }
+
+  /** Ends the process with {@code exitCode}; later calls change nothing. */
   public void exit(int exitCode) {
-    code = exitCode;
-    exited.complete(this);
+    if (!exited.isDone()) {
+      code = exitCode;
+      exited.complete(this);
+    }
+  }
+
+  /** Returns whether the process was killed (or ended) by now. */
+  public boolean ended() {
+    return exited.isDone();
   }
 
   /** Returns the bytes of fd 1 or 2 nobody has read yet. */
@@ -95,7 +114,24 @@ public final class FakeProcess extends Process {
   }
 
   @Override
+  public Process destroyForcibly() {
+    exit(137);
+    return this;
+  }
+
+  /** This JVM's own pid, which {@code ProcessFence} never signals as a group: safe to "kill". */
+  @Override
   public long pid() {
-    return 4242;
+    return ProcessHandle.current().pid();
+  }
+
+  @Override
+  public java.util.stream.Stream<ProcessHandle> descendants() {
+    return java.util.stream.Stream.empty();
+  }
+
+  @Override
+  public java.util.stream.Stream<ProcessHandle> children() {
+    return java.util.stream.Stream.empty();
   }
 }

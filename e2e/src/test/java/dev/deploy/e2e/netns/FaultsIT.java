@@ -306,13 +306,10 @@ class FaultsIT {
     MeshRun mesh = MeshRun.start(cluster, 3, 0, 50, 8);
     mesh.go();
     mesh.awaitAllFirst();
-    List<ProcessHandle> children = mesh.children();
-
-    long down = System.currentTimeMillis();
-    cluster.network().link("m", false);
-    long gone = awaitGone(children, Duration.ofSeconds(30)) - down;
-    Run run = mesh.run().await(Duration.ofSeconds(30));
-    long exited = run.duration().toMillis() - (down - mesh.startedAt());
+    Vanished v = vanish(cluster, mesh, NetCluster.MASTER, mesh.children());
+    long gone = v.gone();
+    Run run = v.run();
+    long exited = v.exited();
 
     Figures.record(
         "the master's link down (process alive)",
@@ -329,6 +326,22 @@ class FaultsIT {
     assertThat(exited).as(run.context()).isLessThan(SILENCE_MILLIS + 2_500);
   }
 
+  /** What followed a machine's vanishing: when the watched processes were gone, and the run. */
+  private record Vanished(long gone, Run run, long exited) {}
+
+  /**
+   * Sets {@code host}'s link down, then waits for {@code watched} to be gone and for the run to
+   * end; the times are milliseconds after the link went down.
+   */
+  private static Vanished vanish(
+      NetCluster cluster, MeshRun mesh, String host, List<ProcessHandle> watched) {
+    long down = System.currentTimeMillis();
+    cluster.network().link(host, false);
+    long gone = awaitGone(watched, Duration.ofSeconds(30)) - down;
+    Run run = mesh.run().await(Duration.ofSeconds(30));
+    return new Vanished(gone, run, run.duration().toMillis() - (down - mesh.startedAt()));
+  }
+
   // ----- the client
 
   @Test
@@ -339,13 +352,10 @@ class FaultsIT {
     MeshRun mesh = MeshRun.start(cluster, 3, 0, 50, 8);
     mesh.go();
     mesh.awaitAllFirst();
-    List<ProcessHandle> processes = cluster.processes();
-
-    long down = System.currentTimeMillis();
-    cluster.network().link("c", false);
-    long gone = awaitGone(processes, Duration.ofSeconds(30)) - down;
-    Run run = mesh.run().await(Duration.ofSeconds(30));
-    long exited = run.duration().toMillis() - (down - mesh.startedAt());
+    Vanished v = vanish(cluster, mesh, "c", cluster.processes());
+    long gone = v.gone();
+    Run run = v.run();
+    long exited = v.exited();
 
     Figures.record(
         "the deploy client's link down",

@@ -1,5 +1,6 @@
 package dev.deploy.e2e.netns;
 
+import dev.deploy.e2e.tester.CloseAll;
 import dev.deploy.e2e.tester.ClusterRunner;
 import dev.deploy.e2e.tester.Daemon;
 import dev.deploy.e2e.tester.RunOptions;
@@ -276,12 +277,10 @@ public final class NetCluster implements AutoCloseable {
     }
     closed = true;
     RuntimeException first = null;
-    for (RunningProgram r : runs) {
-      try {
-        r.close();
-      } catch (RuntimeException e) {
-        first = first == null ? e : first;
-      }
+    try {
+      CloseAll.closeAll(runs); // the clients first
+    } catch (RuntimeException e) {
+      first = e;
     }
     try {
       killDaemons();
@@ -305,21 +304,15 @@ public final class NetCluster implements AutoCloseable {
     }
   }
 
+  /** Kills the master, then every worker, each with everything under it. */
   private void killDaemons() {
-    RuntimeException first = null;
-    List<Daemon> all = new ArrayList<>(workers.values());
+    List<AutoCloseable> all = new ArrayList<>(); // CloseAll closes the last first
+    for (Daemon d : workers.values()) {
+      all.add(d::kill);
+    }
     if (master != null) {
-      all.add(0, master);
+      all.add(master::kill);
     }
-    for (Daemon d : all) {
-      try {
-        d.kill();
-      } catch (RuntimeException e) {
-        first = first == null ? e : first;
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
+    CloseAll.closeAll(all);
   }
 }

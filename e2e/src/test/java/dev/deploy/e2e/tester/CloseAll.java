@@ -3,14 +3,14 @@ package dev.deploy.e2e.tester;
 import java.util.List;
 
 /** Closes what a runner or fixture started. */
-final class CloseAll {
+public final class CloseAll {
   private CloseAll() {}
 
   /**
    * Closes every one of {@code started}, the last first, and empties the list; all are tried, the
    * first failure is thrown with the later ones suppressed in it.
    */
-  static void closeAll(List<? extends AutoCloseable> started) {
+  public static void closeAll(List<? extends AutoCloseable> started) {
     RuntimeException first = null;
     for (int i = started.size() - 1; i >= 0; i--) {
       try {
