@@ -849,11 +849,18 @@ final class Peer implements Transport.Listener {
     }
   }
 
-  /** Returns whether this process has anything with the remote: a channel or unacked values. */
+  /**
+   * Returns whether this process has anything with the remote: a channel, unacked values, or values
+   * received that no Receiver took yet (they outlive the remote: a Receiver opened after its exit
+   * still takes them, then EXITED).
+   */
   boolean busy() {
     lock.lock();
     try {
-      return sender != null || receiver != null || (fate == null && acked < sent);
+      return sender != null
+          || receiver != null
+          || (fate == null && acked < sent)
+          || !inbound.isEmpty();
     } finally {
       lock.unlock();
     }
