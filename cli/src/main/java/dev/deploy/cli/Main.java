@@ -42,6 +42,7 @@ public final class Main implements Callable<Integer> {
     System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
     System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
     System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+    dev.deploy.logging.Loggers.initialize(); // before any thread logs (see there)
     try {
       dev.deploy.security.FrameProtection.configured();
     } catch (IllegalArgumentException e) {

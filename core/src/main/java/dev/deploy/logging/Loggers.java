@@ -33,6 +33,18 @@ public final class Loggers {
   }
 
   /**
+   * Has SLF4J choose its provider now, on this thread, when there is one. Call it before a JVM
+   * starts the threads that log: SLF4J hands a thread that asks while another is still choosing a
+   * stand-in logger, and replays what it logged with three {@code SLF4J(W)} lines on stderr (seen
+   * under load on a run's first second, when the fabric, master and bridge start at once).
+   */
+  public static void initialize() {
+    if (Binding.PRESENT) {
+      LoggerFactory.getILoggerFactory();
+    }
+  }
+
+  /**
    * True when SLF4J, loaded by {@code loader}, would find a logging provider: the provider property
    * is set, a service provider is declared, or a 1.7 binding is on the class path.
    */

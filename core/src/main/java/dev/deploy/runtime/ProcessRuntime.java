@@ -109,6 +109,7 @@ public final class ProcessRuntime {
       System.out.println("deploy-lib " + version());
       System.exit(0);
     }
+    dev.deploy.logging.Loggers.initialize(); // before the threads below log at once
     if (role == null) {
       LocalRun.run(resources);
     } else if (role.equals("process")) {
