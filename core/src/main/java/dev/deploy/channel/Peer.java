@@ -495,12 +495,13 @@ final class Peer implements Transport.Listener {
         if (deadlineNanos == 0) {
           return null;
         }
-        if (!spun && spinning.spinNow()) {
+        Transport t = transport;
+        if (!spun && spinning.spinNow(t != null && t.writesThrough())) {
           spun = true;
           long seen = arrivals;
           lock.unlock();
           try {
-            spin(seen, Math.min(deadlineNanos, System.nanoTime() + SpinPolicy.SPIN_NANOS));
+            spin(seen, deadlineNanos);
           } finally {
             lock.lock();
           }
@@ -545,19 +546,25 @@ final class Peer implements Transport.Listener {
   private volatile long arrivals;
 
   /**
-   * Waits without parking until {@link #arrivals} moves from {@code seen} or {@code until} passes
-   * (when and why: {@link SpinPolicy}). Yields as it spins, so an I/O thread that needs the core
-   * gets it. Over shared memory it polls the transport itself, so a frame reaches it without the
-   * loop; call only without the lock (the frames it hands over take it).
+   * Waits without parking until {@link #arrivals} moves from {@code seen}, for {@link
+   * SpinPolicy#SPIN_NANOS} and never past {@code deadline} (when and why: {@link SpinPolicy}).
+   * Yields as it spins, so an I/O thread that needs the core gets it. Over shared memory it polls
+   * the transport itself, so a frame reaches it without the loop, and each poll that leaves a large
+   * value half assembled (its chunks on their way) starts the spin's time again; call only without
+   * the lock (the frames it hands over take it).
    */
-  private void spin(long seen, long until) {
+  private void spin(long seen, long deadline) {
     assert !lock.isHeldByCurrentThread();
     Transport t = transport;
     boolean polls = t != null && t.spinning(); // the remote need not wake us meanwhile
     boolean found = false;
+    long until = Math.min(deadline, System.nanoTime() + SpinPolicy.SPIN_NANOS);
     try {
       while (arrivals == seen && System.nanoTime() - until < 0) {
         if (polls && t.poll()) {
+          if (assembling != null) { // read by this thread's poll just now (arrival-only state)
+            until = Math.min(deadline, System.nanoTime() + SpinPolicy.SPIN_NANOS);
+          }
           continue;
         }
         Thread.onSpinWait();
