@@ -8,8 +8,8 @@ package dev.deploy.channel;
  * network's round trip. Spinning costs a core while it lasts, so it is tried only where it pays:
  *
  * <ul>
- *   <li>not after a large value (a chunk or more): large values take longer to come than a spin,
- *       and beside them a wake-up costs little;
+ *   <li>not after a large value (a chunk or more), unless the spin polls shared memory itself:
+ *       large values take longer to come than a spin, and beside them a wake-up costs little;
  *   <li>not for the next {@link #SKIPS} waits after a spin that found nothing: the values come
  *       slower than a spin; the one after them tries again.
  * </ul>
@@ -37,7 +37,18 @@ final class SpinPolicy {
 
   /** A receive found nothing: returns whether it should spin before it parks. */
   boolean spinNow() {
-    if (spinNanos <= 0 || tookLarge) {
+    return spinNow(false);
+  }
+
+  /**
+   * A receive found nothing: returns whether it should spin before it parks. {@code polls}: the
+   * spin reads the transport itself (shared memory), so after a large value too, since there the
+   * spinning thread copies the next value out of the ring instead of waiting for another thread to
+   * do it, and a stream of large values needs no wake-up per value (measured: docs/benchmarks.md,
+   * "Large values over shared memory").
+   */
+  boolean spinNow(boolean polls) {
+    if (spinNanos <= 0 || (tookLarge && !polls)) {
       return false;
     }
     if (skips > 0) {

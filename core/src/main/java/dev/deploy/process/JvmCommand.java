@@ -164,6 +164,20 @@ public final class JvmCommand {
     return Math.max(16L << 20, memory / 4 * 3) >> 20 << 20;
   }
 
+  /**
+   * Returns the young generation a JVM with a heap of {@code heap} bytes starts with ({@code
+   * -XX:NewSize}): a quarter of the heap, at most 64 MiB. Left to the JVM, a heap starts at 1/64 of
+   * the process's memory (16 MiB for 1 GiB) and its young generation at a third of that, so a
+   * process receiving large values collected every few values, and each collection moved the value
+   * being received (larger than a survivor space) into the old generation, which a full collection
+   * then emptied every ten or so: measured, a third of a receiver's time in pauses during a stream
+   * of 1 MiB values (docs/benchmarks.md). The young generation still grows as the JVM sees fit, and
+   * a program's own {@code -Xmn} or {@code -XX:NewSize} comes after this and wins.
+   */
+  public static long youngFor(long heap) {
+    return Math.max(1L << 20, Math.min(heap / 4, 64L << 20)) >> 20 << 20;
+  }
+
   /** Returns the processor count a JVM with {@code cpu} cores should see: at least 1. */
   public static int processorsFor(double cpu) {
     return (int) Math.max(1, Math.ceil(cpu));
@@ -179,8 +193,10 @@ public final class JvmCommand {
     List<String> command = new ArrayList<>(options.size() + program.size() + 8);
     command.add(java);
     command.addAll(runtimeOptions);
+    long heap = heapFor(resources.memory());
+    command.add("-XX:NewSize=" + (youngFor(heap) >> 20) + "m"); // before the program's own
     command.addAll(options);
-    command.add("-Xmx" + (heapFor(resources.memory()) >> 20) + "m");
+    command.add("-Xmx" + (heap >> 20) + "m");
     command.add("-XX:ActiveProcessorCount=" + processorsFor(resources.cpu()));
     command.addAll(program);
     return command;

@@ -57,6 +57,47 @@ class HostileValueSizeTest {
     attack.assertStillServesFriend();
   }
 
+  /**
+   * Not hostile, but the same bound from the other side: a large value whose credit the receiver
+   * granted after the sender's last value is sized by that credit at its first chunk. Before, the
+   * arrival side's copy of the grants was refreshed only for a value that looked over the credit,
+   * so here the array started at one chunk's size and grew (a copy of what came each time): 12% of
+   * the bytes a stream of 1 MiB values copied into the receiver (docs/benchmarks.md).
+   */
+  @Test
+  void givenCreditGrantedAfterLastValue_whenLargeValueStarts_thenArraySizedForWholeValue()
+      throws Exception {
+    Pid fake = RawPeer.fakePid();
+    RawPeer raw = track(RawPeer.dialAccepted(attack.pid(), attack.key(), fake));
+    ReceiveEnd in = attack.target().table().openReceiver(fake);
+    for (int i = 0; i < Peer.WINDOW / Frames.CHUNK; i++) {
+      raw.frame(Frames.DATA, rawValue(Frames.CHUNK)); // the whole window: credit 0 left
+    }
+    for (int i = 0; i < Peer.WINDOW / Frames.CHUNK; i++) {
+      assertThat(ChannelDeliveryTest.recv(in)).as("value %d", i).isNotNull();
+    }
+    long credit = 0;
+    while (credit < Peer.WINDOW) { // the grants for the values taken
+      dev.deploy.wire.Frame f = raw.readFrame();
+      if (f.type() == Frames.CREDIT) {
+        credit += ByteBuffer.wrap(f.payload()).getInt();
+      }
+    }
+    int total = 2 * Frames.CHUNK;
+    byte[] chunk = new byte[1000];
+
+    raw.frame(
+        Frames.DATA,
+        ByteBuffer.allocate(1 + 4 + chunk.length)
+            .put((byte) (Frames.FIRST | Frames.RAW))
+            .putInt(total)
+            .put(chunk)
+            .array());
+
+    await().until(() -> assemblingBytes(fake) > 0);
+    assertThat(assemblingBytes(fake)).as("bytes allocated at the first chunk").isEqualTo(total);
+  }
+
   @Test
   void givenValueSentWithoutCredit_whenReceived_thenDroppedAndLostAfterWhatCameBefore()
       throws Exception {

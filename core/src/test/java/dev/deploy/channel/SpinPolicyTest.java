@@ -46,10 +46,23 @@ class SpinPolicyTest {
   }
 
   @Test
+  void givenLargeValueTaken_whenWaitingOnATransportTheSpinPolls_thenSpins() {
+    policy.took(Frames.CHUNK);
+
+    assertThat(policy.spinNow(true))
+        .as("shared memory: the spin copies the next value itself")
+        .isTrue();
+    assertThat(policy.spinNow(false))
+        .as("TCP: the loop does the work, the spin would only wait")
+        .isFalse();
+  }
+
+  @Test
   void givenSpinningOff_whenWaiting_thenNeverSpins() {
     SpinPolicy off = new SpinPolicy(0);
     assertThat(off.spinNow()).isFalse();
     off.took(8);
     assertThat(off.spinNow()).isFalse();
+    assertThat(off.spinNow(true)).isFalse();
   }
 }

@@ -79,14 +79,41 @@ class JvmCommandTest {
     List<String> line = command.forResources(new Resources(GIB, 2.5));
 
     assertThat(line)
-        .containsExactly(JAVA, "-cp", "x", "-Xmx768m", "-XX:ActiveProcessorCount=3", "Main", "arg");
+        .containsExactly(
+            JAVA,
+            "-XX:NewSize=64m",
+            "-cp",
+            "x",
+            "-Xmx768m",
+            "-XX:ActiveProcessorCount=3",
+            "Main",
+            "arg");
   }
 
   @Test
   void givenDefaultResources_whenForResources_thenHeapIsThreeQuartersAndOneProcessor() {
     List<String> line = JvmCommand.parse(JAVA, List.of("Main")).forResources(Resources.DEFAULT);
 
-    assertThat(line).containsExactly(JAVA, "-Xmx768m", "-XX:ActiveProcessorCount=1", "Main");
+    assertThat(line)
+        .containsExactly(JAVA, "-XX:NewSize=64m", "-Xmx768m", "-XX:ActiveProcessorCount=1", "Main");
+  }
+
+  @Test
+  void givenProgramsOwnYoungGeneration_whenForResources_thenItComesAfterTheRuntimesAndWins() {
+    List<String> line =
+        JvmCommand.parse(JAVA, List.of("-Xmn8m", "Main")).forResources(Resources.DEFAULT);
+
+    assertThat(line)
+        .containsExactly(
+            JAVA, "-XX:NewSize=64m", "-Xmn8m", "-Xmx768m", "-XX:ActiveProcessorCount=1", "Main");
+  }
+
+  @Test
+  void givenHeaps_whenYoungFor_thenAQuarterBetweenOneAnd64MiB() {
+    assertThat(JvmCommand.youngFor(16L << 20)).isEqualTo(4L << 20);
+    assertThat(JvmCommand.youngFor(192L << 20)).isEqualTo(48L << 20);
+    assertThat(JvmCommand.youngFor(8L << 30)).isEqualTo(64L << 20);
+    assertThat(JvmCommand.youngFor(2L << 20)).isEqualTo(1L << 20);
   }
 
   @Test
@@ -104,7 +131,14 @@ class JvmCommandTest {
         JvmCommand.parse(JAVA, List.of("-jar", "app.jar", "a")).forResources(Resources.DEFAULT);
 
     assertThat(line)
-        .containsExactly(JAVA, "-Xmx768m", "-XX:ActiveProcessorCount=1", "-jar", "app.jar", "a");
+        .containsExactly(
+            JAVA,
+            "-XX:NewSize=64m",
+            "-Xmx768m",
+            "-XX:ActiveProcessorCount=1",
+            "-jar",
+            "app.jar",
+            "a");
   }
 
   @ParameterizedTest(name = "{0}")
