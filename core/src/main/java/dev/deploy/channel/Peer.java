@@ -215,7 +215,7 @@ final class Peer implements Transport.Listener {
    */
   private final List<Transport> retired = new ArrayList<>();
 
-  /** Re-dials of a stalled connection under way (see ChannelTable.resume). Loop thread only. */
+  /** Re-dials of a stalled connection under way (see ChannelTable.checkStall). Loop thread only. */
   final List<Connection> resuming = new ArrayList<>();
 
   /** When this side last started a re-dial, on the loop's clock. Loop thread only. */
@@ -1759,6 +1759,9 @@ final class Peer implements Transport.Listener {
     }
     transport = null;
     closeRetired();
+    for (Connection r : new ArrayList<>(resuming)) {
+      r.close(); // nothing left to resume: the pair ended, or is dialled afresh
+    }
     if (goodbyeReceived) {
       return;
     }
