@@ -318,11 +318,14 @@ public final class ChannelTable {
   // ===================== resume of a stalled connection =====================
 
   /**
-   * Heartbeat intervals a TCP connection may read nothing before it counts as stalled and is
-   * dialled again (the remote heartbeats every interval on an idle connection, so three missed ones
-   * mean lost segments waiting in TCP's retransmission back-off, or a remote that is gone).
+   * Half heartbeat intervals a TCP connection may read nothing before it counts as stalled and is
+   * dialled again: 3.5 intervals. The remote heartbeats on an idle connection when it wrote nothing
+   * for an interval, judged on its timer's ticks, so on a healthy connection reads come at most
+   * about two intervals apart (a write just after a tick puts the heartbeat off to the next but
+   * one); longer means lost segments waiting in TCP's retransmission back-off, or a remote that is
+   * gone. At 3 intervals, tests on a manual clock saw exactly 3 between reads now and then.
    */
-  static final int STALL_HEARTBEATS = 3;
+  static final int STALL_HALF_HEARTBEATS = 7;
 
   /**
    * Heartbeat intervals between re-dials while the connection stays stalled: several handshakes
@@ -337,22 +340,28 @@ public final class ChannelTable {
   /** Loop: watches {@code c}, the pair's new TCP connection, for a stall, every heartbeat. */
   void watchStall(Peer p, Connection c) {
     long every = loop.silence().heartbeatNanos();
-    loop.schedule(every, () -> checkStall(p, c, every));
+    long from = loop.now();
+    loop.schedule(every, () -> checkStall(p, c, every, from));
   }
 
   /**
    * Loop timer: while {@code c} carries {@code p}, re-dials when it read nothing for {@link
-   * #STALL_HEARTBEATS} heartbeat intervals, and again every {@link #REDIAL_HEARTBEATS} while it
-   * stays so. A remote that is gone refuses or never answers: the old connection then reaches the
+   * #STALL_HALF_HEARTBEATS} half heartbeat intervals, and again every {@link #REDIAL_HEARTBEATS}
+   * while it stays so (at the next look when no re-dial is under way: the last was refused or
+   * rejected). A remote that is gone refuses or never answers: the old connection then reaches the
    * silence limit and the pair ends LOST, as before.
    */
-  private void checkStall(Peer p, Connection c, long every) {
+  private void checkStall(Peer p, Connection c, long every, long last) {
     if (p.transport != c || c.state() != Connection.State.OPEN) {
       return; // the pair moved on: the new transport has its own watch
     }
     long now = loop.now();
-    if (now - c.lastRead() >= STALL_HEARTBEATS * every
-        && now - p.lastResumeDial >= REDIAL_HEARTBEATS * every
+    // First: a failed dial below ends no watch.
+    loop.schedule(every, () -> checkStall(p, c, every, now));
+    boolean late = now - last > 2 * every; // this loop (or its clock) jumped: bytes may wait unread
+    if (!late
+        && now - c.lastRead() >= STALL_HALF_HEARTBEATS * every / 2
+        && (p.resuming.isEmpty() || now - p.lastResumeDial >= REDIAL_HEARTBEATS * every)
         && p.resuming.size() < MAX_RESUMES
         && p.resumable()) {
       p.lastResumeDial = now;
@@ -367,7 +376,6 @@ public final class ChannelTable {
                   protection, self.address().getAddress(), p.pid.address().getAddress()));
       p.resuming.add(Connection.dial(loop, route.apply(p.pid), handshake, new Resume(p)));
     }
-    loop.schedule(every, () -> checkStall(p, c, every));
   }
 
   /**

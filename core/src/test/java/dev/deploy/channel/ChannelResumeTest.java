@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Timeout;
  * acknowledgements stopped: no value lost, none twice, order kept, no LOST. A remote that is truly
  * out of reach is still LOST at the silence limit. Every connection goes through a {@link
  * FreezingProxy}, both ways, over TCP (no shared memory), with a 3 s silence limit (heartbeats
- * every 300 ms, a stall after 900 ms).
+ * every 300 ms, a stall after 1.05 s).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ChannelResumeTest {
