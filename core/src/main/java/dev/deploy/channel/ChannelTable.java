@@ -302,7 +302,147 @@ public final class ChannelTable {
             target(p.pid),
             FrameProtection.wish(
                 protection, self.address().getAddress(), p.pid.address().getAddress()));
-    p.dialing = Connection.dial(loop, p.pid.address(), handshake, new Dial(p, attempt, giveUpAt));
+    p.dialing =
+        Connection.dial(loop, route.apply(p.pid), handshake, new Dial(p, attempt, giveUpAt));
+  }
+
+  /**
+   * Where a pid's channel port is dialled: its own address. Test seam: a test puts a proxy in
+   * between that can freeze a connection.
+   */
+  volatile Function<Pid, InetSocketAddress> route = Pid::address;
+
+  /** Test seam: this table's dials offer no shared memory, so its pairs use TCP. */
+  volatile boolean tcpOnly;
+
+  // ===================== resume of a stalled connection =====================
+
+  /**
+   * Half heartbeat intervals a TCP connection may read nothing before it counts as stalled and is
+   * dialled again: 3.5 intervals. The remote heartbeats on an idle connection when it wrote nothing
+   * for an interval, judged on its timer's ticks, so on a healthy connection reads come at most
+   * about two intervals apart (a write just after a tick puts the heartbeat off to the next but
+   * one); longer means lost segments waiting in TCP's retransmission back-off, or a remote that is
+   * gone. At 3 intervals, tests on a manual clock saw exactly 3 between reads now and then.
+   */
+  static final int STALL_HALF_HEARTBEATS = 7;
+
+  /**
+   * Heartbeat intervals between re-dials while the connection stays stalled: several handshakes
+   * race TCP's back-off, each on its own connection, so one whose packets were lost does not hold
+   * the others up.
+   */
+  static final int REDIAL_HEARTBEATS = 2;
+
+  /** The most re-dials of one pair under way at once. */
+  static final int MAX_RESUMES = 4;
+
+  /** Loop: watches {@code c}, the pair's new TCP connection, for a stall, every heartbeat. */
+  void watchStall(Peer p, Connection c) {
+    long every = loop.silence().heartbeatNanos();
+    long from = loop.now();
+    loop.schedule(every, () -> checkStall(p, c, every, from));
+  }
+
+  /**
+   * Loop timer: while {@code c} carries {@code p}, re-dials when it read nothing for {@link
+   * #STALL_HALF_HEARTBEATS} half heartbeat intervals, and again every {@link #REDIAL_HEARTBEATS}
+   * while it stays so (at the next look when no re-dial is under way: the last was refused or
+   * rejected). A remote that is gone refuses or never answers: the old connection then reaches the
+   * silence limit and the pair ends LOST, as before.
+   */
+  private void checkStall(Peer p, Connection c, long every, long last) {
+    if (p.transport != c || c.state() != Connection.State.OPEN) {
+      return; // the pair moved on: the new transport has its own watch
+    }
+    long now = loop.now();
+    // First: a failed dial below ends no watch.
+    loop.schedule(every, () -> checkStall(p, c, every, now));
+    boolean late = now - last > 2 * every; // this loop (or its clock) jumped: bytes may wait unread
+    if (!late
+        && now - c.lastRead() >= STALL_HALF_HEARTBEATS * every / 2
+        && (p.resuming.isEmpty() || now - p.lastResumeDial >= REDIAL_HEARTBEATS * every)
+        && p.resuming.size() < MAX_RESUMES
+        && p.resumable()) {
+      p.lastResumeDial = now;
+      Handshake handshake =
+          Handshake.dialer(
+              Handshake.Role.PROCESS,
+              credential.key(),
+              credential.deployment(),
+              Handshake.Role.PROCESS,
+              target(p.pid),
+              FrameProtection.wish(
+                  protection, self.address().getAddress(), p.pid.address().getAddress()));
+      p.resuming.add(Connection.dial(loop, route.apply(p.pid), handshake, new Resume(p)));
+    }
+  }
+
+  /**
+   * The listener of a re-dial of a stalled pair until the remote answers: RESUMED switches the pair
+   * to it, REJECT or any failure leaves the pair on its old connection (whose silence limit still
+   * decides whether the remote is gone).
+   */
+  private final class Resume implements Connection.Listener {
+    private final Peer peer;
+
+    Resume(Peer peer) {
+      this.peer = peer;
+    }
+
+    @Override
+    public void onAuthenticated(Connection c) {
+      c.sendFrame(Frames.RESUME, new MessageOut().pid(self).toByteArray());
+    }
+
+    @Override
+    public void onFrame(Connection c, int type, ByteBuffer payload) throws IOException {
+      peer.resuming.remove(c);
+      if (type == Frames.RESUMED) {
+        Peer.Books theirs = Peer.Books.read(payload, peer.pid);
+        if (!(peer.transport instanceof Connection) || peer.fate() != null) {
+          c.close(); // the pair ended meanwhile; the remote sees this connection end
+          return;
+        }
+        peer.resumed(c, theirs);
+      } else if (type == Frames.REJECT) {
+        c.close();
+      } else {
+        throw new ProtocolException(
+            "expected RESUMED or REJECT from " + peer.pid + ", got " + type);
+      }
+    }
+
+    @Override
+    public void onReadRound(Connection c) {}
+
+    @Override
+    public void fill(Connection c, ByteBuffer out) {}
+
+    @Override
+    public void onClosed(Connection c, IOException cause) {
+      peer.resuming.remove(c); // the old connection carries on, or reaches its silence limit
+    }
+  }
+
+  /**
+   * Loop: answers a RESUME from {@code remote} on {@code c}: switches the pair to it when it has a
+   * TCP connection that may be stalled, is not already switching, and this side's own re-dial does
+   * not win the race (the lower pid's dial wins, as for a first dial); else REJECT.
+   */
+  private void onResume(Connection c, Pid remote) {
+    Peer p = peers.get(remote);
+    boolean accept =
+        p != null
+            && p.resumable()
+            && !p.awaitingBooks()
+            && !(!p.resuming.isEmpty() && compare(self, remote) < 0);
+    if (!accept) {
+      c.sendFrame(Frames.REJECT, new byte[0]);
+      c.close();
+      return;
+    }
+    p.resumeAccepted(c);
   }
 
   /** The listener of a connection this process dialled, until the remote accepts it. */
@@ -324,7 +464,7 @@ public final class ChannelTable {
 
     @Override
     public void onAuthenticated(Connection c) {
-      offered = offerShm(c);
+      offered = tcpOnly ? null : offerShm(c);
       c.sendFrame(Frames.IDENT, new MessageOut().pid(self).toByteArray());
     }
 
@@ -541,6 +681,18 @@ public final class ChannelTable {
       if (type == Frames.SHM_OFFER && !offered) {
         offered = true;
         shm = takeShm(payload);
+        return;
+      }
+      if (type == Frames.RESUME && !offered) {
+        byte[] bytes = new byte[payload.remaining()];
+        payload.get(bytes);
+        MessageIn in = new MessageIn(bytes);
+        Pid remote = in.pid("RESUME pid");
+        in.end("RESUME");
+        if (remote.equals(self)) {
+          throw new ProtocolException("a connection claims to come from this process itself");
+        }
+        onResume(c, remote);
         return;
       }
       if (type != Frames.IDENT) {

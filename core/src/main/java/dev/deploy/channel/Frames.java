@@ -67,6 +67,26 @@ final class Frames {
    */
   static final int SHM_OFFER = 13;
 
+  /**
+   * Dialler to acceptor, instead of {@link #IDENT}: {@code pid} the dialler's. The pair's TCP
+   * connection stalled (nothing read for a few heartbeats) and this fresh connection is to carry it
+   * from now on. The acceptor answers {@link #RESUMED} (it switched to this connection) or {@link
+   * #REJECT} (it keeps the old one, or its own re-dial wins the race).
+   */
+  static final int RESUME = 14;
+
+  /**
+   * On a resumed connection, once each way, first: the sender's books, {@code u64} values and ENDs
+   * received, {@code u64} bytes of credit ever granted, {@code u64} Receivers opened. The acceptor
+   * sends it as its answer to {@link #RESUME}, the dialler in turn once it switched. Each side then
+   * re-sends, in order, what the other did not receive, takes the credit whose CREDIT frames were
+   * lost, and ignores whatever still arrives on the old connection.
+   */
+  static final int RESUMED = 15;
+
+  /** Bytes of a {@link #RESUMED} frame's books. */
+  static final int BOOKS = 3 * 8;
+
   static final int FIRST = 1;
   static final int LAST = 2;
 

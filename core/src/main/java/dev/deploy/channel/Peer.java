@@ -80,6 +80,13 @@ final class Peer implements Transport.Listener {
     /** True once nothing will read the caller's array any more. */
     boolean returned; // guarded by lock
 
+    /**
+     * True once a TCP connection started writing it: the value is kept until acknowledged (a
+     * resumed connection may have to send it again), so the sender copies it at once rather than
+     * wait for the write to end.
+     */
+    boolean kept; // guarded by lock
+
     Loan(byte[] bytes) {
       this.bytes = bytes;
     }
@@ -170,6 +177,26 @@ final class Peer implements Transport.Listener {
   /** The open Sender, or null. */
   SendEnd sender;
 
+  // --- resume of a stalled TCP connection (docs/channels.md): guarded by lock ---
+  /**
+   * Values (byte[], Raw or Loan) and END markers a TCP connection took from outbound and the remote
+   * has not acknowledged, oldest first: a resumed connection sends them again. Bounded by the
+   * remote's window, plus one value.
+   */
+  private final ArrayDeque<Object> unacked = new ArrayDeque<>();
+
+  /** The number (counting as {@link #sent} does, from 0) of the first of {@link #unacked}. */
+  private long unackedFrom;
+
+  /** Bytes of credit the remote's CREDIT frames granted in all; its books may say more. */
+  private long grantsSeen;
+
+  /**
+   * True on the side that accepted a resumed connection, from its switch to it until the dialler's
+   * books arrive on it: nothing is written meanwhile (the dialler's books say where to start).
+   */
+  private boolean awaitingBooks;
+
   // --- fate: guarded by lock ---
   /** Null while the remote may be alive; then how it went away. Never changes once set. */
   private Reason fate;
@@ -180,6 +207,19 @@ final class Peer implements Transport.Listener {
   // --- written by the loop thread only ---
   /** The transport carrying this pair's frames once accepted, or null. */
   volatile Transport transport;
+
+  /**
+   * Connections that carried the pair before a resume this side accepted: kept open (their frames
+   * ignored, nothing written on them) until the dialler's books show it switched too, so it never
+   * sees the connection it still uses end under it. Loop thread only.
+   */
+  private final List<Transport> retired = new ArrayList<>();
+
+  /** Re-dials of a stalled connection under way (see ChannelTable.checkStall). Loop thread only. */
+  final List<Connection> resuming = new ArrayList<>();
+
+  /** When this side last started a re-dial, on the loop's clock. Loop thread only. */
+  long lastResumeDial;
 
   /** The connection this side is dialling, or null. */
   Connection dialing;
@@ -329,7 +369,7 @@ final class Peer implements Transport.Listener {
     long deadline = System.nanoTime() + LEND_NANOS;
     lock.lock();
     try {
-      while (!loan.returned && fate == null && !interrupted) {
+      while (!loan.returned && !loan.kept && fate == null && !interrupted) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           break;
@@ -931,6 +971,7 @@ final class Peer implements Transport.Listener {
       }
       fate = reason;
       outbound.clear();
+      unacked.clear();
       arrivals++;
       w = signal();
     } finally {
@@ -950,7 +991,239 @@ final class Peer implements Transport.Listener {
     lastActivity = table.now();
     c.carry(this);
     c.name(pid.toString());
+    if (c instanceof Connection tcp) {
+      table.watchStall(this, tcp);
+    }
     c.flush();
+  }
+
+  // ===================== resume of a stalled TCP connection =====================
+
+  /**
+   * Call only when holding lock, as a TCP connection takes {@code value} from outbound (before the
+   * poll's count moved on: its number is the values sent less those still queued, less one).
+   */
+  private void keep(Object value) {
+    assert lock.isHeldByCurrentThread();
+    long number = sent - outbound.size() - 1;
+    if (unacked.isEmpty()) {
+      unackedFrom = number;
+    }
+    unacked.add(value);
+  }
+
+  /** What one side of a resumed connection tells the other it has: see {@link Frames#RESUMED}. */
+  record Books(long received, long granted, long receivers) {
+    static Books read(ByteBuffer payload, Pid from) throws ProtocolException {
+      if (payload.remaining() != Frames.BOOKS) {
+        throw new ProtocolException(
+            "a RESUMED from " + from + " has " + payload.remaining() + " bytes");
+      }
+      return new Books(payload.getLong(), payload.getLong(), payload.getLong());
+    }
+
+    byte[] bytes() {
+      return ByteBuffer.allocate(Frames.BOOKS)
+          .putLong(received)
+          .putLong(granted)
+          .putLong(receivers)
+          .array();
+    }
+  }
+
+  /** Loop: whether a re-dial of this pair's connection may start or be accepted now. */
+  boolean resumable() {
+    assert table.inLoop();
+    lock.lock();
+    try {
+      return fate == null && transport instanceof Connection && !idleClosed && !goodbyeReceived;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Loop, the acceptor of a resume: whether the pair still waits for an earlier one's books. */
+  boolean awaitingBooks() {
+    lock.lock();
+    try {
+      return awaitingBooks;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Loop: stops assembling a value from the connection being left (it is sent again whole) and
+   * hands over what arrived whole; call before {@link #stateBooks}.
+   */
+  private void leaveArrivals() {
+    assert table.inLoop();
+    deliverArrivals();
+    if (assembling != null) {
+      receivedBytes -= assemblingTotal;
+      assembling = null;
+    }
+  }
+
+  /**
+   * Call only when holding lock, in the same hold as the switch of {@link #transport} (so no frame
+   * goes out on the old connection after the books are stated): what the books tell the remote
+   * needs no ACK or RECEIVER frame.
+   */
+  private Books stateBooks() {
+    assert lock.isHeldByCurrentThread();
+    ackSent = received;
+    receiversAnnounced = receivers;
+    return new Books(received, granted, receivers);
+  }
+
+  /**
+   * Call only when holding lock: checks the remote's books against ours before anything changes.
+   *
+   * @throws ProtocolException when they cannot be resumed from: the remote claims values never
+   *     written, or values not kept, or less than it already said
+   */
+  private void checkBooks(Books b) throws ProtocolException {
+    assert lock.isHeldByCurrentThread();
+    long written = sent - outbound.size();
+    boolean covered = unacked.isEmpty() ? b.received() == written : b.received() >= unackedFrom;
+    if (b.received() < acked || b.received() > written || !covered) {
+      throw new ProtocolException(
+          pid
+              + " resumes at "
+              + b.received()
+              + " values, outside what was kept: "
+              + acked
+              + ".."
+              + written);
+    }
+    if (b.granted() < grantsSeen || b.receivers() < remoteReceivers) {
+      throw new ProtocolException(pid + " resumes with books below what it said before: " + b);
+    }
+  }
+
+  /**
+   * Call only when holding lock, checked: takes the remote's books. What it acknowledges is
+   * forgotten, what it did not receive goes back to the head of outbound in order (a value half
+   * written is sent again whole), credit whose CREDIT frames were lost is taken, and a GOODBYE that
+   * may have been lost goes out again after everything.
+   */
+  private void applyBooks(Books b) {
+    assert lock.isHeldByCurrentThread();
+    acked = b.received();
+    dropAcked(acked);
+    for (Iterator<Object> it = unacked.descendingIterator(); it.hasNext(); ) {
+      outbound.addFirst(it.next());
+    }
+    unacked.clear();
+    writing = null;
+    lent = null;
+    credit += b.granted() - grantsSeen;
+    grantsSeen = b.granted();
+    remoteReceivers = b.receivers();
+    if (goodbyeDue) {
+      goodbyeSent = false;
+    }
+    idleAsked = false;
+  }
+
+  /**
+   * Loop, the acceptor of a resume: {@code c} carries the pair from now on. Answers with this
+   * side's books and writes nothing more until the dialler's come; the old connection is retired
+   * (ignored, closed once the dialler's books show it switched).
+   */
+  void resumeAccepted(Connection c) {
+    assert table.inLoop();
+    leaveArrivals();
+    Transport old = transport;
+    Books mine;
+    lock.lock();
+    try {
+      mine = stateBooks();
+      awaitingBooks = true;
+      transport = c;
+    } finally {
+      lock.unlock();
+    }
+    if (old != null) {
+      retired.add(old);
+    }
+    c.sendFrame(Frames.RESUMED, mine.bytes());
+    attach(c);
+  }
+
+  /**
+   * Loop, the dialler of a resume: the acceptor switched to {@code c} and sent its books {@code
+   * theirs}; this side switches too, sends its own books first, re-sends what the acceptor missed
+   * and closes the old connection (the acceptor ignores it already).
+   *
+   * @throws ProtocolException when the books cannot be resumed from (the pair is then lost)
+   */
+  void resumed(Connection c, Books theirs) throws ProtocolException {
+    assert table.inLoop();
+    leaveArrivals();
+    Transport old = transport;
+    Books mine;
+    List<Runnable> w;
+    lock.lock();
+    try {
+      checkBooks(theirs);
+      mine = stateBooks();
+      applyBooks(theirs);
+      awaitingBooks = false;
+      transport = c;
+      w = signal();
+    } catch (ProtocolException e) {
+      if (old != null) {
+        table.execute(old::close); // a pair that cannot be resumed: its channels see LOST
+      }
+      throw e;
+    } finally {
+      lock.unlock();
+    }
+    runWaiters(w);
+    c.sendFrame(Frames.RESUMED, mine.bytes());
+    attach(c);
+    if (old != null) {
+      old.close();
+    }
+    closeRetired();
+  }
+
+  /** Arrival, the acceptor of a resume: the dialler's books came; what it missed goes out. */
+  private void onBooks(Transport c, ByteBuffer payload) throws ProtocolException {
+    Books theirs = Books.read(payload, pid);
+    List<Runnable> w;
+    lock.lock();
+    try {
+      if (!awaitingBooks) {
+        throw new ProtocolException("an unexpected RESUMED from " + pid);
+      }
+      checkBooks(theirs);
+      applyBooks(theirs);
+      awaitingBooks = false;
+      w = signal();
+    } finally {
+      lock.unlock();
+    }
+    runWaiters(w);
+    onLoop(
+        () -> {
+          closeRetired();
+          c.flush();
+        });
+  }
+
+  /** Loop: closes the connections a resume replaced. */
+  private void closeRetired() {
+    assert table.inLoop();
+    List<Transport> old = new ArrayList<>(retired);
+    retired.clear();
+    for (Transport t : old) {
+      if (t != transport) {
+        t.close();
+      }
+    }
   }
 
   /** Loop: send GOODBYE after everything queued; the process is exiting. */
@@ -967,6 +1240,9 @@ final class Peer implements Transport.Listener {
 
   @Override
   public void onFrame(Transport c, int type, ByteBuffer payload) throws IOException {
+    if (c != transport) {
+      return; // late bytes of a connection a resume replaced
+    }
     lastActivity = table.now();
     if (type != Frames.DATA) {
       deliverArrivals();
@@ -980,6 +1256,7 @@ final class Peer implements Transport.Listener {
       case Frames.RECEIVER -> onReceiver(payload);
       case Frames.ACK -> onAck(payload);
       case Frames.CREDIT -> onCredit(payload);
+      case Frames.RESUMED -> onBooks(c, payload);
       case Frames.GOODBYE -> {
         goodbyeReceived = true;
         settle(Reason.EXITED);
@@ -1185,11 +1462,27 @@ final class Peer implements Transport.Listener {
             "ACK " + count + " from " + pid + " is outside " + acked + ".." + sent);
       }
       acked = count;
+      dropAcked(count);
       w = signal();
     } finally {
       lock.unlock();
     }
     runWaiters(w);
+  }
+
+  /**
+   * Call only when holding lock: forgets the kept values the remote acknowledged ({@code count} in
+   * all). A lent array still unreturned is the caller's again: nothing will read it.
+   */
+  private void dropAcked(long count) {
+    assert lock.isHeldByCurrentThread();
+    while (!unacked.isEmpty() && unackedFrom < count) {
+      Object o = unacked.poll();
+      unackedFrom++;
+      if (o instanceof Loan l && !l.returned && writing != l.bytes) {
+        l.returned = true;
+      }
+    }
   }
 
   private void onCredit(ByteBuffer payload) throws ProtocolException {
@@ -1205,6 +1498,7 @@ final class Peer implements Transport.Listener {
     lock.lock();
     try {
       credit += bytes;
+      grantsSeen += bytes;
       w = signal();
     } finally {
       lock.unlock();
@@ -1214,6 +1508,9 @@ final class Peer implements Transport.Listener {
 
   @Override
   public void onTick(Transport c, long now) {
+    if (c != transport) {
+      return; // a connection retired by a resume
+    }
     if (!idleAsked && !goodbyeDue && now - lastActivity >= IDLE_NANOS && holdIfIdle()) {
       c.sendFrame(Frames.IDLE, new byte[0]);
     }
@@ -1367,8 +1664,13 @@ final class Peer implements Transport.Listener {
   @Override
   public void fill(Transport c, ByteBuffer out) {
     boolean wroteData = false;
+    // Over TCP, values are kept until acknowledged: a stalled connection is resumed on a new one.
+    boolean keeps = c instanceof Connection;
     lock.lock();
     try {
+      if (c != transport || awaitingBooks) {
+        return; // retired by a resume, or resumed and waiting to hear where the remote stands
+      }
       if (received > ackSent && out.remaining() >= Frames.COUNT_FRAME) {
         Frames.putCount(out, Frames.ACK, received);
         ackSent = received;
@@ -1394,12 +1696,22 @@ final class Peer implements Transport.Listener {
               break;
             }
             outbound.poll();
+            if (keeps) {
+              keep(end);
+            }
             Frames.putCount(out, Frames.END, end.receivers());
             lastActivity = table.now();
             continue;
           }
           outbound.poll();
+          if (keeps) {
+            keep(next);
+          }
           if (next instanceof Loan loan) {
+            if (keeps && !loan.kept) {
+              loan.kept = true; // its sender copies it now (see awaitReturn)
+              changed.signalAll();
+            }
             lent = loan;
             writingRaw = true;
             writing = loan.bytes;
@@ -1426,9 +1738,11 @@ final class Peer implements Transport.Listener {
         if (writingOffset == writing.length) {
           writing = null;
           if (lent != null) {
-            lent.returned = true;
+            if (!lent.kept) {
+              lent.returned = true; // a kept one is returned by its sender's copy, or its ACK
+              changed.signalAll();
+            }
             lent = null;
-            changed.signalAll();
           }
         }
       }
@@ -1456,6 +1770,10 @@ final class Peer implements Transport.Listener {
       return;
     }
     transport = null;
+    closeRetired();
+    for (Connection r : new ArrayList<>(resuming)) {
+      r.close(); // nothing left to resume: the pair ended, or is dialled afresh
+    }
     if (goodbyeReceived) {
       return;
     }

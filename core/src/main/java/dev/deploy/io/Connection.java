@@ -836,8 +836,11 @@ public final class Connection implements IoLoop.Handler, Transport {
     }
   }
 
-  /** Loop thread: when the last byte came, on the loop's clock (for tests). */
-  long lastRead() {
+  /**
+   * Loop thread: when the last byte came (a heartbeat, a frame or a part of one), on the loop's
+   * clock; the channels watch it to re-dial a connection that stalled.
+   */
+  public long lastRead() {
     return lastRead;
   }
 

@@ -40,8 +40,11 @@ public final class Handshake {
   /** The first bytes of every deploy connection: "DPLY". */
   static final int MAGIC = 0x44504C59;
 
-  /** The protocol version this code speaks; 1 was the unbound handshake. */
-  static final int VERSION = 2;
+  /**
+   * The protocol version this code speaks; 1 was the unbound handshake, 2 had no resume of a
+   * stalled channel connection (RESUME, RESUMED).
+   */
+  static final int VERSION = 3;
 
   /** Bytes of a nonce. */
   public static final int NONCE = 32;

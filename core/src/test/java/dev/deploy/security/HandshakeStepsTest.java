@@ -44,7 +44,7 @@ class HandshakeStepsTest {
   void givenDialer_whenHello_thenMagicVersionNonceRolesAndTarget() {
     byte[] hello = dialer().hello();
 
-    assertThat(hello).hasSize(Handshake.HEADER + target.length).startsWith('D', 'P', 'L', 'Y', 2);
+    assertThat(hello).hasSize(Handshake.HEADER + target.length).startsWith('D', 'P', 'L', 'Y', 3);
     assertThat(hello[5 + Handshake.NONCE + 1]).isEqualTo((byte) 'm');
     assertThat(hello[5 + Handshake.NONCE + 2]).isEqualTo((byte) 'w');
     assertThat(hello[Handshake.HEADER - 1]).isEqualTo((byte) target.length);

@@ -258,7 +258,7 @@ class HandshakeTest {
 
     assertThatThrownBy(() -> runAgainst(hello))
         .isInstanceOf(AuthenticationException.class)
-        .hasMessageContaining("version 1, this is 2");
+        .hasMessageContaining("version 1, this is 3");
   }
 
   @Test

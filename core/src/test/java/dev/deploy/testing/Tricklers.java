@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
  * socket on {@link #close}. Thread safe.
  */
 public final class Tricklers implements AutoCloseable {
-  /** The bytes trickled: "DPLY", version 2, then zeros, as a hello begins. */
-  private static final byte[] START = {'D', 'P', 'L', 'Y', 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  /** The bytes trickled: "DPLY", version 3, then zeros, as a hello begins. */
+  private static final byte[] START = {'D', 'P', 'L', 'Y', 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
   private final List<Socket> sockets = new ArrayList<>();
   private final ScheduledExecutorService timer =

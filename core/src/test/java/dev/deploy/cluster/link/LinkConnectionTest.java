@@ -302,7 +302,7 @@ class LinkConnectionTest {
         new Thread(
             () -> {
               try (Socket s = squatter.accept()) {
-                byte[] prefix = {'D', 'P', 'L', 'Y', 2}; // a hello's start, then its nonce
+                byte[] prefix = {'D', 'P', 'L', 'Y', 3}; // a hello's start, then its nonce
                 for (int i = 0; i < 40; i++) {
                   s.getOutputStream().write(i < prefix.length ? prefix[i] : i);
                   s.getOutputStream().flush();
