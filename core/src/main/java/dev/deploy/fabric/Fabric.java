@@ -415,7 +415,7 @@ public final class Fabric implements Launcher, AutoCloseable {
             StartTrace.mark("fabric: spawn takes pool " + warm.id);
           }
           warmHits.increment();
-          refill(order.program(), order.resources());
+          refillAfterTake(order.program(), order.resources());
           return warm.launched;
         }
       }
@@ -467,6 +467,35 @@ public final class Fabric implements Launcher, AutoCloseable {
                   });
         });
     return result;
+  }
+
+  /**
+   * How long after a spawn took a ready pool JVM its replacement starts, when another is still
+   * ready for the next spawn: a JVM's start takes a core for 50-100 ms, and started at once it
+   * shared the two cores with the taken JVM's first milliseconds (its task, its first connection).
+   */
+  static final long REFILL_DELAY_MILLIS = 40;
+
+  /** Returns how long a refill waits when {@code stillReady} members of the shape are ready. */
+  static long refillDelayMillis(int stillReady) {
+    return stillReady == 0 ? 0 : REFILL_DELAY_MILLIS;
+  }
+
+  /**
+   * Refills after a spawn took a ready member: at once when none of its shape is left ready (the
+   * next spawn would wait), else after {@link #REFILL_DELAY_MILLIS}.
+   */
+  private void refillAfterTake(long program, Resources r) {
+    long delay = refillDelayMillis(pool.waitingCount(program, r));
+    if (delay == 0) {
+      refill(program, r);
+      return;
+    }
+    try {
+      timers.schedule(() -> refill(program, r), delay, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // Closed: nothing to refill.
+    }
   }
 
   /**

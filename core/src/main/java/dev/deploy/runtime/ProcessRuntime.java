@@ -9,6 +9,7 @@ import dev.deploy.channel.ChannelTable;
 import dev.deploy.codec.Codec;
 import dev.deploy.codec.LambdaCodec;
 import dev.deploy.io.IoLoop;
+import dev.deploy.io.ShmFile;
 import dev.deploy.logging.StartTrace;
 import dev.deploy.process.Env;
 import dev.deploy.security.ClusterKey;
@@ -215,6 +216,7 @@ public final class ProcessRuntime {
             @Override
             public void run() {
               io.loop().close();
+              ShmFile.dropSpare();
             }
           });
       StartTrace.mark("process: register");
@@ -271,6 +273,8 @@ public final class ProcessRuntime {
           "warm",
           new byte[] {1},
           java.util.List.of(1, 2));
+      // The file this JVM's first channel offers (when it dials rather than being dialled).
+      ShmFile.prepareSpare();
     } catch (Exception e) {
       // Only a warm-up: the real path reports its own errors.
     }
