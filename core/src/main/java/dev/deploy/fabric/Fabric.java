@@ -509,12 +509,31 @@ public final class Fabric implements Launcher, AutoCloseable {
     }
     threads.execute(
         () -> {
+          if (coldStarting(program)) {
+            return; // refilled when the last of them registers
+          }
           for (int i = pool.missing(program, r);
               i > 0 && programs.containsKey(program) && m.reserveWarm(this, r);
               i--) {
             startLaunch(new LaunchOrder(program, null, r, null), true);
           }
         });
+  }
+
+  /**
+   * Whether a JVM of {@code program} that is not the pool's is still starting. The pool starts
+   * nothing then: a burst of spawns that found it empty (50 {@code spawnAsync} at once) started
+   * their own JVMs, and pool JVMs started beside them (six in that run) only slowed them down and
+   * were stopped unused at the run's end. Each such JVM refills as it registers, so the last one
+   * does.
+   */
+  boolean coldStarting(long program) {
+    for (Launch l : launches.values()) {
+      if (!l.warm && l.state() == Launch.State.STARTING && l.order().program() == program) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void releaseWarm(Launch launch) {
