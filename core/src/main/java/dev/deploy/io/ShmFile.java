@@ -136,10 +136,7 @@ public final class ShmFile {
 
   /** Creates a new file, owner-only, of {@link #SIZE} bytes, and maps it. */
   public static ShmFile create() throws IOException {
-    byte[] random = new byte[16];
-    RANDOM.nextBytes(random);
-    String name =
-        "deploy-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(random);
+    String name = newName();
     Path path = DIR.resolve(name);
     OwnerOnlyFiles.createFile(path);
     try {
@@ -152,54 +149,80 @@ public final class ShmFile {
   }
 
   /**
-   * The file made ahead for this process's next offer ({@link #prepareSpare}), or null. Making one
-   * (create, write 2 MiB, map) takes 1-4 ms on a busy machine, which was on the way of a pair's
-   * first value when the dialler made it as it offered.
+   * The name of the file made ahead for this process's next offer ({@link #prepareSpare}), created
+   * and written but not mapped, or null. Making a file (create, write 2 MiB) takes 1-4 ms on a busy
+   * machine, which was on the way of a pair's first value when the dialler made it as it offered;
+   * mapping it then costs a system call. Unmapped, it is nobody's mapping until offered.
    */
-  private static final AtomicReference<ShmFile> SPARE = new AtomicReference<>();
+  private static final AtomicReference<String> SPARE = new AtomicReference<>();
 
   /**
-   * Returns a file to offer: the one {@link #prepareSpare} made ahead when there is one, else a new
-   * one ({@link #create}). Any thread.
+   * Returns a file to offer: the one {@link #prepareSpare} made ahead, mapped now, when there is
+   * one, else a new one ({@link #create}). Any thread.
    */
   public static ShmFile takeSpareOrCreate() throws IOException {
-    ShmFile spare = SPARE.getAndSet(null);
-    return spare != null ? spare : create();
+    String spare = SPARE.getAndSet(null);
+    if (spare != null) {
+      Path path = DIR.resolve(spare);
+      try {
+        return new ShmFile(spare, map(path));
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(path); // gone or broken: make a new one
+      }
+    }
+    return create();
   }
 
   /**
-   * Makes the file the next {@link #takeSpareOrCreate} returns, unless one is ready; blocking, so
-   * call it off the I/O thread at a quiet moment. Never throws: without one, the next offer makes
-   * its own. The spare keeps its name until offered; {@link #dropSpare} at exit, or the fabric's
-   * {@link #sweepEnded} after a kill, removes it.
+   * Makes the file the next {@link #takeSpareOrCreate} maps, unless one is ready; blocking, so call
+   * it off the I/O thread at a quiet moment. Never throws: without one, the next offer makes its
+   * own. The spare keeps its name until offered; {@link #dropSpare} at exit, or the fabric's {@link
+   * #sweepEnded} after a kill, removes it.
    */
   public static void prepareSpare() {
     if (SPARE.get() != null || !enabled()) {
       return;
     }
     try {
-      ShmFile made = create();
-      if (!SPARE.compareAndSet(null, made)) {
-        made.unlink(); // another thread made one meanwhile
-        made.release();
+      String name = newName();
+      Path path = DIR.resolve(name);
+      OwnerOnlyFiles.createFile(path);
+      try {
+        allocate(path);
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(path);
+        throw e;
+      }
+      if (!SPARE.compareAndSet(null, name)) {
+        Files.deleteIfExists(path); // another thread made one meanwhile
       }
     } catch (IOException | RuntimeException e) {
       // No spare: the next offer makes its file, and says so if it cannot.
     }
   }
 
-  /** Returns the spare, or null; for tests. */
-  static ShmFile spare() {
+  /** Returns the spare's name, or null; for tests. */
+  static String spare() {
     return SPARE.get();
   }
 
-  /** Removes and unmaps the spare, if any (at exit). Any thread; never throws. */
+  /** Removes the spare, if any (at exit). Any thread; never throws. */
   public static void dropSpare() {
-    ShmFile spare = SPARE.getAndSet(null);
+    String spare = SPARE.getAndSet(null);
     if (spare != null) {
-      spare.unlink();
-      spare.release();
+      try {
+        Files.deleteIfExists(DIR.resolve(spare));
+      } catch (IOException e) {
+        // Not ours to remove any more: nothing to do.
+      }
     }
+  }
+
+  /** Returns a new file name: {@code deploy-<this OS pid>-<32 random hex>}. */
+  private static String newName() {
+    byte[] random = new byte[16];
+    RANDOM.nextBytes(random);
+    return "deploy-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(random);
   }
 
   /**

@@ -61,7 +61,8 @@ class ShmFileTest {
       opened.release();
 
       ShmFile.prepareSpare();
-      Path kept = ShmFile.DIR.resolve(ShmFile.spare().name());
+      Path kept = ShmFile.DIR.resolve(ShmFile.spare());
+      assertThat(mapped(kept)).as("a spare is not mapped until offered").isFalse();
       assertThat(Files.exists(kept)).as("a spare keeps its name until offered").isTrue();
       ShmFile.dropSpare();
       assertThat(Files.exists(kept)).as("dropped at exit").isFalse();
@@ -72,6 +73,13 @@ class ShmFileTest {
         f.release();
       }
       ShmFile.dropSpare();
+    }
+  }
+
+  /** Whether this process maps {@code file} now. */
+  private static boolean mapped(Path file) throws IOException {
+    try (java.util.stream.Stream<String> maps = Files.lines(Path.of("/proc/self/maps"))) {
+      return maps.anyMatch(l -> l.contains(file.toString()));
     }
   }
 
