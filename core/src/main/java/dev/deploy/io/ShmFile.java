@@ -1,5 +1,6 @@
 package dev.deploy.io;
 
+import dev.deploy.security.Nonces;
 import dev.deploy.util.OwnerOnlyFiles;
 import java.io.IOException;
 import java.lang.invoke.MethodHandle;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -86,8 +86,6 @@ public final class ShmFile {
    * so such a file is an orphan long before this; the margin is for clocks and doubt.
    */
   static final Duration LEGACY_MIN_AGE = Duration.ofHours(1);
-
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final String name;
   private final MappedByteBuffer map;
@@ -221,7 +219,9 @@ public final class ShmFile {
   /** Returns a new file name: {@code deploy-<this OS pid>-<32 random hex>}. */
   private static String newName() {
     byte[] random = new byte[16];
-    RANDOM.nextBytes(random);
+    // Not a SecureRandom: its providers' set-up cost each process 10-25 ms, on the I/O thread of
+    // its first pair (nothing else in a process uses one).
+    Nonces.fill(random);
     return "deploy-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(random);
   }
 
