@@ -540,6 +540,14 @@ public final class ChannelTable {
     }
   }
 
+  /** Whether a table that has made {@code offers} shared-memory offers makes the next one ahead. */
+  static boolean sparesAfter(int offers) {
+    return offers >= 2;
+  }
+
+  /** Shared-memory offers this table made; loop thread only. */
+  private int offers;
+
   /** How long after an offer the next one's file is made ({@link ShmFile#prepareSpare}). */
   private static final long SPARE_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
@@ -567,8 +575,12 @@ public final class ChannelTable {
       logOnce("shm", "shared memory is unavailable, channels use TCP: " + e);
       return null;
     }
-    // The next pair's file, made off the loop once this pair's start has had the cores.
-    loop.schedule(SPARE_DELAY_NANOS, () -> runAsync(ShmFile::prepareSpare));
+    // From the second offer on, the next pair's file is made ahead, off the loop, once this pair's
+    // start has had the cores. Not after the first: most processes (a task sending its result)
+    // dial once, and a spare would only cost them 2 MiB written and a file to remove at exit.
+    if (sparesAfter(++offers)) {
+      loop.schedule(SPARE_DELAY_NANOS, () -> runAsync(ShmFile::prepareSpare));
+    }
     c.sendFrame(
         Frames.SHM_OFFER,
         new MessageOut().string(ShmFile.bootId()).string(shm.name()).toByteArray());

@@ -112,4 +112,12 @@ class DialHoldTest {
       throw new AssertionError(e);
     }
   }
+
+  @Test
+  void givenATableThatOfferedOnce_whenAskedForASpare_thenOnlyFromTheSecondOfferOn() {
+    // A task that sends its result dials once: a spare would cost it 2 MiB and a file at exit.
+    assertThat(ChannelTable.sparesAfter(1)).isFalse();
+    assertThat(ChannelTable.sparesAfter(2)).isTrue();
+    assertThat(ChannelTable.sparesAfter(50)).isTrue();
+  }
 }
