@@ -237,6 +237,7 @@ public final class StartupBench {
     int started;
     try (Receiver<Integer> receiver = new Receiver<>(child)) {
       started = receiver.recv();
+      dev.deploy.logging.StartTrace.mark("bench: first value");
     }
     long arrived = System.nanoTime();
     // The task sent the low 32 bits of its clock (one monotonic clock on the machine).
@@ -247,6 +248,7 @@ public final class StartupBench {
   /** The task: sends the low 32 bits of the clock as it starts, an Integer as the issue has it. */
   static void one(Pid parent, Integer ignored) throws Exception {
     int started = (int) System.nanoTime();
+    dev.deploy.logging.StartTrace.mark("bench: task sends");
     try (Sender<Integer> sender = new Sender<>(parent)) {
       sender.send(started);
     }

@@ -27,8 +27,10 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -291,6 +293,10 @@ public final class ChannelTable {
    */
   private void dial(Peer p, int attempt, long giveUpAt) {
     if (p.transport != null || p.dialing != null || p.fate() != null) {
+      heldDials.remove(p);
+      return;
+    }
+    if (attempt == 0 && giveUpAt == NO_DEADLINE && holdDial(p)) {
       return;
     }
     Handshake handshake =
@@ -445,6 +451,64 @@ public final class ChannelTable {
     p.resumeAccepted(c);
   }
 
+  /**
+   * Accepted connections whose IDENT has not come yet (any of them may be from a remote this
+   * process is about to dial); loop thread only.
+   */
+  private int unidentified;
+
+  /**
+   * First dials held back while {@link #unidentified} connections may be the remote's own, with
+   * when each was first held (loop clock); loop thread only.
+   */
+  private final Map<Peer, Long> heldDials = new HashMap<>();
+
+  /**
+   * The longest a first dial waits for accepted connections to say whose they are: about a
+   * handshake on a busy machine. Beyond it, both sides dialling is only the cost it was before.
+   */
+  static final long HOLD_DIAL_NANOS = TimeUnit.MILLISECONDS.toNanos(15);
+
+  /**
+   * Loop: whether {@code p}'s first dial waits. A spawned task's first {@code send} to its parent
+   * used to dial while the parent's own dial (its Receiver, opened as {@code spawn} returned) was
+   * still in its handshake here: two handshakes on two busy cores, and the tie-break then dropped
+   * one of them, often the one nearly done (the first value 5 ms later than one connection's
+   * worth). So while an accepted connection has not said whose it is, the dial waits for it (it is
+   * dialled again when the last one has, see {@link #identified}), up to {@link #HOLD_DIAL_NANOS}.
+   */
+  private boolean holdDial(Peer p) {
+    if (unidentified == 0) {
+      heldDials.remove(p);
+      return false;
+    }
+    long now = loop.now();
+    Long since = heldDials.get(p);
+    if (since == null) {
+      heldDials.put(p, now);
+      loop.schedule(HOLD_DIAL_NANOS, () -> dial(p, 0));
+      return true;
+    }
+    if (now - since < HOLD_DIAL_NANOS) {
+      return true;
+    }
+    heldDials.remove(p);
+    return false;
+  }
+
+  /**
+   * Loop: an accepted connection said whose it is, or ended: held dials go on when none is left.
+   */
+  private void identified() {
+    unidentified--;
+    if (unidentified == 0 && !heldDials.isEmpty()) {
+      for (Peer p : new ArrayList<>(heldDials.keySet())) {
+        heldDials.remove(p);
+        dial(p, 0);
+      }
+    }
+  }
+
   /** The listener of a connection this process dialled, until the remote accepts it. */
   private final class Dial implements Connection.Listener {
     private final Peer peer;
@@ -584,7 +648,14 @@ public final class ChannelTable {
                 Handshake.Role.PROCESS,
                 credential.channels(target(self)),
                 FrameProtection.wish(protection, self.address().getAddress(), remote));
-        Connection c = Connection.accept(loop, s, handshake, new Accepted(hostOf(s)));
+        Accepted accepted = new Accepted(hostOf(s));
+        Connection c;
+        try {
+          c = Connection.accept(loop, s, handshake, accepted);
+        } catch (IOException | RuntimeException e) {
+          accepted.resolved();
+          throw e;
+        }
         if (c.state() != Connection.State.CLOSED) {
           HandshakeQuota.Drop<Connection> dropped =
               handshakes.admit(
@@ -609,6 +680,26 @@ public final class ChannelTable {
     }
   }
 
+  /** Whether a table that has made {@code offers} shared-memory offers makes the next one ahead. */
+  static boolean sparesAfter(int offers) {
+    return offers >= 2;
+  }
+
+  /** Shared-memory offers this table made; loop thread only. */
+  private int offers;
+
+  /** How long after an offer the next one's file is made ({@link ShmFile#prepareSpare}). */
+  private static final long SPARE_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  /** Runs {@code task} on the async threads, unless they are shut down (the table closed). */
+  private void runAsync(Runnable task) {
+    try {
+      async.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // Closed: nothing more to prepare.
+    }
+  }
+
   /**
    * Loop: when shared memory is on, makes a file for the pair and offers it on {@code c} (the
    * remote uses it only from the same machine); returns it, or null.
@@ -619,10 +710,16 @@ public final class ChannelTable {
     }
     ShmFile shm;
     try {
-      shm = ShmFile.create();
+      shm = ShmFile.takeSpareOrCreate();
     } catch (IOException | RuntimeException e) {
       logOnce("shm", "shared memory is unavailable, channels use TCP: " + e);
       return null;
+    }
+    // From the second offer on, the next pair's file is made ahead, off the loop, once this pair's
+    // start has had the cores. Not after the first: most processes (a task sending its result)
+    // dial once, and a spare would only cost them 2 MiB written and a file to remove at exit.
+    if (sparesAfter(++offers)) {
+      loop.schedule(SPARE_DELAY_NANOS, () -> runAsync(ShmFile::prepareSpare));
     }
     c.sendFrame(
         Frames.SHM_OFFER,
@@ -667,8 +764,20 @@ public final class ChannelTable {
     /** Whether an SHM_OFFER came (at most one, before IDENT). */
     private boolean offered;
 
+    /** Whether this connection still counts in {@link #unidentified}. */
+    private boolean unresolved = true;
+
     Accepted(String from) {
       this.from = from;
+      unidentified++;
+    }
+
+    /** This connection said whose it is, or ended (idempotent). */
+    void resolved() {
+      if (unresolved) {
+        unresolved = false;
+        identified();
+      }
     }
 
     @Override
@@ -707,10 +816,12 @@ public final class ChannelTable {
         throw new ProtocolException("a connection claims to come from this process itself");
       }
       Peer p = peers.computeIfAbsent(remote, pid -> new Peer(pid, ChannelTable.this));
+      heldDials.remove(p); // this connection is the remote's: no dial of ours is needed
       boolean reject = p.transport != null || (p.dialing != null && compare(self, remote) < 0);
       if (reject) {
         c.sendFrame(Frames.REJECT, new byte[0]);
         c.close();
+        resolved();
         return;
       }
       ShmFile taken = shm;
@@ -727,6 +838,7 @@ public final class ChannelTable {
         c.sendFrame(Frames.ACCEPT, new byte[0]);
         p.attach(c);
       }
+      resolved();
     }
 
     @Override
@@ -738,6 +850,7 @@ public final class ChannelTable {
     @Override
     public void onClosed(Connection c, IOException cause) {
       handshakes.done(c);
+      resolved();
       if (shm != null) {
         shm.release(); // mapped, but the connection ended before a transport took it
         shm = null;

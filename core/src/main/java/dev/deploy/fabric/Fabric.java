@@ -415,7 +415,7 @@ public final class Fabric implements Launcher, AutoCloseable {
             StartTrace.mark("fabric: spawn takes pool " + warm.id);
           }
           warmHits.increment();
-          refill(order.program(), order.resources());
+          refillAfterTake(order.program(), order.resources());
           return warm.launched;
         }
       }
@@ -470,6 +470,35 @@ public final class Fabric implements Launcher, AutoCloseable {
   }
 
   /**
+   * How long after a spawn took a ready pool JVM its replacement starts, when another is still
+   * ready for the next spawn: a JVM's start takes a core for 50-100 ms, and started at once it
+   * shared the two cores with the taken JVM's first milliseconds (its task, its first connection).
+   */
+  static final long REFILL_DELAY_MILLIS = 40;
+
+  /** Returns how long a refill waits when {@code stillReady} members of the shape are ready. */
+  static long refillDelayMillis(int stillReady) {
+    return stillReady == 0 ? 0 : REFILL_DELAY_MILLIS;
+  }
+
+  /**
+   * Refills after a spawn took a ready member: at once when none of its shape is left ready (the
+   * next spawn would wait), else after {@link #REFILL_DELAY_MILLIS}.
+   */
+  private void refillAfterTake(long program, Resources r) {
+    long delay = refillDelayMillis(pool.waitingCount(program, r));
+    if (delay == 0) {
+      refill(program, r);
+      return;
+    }
+    try {
+      timers.schedule(() -> refill(program, r), delay, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // Closed: nothing to refill.
+    }
+  }
+
+  /**
    * Starts warm JVMs of {@code program} until the pool has its share for {@code r} or the machine
    * has no room. Runs on a pool thread: asking a remote master for room takes a round trip.
    */
@@ -480,12 +509,31 @@ public final class Fabric implements Launcher, AutoCloseable {
     }
     threads.execute(
         () -> {
+          if (coldStarting(program)) {
+            return; // refilled when the last of them registers
+          }
           for (int i = pool.missing(program, r);
               i > 0 && programs.containsKey(program) && m.reserveWarm(this, r);
               i--) {
             startLaunch(new LaunchOrder(program, null, r, null), true);
           }
         });
+  }
+
+  /**
+   * Whether a JVM of {@code program} that is not the pool's is still starting. The pool starts
+   * nothing then: a burst of spawns that found it empty (50 {@code spawnAsync} at once) started
+   * their own JVMs, and pool JVMs started beside them (six in that run) only slowed them down and
+   * were stopped unused at the run's end. Each such JVM refills as it registers, so the last one
+   * does.
+   */
+  boolean coldStarting(long program) {
+    for (Launch l : launches.values()) {
+      if (!l.warm && l.state() == Launch.State.STARTING && l.order().program() == program) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void releaseWarm(Launch launch) {

@@ -104,6 +104,17 @@ final class WarmPool {
     }
   }
 
+  /** Returns how many members of {@code program} for {@code resources} are registered and wait. */
+  int waitingCount(long program, Resources resources) {
+    lock.lock();
+    try {
+      ArrayDeque<Launch> queue = waiting.get(new Shape(program, resources));
+      return queue == null ? 0 : queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Returns how many members {@code program} aims at for {@code resources} now. */
   int target(long program, Resources resources) {
     lock.lock();

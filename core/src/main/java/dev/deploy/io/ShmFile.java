@@ -1,5 +1,6 @@
 package dev.deploy.io;
 
+import dev.deploy.security.Nonces;
 import dev.deploy.util.OwnerOnlyFiles;
 import java.io.IOException;
 import java.lang.invoke.MethodHandle;
@@ -16,11 +17,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -86,8 +87,6 @@ public final class ShmFile {
    */
   static final Duration LEGACY_MIN_AGE = Duration.ofHours(1);
 
-  private static final SecureRandom RANDOM = new SecureRandom();
-
   private final String name;
   private final MappedByteBuffer map;
   private final AtomicBoolean released = new AtomicBoolean();
@@ -135,10 +134,7 @@ public final class ShmFile {
 
   /** Creates a new file, owner-only, of {@link #SIZE} bytes, and maps it. */
   public static ShmFile create() throws IOException {
-    byte[] random = new byte[16];
-    RANDOM.nextBytes(random);
-    String name =
-        "deploy-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(random);
+    String name = newName();
     Path path = DIR.resolve(name);
     OwnerOnlyFiles.createFile(path);
     try {
@@ -148,6 +144,85 @@ public final class ShmFile {
       Files.deleteIfExists(path);
       throw e;
     }
+  }
+
+  /**
+   * The name of the file made ahead for this process's next offer ({@link #prepareSpare}), created
+   * and written but not mapped, or null. Making a file (create, write 2 MiB) takes 1-4 ms on a busy
+   * machine, which was on the way of a pair's first value when the dialler made it as it offered;
+   * mapping it then costs a system call. Unmapped, it is nobody's mapping until offered.
+   */
+  private static final AtomicReference<String> SPARE = new AtomicReference<>();
+
+  /**
+   * Returns a file to offer: the one {@link #prepareSpare} made ahead, mapped now, when there is
+   * one, else a new one ({@link #create}). Any thread.
+   */
+  public static ShmFile takeSpareOrCreate() throws IOException {
+    String spare = SPARE.getAndSet(null);
+    if (spare != null) {
+      Path path = DIR.resolve(spare);
+      try {
+        return new ShmFile(spare, map(path));
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(path); // gone or broken: make a new one
+      }
+    }
+    return create();
+  }
+
+  /**
+   * Makes the file the next {@link #takeSpareOrCreate} maps, unless one is ready; blocking, so call
+   * it off the I/O thread at a quiet moment. Never throws: without one, the next offer makes its
+   * own. The spare keeps its name until offered; {@link #dropSpare} at exit, or the fabric's {@link
+   * #sweepEnded} after a kill, removes it.
+   */
+  public static void prepareSpare() {
+    if (SPARE.get() != null || !enabled()) {
+      return;
+    }
+    try {
+      String name = newName();
+      Path path = DIR.resolve(name);
+      OwnerOnlyFiles.createFile(path);
+      try {
+        allocate(path);
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(path);
+        throw e;
+      }
+      if (!SPARE.compareAndSet(null, name)) {
+        Files.deleteIfExists(path); // another thread made one meanwhile
+      }
+    } catch (IOException | RuntimeException e) {
+      // No spare: the next offer makes its file, and says so if it cannot.
+    }
+  }
+
+  /** Returns the spare's name, or null; for tests. */
+  static String spare() {
+    return SPARE.get();
+  }
+
+  /** Removes the spare, if any (at exit). Any thread; never throws. */
+  public static void dropSpare() {
+    String spare = SPARE.getAndSet(null);
+    if (spare != null) {
+      try {
+        Files.deleteIfExists(DIR.resolve(spare));
+      } catch (IOException e) {
+        // Not ours to remove any more: nothing to do.
+      }
+    }
+  }
+
+  /** Returns a new file name: {@code deploy-<this OS pid>-<32 random hex>}. */
+  private static String newName() {
+    byte[] random = new byte[16];
+    // Not a SecureRandom: its providers' set-up cost each process 10-25 ms, on the I/O thread of
+    // its first pair (nothing else in a process uses one).
+    Nonces.fill(random);
+    return "deploy-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(random);
   }
 
   /**

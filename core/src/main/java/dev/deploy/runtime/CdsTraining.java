@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 
 /**
  * The training run of a class-data-sharing archive: a JVM started with {@code
@@ -161,6 +162,29 @@ public final class CdsTraining {
    */
   static Pid channelRoundTrip(Credential key, Codec codec, InetAddress host, Object... values)
       throws Exception {
+    return channelRoundTrip(NEVER, key, codec, host, values);
+  }
+
+  /** Never stops a round trip early. */
+  private static final BooleanSupplier NEVER =
+      new BooleanSupplier() {
+        @Override
+        public boolean getAsBoolean() {
+          return false;
+        }
+      };
+
+  /**
+   * Like {@link #channelRoundTrip(Credential, Codec, InetAddress, Object...)}, but gives up between
+   * its steps once {@code stop} says so (a pool JVM whose task arrived: its own first message is
+   * the warm-up now, and this one only takes the cores from it); returns null then.
+   */
+  static Pid channelRoundTrip(
+      BooleanSupplier stop, Credential key, Codec codec, InetAddress host, Object... values)
+      throws Exception {
+    if (stop.getAsBoolean()) {
+      return null;
+    }
     IoLoop loop = new IoLoop(System::nanoTime);
     loop.start("deploy-io-warmup");
     try (ServerSocketChannel la = ServerSocketChannel.open().bind(new InetSocketAddress(host, 0));
@@ -188,6 +212,9 @@ public final class CdsTraining {
       for (Object value : values) {
         out.send(value);
         in.recv(Long.MAX_VALUE);
+        if (stop.getAsBoolean()) {
+          return null;
+        }
       }
       out.send(1);
       in.recv(Long.MAX_VALUE);

@@ -9,6 +9,7 @@ import dev.deploy.channel.ChannelTable;
 import dev.deploy.codec.Codec;
 import dev.deploy.codec.LambdaCodec;
 import dev.deploy.io.IoLoop;
+import dev.deploy.io.ShmFile;
 import dev.deploy.logging.StartTrace;
 import dev.deploy.process.Env;
 import dev.deploy.security.ClusterKey;
@@ -216,11 +217,12 @@ public final class ProcessRuntime {
             @Override
             public void run() {
               io.loop().close();
+              ShmFile.dropSpare();
             }
           });
-      StartTrace.mark("process: register");
+      StartTrace.markCpu("process: register");
       start = fabric.register(launch, pid);
-      StartTrace.mark("process: registered");
+      StartTrace.markCpu("process: registered");
       fabric.reportChannels(channels.counters());
       runtime = new ProcessRuntime(pid, start.resources(), fabric, channels);
     } catch (IOException | RuntimeException e) {
@@ -237,6 +239,7 @@ public final class ProcessRuntime {
     if (start.task() == null) {
       return;
     }
+    taskArrived = true;
     runTask(start);
   }
 
@@ -245,8 +248,17 @@ public final class ProcessRuntime {
    * through: the codec, a task rebuilt and called like a spawned one, the handshake's HMAC. A JVM
    * of the warm pool has all of it done before a spawn takes it.
    */
-  @SuppressWarnings("unchecked")
   private static void warmUp(boolean pooled) {
+    StartTrace.markCpu("process: warm-up");
+    try {
+      warmUp0(pooled);
+    } finally {
+      StartTrace.markCpu("process: warm-up done");
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void warmUp0(boolean pooled) {
     Codec codec = Codec.standard();
     codec.warmUp();
     try {
@@ -263,6 +275,7 @@ public final class ProcessRuntime {
       // values a first message most often carries.
       Credential throwaway = new Credential(ClusterKey.generate().forDeployment(1), 1);
       CdsTraining.channelRoundTrip(
+          TASK_ARRIVED,
           throwaway,
           codec,
           InetAddress.getByName(requireEnv(Env.BIND)).isAnyLocalAddress()
@@ -276,6 +289,22 @@ public final class ProcessRuntime {
       // Only a warm-up: the real path reports its own errors.
     }
   }
+
+  /**
+   * Set when this JVM's task arrived: a pool JVM's warm-up stops its channel round trip then
+   * (between steps), since the task's own first message does that work now and the round trip would
+   * only take a core from it. Spawns that claim a pool JVM still starting, or one just registered,
+   * are common when spawns come back to back (the README's {@code Hello}: four in ten).
+   */
+  private static volatile boolean taskArrived;
+
+  private static final java.util.function.BooleanSupplier TASK_ARRIVED =
+      new java.util.function.BooleanSupplier() {
+        @Override
+        public boolean getAsBoolean() {
+          return taskArrived;
+        }
+      };
 
   /** What the warm-up ships: a record like a typical argument. */
   record Warm(int index, String text, java.util.List<Long> values) {}
@@ -361,7 +390,7 @@ public final class ProcessRuntime {
       e.printStackTrace();
       System.exit(1);
     }
-    StartTrace.mark("process: task done");
+    StartTrace.markCpu("process: task done");
     System.exit(0);
   }
 

@@ -187,6 +187,11 @@ final class RawPeer implements AutoCloseable {
     return this;
   }
 
+  /** Returns this end's address: what the table sees as the connection's remote. */
+  java.net.SocketAddress localAddress() throws IOException {
+    return socket.getLocalAddress();
+  }
+
   /** Returns every byte written so far. */
   byte[] written() {
     return written.toByteArray();

@@ -323,6 +323,57 @@ class FabricTest {
   }
 
   @Test
+  void givenTwoWarmJvms_whenASpawnTakesOne_thenTheOtherServesTheNextAndBothAreReplaced()
+      throws Exception {
+    fabric.close();
+    fabric = fabric(1);
+    fabric.launch(new LaunchOrder(PROGRAM, null, R, TASK));
+    register(fabric, awaitStarted(0), pid(1), new ControlSession(null, null, null));
+    register(fabric, awaitStarted(1), pid(2), new ControlSession(null, null, null));
+    register(fabric, awaitStarted(2), pid(3), new ControlSession(null, null, null));
+
+    CompletableFuture<Launched> second = fabric.launch(new LaunchOrder(PROGRAM, pid(1), R, TASK));
+    CompletableFuture<Launched> third = fabric.launch(new LaunchOrder(PROGRAM, pid(1), R, TASK));
+
+    assertThat(second.get(5, TimeUnit.SECONDS).pid()).isEqualTo(pid(2));
+    assertThat(third.get(5, TimeUnit.SECONDS).pid()).isEqualTo(pid(3));
+    assertThat(fabric.warmHitsAndMisses()).containsExactly(2, 1);
+    // The first take's refill waited (one was still ready), the second's did not: both come.
+    awaitStarted(4);
+    assertThat(master.reserved.get()).isEqualTo(4);
+  }
+
+  @Test
+  void givenTwoSpawnsStartingTheirOwnJvms_whenTheFirstRegisters_thenThePoolWaitsForTheLast()
+      throws Exception {
+    fabric.close();
+    fabric = fabric(1);
+    CompletableFuture<Launched> a = fabric.launch(new LaunchOrder(PROGRAM, null, R, TASK));
+    CompletableFuture<Launched> b = fabric.launch(new LaunchOrder(PROGRAM, null, R, TASK));
+    Started first = awaitStarted(0);
+    Started second = awaitStarted(1);
+    assertThat(fabric.coldStarting(PROGRAM)).isTrue();
+
+    register(fabric, first, pid(1), new ControlSession(null, null, null));
+    assertThat(a.get(5, TimeUnit.SECONDS).pid()).isEqualTo(pid(1));
+    assertThat(fabric.coldStarting(PROGRAM)).as("the second still starts").isTrue();
+    assertThat(fabric.coldStarting(PROGRAM + 1)).as("another program's").isFalse();
+
+    register(fabric, second, pid(2), new ControlSession(null, null, null));
+    assertThat(b.get(5, TimeUnit.SECONDS).pid()).isEqualTo(pid(2));
+    assertThat(fabric.coldStarting(PROGRAM)).isFalse();
+    Started warm = awaitStarted(2);
+    assertThat(warm.builder().environment()).containsEntry(Env.POOLED, "1");
+  }
+
+  @Test
+  void givenWarmJvmsLeftReady_whenRefillDelayAsked_thenOnlyAnEmptyPoolRefillsAtOnce() {
+    assertThat(Fabric.refillDelayMillis(0)).isZero();
+    assertThat(Fabric.refillDelayMillis(1)).isEqualTo(Fabric.REFILL_DELAY_MILLIS).isPositive();
+    assertThat(Fabric.refillDelayMillis(7)).isEqualTo(Fabric.REFILL_DELAY_MILLIS);
+  }
+
+  @Test
   void givenWarmJvmDiesBeforeRegistering_whenItExits_thenItsRoomIsGivenBack() throws Exception {
     fabric.close();
     fabric = fabric(1);

@@ -46,6 +46,44 @@ class ShmFileTest {
   }
 
   @Test
+  void givenASparePrepared_whenOffersTakeIt_thenTheSpareOnceThenNewFilesAndDropRemovesIt()
+      throws Exception {
+    Assumptions.assumeTrue(ShmFile.enabled(), "shared memory is turned off here");
+    ShmFile.dropSpare();
+    ShmFile.prepareSpare();
+    ShmFile.prepareSpare(); // one spare, not two
+    ShmFile spare = ShmFile.takeSpareOrCreate();
+    ShmFile next = ShmFile.takeSpareOrCreate();
+    try {
+      assertThat(next.name()).as("a new file once the spare is taken").isNotEqualTo(spare.name());
+      ShmFile opened = ShmFile.open(spare.name());
+      assertThat(Files.exists(ShmFile.DIR.resolve(spare.name()))).isFalse();
+      opened.release();
+
+      ShmFile.prepareSpare();
+      Path kept = ShmFile.DIR.resolve(ShmFile.spare());
+      assertThat(mapped(kept)).as("a spare is not mapped until offered").isFalse();
+      assertThat(Files.exists(kept)).as("a spare keeps its name until offered").isTrue();
+      ShmFile.dropSpare();
+      assertThat(Files.exists(kept)).as("dropped at exit").isFalse();
+      ShmFile.dropSpare(); // idempotent
+    } finally {
+      for (ShmFile f : new ShmFile[] {spare, next}) {
+        f.unlink();
+        f.release();
+      }
+      ShmFile.dropSpare();
+    }
+  }
+
+  /** Whether this process maps {@code file} now. */
+  private static boolean mapped(Path file) throws IOException {
+    try (java.util.stream.Stream<String> maps = Files.lines(Path.of("/proc/self/maps"))) {
+      return maps.anyMatch(l -> l.contains(file.toString()));
+    }
+  }
+
+  @Test
   void givenNameWithAPath_whenOpened_thenRefusedNamingIt() {
     assertThatThrownBy(() -> ShmFile.open("../../etc/passwd"))
         .isInstanceOf(IOException.class)

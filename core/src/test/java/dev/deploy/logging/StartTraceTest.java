@@ -28,4 +28,16 @@ class StartTraceTest {
     assertThat(StartTrace.on()).isEqualTo(file != null && !file.isEmpty());
     StartTrace.mark("nothing"); // must not throw, on or off
   }
+
+  @Test
+  void givenThisJvmWorked_whenItsCpuIsRead_thenAPositiveCountOfMillisecondsOrUnknown() {
+    long cpu = StartTrace.cpuMillis();
+    if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/self/stat"))) {
+      assertThat(cpu).as("this JVM has run for a while").isPositive();
+      assertThat(cpu % 10).as("whole ticks").isZero();
+    } else {
+      assertThat(cpu).isEqualTo(-1);
+    }
+    StartTrace.markCpu("nothing"); // must not throw, on or off
+  }
 }
