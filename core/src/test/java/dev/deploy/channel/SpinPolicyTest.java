@@ -24,14 +24,40 @@ class SpinPolicyTest {
   }
 
   @Test
-  void givenSpinThatFoundNothing_whenWaiting_thenParksForTheNextSkipsAndThenTriesAgain() {
+  void givenOneSpinThatFoundNothing_whenWaiting_thenSpinsAgain() {
     assertThat(policy.spinNow()).isTrue();
     policy.spun(false);
 
-    for (int i = 0; i < SpinPolicy.SKIPS; i++) {
-      assertThat(policy.spinNow()).as("wait %d after the miss", i).isFalse();
+    assertThat(policy.spinNow()).as("a lone miss: the sender was away for a moment").isTrue();
+  }
+
+  @Test
+  void givenMissesInARow_whenWaiting_thenParksDoublingWaitsUpToSkips() {
+    int[] parkedAfter = new int[8];
+    for (int miss = 0; miss < parkedAfter.length; miss++) {
+      int parked = 0;
+      while (!policy.spinNow()) {
+        parked++;
+      }
+      parkedAfter[miss] = parked;
+      policy.spun(false);
     }
-    assertThat(policy.spinNow()).as("the wait after them").isTrue();
+
+    assertThat(parkedAfter).containsExactly(0, 0, 1, 2, 4, 8, 16, 16);
+  }
+
+  @Test
+  void givenMissesThenASpinThatFinds_whenMissingAgain_thenStartsOver() {
+    for (int i = 0; i < 6; i++) {
+      while (!policy.spinNow()) {}
+      policy.spun(false);
+    }
+    while (!policy.spinNow()) {}
+    policy.spun(true);
+
+    assertThat(policy.spinNow()).isTrue();
+    policy.spun(false);
+    assertThat(policy.spinNow()).as("one miss after a hit").isTrue();
   }
 
   @Test
