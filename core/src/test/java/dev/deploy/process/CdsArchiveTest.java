@@ -180,7 +180,7 @@ class CdsArchiveTest {
     CdsArchive archive = CdsArchive.at(JvmCommand.currentJava(), List.of(jar.toString()), file);
     java.util.concurrent.CompletableFuture<Void> training =
         java.util.concurrent.CompletableFuture.runAsync(
-            () -> archive.train(SlowMain.class.getName()));
+            () -> archive.train(SlowMain.class.getName()), dev.deploy.testing.TestThreads.POOL);
     org.awaitility.Awaitility.await()
         .atMost(20, TimeUnit.SECONDS)
         .until(() -> trainingJvm(jar).isPresent());

@@ -89,7 +89,8 @@ class FabricClientTest {
               } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
               }
-            });
+            },
+            dev.deploy.testing.TestThreads.POOL);
     assertThat(readFromProcess()).isEqualTo(new Control.Hello(0xABC, SELF));
     send(new Control.Start(null, R, null));
     start.get(10, TimeUnit.SECONDS);
@@ -105,7 +106,8 @@ class FabricClientTest {
               } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
               }
-            });
+            },
+            dev.deploy.testing.TestThreads.POOL);
 
     assertThat(readFromProcess()).isEqualTo(new Control.Hello(7, SELF));
     send(new Control.Start(OTHER, R, new byte[] {9}));
@@ -127,7 +129,8 @@ class FabricClientTest {
               } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
               }
-            });
+            },
+            dev.deploy.testing.TestThreads.POOL);
 
     assertThatThrownBy(() -> client.register(7, SELF))
         .isInstanceOf(IOException.class)

@@ -73,7 +73,8 @@ class ProcessRuntimeTest {
               } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
               }
-            });
+            },
+            dev.deploy.testing.TestThreads.POOL);
     fromProcess.read(); // the Hello
     send(new Control.Start(null, R, null));
     runtime = new ProcessRuntime(SELF, start.get(10, TimeUnit.SECONDS).resources(), client, null);
@@ -104,7 +105,8 @@ class ProcessRuntimeTest {
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
           }
-        });
+        },
+        dev.deploy.testing.TestThreads.POOL);
   }
 
   @Test

@@ -145,7 +145,8 @@ class HandshakeAcceptorTest {
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
           }
-        });
+        },
+        dev.deploy.testing.TestThreads.POOL);
   }
 
   private Handshake dialer() throws IOException {

@@ -29,7 +29,10 @@ class FuturesTest {
     CompletableFuture<Void> f = CompletableFuture.failedFuture(cause);
 
     Throwable thrown = f.handle((v, e) -> e).thenApply(e -> e).join();
-    Throwable joined = CompletableFuture.supplyAsync(f::join).handle((v, e) -> e).join();
+    Throwable joined =
+        CompletableFuture.supplyAsync(f::join, dev.deploy.testing.TestThreads.POOL)
+            .handle((v, e) -> e)
+            .join();
 
     assertThat(Futures.unwrap(thrown)).isSameAs(cause);
     assertThat(Futures.unwrap(joined)).isSameAs(cause);

@@ -309,7 +309,8 @@ class DeployClientTest {
     bridge.send(new Link.EventOf(0, new Event.Spawned(PID, null, R, "master")));
     await().until(() -> !format.written.isEmpty());
     CompletableFuture<Void> interrupted =
-        CompletableFuture.runAsync(() -> client.interrupt(10_000));
+        CompletableFuture.runAsync(
+            () -> client.interrupt(10_000), dev.deploy.testing.TestThreads.POOL);
 
     assertThat(next()).isInstanceOf(ClientLink.Kill.class);
     assertThat(interrupted).as("waits for the end").isNotDone();

@@ -92,7 +92,8 @@ class LinkConnectionTest {
     LinkConnection<ClientLink> bridge = pair.bridge();
     LinkConnection<ClientLink> client = pair.client();
     assertThat(bridge.sendLast(new ClientLink.Done(3))).isTrue();
-    CompletableFuture<Void> finished = CompletableFuture.runAsync(bridge::readToEndAndClose);
+    CompletableFuture<Void> finished =
+        CompletableFuture.runAsync(bridge::readToEndAndClose, dev.deploy.testing.TestThreads.POOL);
     client.send(new Link.Ping());
 
     assertThat(client.read()).isEqualTo(new ClientLink.Done(3));
@@ -262,7 +263,8 @@ class LinkConnectionTest {
               } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
               }
-            });
+            },
+            dev.deploy.testing.TestThreads.POOL);
     LinkConnection<M> client =
         LinkConnection.dial(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()),

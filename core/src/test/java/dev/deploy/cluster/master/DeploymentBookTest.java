@@ -225,7 +225,8 @@ class DeploymentBookTest {
               } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
               }
-            });
+            },
+            dev.deploy.testing.TestThreads.POOL);
 
     book.append(k, out(MAIN, "late\n"));
 

@@ -59,7 +59,10 @@ class RemoteFabricTest {
     pair = LinkPairs.of(WorkerLink::decode, WorkerLink::decode);
     worker = pair.right();
     remote = new RemoteFabric("w1", ClusterKey.generate(), programs, timers);
-    served = CompletableFuture.supplyAsync(() -> remote.serveJoined(pair.left(), master, CAPACITY));
+    served =
+        CompletableFuture.supplyAsync(
+            () -> remote.serveJoined(pair.left(), master, CAPACITY),
+            dev.deploy.testing.TestThreads.POOL);
     await().until(() -> master.nodeViews().size() == 1);
   }
 

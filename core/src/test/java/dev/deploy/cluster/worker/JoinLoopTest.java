@@ -184,7 +184,8 @@ class JoinLoopTest {
                     ? link.join(address, key, deadline)
                     : refused().join(address, key, deadline),
             () -> {});
-    CompletableFuture<Void> running = CompletableFuture.runAsync(loop);
+    CompletableFuture<Void> running =
+        CompletableFuture.runAsync(loop, dev.deploy.testing.TestThreads.POOL);
 
     WorkerLink.Join join = answer(master, new WorkerLink.JoinAnswer(false, "the name w1 is taken"));
 
@@ -201,7 +202,8 @@ class JoinLoopTest {
   void givenJoinAccepted_whenMasterRetiresTheNode_thenTheLoopStopsForGood() throws Exception {
     CompletableFuture<LinkConnection<WorkerLink>> master = new CompletableFuture<>();
     JoinLoop loop = loop(Optional.empty(), linkTo(master), () -> {});
-    CompletableFuture<Void> running = CompletableFuture.runAsync(loop);
+    CompletableFuture<Void> running =
+        CompletableFuture.runAsync(loop, dev.deploy.testing.TestThreads.POOL);
 
     answer(master, new WorkerLink.JoinAnswer(true, null));
     await().until(loop::joined);
@@ -230,7 +232,8 @@ class JoinLoopTest {
               return linkTo(first).join(address, key, deadline);
             },
             () -> {});
-    CompletableFuture<Void> running = CompletableFuture.runAsync(loop[0]);
+    CompletableFuture<Void> running =
+        CompletableFuture.runAsync(loop[0], dev.deploy.testing.TestThreads.POOL);
     answer(first, new WorkerLink.JoinAnswer(true, null));
     await().until(loop[0]::joined);
     Object fabric = loop[0].fabric();

@@ -60,7 +60,7 @@ class MasterSessionTest {
     master = pair.right();
     fabric = new Fabric(ClusterKey.generate(), InetAddress.getLoopbackAddress(), 0);
     session = new MasterSession(pair.left(), fabric, new JarCache(dir.resolve("cache")));
-    running = CompletableFuture.runAsync(session);
+    running = CompletableFuture.runAsync(session, dev.deploy.testing.TestThreads.POOL);
   }
 
   @AfterEach
@@ -70,8 +70,19 @@ class MasterSessionTest {
     fabric.close();
   }
 
-  private WorkerLink next() throws IOException {
-    WorkerLink m = master.read();
+  /** The worker's next message; fails after 10 s instead of blocking in the read for good. */
+  private WorkerLink next() throws Exception {
+    WorkerLink m =
+        CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return master.read();
+                  } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                },
+                dev.deploy.testing.TestThreads.POOL)
+            .get(10, TimeUnit.SECONDS);
     assertThat(m).as("a message from the worker").isNotNull();
     return m;
   }
@@ -104,14 +115,16 @@ class MasterSessionTest {
   @Test
   void givenWarmRoomAsked_whenMasterGrantsThenRefuses_thenTrueThenFalse() throws Exception {
     CompletableFuture<Boolean> granted =
-        CompletableFuture.supplyAsync(() -> session.reserveWarm(fabric, R));
+        CompletableFuture.supplyAsync(
+            () -> session.reserveWarm(fabric, R), dev.deploy.testing.TestThreads.POOL);
     WorkerLink.ReserveWarm q = (WorkerLink.ReserveWarm) next();
     assertThat(q.resources()).isEqualTo(R);
     master.send(new WorkerLink.WarmAnswer(q.request(), true));
     assertThat(granted.get(10, TimeUnit.SECONDS)).isTrue();
 
     CompletableFuture<Boolean> refused =
-        CompletableFuture.supplyAsync(() -> session.reserveWarm(fabric, R));
+        CompletableFuture.supplyAsync(
+            () -> session.reserveWarm(fabric, R), dev.deploy.testing.TestThreads.POOL);
     master.send(new WorkerLink.WarmAnswer(((WorkerLink.ReserveWarm) next()).request(), false));
     assertThat(refused.get(10, TimeUnit.SECONDS)).isFalse();
   }
