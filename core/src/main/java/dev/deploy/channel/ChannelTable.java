@@ -299,17 +299,20 @@ public final class ChannelTable {
     if (attempt == 0 && giveUpAt == NO_DEADLINE && holdDial(p)) {
       return;
     }
-    Handshake handshake =
-        Handshake.dialer(
-            Handshake.Role.PROCESS,
-            credential.key(),
-            credential.deployment(),
-            Handshake.Role.PROCESS,
-            target(p.pid),
-            FrameProtection.wish(
-                protection, self.address().getAddress(), p.pid.address().getAddress()));
     p.dialing =
-        Connection.dial(loop, route.apply(p.pid), handshake, new Dial(p, attempt, giveUpAt));
+        Connection.dial(loop, route.apply(p.pid), dialer(p), new Dial(p, attempt, giveUpAt));
+  }
+
+  /** The handshake of a connection this process dials to {@code p}: a first dial or a re-dial. */
+  private Handshake dialer(Peer p) {
+    return Handshake.dialer(
+        Handshake.Role.PROCESS,
+        credential.key(),
+        credential.deployment(),
+        Handshake.Role.PROCESS,
+        target(p.pid),
+        FrameProtection.wish(
+            protection, self.address().getAddress(), p.pid.address().getAddress()));
   }
 
   /**
@@ -371,16 +374,7 @@ public final class ChannelTable {
         && p.resuming.size() < MAX_RESUMES
         && p.resumable()) {
       p.lastResumeDial = now;
-      Handshake handshake =
-          Handshake.dialer(
-              Handshake.Role.PROCESS,
-              credential.key(),
-              credential.deployment(),
-              Handshake.Role.PROCESS,
-              target(p.pid),
-              FrameProtection.wish(
-                  protection, self.address().getAddress(), p.pid.address().getAddress()));
-      p.resuming.add(Connection.dial(loop, route.apply(p.pid), handshake, new Resume(p)));
+      p.resuming.add(Connection.dial(loop, route.apply(p.pid), dialer(p), new Resume(p)));
     }
   }
 

@@ -51,6 +51,18 @@ class ChannelResumeTest {
   }
 
   /** Two tables over TCP, each dialling the other through its own proxy. */
+  /** A channel from {@code from} to {@code to}, its first value already through. */
+  record Stream(SendEnd out, ReceiveEnd in) {}
+
+  private static Stream flowing(LoopbackTables.Table from, LoopbackTables.Table to)
+      throws Exception {
+    SendEnd out = from.table().openSender(to.pid());
+    ReceiveEnd in = to.table().openReceiver(from.pid());
+    out.send(value(0));
+    assertValue((byte[]) ChannelDeliveryTest.recv(in), 0);
+    return new Stream(out, in);
+  }
+
   private void twoTablesThroughProxies() throws Exception {
     a = tables.add(LoopbackTables.spec().silence(LIMIT));
     b = tables.add(LoopbackTables.spec().silence(LIMIT));
@@ -109,10 +121,9 @@ class ChannelResumeTest {
   void givenValuesWrittenIntoAFrozenConnection_whenResumed_thenTheUnacknowledgedAreSentAgain()
       throws Exception {
     twoTablesThroughProxies();
-    SendEnd out = a.table().openSender(b.pid());
-    ReceiveEnd in = b.table().openReceiver(a.pid());
-    out.send(value(0));
-    assertValue((byte[]) ChannelDeliveryTest.recv(in), 0);
+    Stream stream = flowing(a, b);
+    SendEnd out = stream.out();
+    ReceiveEnd in = stream.in();
     Peer sender = TableProbe.peer(a.table(), b.pid());
     await().until(() -> !sender.owes()); // acknowledged: nothing in flight
     int before = dials();
@@ -120,9 +131,8 @@ class ChannelResumeTest {
     toA.freeze();
     toB.freeze();
     for (int i = 1; i <= 100; i++) {
-      out.send(
-          value(
-              i)); // within the window: into the frozen connection: never arrive there, never acked
+      // Within the window, into the frozen connection: never arrive there, never acknowledged.
+      out.send(value(i));
     }
     assertThat(sender.owes()).as("values in flight, unacknowledged").isTrue();
 
@@ -143,10 +153,7 @@ class ChannelResumeTest {
   void givenTheRemoteOutOfReach_whenEveryDialFreezesToo_thenLostAtTheSilenceLimit()
       throws Exception {
     twoTablesThroughProxies();
-    SendEnd out = a.table().openSender(b.pid());
-    ReceiveEnd in = b.table().openReceiver(a.pid());
-    out.send(value(0));
-    assertValue((byte[]) ChannelDeliveryTest.recv(in), 0);
+    ReceiveEnd in = flowing(a, b).in(); // its Sender stays open
     int before = dials();
 
     long frozeAt = System.nanoTime();
@@ -167,10 +174,7 @@ class ChannelResumeTest {
   void givenTheRemoteKilledBehindAFrozenConnection_whenRedialsAreRefused_thenLostAtTheLimit()
       throws Exception {
     twoTablesThroughProxies();
-    ReceiveEnd in = a.table().openReceiver(b.pid());
-    SendEnd out = b.table().openSender(a.pid());
-    out.send(value(0));
-    assertValue((byte[]) ChannelDeliveryTest.recv(in), 0);
+    ReceiveEnd in = flowing(b, a).in(); // its Sender stays open
 
     long frozeAt = System.nanoTime();
     toA.freeze();
