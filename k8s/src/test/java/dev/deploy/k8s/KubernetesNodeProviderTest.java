@@ -136,7 +136,10 @@ class KubernetesNodeProviderTest {
   void givenPods_whenClosed_thenEveryPodItMadeIsDeleted() {
     start(p -> FakeKubelet.Fate.RUN);
     provider.demand(List.of(GIB, GIB, GIB, GIB));
-    await().until(() -> podsInApi().size() == 2);
+    // Wait for the fake kubelet to be done with both: its status write after a delete would put
+    // the pod back in the mock server (a real API server answers 404), which is not the provider's.
+    await().until(() -> kubelet.running().size() == 2);
+    assertThat(podsInApi()).hasSize(2);
 
     provider.close();
     provider = null;
