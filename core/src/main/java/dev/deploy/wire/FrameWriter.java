@@ -108,6 +108,32 @@ public final class FrameWriter {
   }
 
   /**
+   * Writes one frame if the frame another thread is writing ends within {@code timeoutNanos};
+   * returns whether it did. For a message that must not wait behind a stuck writer but should not
+   * be lost to a short one either (the user's Ctrl-C arriving while a ping is written). An
+   * interrupt while waiting gives up: false, the interrupt kept.
+   */
+  public boolean tryWrite(int type, byte[] payload, long timeoutNanos) throws IOException {
+    try {
+      if (!lock.tryLock(timeoutNanos, java.util.concurrent.TimeUnit.NANOSECONDS)) {
+        return false;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    try {
+      if (ended) {
+        return false;
+      }
+      writeLocked(type, payload);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
    * Writes one last frame and ends the stream with {@code end}, after any frame being written is
    * whole and before any other; returns false when the stream had already ended.
    */

@@ -102,6 +102,78 @@ class FrameWriterTest {
     assertThat(atEnd[0]).as("bytes when the end ran: both frames, whole").isEqualTo(14);
   }
 
+  /** A stream whose first write blocks until {@code release}; counts down {@code writing} then. */
+  private static OutputStream held(
+      ByteArrayOutputStream bytes, CountDownLatch writing, CountDownLatch release) {
+    return new OutputStream() {
+      @Override
+      public void write(int b) {
+        bytes.write(b);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        if (bytes.size() == 0) {
+          writing.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        bytes.write(b, off, len);
+      }
+    };
+  }
+
+  @Test
+  void givenAFrameBeingWritten_whenTimedTryWriteAndItEndsInTime_thenWrittenAfterIt()
+      throws Exception {
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    FrameWriter writer = new FrameWriter(held(bytes, writing, release));
+    Future<?> frame =
+        threads.submit(
+            () -> {
+              writer.write(1, new byte[] {1});
+              return null;
+            });
+    assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(writer.tryWrite(2, new byte[] {2})).as("untimed: skips").isFalse();
+    Future<Boolean> timed =
+        threads.submit(() -> writer.tryWrite(2, new byte[] {2}, TimeUnit.SECONDS.toNanos(5)));
+    await().atMost(5, TimeUnit.SECONDS).until(writer::hasWaitingWriters);
+
+    release.countDown();
+
+    frame.get(5, TimeUnit.SECONDS);
+    assertThat(timed.get(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(bytes.toByteArray()).containsExactly(0, 0, 0, 2, 1, 1, 0, 0, 0, 2, 2, 2);
+  }
+
+  @Test
+  void givenAFrameStuckBeingWritten_whenTimedTryWrite_thenFalseAfterTheTimeAndNothingWritten()
+      throws Exception {
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    FrameWriter writer = new FrameWriter(held(bytes, writing, release));
+    Future<?> frame =
+        threads.submit(
+            () -> {
+              writer.write(1, new byte[] {1});
+              return null;
+            });
+    assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(writer.tryWrite(2, new byte[] {2}, TimeUnit.MILLISECONDS.toNanos(50))).isFalse();
+
+    release.countDown();
+    frame.get(5, TimeUnit.SECONDS);
+    assertThat(bytes.toByteArray()).as("only the first frame").containsExactly(0, 0, 0, 2, 1, 1);
+  }
+
   @Test
   void givenPayloadOverTheLimit_whenWrite_thenIllegalArgumentAndNothingWritten() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();

@@ -61,6 +61,12 @@ public final class DeployClient {
     }
   }
 
+  /**
+   * How long the user's Ctrl-C waits for a message being written (a ping, a jar slice) before it
+   * drops the link instead of sending Kill.
+   */
+  static final long KILL_SEND_MILLIS = 500;
+
   private final Dialer dialer;
   private final EventFormat format;
 
@@ -397,7 +403,9 @@ public final class DeployClient {
    */
   public void interrupt(long millis) {
     LinkConnection<ClientLink> l = link;
-    if (l != null && !l.sendIfFree(new ClientLink.Kill())) {
+    // A ping being written ends in microseconds: wait for it rather than drop the link, which
+    // kills too but leaves the processes' ends unprinted.
+    if (l != null && !l.sendWithin(new ClientLink.Kill(), KILL_SEND_MILLIS)) {
       l.close(); // a send is stuck (the bridge stopped reading): dropping the link kills too
       return;
     }

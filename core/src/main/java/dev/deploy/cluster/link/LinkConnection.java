@@ -497,6 +497,20 @@ public final class LinkConnection<M extends Link> implements AutoCloseable {
     return writeIfFree(message);
   }
 
+  /**
+   * Sends a message if the message another thread is writing ends within {@code millis}; returns
+   * whether it did. On a failed write it closes, as {@link #trySend}.
+   */
+  public boolean sendWithin(M message, long millis) {
+    try {
+      return writer.tryWrite(
+          message.type(), message.encode(), TimeUnit.MILLISECONDS.toNanos(millis));
+    } catch (IOException e) {
+      writeFailed(e);
+      return false;
+    }
+  }
+
   private boolean writeIfFree(Link message) {
     try {
       return writer.tryWrite(message.type(), message.encode());
