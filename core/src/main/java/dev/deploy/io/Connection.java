@@ -37,7 +37,7 @@ public final class Connection implements IoLoop.Handler, Transport {
    */
   static final int MAX_RECORD = 2 * MAX_FRAME - 4 - FrameProtection.TAG;
 
-  /** A connection must authenticate within this. */
+  /** A connection must authenticate within this, or within the silence limit when shorter. */
   static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   /** How often the listener's {@link Listener#onTick} comes and idle buffers shrink. */
@@ -155,8 +155,13 @@ public final class Connection implements IoLoop.Handler, Transport {
 
   private long lastRead;
 
-  /** When connecting began; the handshake must be done within {@link #HANDSHAKE_NANOS}. */
+  /** When connecting began; the handshake must be done within {@link #handshakeNanos}. */
   private long handshakeStarted;
+
+  /** The handshake's bound: {@link #HANDSHAKE_NANOS}, or the silence limit when that is shorter. */
+  private final long handshakeNanos;
+
+  private final String handshakeText;
 
   private volatile long lastWrite;
   private IoLoop.Timer timer;
@@ -186,6 +191,10 @@ public final class Connection implements IoLoop.Handler, Transport {
     this.silenceNanos = silence.nanos();
     this.heartbeatNanos = silence.heartbeatNanos();
     this.silenceText = silence.toString();
+    // A silence limit below the handshake's own bound shortens it too: a remote out of reach is
+    // then given up after two silence limits (a handshake, then re-dials for one more), not 20 s.
+    this.handshakeNanos = Math.min(HANDSHAKE_NANOS, silenceNanos);
+    this.handshakeText = handshakeNanos == HANDSHAKE_NANOS ? "10 s" : silenceText;
   }
 
   /**
@@ -277,8 +286,8 @@ public final class Connection implements IoLoop.Handler, Transport {
     // advancing its manual clock) cannot push the next check past what the clock reads.
     timer = loop.scheduleAt(now + heartbeatNanos, this::onTimer);
     if (state != State.OPEN) {
-      if (now - handshakeStarted >= HANDSHAKE_NANOS) { // total, so a trickle cannot hold it
-        fail(new HandshakeTimeoutException("it did not authenticate within 10 s"));
+      if (now - handshakeStarted >= handshakeNanos) { // total, so a trickle cannot hold it
+        fail(new HandshakeTimeoutException("it did not authenticate within " + handshakeText));
       }
       return;
     }

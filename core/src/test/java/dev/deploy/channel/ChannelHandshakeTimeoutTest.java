@@ -106,6 +106,38 @@ class ChannelHandshakeTimeoutTest {
   }
 
   @Test
+  void givenSilenceLimitOfTwoSeconds_whenHandshakesKeepTimingOut_thenLostAfterTwoLimitsNotTwenty()
+      throws Exception {
+    ManualClock clock = new ManualClock();
+    LoopbackTables.Table a =
+        tables.add(
+            LoopbackTables.spec()
+                .clock(clock)
+                .silence(dev.deploy.io.SilenceLimit.parse("test", "2s"))
+                .fates(pid -> new CompletableFuture<>()));
+    LoopbackTables.Table b = tables.add();
+    stall(b);
+    SendEnd out = a.table().openSender(b.pid());
+    out.send("a");
+    Peer peer = TableProbe.peer(a.table(), b.pid());
+    long start = clock.getAsLong();
+
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              clock.advance(Duration.ofMillis(100));
+              a.wake();
+              return peer.fate() != null;
+            });
+
+    assertThat(peer.fate()).isEqualTo(Reason.LOST);
+    assertThat(Duration.ofNanos(clock.getAsLong() - start))
+        .as("a handshake bounded by the 2 s limit, then re-dials for one more limit")
+        .isBetween(Duration.ofSeconds(4), Duration.ofSeconds(6));
+  }
+
+  @Test
   void givenAcceptorWithAnotherKey_whenDialled_thenLostAtOnceWithoutAnswerOrTime()
       throws Exception {
     LoopbackTables.Table a =

@@ -509,6 +509,42 @@ class ConnectionTest {
     assertThat(recorder.authenticated).isNotDone();
   }
 
+  @Test
+  void givenSilenceLimitOfTwoSeconds_whenNoHandshakeForTwoSeconds_thenClosedSayingTwoSeconds()
+      throws Exception {
+    useSilenceLimit("2s");
+    ServerSocketChannel server = server();
+    Raw raw = Raw.connect(address(server), toClose);
+    SocketChannel accepted = accept(server);
+    Connection c = onLoop(() -> acceptOnLoop(accepted));
+    raw.read(Handshake.HEADER);
+    clock.advance(Duration.ofMillis(1900));
+    assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.HANDSHAKE);
+
+    clock.advance(Duration.ofMillis(200));
+
+    assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.CLOSED);
+    assertThat(recorder.cause())
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessageContaining("did not authenticate within 2 s");
+  }
+
+  @Test
+  void givenSilenceLimitOfTwentySeconds_whenNoHandshakeForTenSeconds_thenClosedSayingTenSeconds()
+      throws Exception {
+    useSilenceLimit("20s");
+    ServerSocketChannel server = server();
+    Raw raw = Raw.connect(address(server), toClose);
+    SocketChannel accepted = accept(server);
+    Connection c = onLoop(() -> acceptOnLoop(accepted));
+    raw.read(Handshake.HEADER);
+
+    clock.advance(Duration.ofSeconds(10));
+
+    assertThat(stateAfterTimers(c)).isEqualTo(Connection.State.CLOSED);
+    assertThat(recorder.cause()).hasMessageContaining("did not authenticate within 10 s");
+  }
+
   /**
    * "A connection must authenticate within" 10 s: a peer that trickles its handshake, a byte now
    * and then, must not stretch that by resetting the silence count with each byte.
