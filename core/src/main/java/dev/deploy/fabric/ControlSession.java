@@ -75,6 +75,13 @@ final class ControlSession implements Runnable {
                 + " of another deployment");
       }
       if (launch == null || !launch.onHello(this, hello.pid())) {
+        if (launch != null
+            ? launch.state() == Launch.State.ENDED
+            : fabric.lateHello(hello.launchId())) {
+          // Written just before its process was killed (a pool JVM at the run's end), read after.
+          log.debug("the Hello of launch {} came after its process ended", hello.launchId());
+          return;
+        }
         throw new ProtocolException(
             "Hello for launch " + Long.toHexString(hello.launchId()) + " that is not waiting");
       }

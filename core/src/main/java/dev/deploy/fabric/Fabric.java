@@ -123,6 +123,13 @@ public final class Fabric implements Launcher, AutoCloseable {
   static final int ENDED_LIMIT = 100_000;
 
   /**
+   * Launches whose process ended lately, by id: a Hello the process wrote just before it was killed
+   * may still be read after its end, which is no misbehaviour. The oldest are forgotten.
+   */
+  private final Map<Long, Boolean> endedLaunches =
+      java.util.Collections.synchronizedMap(new BoundedHistory<>(10_000));
+
+  /**
    * The remotes each exiting process left values unacknowledged (or never reached), by its pid,
    * from its exit notice; only processes that named some. A clean exit is a death to those remotes
    * (docs/channels.md). The oldest are forgotten past {@link #ENDED_LIMIT}.
@@ -387,6 +394,14 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   Launch launchOf(long id) {
     return launches.get(id);
+  }
+
+  /**
+   * Returns whether a Hello for launch {@code id} that is not waiting may just be late: the
+   * launch's process ended lately, or this fabric is closing and kills everything.
+   */
+  boolean lateHello(long id) {
+    return closed || endedLaunches.containsKey(id);
   }
 
   /** Spawns handed a warm JVM, and spawns (of tasks) that started a JVM of their own. */
@@ -745,6 +760,7 @@ public final class Fabric implements Launcher, AutoCloseable {
                 if (pid != null) {
                   running.remove(pid);
                 }
+                endedLaunches.put(launch.id, Boolean.TRUE);
                 launches.remove(launch.id);
               }
             },
@@ -753,6 +769,7 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   /** Fails a launch whose process did not start. */
   private void failStart(Launch launch, String reason) {
+    endedLaunches.put(launch.id, Boolean.TRUE);
     launches.remove(launch.id);
     launch.onStartFailed(reason);
     if (launch.warm && pool.ended(launch, true)) {

@@ -191,6 +191,26 @@ class FabricTest {
   }
 
   /**
+   * A Hello written just before its process was killed can be read after the process's end (a pool
+   * JVM at the run's end, CI under load): late, not a misbehaving peer, so dropped without a WARN.
+   */
+  @Test
+  void givenLaunchEndedBeforeItsHelloWasRead_whenLateHelloAsked_thenLateButUnknownIdsAreNot() {
+    CompletableFuture<Launched> f = fabric.launch(new LaunchOrder(PROGRAM, null, R, null));
+    Started s = awaitStarted(0);
+    assertThat(fabric.lateHello(s.launchId())).as("still waiting for it").isFalse();
+
+    s.process().exit(137);
+
+    assertThat(failureOf(f)).isNotEmpty();
+    await().until(() -> fabric.launchOf(s.launchId()) == null);
+    assertThat(fabric.lateHello(s.launchId())).isTrue();
+    assertThat(fabric.lateHello(s.launchId() + 1)).as("never launched here").isFalse();
+    fabric.close();
+    assertThat(fabric.lateHello(s.launchId() + 1)).as("closing: everything ends").isTrue();
+  }
+
+  /**
    * A process that exits on its own naming remotes it left values unacknowledged is a death to
    * those remotes only: EXITED promises nothing it sent is missing.
    */
