@@ -288,8 +288,35 @@ final class Peer implements Transport.Listener {
   /** A connection nobody used for this long is closed by agreement (IDLE, IDLE_OK). */
   static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
-  /** When a frame other than a heartbeat last went either way; loop thread only. */
+  /**
+   * When a frame other than a heartbeat last went either way, on the loop's clock. DATA frames do
+   * not read the clock: they count in {@link #dataIn} and {@link #dataOut}, which the loop's tick
+   * compares with what it saw last (a clock read and a volatile store per value showed in the
+   * profiles of a stream of small values; the idle close, seconds away, loses at most a tick).
+   */
   private volatile long lastActivity;
+
+  /** DATA frames read, arrival only (plain stores; the tick reads it racily, opaque). */
+  private long dataIn;
+
+  /** DATA frames written, guarded by lock (the tick reads it racily, opaque). */
+  private long dataOut;
+
+  /** {@link #dataIn} plus {@link #dataOut} at the last tick; loop thread only. */
+  private long dataSeen;
+
+  private static final java.lang.invoke.VarHandle DATA_IN;
+  private static final java.lang.invoke.VarHandle DATA_OUT;
+
+  static {
+    try {
+      java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+      DATA_IN = l.findVarHandle(Peer.class, "dataIn", long.class);
+      DATA_OUT = l.findVarHandle(Peer.class, "dataOut", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   /**
    * True from the moment this side asked to close the idle connection (IDLE) or agreed to (IDLE_OK)
@@ -311,7 +338,11 @@ final class Peer implements Transport.Listener {
   Peer(Pid pid, ChannelTable table) {
     this.pid = pid;
     this.table = table;
+    this.counts = table.counters.cell();
   }
+
+  /** This pair's share of the table's counters; written under lock. */
+  private final ChannelCounters.Cell counts;
 
   // ===================== user threads =====================
 
@@ -492,7 +523,7 @@ final class Peer implements Transport.Listener {
     credit -= size(bytes);
     outbound.add(bytes);
     sent++;
-    table.counters.sent(size(bytes));
+    counts.sent(size(bytes));
   }
 
   /** Ends the current sender's epoch: the remote's Receiver sees EXITED after what came before. */
@@ -714,7 +745,7 @@ final class Peer implements Transport.Listener {
       receiverTook = head;
       claimed = head;
       int size = size(first);
-      table.counters.received(size);
+      counts.received(size);
       spinning.took(size);
       inboundBytes -= size;
       free(size);
@@ -1243,9 +1274,11 @@ final class Peer implements Transport.Listener {
     if (c != transport) {
       return; // late bytes of a connection a resume replaced
     }
-    lastActivity = table.now();
     if (type != Frames.DATA) {
+      lastActivity = table.now();
       deliverArrivals();
+    } else {
+      DATA_IN.setOpaque(this, dataIn + 1);
     }
     switch (type) {
       case Frames.IDLE -> onLoop(() -> onIdleAsked(c));
@@ -1511,6 +1544,11 @@ final class Peer implements Transport.Listener {
     if (c != transport) {
       return; // a connection retired by a resume
     }
+    long data = (long) DATA_IN.getOpaque(this) + (long) DATA_OUT.getOpaque(this);
+    if (data != dataSeen) {
+      dataSeen = data;
+      lastActivity = now; // values went one way or the other since the last tick
+    }
     if (!idleAsked && !goodbyeDue && now - lastActivity >= IDLE_NANOS && holdIfIdle()) {
       c.sendFrame(Frames.IDLE, new byte[0]);
     }
@@ -1625,6 +1663,15 @@ final class Peer implements Transport.Listener {
    */
   static final long ACK_DELAY_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2);
 
+  /**
+   * Set by the ACK timer: the next fill writes the ACK even alone. Otherwise an ACK only rides on
+   * frames going anyway: over shared memory an ACK alone in the ring costs the remote a doorbell
+   * and a wake-up of its loop (written on every wake-up of ours, it made a stream of small values
+   * ring the sender about once per thousand values, and the sender's loop contend with the sending
+   * thread for the peer's lock).
+   */
+  private volatile boolean ackAsked;
+
   /** True while a timer will send the pending ACK. */
   private final AtomicBoolean ackScheduled = new AtomicBoolean();
 
@@ -1655,6 +1702,7 @@ final class Peer implements Transport.Listener {
   /** Loop timer: writes the ACK unless a data frame already carried it along. */
   private void ackDue() {
     ackScheduled.set(false);
+    ackAsked = true;
     Transport now = transport;
     if (now != null) {
       now.flush();
@@ -1666,14 +1714,16 @@ final class Peer implements Transport.Listener {
     boolean wroteData = false;
     // Over TCP, values are kept until acknowledged: a stalled connection is resumed on a new one.
     boolean keeps = c instanceof Connection;
-    lock.lock();
+    int start = out.position();
+    // A sender writing through already holds the lock (shared memory writes under it): no second
+    // acquire and release, each a fence on a stream's path.
+    boolean held = lock.isHeldByCurrentThread();
+    if (!held) {
+      lock.lock();
+    }
     try {
       if (c != transport || awaitingBooks) {
         return; // retired by a resume, or resumed and waiting to hear where the remote stands
-      }
-      if (received > ackSent && out.remaining() >= Frames.COUNT_FRAME) {
-        Frames.putCount(out, Frames.ACK, received);
-        ackSent = received;
       }
       if (receivers > receiversAnnounced && out.remaining() >= Frames.COUNT_FRAME) {
         Frames.putCount(out, Frames.RECEIVER, receivers);
@@ -1746,6 +1796,16 @@ final class Peer implements Transport.Listener {
           }
         }
       }
+      // Last but for GOODBYE: an ACK rides on what this fill wrote, or goes alone when its timer
+      // asked (see ackAsked).
+      if (received == ackSent) {
+        ackAsked = false;
+      } else if ((ackAsked || goodbyeDue || out.position() != start)
+          && out.remaining() >= Frames.COUNT_FRAME) {
+        Frames.putCount(out, Frames.ACK, received);
+        ackSent = received;
+        ackAsked = false;
+      }
       if (goodbyeDue
           && !goodbyeSent
           && writing == null
@@ -1755,10 +1815,12 @@ final class Peer implements Transport.Listener {
         goodbyeSent = true;
       }
       if (wroteData) {
-        lastActivity = table.now(); // once per fill: a clock read per value showed in profiles
+        DATA_OUT.setOpaque(this, dataOut + 1); // the tick notes the activity (see lastActivity)
       }
     } finally {
-      lock.unlock();
+      if (!held) {
+        lock.unlock();
+      }
     }
   }
 
