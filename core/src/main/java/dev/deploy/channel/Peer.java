@@ -555,12 +555,19 @@ final class Peer implements Transport.Listener {
    */
   Object take(long deadlineNanos, ReceiveEnd end) throws ChannelException, InterruptedException {
     boolean spun = false;
+    boolean parked = false;
     takes.lazySet(takes.get() + 1); // racy between receiving threads: only "someone came back"
     lock.lock();
     try {
       while (true) {
         Object value = poll(end);
         if (value != null) {
+          if (parked && !spun) {
+            Transport t = transport;
+            if (t != null && t.writesThrough()) {
+              spinning.woke(); // woken by an arrival after a wait that did not spin
+            }
+          }
           return value;
         }
         if (deadlineNanos == 0) {
@@ -570,9 +577,10 @@ final class Peer implements Transport.Listener {
         if (!spun && spinning.spinNow(t != null && t.writesThrough())) {
           spun = true;
           long seen = arrivals;
+          long spinFor = spinning.spinNanos();
           lock.unlock();
           try {
-            spin(seen, deadlineNanos);
+            spin(seen, deadlineNanos, spinFor);
           } finally {
             lock.lock();
           }
@@ -592,6 +600,7 @@ final class Peer implements Transport.Listener {
             return value;
           }
         }
+        parked = true;
         if (deadlineNanos == Long.MAX_VALUE) {
           changed.await();
         } else {
@@ -617,19 +626,19 @@ final class Peer implements Transport.Listener {
   private volatile long arrivals;
 
   /**
-   * Waits without parking until {@link #arrivals} moves from {@code seen}, for {@link
-   * SpinPolicy#SPIN_NANOS} and never past {@code deadline} (when and why: {@link SpinPolicy}).
-   * Yields as it spins, so an I/O thread that needs the core gets it. Over shared memory it polls
-   * the transport itself, so a frame reaches it without the loop, and each poll that leaves a large
-   * value half assembled (its chunks on their way) starts the spin's time again; call only without
-   * the lock (the frames it hands over take it).
+   * Waits without parking until {@link #arrivals} moves from {@code seen}, for {@code spinFor}
+   * ({@link SpinPolicy#spinNanos}) and never past {@code deadline} (when and why: {@link
+   * SpinPolicy}). Yields as it spins, so an I/O thread that needs the core gets it. Over shared
+   * memory it polls the transport itself, so a frame reaches it without the loop, and each poll
+   * that leaves a large value half assembled (its chunks on their way) starts the spin's time
+   * again; call only without the lock (the frames it hands over take it).
    */
-  private void spin(long seen, long deadline) {
+  private void spin(long seen, long deadline, long spinFor) {
     assert !lock.isHeldByCurrentThread();
     Transport t = transport;
     boolean polls = t != null && t.spinning(); // the remote need not wake us meanwhile
     boolean found = false;
-    long until = Math.min(deadline, System.nanoTime() + SpinPolicy.SPIN_NANOS);
+    long until = Math.min(deadline, System.nanoTime() + spinFor);
     try {
       while (arrivals == seen && System.nanoTime() - until < 0) {
         if (polls && t.poll()) {
