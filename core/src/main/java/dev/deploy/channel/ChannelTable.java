@@ -546,7 +546,7 @@ public final class ChannelTable {
             shm.release(); // declined: unmapped now, not at some later collection
           }
         }
-        peer.attach(shared ? new ShmTransport(loop, c, shm, true) : c);
+        peer.attach(shared ? new ShmTransport(loop, c, shm, true, peer.lock) : c);
       } else if (type == Frames.REJECT) {
         peer.dialing = null;
         c.close();
@@ -827,7 +827,7 @@ public final class ChannelTable {
       }
       if (taken != null) {
         c.sendFrame(Frames.ACCEPT, new byte[] {1});
-        p.attach(new ShmTransport(loop, c, taken, false));
+        p.attach(new ShmTransport(loop, c, taken, false, p.lock));
       } else {
         c.sendFrame(Frames.ACCEPT, new byte[0]);
         p.attach(c);

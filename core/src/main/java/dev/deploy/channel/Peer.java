@@ -288,8 +288,35 @@ final class Peer implements Transport.Listener {
   /** A connection nobody used for this long is closed by agreement (IDLE, IDLE_OK). */
   static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
-  /** When a frame other than a heartbeat last went either way; loop thread only. */
+  /**
+   * When a frame other than a heartbeat last went either way, on the loop's clock. DATA frames do
+   * not read the clock: they count in {@link #dataIn} and {@link #dataOut}, which the loop's tick
+   * compares with what it saw last (a clock read and a volatile store per value showed in the
+   * profiles of a stream of small values; the idle close, seconds away, loses at most a tick).
+   */
   private volatile long lastActivity;
+
+  /** DATA frames read, arrival only (plain stores; the tick reads it racily, opaque). */
+  private long dataIn;
+
+  /** DATA frames written, guarded by lock (the tick reads it racily, opaque). */
+  private long dataOut;
+
+  /** {@link #dataIn} plus {@link #dataOut} at the last tick; loop thread only. */
+  private long dataSeen;
+
+  private static final java.lang.invoke.VarHandle DATA_IN;
+  private static final java.lang.invoke.VarHandle DATA_OUT;
+
+  static {
+    try {
+      java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+      DATA_IN = l.findVarHandle(Peer.class, "dataIn", long.class);
+      DATA_OUT = l.findVarHandle(Peer.class, "dataOut", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   /**
    * True from the moment this side asked to close the idle connection (IDLE) or agreed to (IDLE_OK)
@@ -311,7 +338,11 @@ final class Peer implements Transport.Listener {
   Peer(Pid pid, ChannelTable table) {
     this.pid = pid;
     this.table = table;
+    this.counts = table.counters.cell();
   }
+
+  /** This pair's share of the table's counters; written under lock. */
+  private final ChannelCounters.Cell counts;
 
   // ===================== user threads =====================
 
@@ -492,7 +523,7 @@ final class Peer implements Transport.Listener {
     credit -= size(bytes);
     outbound.add(bytes);
     sent++;
-    table.counters.sent(size(bytes));
+    counts.sent(size(bytes));
   }
 
   /** Ends the current sender's epoch: the remote's Receiver sees EXITED after what came before. */
@@ -524,12 +555,19 @@ final class Peer implements Transport.Listener {
    */
   Object take(long deadlineNanos, ReceiveEnd end) throws ChannelException, InterruptedException {
     boolean spun = false;
+    boolean parked = false;
     takes.lazySet(takes.get() + 1); // racy between receiving threads: only "someone came back"
     lock.lock();
     try {
       while (true) {
         Object value = poll(end);
         if (value != null) {
+          if (parked && !spun) {
+            Transport t = transport;
+            if (t != null && t.writesThrough()) {
+              spinning.woke(); // woken by an arrival after a wait that did not spin
+            }
+          }
           return value;
         }
         if (deadlineNanos == 0) {
@@ -539,9 +577,10 @@ final class Peer implements Transport.Listener {
         if (!spun && spinning.spinNow(t != null && t.writesThrough())) {
           spun = true;
           long seen = arrivals;
+          long spinFor = spinning.spinNanos();
           lock.unlock();
           try {
-            spin(seen, deadlineNanos);
+            spin(seen, deadlineNanos, spinFor);
           } finally {
             lock.lock();
           }
@@ -561,6 +600,7 @@ final class Peer implements Transport.Listener {
             return value;
           }
         }
+        parked = true;
         if (deadlineNanos == Long.MAX_VALUE) {
           changed.await();
         } else {
@@ -586,19 +626,19 @@ final class Peer implements Transport.Listener {
   private volatile long arrivals;
 
   /**
-   * Waits without parking until {@link #arrivals} moves from {@code seen}, for {@link
-   * SpinPolicy#SPIN_NANOS} and never past {@code deadline} (when and why: {@link SpinPolicy}).
-   * Yields as it spins, so an I/O thread that needs the core gets it. Over shared memory it polls
-   * the transport itself, so a frame reaches it without the loop, and each poll that leaves a large
-   * value half assembled (its chunks on their way) starts the spin's time again; call only without
-   * the lock (the frames it hands over take it).
+   * Waits without parking until {@link #arrivals} moves from {@code seen}, for {@code spinFor}
+   * ({@link SpinPolicy#spinNanos}) and never past {@code deadline} (when and why: {@link
+   * SpinPolicy}). Yields as it spins, so an I/O thread that needs the core gets it. Over shared
+   * memory it polls the transport itself, so a frame reaches it without the loop, and each poll
+   * that leaves a large value half assembled (its chunks on their way) starts the spin's time
+   * again; call only without the lock (the frames it hands over take it).
    */
-  private void spin(long seen, long deadline) {
+  private void spin(long seen, long deadline, long spinFor) {
     assert !lock.isHeldByCurrentThread();
     Transport t = transport;
     boolean polls = t != null && t.spinning(); // the remote need not wake us meanwhile
     boolean found = false;
-    long until = Math.min(deadline, System.nanoTime() + SpinPolicy.SPIN_NANOS);
+    long until = Math.min(deadline, System.nanoTime() + spinFor);
     try {
       while (arrivals == seen && System.nanoTime() - until < 0) {
         if (polls && t.poll()) {
@@ -714,7 +754,7 @@ final class Peer implements Transport.Listener {
       receiverTook = head;
       claimed = head;
       int size = size(first);
-      table.counters.received(size);
+      counts.received(size);
       spinning.took(size);
       inboundBytes -= size;
       free(size);
@@ -1243,9 +1283,11 @@ final class Peer implements Transport.Listener {
     if (c != transport) {
       return; // late bytes of a connection a resume replaced
     }
-    lastActivity = table.now();
     if (type != Frames.DATA) {
+      lastActivity = table.now();
       deliverArrivals();
+    } else {
+      DATA_IN.setOpaque(this, dataIn + 1);
     }
     switch (type) {
       case Frames.IDLE -> onLoop(() -> onIdleAsked(c));
@@ -1511,6 +1553,11 @@ final class Peer implements Transport.Listener {
     if (c != transport) {
       return; // a connection retired by a resume
     }
+    long data = (long) DATA_IN.getOpaque(this) + (long) DATA_OUT.getOpaque(this);
+    if (data != dataSeen) {
+      dataSeen = data;
+      lastActivity = now; // values went one way or the other since the last tick
+    }
     if (!idleAsked && !goodbyeDue && now - lastActivity >= IDLE_NANOS && holdIfIdle()) {
       c.sendFrame(Frames.IDLE, new byte[0]);
     }
@@ -1625,6 +1672,15 @@ final class Peer implements Transport.Listener {
    */
   static final long ACK_DELAY_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2);
 
+  /**
+   * Set by the ACK timer: the next fill writes the ACK even alone. Otherwise an ACK only rides on
+   * frames going anyway: over shared memory an ACK alone in the ring costs the remote a doorbell
+   * and a wake-up of its loop (written on every wake-up of ours, it made a stream of small values
+   * ring the sender about once per thousand values, and the sender's loop contend with the sending
+   * thread for the peer's lock).
+   */
+  private volatile boolean ackAsked;
+
   /** True while a timer will send the pending ACK. */
   private final AtomicBoolean ackScheduled = new AtomicBoolean();
 
@@ -1655,6 +1711,7 @@ final class Peer implements Transport.Listener {
   /** Loop timer: writes the ACK unless a data frame already carried it along. */
   private void ackDue() {
     ackScheduled.set(false);
+    ackAsked = true;
     Transport now = transport;
     if (now != null) {
       now.flush();
@@ -1666,14 +1723,16 @@ final class Peer implements Transport.Listener {
     boolean wroteData = false;
     // Over TCP, values are kept until acknowledged: a stalled connection is resumed on a new one.
     boolean keeps = c instanceof Connection;
-    lock.lock();
+    int start = out.position();
+    // A sender writing through already holds the lock (shared memory writes under it): no second
+    // acquire and release, each a fence on a stream's path.
+    boolean held = lock.isHeldByCurrentThread();
+    if (!held) {
+      lock.lock();
+    }
     try {
       if (c != transport || awaitingBooks) {
         return; // retired by a resume, or resumed and waiting to hear where the remote stands
-      }
-      if (received > ackSent && out.remaining() >= Frames.COUNT_FRAME) {
-        Frames.putCount(out, Frames.ACK, received);
-        ackSent = received;
       }
       if (receivers > receiversAnnounced && out.remaining() >= Frames.COUNT_FRAME) {
         Frames.putCount(out, Frames.RECEIVER, receivers);
@@ -1746,6 +1805,16 @@ final class Peer implements Transport.Listener {
           }
         }
       }
+      // Last but for GOODBYE: an ACK rides on what this fill wrote, or goes alone when its timer
+      // asked (see ackAsked).
+      if (received == ackSent) {
+        ackAsked = false;
+      } else if ((ackAsked || goodbyeDue || out.position() != start)
+          && out.remaining() >= Frames.COUNT_FRAME) {
+        Frames.putCount(out, Frames.ACK, received);
+        ackSent = received;
+        ackAsked = false;
+      }
       if (goodbyeDue
           && !goodbyeSent
           && writing == null
@@ -1755,10 +1824,12 @@ final class Peer implements Transport.Listener {
         goodbyeSent = true;
       }
       if (wroteData) {
-        lastActivity = table.now(); // once per fill: a clock read per value showed in profiles
+        DATA_OUT.setOpaque(this, dataOut + 1); // the tick notes the activity (see lastActivity)
       }
     } finally {
-      lock.unlock();
+      if (!held) {
+        lock.unlock();
+      }
     }
   }
 

@@ -35,6 +35,12 @@ final class SpinPolicy {
 
   private boolean tookLarge;
 
+  /** Set by {@link #woke} until the next spin ends. */
+  private boolean woken;
+
+  /** How long the spin after {@link #woke} lasts at most. */
+  static final long WOKEN_SPIN_NANOS = 10_000;
+
   SpinPolicy() {
     this(SPIN_NANOS);
   }
@@ -68,12 +74,33 @@ final class SpinPolicy {
 
   /** A spin ended; {@code found} whether something came during it. */
   void spun(boolean found) {
+    woken = false;
     if (found) {
       misses = 0;
       return;
     }
     misses++;
     skips = misses == 1 ? 0 : Math.min(SKIPS, 1 << (misses - 2));
+  }
+
+  /**
+   * A receive over a transport the spin polls waited without spinning (misses before had it skip)
+   * and was woken by a value: the sender may stream again, so the next wait spins, briefly ({@link
+   * #WOKEN_SPIN_NANOS}). Else, after a pause of the sender longer than a spin, each of the skipped
+   * waits of a stream that resumed parked, and each park cost the sender a doorbell (a system call)
+   * and our loop a wake-up, for a value or two each (measured: up to 8,000 such parks per 5 M
+   * values, docs/benchmarks.md). A stream catches the brief spin and spins fully from then on; a
+   * sender slower than it costs the receiver the brief spin per value, and misses in a row go on
+   * counting.
+   */
+  void woke() {
+    skips = 0;
+    woken = true;
+  }
+
+  /** How long the next spin lasts: {@link #WOKEN_SPIN_NANOS} right after {@link #woke}. */
+  long spinNanos() {
+    return woken ? Math.min(spinNanos, WOKEN_SPIN_NANOS) : spinNanos;
   }
 
   /** The receiver took a value of {@code size} bytes. */

@@ -63,6 +63,9 @@ final class ShmRing {
   private final int capacity;
   private final int mask;
 
+  /** The producer's view for {@link #claimView}; producer only. */
+  private final ByteBuffer producerView;
+
   /** The consumer's view for handing out payloads; consumer only. */
   private final ByteBuffer view;
 
@@ -87,6 +90,7 @@ final class ShmRing {
     this.capacity = capacity;
     this.mask = capacity - 1;
     this.view = region.duplicate();
+    this.producerView = region.duplicate(); // big-endian, as Framing writes
     this.tail = (long) LONG.getVolatile(buffer, capacity + TAIL);
     this.headSeen = (long) LONG.getVolatile(buffer, capacity + HEAD);
     this.head = headSeen;
@@ -113,6 +117,23 @@ final class ShmRing {
     int index = (int) (tail & mask);
     int room = (int) Math.min(free, capacity - index);
     return buffer.slice(index, room).order(ByteOrder.BIG_ENDIAN);
+  }
+
+  /**
+   * Producer: as {@link #claim}, but the free space is the one reused view's position to limit
+   * (position: the tail's index), so a claim allocates nothing; valid until the next claim. Commit
+   * the bytes between the position it had and the one it has after the writes.
+   */
+  ByteBuffer claimView() {
+    long free = capacity - (tail - headSeen);
+    if (free < Framing.MAX_FRAME + Framing.LENGTH) {
+      headSeen = (long) LONG.getAcquire(buffer, capacity + HEAD);
+      free = capacity - (tail - headSeen);
+    }
+    int index = (int) (tail & mask);
+    int room = (int) Math.min(free, capacity - index);
+    producerView.limit(index + room).position(index);
+    return producerView;
   }
 
   /**

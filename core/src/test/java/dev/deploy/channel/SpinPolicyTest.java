@@ -61,6 +61,35 @@ class SpinPolicyTest {
   }
 
   @Test
+  void givenMissesInARow_whenAWaitThatParkedIsWokenByAValue_thenTheNextWaitSpinsBriefly() {
+    for (int i = 0; i < 6; i++) {
+      while (!policy.spinNow()) {}
+      policy.spun(false);
+    }
+    assertThat(policy.spinNow()).as("misses in a row: this wait parks").isFalse();
+
+    policy.woke();
+
+    assertThat(policy.spinNow()).as("the sender may stream again").isTrue();
+    assertThat(policy.spinNanos()).isEqualTo(SpinPolicy.WOKEN_SPIN_NANOS);
+    policy.spun(true);
+    assertThat(policy.spinNanos()).as("it caught the stream: full spins").isEqualTo(100_000);
+  }
+
+  @Test
+  void givenABriefSpinAfterAWakeThatFoundNothing_whenWaiting_thenMissesGoOnCounting() {
+    for (int i = 0; i < 6; i++) {
+      while (!policy.spinNow()) {}
+      policy.spun(false);
+    }
+    policy.woke();
+    assertThat(policy.spinNow()).isTrue();
+    policy.spun(false);
+
+    assertThat(policy.spinNow()).as("a slow sender: the next waits park again").isFalse();
+  }
+
+  @Test
   void givenLargeValueTaken_whenWaiting_thenParksUntilASmallOneIsTaken() {
     policy.took(Frames.CHUNK);
     assertThat(policy.spinNow()).isFalse();
