@@ -405,6 +405,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       return CompletableFuture.failedFuture(
           new LaunchException("this machine does not run program " + order.program()));
     }
+    StartTrace.mark("fabric: launch order");
     if (order.task() != null && pool.enabled()) {
       Launch warm;
       while ((warm = pool.take(order.program(), order.resources())) != null) {
@@ -642,14 +643,32 @@ public final class Fabric implements Launcher, AutoCloseable {
    */
   static final List<String> JVM_LOGGING = List.of("-Xlog:disable", "-Xlog:all=warning:stderr");
 
+  /**
+   * Every spawned JVM compiles a method once it ran ten times as often as the JVM's own thresholds
+   * say ({@code -XX:CompileThresholdScaling=10}). A spawned JVM's first few hundred milliseconds
+   * (loading the runtime, joining the run, its first connection) call hundreds of JDK methods a few
+   * hundred times each, and with the JVM's thresholds its JIT compiled ~280 of them (the compiler
+   * threads: ~40 % of a short process's CPU) for code that never runs again. Measured on the
+   * 50-task run of {@code StartupBench}: 25 % less CPU for the whole run. What it costs a process
+   * that runs long: its hot code is compiled after ten times the calls and loop iterations, so it
+   * reaches full speed later (docs/startup.md has the figures); the code it then runs is compiled
+   * alike. The program's own {@code -XX:CompileThresholdScaling} comes after this and wins ({@code
+   * =1} is the JVM's default).
+   */
+  static final String JIT_THRESHOLDS = "-XX:CompileThresholdScaling=10";
+
+  /** The options every spawned JVM gets before the program's own: logging and the JIT's. */
+  static final List<String> RUNTIME_OPTIONS =
+      List.of(JVM_LOGGING.get(0), JVM_LOGGING.get(1), JIT_THRESHOLDS);
+
   /** Starts the JVM of a launch; runs on a pool thread (fork+exec takes milliseconds). */
   private void start(Launch launch, ProgramState program) {
     JvmCommand command = program.program.command();
-    List<String> runtimeOptions = JVM_LOGGING;
+    List<String> runtimeOptions = RUNTIME_OPTIONS;
     if (program.cds.isPresent()) {
       CdsArchive archive = program.cds.get();
       if (archive.ready()) {
-        runtimeOptions = new ArrayList<>(JVM_LOGGING);
+        runtimeOptions = new ArrayList<>(RUNTIME_OPTIONS);
         runtimeOptions.addAll(archive.options());
       } else if (launch.order().task() != null && program.training.compareAndSet(false, true)) {
         // The first spawn of a run makes the archive for the ones after it, once it has

@@ -170,6 +170,30 @@ class FabricTest {
   }
 
   @Test
+  void
+      givenProgramWithItsOwnJitOptions_whenLaunched_thenTheRuntimesJitDefaultComesFirstAndTheirsWins() {
+    fabric.addProgram(
+        new Program(
+            0x52,
+            JvmCommand.parse(
+                "/no/java", List.of("-XX:CompileThresholdScaling=1", "-cp", "x", "Main")),
+            sink,
+            false,
+            Map.of()));
+    fabric.launch(new LaunchOrder(PROGRAM, null, R, null));
+    fabric.launch(new LaunchOrder(0x52, null, R, null));
+
+    List<String> plain = awaitStarted(0).builder().command();
+    List<String> own = awaitStarted(1).builder().command();
+    assertThat(plain).contains(Fabric.JIT_THRESHOLDS);
+    assertThat(plain.indexOf(Fabric.JIT_THRESHOLDS)).isLessThan(plain.indexOf("Main"));
+    // The JVM takes the last of an option given twice: the program's own.
+    assertThat(own.indexOf(Fabric.JIT_THRESHOLDS))
+        .isNotNegative()
+        .isLessThan(own.indexOf("-XX:CompileThresholdScaling=1"));
+  }
+
+  @Test
   void givenRegisteredProcess_whenItExits_thenFateTellsHowAndTheLaunchIsForgotten()
       throws Exception {
     CompletableFuture<Launched> f = fabric.launch(new LaunchOrder(PROGRAM, null, R, null));
