@@ -593,6 +593,7 @@ public final class Fabric implements Launcher, AutoCloseable {
           new LaunchException("this machine does not run program " + order.program()));
     }
     EventSink sink = program.program.sink();
+    StartTrace.mark("fabric: new launch");
     Launch launch = new Launch(id, order, sink, warm);
     if (warm) {
       pool.added(launch);
@@ -604,6 +605,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       return launch.launched;
     }
     launches.put(id, launch);
+    StartTrace.mark("fabric: launch queued");
     threads.execute(
         () -> {
           try {
@@ -663,6 +665,7 @@ public final class Fabric implements Launcher, AutoCloseable {
 
   /** Starts the JVM of a launch; runs on a pool thread (fork+exec takes milliseconds). */
   private void start(Launch launch, ProgramState program) {
+    StartTrace.mark("fabric: start");
     JvmCommand command = program.program.command();
     List<String> runtimeOptions = RUNTIME_OPTIONS;
     if (program.cds.isPresent()) {
@@ -696,6 +699,7 @@ public final class Fabric implements Launcher, AutoCloseable {
         return;
       }
       argv = group.wrap(argv);
+      StartTrace.mark("fabric: cgroup made");
     }
     if (StartTrace.on()) {
       StartTrace.mark("fabric: fork " + (launch.warm ? "pool" : "cold") + " " + launch.id);
@@ -708,6 +712,9 @@ public final class Fabric implements Launcher, AutoCloseable {
     env.put(SilenceLimit.VARIABLE, silenceLimitFor(program.program.environment()));
     if (launch.warm) {
       env.put(Env.POOLED, "1"); // warms its channel path before it registers
+    } else if (launch.order().task() != null
+        && !dev.deploy.codec.LambdaCodec.needsCodec(launch.order().task())) {
+      env.put(Env.SCALAR_TASK, "1"); // loads Kryo only if its task runs a while
     }
     boolean main = launch.order().task() == null && launch.order().parent() == null;
     builder.redirectInput(

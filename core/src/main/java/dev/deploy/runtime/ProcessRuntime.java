@@ -242,6 +242,7 @@ public final class ProcessRuntime {
       return;
     }
     taskArrived = true;
+    TASK_STARTED.countDown();
     runTask(start);
   }
 
@@ -263,6 +264,10 @@ public final class ProcessRuntime {
   private static void warmUp0(boolean pooled) {
     resolveMethods(mainClassOf(System.getProperty("sun.java.command", "")));
     Codec codec = Codec.standard();
+    if (!pooled && "1".equals(System.getenv(Env.SCALAR_TASK))) {
+      warmUpForScalarTask(codec);
+      return;
+    }
     codec.warmUp();
     try {
       Warm sample = new Warm(1, "warm", java.util.List.of(1L));
@@ -291,6 +296,43 @@ public final class ProcessRuntime {
     } catch (Exception e) {
       // Only a warm-up: the real path reports its own errors.
     }
+  }
+
+  /**
+   * The warm-up of a JVM started for a task that decodes without Kryo ({@link Env#SCALAR_TASK}):
+   * the task's way to running and the handshake's HMAC, then Kryo (25-35 ms of CPU to load and set
+   * up) only once the task has run for {@link #CODEC_AFTER_NANOS}, beside it, for the values it may
+   * send later. A short task (most of a burst of small ones) ends first and never loads it; one
+   * that sends other values than numbers before then loads it on its own thread, as the codec
+   * always could.
+   */
+  private static void warmUpForScalarTask(Codec codec) {
+    try {
+      LambdaCodec.DecodedTask task =
+          LambdaCodec.decodeTask(
+              LambdaCodec.encodeTask((Task<Integer>) ProcessRuntime::warmScalarTask, 1, codec),
+              codec);
+      @SuppressWarnings("unchecked")
+      Task<Object> run = (Task<Object>) task.task();
+      run.run(null, task.arg());
+      dev.deploy.security.Sha256.hmac(new byte[32], new byte[64]);
+      TASK_STARTED.await();
+      java.util.concurrent.locks.LockSupport.parkNanos(CODEC_AFTER_NANOS);
+      codec.warmUp();
+    } catch (Exception e) {
+      // Only a warm-up: the real path reports its own errors.
+    }
+  }
+
+  /** How long a task that decodes without Kryo runs before the warm-up loads Kryo beside it. */
+  static final long CODEC_AFTER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
+
+  /** Opened when this JVM's task starts. */
+  private static final java.util.concurrent.CountDownLatch TASK_STARTED =
+      new java.util.concurrent.CountDownLatch(1);
+
+  private static void warmScalarTask(Pid parent, Integer arg) {
+    // The warm-up's task does nothing.
   }
 
   /**

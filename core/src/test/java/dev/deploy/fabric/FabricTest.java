@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.deploy.Pid;
 import dev.deploy.Resources;
+import dev.deploy.Task;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.codec.Codec;
+import dev.deploy.codec.LambdaCodec;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Launched;
@@ -191,6 +194,30 @@ class FabricTest {
     assertThat(own.indexOf(Fabric.JIT_THRESHOLDS))
         .isNotNegative()
         .isLessThan(own.indexOf("-XX:CompileThresholdScaling=1"));
+  }
+
+  static void numbersOnly(Pid parent, Integer arg) {}
+
+  static void textArg(Pid parent, String arg) {}
+
+  @Test
+  void givenTasks_whenTheirJvmsStart_thenOnlyOneOfNumbersOnlyIsToldItNeedsNoSerialiser() {
+    Codec codec = Codec.standard();
+    fabric.launch(
+        new LaunchOrder(
+            PROGRAM,
+            pid(1),
+            R,
+            LambdaCodec.encodeTask((Task<Integer>) FabricTest::numbersOnly, 5, codec)));
+    fabric.launch(
+        new LaunchOrder(
+            PROGRAM,
+            pid(1),
+            R,
+            LambdaCodec.encodeTask((Task<String>) FabricTest::textArg, "text", codec)));
+
+    assertThat(awaitStarted(0).builder().environment()).containsEntry(Env.SCALAR_TASK, "1");
+    assertThat(awaitStarted(1).builder().environment()).doesNotContainKey(Env.SCALAR_TASK);
   }
 
   @Test
