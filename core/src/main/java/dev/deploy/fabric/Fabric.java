@@ -714,7 +714,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       env.put(Env.POOLED, "1"); // warms its channel path before it registers
     } else if (launch.order().task() != null
         && !dev.deploy.codec.LambdaCodec.needsCodec(launch.order().task())) {
-      env.put(Env.SCALAR_TASK, "1"); // loads Kryo only if its task runs a while
+      env.put(Env.SCALAR_TASK, "1"); // loads Kryo only if a value needs it
     }
     boolean main = launch.order().task() == null && launch.order().parent() == null;
     builder.redirectInput(

@@ -51,8 +51,8 @@ public final class Env {
 
   /**
    * Set ({@code 1}) for a JVM started for one task whose argument and captured values decode
-   * without the serialiser (numbers only, see {@code LambdaCodec.needsCodec}): its warm-up loads
-   * the serialiser only once the task has run a while, so a short task never pays for it.
+   * without the serialiser (numbers only, see {@code LambdaCodec.needsCodec}): its warm-up does not
+   * load the serialiser, which then loads only if a value needs it.
    */
   public static final String SCALAR_TASK = "DEPLOY_SCALAR_TASK";
 

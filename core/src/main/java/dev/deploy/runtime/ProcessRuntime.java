@@ -242,7 +242,6 @@ public final class ProcessRuntime {
       return;
     }
     taskArrived = true;
-    TASK_STARTED.countDown();
     runTask(start);
   }
 
@@ -300,11 +299,13 @@ public final class ProcessRuntime {
 
   /**
    * The warm-up of a JVM started for a task that decodes without Kryo ({@link Env#SCALAR_TASK}):
-   * the task's way to running and the handshake's HMAC, then Kryo (25-35 ms of CPU to load and set
-   * up) only once the task has run for {@link #CODEC_AFTER_NANOS}, beside it, for the values it may
-   * send later. A short task (most of a burst of small ones) ends first and never loads it; one
-   * that sends other values than numbers before then loads it on its own thread, as the codec
-   * always could.
+   * the task's way to running and the handshake's HMAC, not Kryo (25-35 ms of CPU to load and set
+   * up). Kryo is loaded when a value needs it, on the thread that encodes or decodes it, as it
+   * always could be: a task of numbers that sends numbers (a burst of small tasks, a computation
+   * sending its result) never loads it; one that sends another value pays that once, at its first
+   * such value. A warm-up that loaded it after the task had run 100 ms loaded it in most of the
+   * 50-task run's processes anyway, whose tasks wait in {@code close} for their parent to take the
+   * value.
    */
   private static void warmUpForScalarTask(Codec codec) {
     try {
@@ -316,20 +317,10 @@ public final class ProcessRuntime {
       Task<Object> run = (Task<Object>) task.task();
       run.run(null, task.arg());
       dev.deploy.security.Sha256.hmac(new byte[32], new byte[64]);
-      TASK_STARTED.await();
-      java.util.concurrent.locks.LockSupport.parkNanos(CODEC_AFTER_NANOS);
-      codec.warmUp();
     } catch (Exception e) {
       // Only a warm-up: the real path reports its own errors.
     }
   }
-
-  /** How long a task that decodes without Kryo runs before the warm-up loads Kryo beside it. */
-  static final long CODEC_AFTER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
-
-  /** Opened when this JVM's task starts. */
-  private static final java.util.concurrent.CountDownLatch TASK_STARTED =
-      new java.util.concurrent.CountDownLatch(1);
 
   private static void warmScalarTask(Pid parent, Integer arg) {
     // The warm-up's task does nothing.
