@@ -438,8 +438,17 @@ public final class Fabric implements Launcher, AutoCloseable {
     if (order.task() != null) {
       coldStarts.increment();
       // Refilled once this JVM has registered: pool JVMs started with it would share the cores
-      // with it and make the spawn waiting for it slower.
-      cold.whenComplete((launched, error) -> refill(order.program(), order.resources()));
+      // with it and make the spawn waiting for it slower. Not when it failed to start: pool JVMs
+      // of the same command line would fail alike, and a program whose spawn failed often ends
+      // at once (the e2e suite's ChildJvmCannotStart): their cgroups were then made while the
+      // run's end removed their parent, a warning on the bridge's stderr (a race the timing of
+      // 2026-12-08's start-up changes made frequent). The next spawn that registers refills.
+      cold.whenComplete(
+          (launched, error) -> {
+            if (error == null) {
+              refill(order.program(), order.resources());
+            }
+          });
     }
     return cold;
   }
