@@ -9,6 +9,7 @@ import dev.deploy.io.ShmFile;
 import dev.deploy.io.ShmTransport;
 import dev.deploy.io.Transport;
 import dev.deploy.logging.Loggers;
+import dev.deploy.logging.StartTrace;
 import dev.deploy.security.AuthenticationException;
 import dev.deploy.security.Credential;
 import dev.deploy.security.FrameProtection;
@@ -297,7 +298,11 @@ public final class ChannelTable {
       return;
     }
     if (attempt == 0 && giveUpAt == NO_DEADLINE && holdDial(p)) {
+      StartTrace.mark("channel: dial held");
       return;
+    }
+    if (StartTrace.on()) {
+      StartTrace.mark("channel: dial " + p.pid);
     }
     p.dialing =
         Connection.dial(loop, route.apply(p.pid), dialer(p), new Dial(p, attempt, giveUpAt));
@@ -522,6 +527,7 @@ public final class ChannelTable {
 
     @Override
     public void onAuthenticated(Connection c) {
+      StartTrace.mark("channel: dial authenticated");
       offered = tcpOnly ? null : offerShm(c);
       c.sendFrame(Frames.IDENT, new MessageOut().pid(self).toByteArray());
     }
@@ -533,6 +539,7 @@ public final class ChannelTable {
         return;
       }
       if (type == Frames.ACCEPT) {
+        StartTrace.mark("channel: dial accepted");
         peer.dialing = null;
         ShmFile shm = offered;
         offered = null;
@@ -548,6 +555,7 @@ public final class ChannelTable {
         }
         peer.attach(shared ? new ShmTransport(loop, c, shm, true, peer.lock) : c);
       } else if (type == Frames.REJECT) {
+        StartTrace.mark("channel: dial rejected");
         peer.dialing = null;
         c.close();
         // The remote is dialling us and its connection wins; if it never comes, dial again.
@@ -642,6 +650,7 @@ public final class ChannelTable {
                 Handshake.Role.PROCESS,
                 credential.channels(target(self)),
                 FrameProtection.wish(protection, self.address().getAddress(), remote));
+        StartTrace.mark("channel: accept");
         Accepted accepted = new Accepted(hostOf(s));
         Connection c;
         try {
@@ -776,6 +785,7 @@ public final class ChannelTable {
 
     @Override
     public void onAuthenticated(Connection c) {
+      StartTrace.mark("channel: accepted authenticated");
       handshakes.done(c);
     }
 
@@ -783,7 +793,9 @@ public final class ChannelTable {
     public void onFrame(Connection c, int type, ByteBuffer payload) throws IOException {
       if (type == Frames.SHM_OFFER && !offered) {
         offered = true;
+        StartTrace.mark("channel: offer");
         shm = takeShm(payload);
+        StartTrace.mark("channel: offer mapped");
         return;
       }
       if (type == Frames.RESUME && !offered) {
@@ -812,6 +824,9 @@ public final class ChannelTable {
       Peer p = peers.computeIfAbsent(remote, pid -> new Peer(pid, ChannelTable.this));
       heldDials.remove(p); // this connection is the remote's: no dial of ours is needed
       boolean reject = p.transport != null || (p.dialing != null && compare(self, remote) < 0);
+      if (StartTrace.on()) {
+        StartTrace.mark("channel: ident " + remote + (reject ? " rejected" : " accepted"));
+      }
       if (reject) {
         c.sendFrame(Frames.REJECT, new byte[0]);
         c.close();

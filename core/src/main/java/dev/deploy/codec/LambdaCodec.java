@@ -86,6 +86,38 @@ public final class LambdaCodec {
     return new DecodedTask(task, arg);
   }
 
+  /**
+   * Returns whether rebuilding the task in {@code bytes} (made by {@link #encodeTask}) needs the
+   * codec's serialiser (Kryo): false when the task is a lambda or method reference whose argument
+   * and captured values are all a {@code Long}, {@code Integer} or {@code Double}, which decode
+   * without it. True for anything else, malformed bytes included. A fabric tells a JVM it starts
+   * for such a task, which then does not load the serialiser before its task needs it.
+   */
+  public static boolean needsCodec(byte[] bytes) {
+    Envelope envelope;
+    try {
+      envelope = readEnvelope(bytes);
+    } catch (CodecException e) {
+      return true;
+    }
+    return envelope.lambda() == null || !scalar(envelope.arg()) || needsCodec(envelope.lambda());
+  }
+
+  private static boolean needsCodec(LambdaDescriptor lambda) {
+    for (Object captured : lambda.capturedArgs()) {
+      if (captured instanceof LambdaDescriptor nested
+          ? needsCodec(nested)
+          : !scalar((byte[]) captured)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean scalar(byte[] encoded) {
+    return ScalarCodec.decode(encoded, 0, encoded.length) != null;
+  }
+
   /** Rebuilds captured lambdas; a class, not a method reference, for a fresh JVM's sake. */
   private static final java.util.function.BiFunction<LambdaDescriptor, Codec, Object> NESTED =
       new java.util.function.BiFunction<>() {

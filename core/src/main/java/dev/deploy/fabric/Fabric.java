@@ -420,6 +420,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       return CompletableFuture.failedFuture(
           new LaunchException("this machine does not run program " + order.program()));
     }
+    StartTrace.mark("fabric: launch order");
     if (order.task() != null && pool.enabled()) {
       Launch warm;
       while ((warm = pool.take(order.program(), order.resources())) != null) {
@@ -452,8 +453,17 @@ public final class Fabric implements Launcher, AutoCloseable {
     if (order.task() != null) {
       coldStarts.increment();
       // Refilled once this JVM has registered: pool JVMs started with it would share the cores
-      // with it and make the spawn waiting for it slower.
-      cold.whenComplete((launched, error) -> refill(order.program(), order.resources()));
+      // with it and make the spawn waiting for it slower. Not when it failed to start: pool JVMs
+      // of the same command line would fail alike, and a program whose spawn failed often ends
+      // at once (the e2e suite's ChildJvmCannotStart): their cgroups were then made while the
+      // run's end removed their parent, a warning on the bridge's stderr (a race the timing of
+      // 2026-12-08's start-up changes made frequent). The next spawn that registers refills.
+      cold.whenComplete(
+          (launched, error) -> {
+            if (error == null) {
+              refill(order.program(), order.resources());
+            }
+          });
     }
     return cold;
   }
@@ -607,6 +617,7 @@ public final class Fabric implements Launcher, AutoCloseable {
           new LaunchException("this machine does not run program " + order.program()));
     }
     EventSink sink = program.program.sink();
+    StartTrace.mark("fabric: new launch");
     Launch launch = new Launch(id, order, sink, warm);
     if (warm) {
       pool.added(launch);
@@ -618,6 +629,7 @@ public final class Fabric implements Launcher, AutoCloseable {
       return launch.launched;
     }
     launches.put(id, launch);
+    StartTrace.mark("fabric: launch queued");
     threads.execute(
         () -> {
           try {
@@ -657,14 +669,33 @@ public final class Fabric implements Launcher, AutoCloseable {
    */
   static final List<String> JVM_LOGGING = List.of("-Xlog:disable", "-Xlog:all=warning:stderr");
 
+  /**
+   * Every spawned JVM compiles a method once it ran ten times as often as the JVM's own thresholds
+   * say ({@code -XX:CompileThresholdScaling=10}). A spawned JVM's first few hundred milliseconds
+   * (loading the runtime, joining the run, its first connection) call hundreds of JDK methods a few
+   * hundred times each, and with the JVM's thresholds its JIT compiled ~280 of them (the compiler
+   * threads: ~40 % of a short process's CPU) for code that never runs again. Measured on the
+   * 50-task run of {@code StartupBench}: 25 % less CPU for the whole run. What it costs a process
+   * that runs long: its hot code is compiled after ten times the calls and loop iterations, so it
+   * reaches full speed later (docs/startup.md has the figures); the code it then runs is compiled
+   * alike. The program's own {@code -XX:CompileThresholdScaling} comes after this and wins ({@code
+   * =1} is the JVM's default).
+   */
+  static final String JIT_THRESHOLDS = "-XX:CompileThresholdScaling=10";
+
+  /** The options every spawned JVM gets before the program's own: logging and the JIT's. */
+  static final List<String> RUNTIME_OPTIONS =
+      List.of(JVM_LOGGING.get(0), JVM_LOGGING.get(1), JIT_THRESHOLDS);
+
   /** Starts the JVM of a launch; runs on a pool thread (fork+exec takes milliseconds). */
   private void start(Launch launch, ProgramState program) {
+    StartTrace.mark("fabric: start");
     JvmCommand command = program.program.command();
-    List<String> runtimeOptions = JVM_LOGGING;
+    List<String> runtimeOptions = RUNTIME_OPTIONS;
     if (program.cds.isPresent()) {
       CdsArchive archive = program.cds.get();
       if (archive.ready()) {
-        runtimeOptions = new ArrayList<>(JVM_LOGGING);
+        runtimeOptions = new ArrayList<>(RUNTIME_OPTIONS);
         runtimeOptions.addAll(archive.options());
       } else if (launch.order().task() != null && program.training.compareAndSet(false, true)) {
         // The first spawn of a run makes the archive for the ones after it, once it has
@@ -692,6 +723,7 @@ public final class Fabric implements Launcher, AutoCloseable {
         return;
       }
       argv = group.wrap(argv);
+      StartTrace.mark("fabric: cgroup made");
     }
     if (StartTrace.on()) {
       StartTrace.mark("fabric: fork " + (launch.warm ? "pool" : "cold") + " " + launch.id);
@@ -704,6 +736,9 @@ public final class Fabric implements Launcher, AutoCloseable {
     env.put(SilenceLimit.VARIABLE, silenceLimitFor(program.program.environment()));
     if (launch.warm) {
       env.put(Env.POOLED, "1"); // warms its channel path before it registers
+    } else if (launch.order().task() != null
+        && !dev.deploy.codec.LambdaCodec.needsCodec(launch.order().task())) {
+      env.put(Env.SCALAR_TASK, "1"); // loads Kryo only if a value needs it
     }
     boolean main = launch.order().task() == null && launch.order().parent() == null;
     builder.redirectInput(

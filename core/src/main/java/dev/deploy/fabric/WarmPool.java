@@ -29,6 +29,23 @@ final class WarmPool {
     static Shape of(Launch l) {
       return new Shape(l.order().program(), l.order().resources());
     }
+
+    // Written out, not the record's: those link an invokedynamic call site (ObjectMethods) the
+    // first time they run, 4-5 ms in the user's JVM (it has no class-sharing archive of the
+    // runtime), and the first time was the run's first spawn, on its way to its JVM's fork.
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Shape s
+          && s.program == program
+          && s.resources.memory() == resources.memory()
+          && Double.compare(s.resources.cpu(), resources.cpu()) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+      return (Long.hashCode(program) * 31 + Long.hashCode(resources.memory())) * 31
+          + Double.hashCode(resources.cpu());
+    }
   }
 
   private final ReentrantLock lock = new ReentrantLock();

@@ -66,7 +66,62 @@ public final class StartTrace {
   public static void markCpu(String what) {
     if (on()) {
       long cpu = cpuMillis();
-      mark(cpu < 0 ? what : what + ", cpu " + cpu + " ms");
+      long thread = ticksMillis(java.nio.file.Path.of("/proc/thread-self/stat"));
+      mark(cpu < 0 ? what : what + ", cpu " + cpu + " ms, this thread " + thread + " ms");
+    }
+  }
+
+  /**
+   * Like {@link #markCpu}, with each thread's CPU time appended (from {@code
+   * /proc/self/task/<tid>/stat}, threads of one name summed, the busiest first): where a process's
+   * CPU went, for the JVM's own threads (compilers, GC) as much as the runtime's.
+   */
+  public static void markThreads(String what) {
+    if (!on()) {
+      return;
+    }
+    java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+    try (java.nio.file.DirectoryStream<java.nio.file.Path> tasks =
+        java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/task"))) {
+      for (java.nio.file.Path task : tasks) {
+        long ms = ticksMillis(task.resolve("stat"));
+        if (ms > 0) {
+          byName.merge(threadName(task.resolve("stat")), ms, Long::sum);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Only the process's total, then.
+    }
+    StringBuilder b = new StringBuilder(what);
+    for (java.util.Map.Entry<String, Long> e : byName.entrySet()) {
+      b.append("; ").append(e.getKey()).append(' ').append(e.getValue());
+    }
+    markCpu(b.toString());
+  }
+
+  /** Returns the name in a {@code stat} file with digits at its end dropped, or "?". */
+  private static String threadName(java.nio.file.Path stat) {
+    try {
+      String s = java.nio.file.Files.readString(stat);
+      String name = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')'));
+      int end = name.length();
+      while (end > 0 && Character.isDigit(name.charAt(end - 1))) {
+        end--;
+      }
+      return name.substring(0, end);
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
+  }
+
+  /** Returns the user + system time a {@code stat} file of /proc holds, in ms, or -1. */
+  private static long ticksMillis(java.nio.file.Path stat) {
+    try {
+      String s = java.nio.file.Files.readString(stat);
+      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
+    } catch (IOException | RuntimeException e) {
+      return -1;
     }
   }
 

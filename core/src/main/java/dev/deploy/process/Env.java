@@ -49,6 +49,13 @@ public final class Env {
    */
   public static final String POOLED = "DEPLOY_POOLED";
 
+  /**
+   * Set ({@code 1}) for a JVM started for one task whose argument and captured values decode
+   * without the serialiser (numbers only, see {@code LambdaCodec.needsCodec}): its warm-up does not
+   * load the serialiser, which then loads only if a value needs it.
+   */
+  public static final String SCALAR_TASK = "DEPLOY_SCALAR_TASK";
+
   private Env() {}
 
   /** Returns whether {@code name} is one of the variables above. */
@@ -61,6 +68,7 @@ public final class Env {
         || name.equals(BIND)
         || name.equals(ADVERTISE)
         || name.equals(CLUSTER_KEY)
-        || name.equals(POOLED);
+        || name.equals(POOLED)
+        || name.equals(SCALAR_TASK);
   }
 }

@@ -57,7 +57,7 @@ final class ExitNotice {
                   // to 300 ms for threads in native code before it exits).
                   client.stopReading();
                   afterNotice.run();
-                  StartTrace.mark("process: exit notice sent");
+                  StartTrace.markThreads("process: exit notice sent");
                 }
               }
             },

@@ -138,6 +138,7 @@ final class FabricClient {
     // No timeout: a JVM of the fabric's warm pool waits here until a spawn takes it; if the
     // fabric dies, the connection ends and so does the wait.
     Frame frame = reader.read();
+    dev.deploy.logging.StartTrace.mark("process: start read");
     if (frame == null) {
       throw new IOException("the fabric closed the connection instead of answering Hello");
     }

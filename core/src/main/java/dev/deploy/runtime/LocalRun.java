@@ -197,7 +197,7 @@ final class LocalRun {
       }
       throw e;
     } finally {
-      StartTrace.mark("run: done");
+      StartTrace.markThreads("run: done");
       bridge.flush();
     }
   }

@@ -220,10 +220,12 @@ public final class ProcessRuntime {
               ShmFile.dropSpare();
             }
           });
+      // Before registering: a pool JVM then starts the reporting thread while it waits, not
+      // between its task's arrival and its start (it reports nothing before a task: no channel).
+      fabric.reportChannels(channels.counters());
       StartTrace.markCpu("process: register");
       start = fabric.register(launch, pid);
       StartTrace.markCpu("process: registered");
-      fabric.reportChannels(channels.counters());
       runtime = new ProcessRuntime(pid, start.resources(), fabric, channels);
     } catch (IOException | RuntimeException e) {
       Throwable cause = Futures.unwrap(e);
@@ -259,7 +261,12 @@ public final class ProcessRuntime {
 
   @SuppressWarnings("unchecked")
   private static void warmUp0(boolean pooled) {
+    resolveMethods(mainClassOf(System.getProperty("sun.java.command", "")));
     Codec codec = Codec.standard();
+    if (!pooled && "1".equals(System.getenv(Env.SCALAR_TASK))) {
+      warmUpForScalarTask(codec);
+      return;
+    }
     codec.warmUp();
     try {
       Warm sample = new Warm(1, "warm", java.util.List.of(1L));
@@ -287,6 +294,64 @@ public final class ProcessRuntime {
           java.util.List.of(1, 2));
     } catch (Exception e) {
       // Only a warm-up: the real path reports its own errors.
+    }
+  }
+
+  /**
+   * The warm-up of a JVM started for a task that decodes without Kryo ({@link Env#SCALAR_TASK}):
+   * the task's way to running and the handshake's HMAC, not Kryo (25-35 ms of CPU to load and set
+   * up). Kryo is loaded when a value needs it, on the thread that encodes or decodes it, as it
+   * always could be: a task of numbers that sends numbers (a burst of small tasks, a computation
+   * sending its result) never loads it; one that sends another value pays that once, at its first
+   * such value. A warm-up that loaded it after the task had run 100 ms loaded it in most of the
+   * 50-task run's processes anyway, whose tasks wait in {@code close} for their parent to take the
+   * value.
+   */
+  private static void warmUpForScalarTask(Codec codec) {
+    try {
+      LambdaCodec.DecodedTask task =
+          LambdaCodec.decodeTask(
+              LambdaCodec.encodeTask((Task<Integer>) ProcessRuntime::warmScalarTask, 1, codec),
+              codec);
+      @SuppressWarnings("unchecked")
+      Task<Object> run = (Task<Object>) task.task();
+      run.run(null, task.arg());
+      dev.deploy.security.Sha256.hmac(new byte[32], new byte[64]);
+    } catch (Exception e) {
+      // Only a warm-up: the real path reports its own errors.
+    }
+  }
+
+  private static void warmScalarTask(Pid parent, Integer arg) {
+    // The warm-up's task does nothing.
+  }
+
+  /**
+   * Returns the main class a JVM's {@code sun.java.command} names (its first word), or null for a
+   * jar ({@code -jar}: the class is in its manifest) or none.
+   */
+  static String mainClassOf(String javaCommand) {
+    int space = javaCommand.indexOf(' ');
+    String first = space < 0 ? javaCommand : javaCommand.substring(0, space);
+    return first.isEmpty() || first.endsWith(".jar") ? null : first;
+  }
+
+  /**
+   * Looks up, without initialising it, the declared methods of {@code className} (the program's
+   * main class, where most tasks are): a task's decoding finds its method by reflection, and the
+   * class's first reflective look-up resolves every method's signature (loading the classes they
+   * name) and builds the class's reflection data, 1-3 ms on a spawned JVM's main thread between the
+   * task's arrival and its start. Done here, the look-up is a cache hit. Returns whether it was.
+   */
+  static boolean resolveMethods(String className) {
+    if (className == null) {
+      return false;
+    }
+    try {
+      Class.forName(className, false, ClassLoader.getSystemClassLoader()).getDeclaredMethods();
+      return true;
+    } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+      return false; // only a warm-up: the task's decoding reports what is wrong
     }
   }
 
@@ -376,6 +441,7 @@ public final class ProcessRuntime {
   @SuppressWarnings("unchecked")
   private static void runTask(Control.Start start) {
     LambdaCodec.DecodedTask decoded;
+    StartTrace.mark("process: decode");
     try {
       decoded = LambdaCodec.decodeTask(start.task(), Codec.standard());
     } catch (RuntimeException e) {

@@ -240,4 +240,30 @@ class LambdaCodecTest {
     assertThat(replaced).as("occurrences of " + from).isPositive();
     return result;
   }
+
+  static void counter(Pid parent, Integer arg) {
+    RESULT.set("counted " + arg);
+  }
+
+  @Test
+  void givenTasksOfNumbersOnly_whenNeedsCodec_thenFalseAndAnythingElseTrue() {
+    Task<Integer> plain = LambdaCodecTest::counter;
+    long captured = 7;
+    double scale = 0.5;
+    Task<Integer> capturing = (parent, arg) -> RESULT.set(captured * scale + " " + arg);
+    String text = "text";
+    Task<Integer> capturingText = (parent, arg) -> RESULT.set(text + arg);
+    Task<WorkerArg> record = LambdaCodecTest::worker;
+
+    assertThat(LambdaCodec.needsCodec(LambdaCodec.encodeTask(plain, 42, codec))).isFalse();
+    assertThat(LambdaCodec.needsCodec(LambdaCodec.encodeTask(plain, -1, codec))).isFalse();
+    assertThat(LambdaCodec.needsCodec(LambdaCodec.encodeTask(capturing, 3, codec))).isFalse();
+    assertThat(LambdaCodec.needsCodec(LambdaCodec.encodeTask(plain, null, codec))).isTrue();
+    assertThat(LambdaCodec.needsCodec(LambdaCodec.encodeTask(capturingText, 3, codec))).isTrue();
+    assertThat(LambdaCodec.needsCodec(LambdaCodec.encodeTask(record, new WorkerArg(1, "x"), codec)))
+        .isTrue();
+    assertThat(LambdaCodec.needsCodec(LambdaCodec.encodeTask(new PlainTask("p"), 1, codec)))
+        .isTrue();
+    assertThat(LambdaCodec.needsCodec(new byte[] {9, 9, 9})).isTrue();
+  }
 }

@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.deploy.Pid;
 import dev.deploy.Resources;
+import dev.deploy.Task;
 import dev.deploy.bridge.ExitStatus;
+import dev.deploy.codec.Codec;
+import dev.deploy.codec.LambdaCodec;
 import dev.deploy.master.LaunchException;
 import dev.deploy.master.LaunchOrder;
 import dev.deploy.master.Launched;
@@ -167,6 +170,54 @@ class FabricTest {
     assertThat(s.builder().command().get(0)).isEqualTo("/no/java");
     assertThat(fabric.launchOf(s.launchId())).isNotNull();
     assertThat(sink.pending()).isEqualTo(1);
+  }
+
+  @Test
+  void
+      givenProgramWithItsOwnJitOptions_whenLaunched_thenTheRuntimesJitDefaultComesFirstAndTheirsWins() {
+    fabric.addProgram(
+        new Program(
+            0x52,
+            JvmCommand.parse(
+                "/no/java", List.of("-XX:CompileThresholdScaling=1", "-cp", "x", "Main")),
+            sink,
+            false,
+            Map.of()));
+    fabric.launch(new LaunchOrder(PROGRAM, null, R, null));
+    fabric.launch(new LaunchOrder(0x52, null, R, null));
+
+    List<String> plain = awaitStarted(0).builder().command();
+    List<String> own = awaitStarted(1).builder().command();
+    assertThat(plain).contains(Fabric.JIT_THRESHOLDS);
+    assertThat(plain.indexOf(Fabric.JIT_THRESHOLDS)).isLessThan(plain.indexOf("Main"));
+    // The JVM takes the last of an option given twice: the program's own.
+    assertThat(own.indexOf(Fabric.JIT_THRESHOLDS))
+        .isNotNegative()
+        .isLessThan(own.indexOf("-XX:CompileThresholdScaling=1"));
+  }
+
+  static void numbersOnly(Pid parent, Integer arg) {}
+
+  static void textArg(Pid parent, String arg) {}
+
+  @Test
+  void givenTasks_whenTheirJvmsStart_thenOnlyOneOfNumbersOnlyIsToldItNeedsNoSerialiser() {
+    Codec codec = Codec.standard();
+    fabric.launch(
+        new LaunchOrder(
+            PROGRAM,
+            pid(1),
+            R,
+            LambdaCodec.encodeTask((Task<Integer>) FabricTest::numbersOnly, 5, codec)));
+    fabric.launch(
+        new LaunchOrder(
+            PROGRAM,
+            pid(1),
+            R,
+            LambdaCodec.encodeTask((Task<String>) FabricTest::textArg, "text", codec)));
+
+    assertThat(awaitStarted(0).builder().environment()).containsEntry(Env.SCALAR_TASK, "1");
+    assertThat(awaitStarted(1).builder().environment()).doesNotContainKey(Env.SCALAR_TASK);
   }
 
   @Test

@@ -196,4 +196,32 @@ class ProcessRuntimeTest {
         .withCauseInstanceOf(SpawnException.class)
         .withMessageContaining("a spawn carries at most 16 MiB: send large data over a channel");
   }
+
+  @Test
+  void givenJavaCommands_whenMainClassOf_thenTheFirstWordUnlessAJar() {
+    assertThat(ProcessRuntime.mainClassOf("dev.x.Main a b")).isEqualTo("dev.x.Main");
+    assertThat(ProcessRuntime.mainClassOf("dev.x.Main")).isEqualTo("dev.x.Main");
+    assertThat(ProcessRuntime.mainClassOf("build/app.jar a")).isNull();
+    assertThat(ProcessRuntime.mainClassOf("")).isNull();
+  }
+
+  /** Set by {@link NotYetInitialised}'s initialisation; read here, it does not initialise it. */
+  private static volatile boolean mainInitialised;
+
+  /** A main class whose initialisation a warm-up must not run (it is the program's to run). */
+  static final class NotYetInitialised {
+    static {
+      mainInitialised = true;
+    }
+
+    static void task(Pid parent, Integer arg) {}
+  }
+
+  @Test
+  void givenTheMainClass_whenResolveMethods_thenItsMethodsAreLookedUpWithoutInitialisingIt() {
+    assertThat(ProcessRuntime.resolveMethods(NotYetInitialised.class.getName())).isTrue();
+    assertThat(ProcessRuntime.resolveMethods("no.such.Main")).isFalse();
+    assertThat(ProcessRuntime.resolveMethods(null)).isFalse();
+    assertThat(mainInitialised).isFalse();
+  }
 }
