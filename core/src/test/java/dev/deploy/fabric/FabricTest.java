@@ -179,7 +179,7 @@ class FabricTest {
         new Program(
             0x52,
             JvmCommand.parse(
-                "/no/java", List.of("-XX:CompileThresholdScaling=1", "-cp", "x", "Main")),
+                "/no/java", List.of("-XX:Tier3InvocationThreshold=200", "-cp", "x", "Main")),
             sink,
             false,
             Map.of()));
@@ -188,12 +188,18 @@ class FabricTest {
 
     List<String> plain = awaitStarted(0).builder().command();
     List<String> own = awaitStarted(1).builder().command();
-    assertThat(plain).contains(Fabric.JIT_THRESHOLDS);
-    assertThat(plain.indexOf(Fabric.JIT_THRESHOLDS)).isLessThan(plain.indexOf("Main"));
+    assertThat(plain).containsSubsequence(Fabric.JIT_THRESHOLDS).contains("Main");
+    for (String option : Fabric.JIT_THRESHOLDS) {
+      assertThat(plain.indexOf(option)).isLessThan(plain.indexOf("Main"));
+    }
+    assertThat(Fabric.JIT_THRESHOLDS)
+        .as("only the first compilation is later: C2's thresholds stay the JVM's")
+        .allMatch(o -> o.startsWith("-XX:Tier3"))
+        .noneMatch(o -> o.startsWith("-XX:CompileThresholdScaling"));
     // The JVM takes the last of an option given twice: the program's own.
-    assertThat(own.indexOf(Fabric.JIT_THRESHOLDS))
+    assertThat(own.indexOf("-XX:Tier3InvocationThreshold=2000"))
         .isNotNegative()
-        .isLessThan(own.indexOf("-XX:CompileThresholdScaling=1"));
+        .isLessThan(own.indexOf("-XX:Tier3InvocationThreshold=200"));
   }
 
   static void numbersOnly(Pid parent, Integer arg) {}
