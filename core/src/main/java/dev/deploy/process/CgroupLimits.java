@@ -187,6 +187,10 @@ public final class CgroupLimits {
       throw new IllegalArgumentException(
           "cgroup " + name + ": cpu " + cpu + " is not a number of cores");
     }
+    if (exiting) {
+      log.debug("cgroup {}: not made, this JVM is exiting", name);
+      return Optional.empty();
+    }
     String base = sanitise(name);
     Path memoryDir = null;
     String chosen = base;
@@ -202,7 +206,7 @@ public final class CgroupLimits {
       } catch (FileAlreadyExistsException e) {
         // taken: try the next suffix
       } catch (IOException e) {
-        log.warn(
+        warnUnlessExiting(
             "cgroup {}: cannot create {}: {}",
             name,
             memoryParent.resolve(chosen),
@@ -215,7 +219,7 @@ public final class CgroupLimits {
     try {
       limitMemory(memoryDir, memoryBytes);
     } catch (IOException e) {
-      log.warn(
+      warnUnlessExiting(
           "cgroup {}: cannot set memory limit {} B in {}: {}",
           chosen,
           memoryBytes,
@@ -383,8 +387,27 @@ public final class CgroupLimits {
     return removed;
   }
 
-  /** Removes empty groups and the parents at JVM exit; leaves any that still hold processes. */
-  private void removeEmpty() {
+  /**
+   * Set when this JVM's exit began removing the groups: a group made from then on (a pool refill
+   * racing the run's end) would be made in a parent being removed, which is no fault to report.
+   */
+  private volatile boolean exiting;
+
+  /** A failure to make a group: a warning, or only a debug line once this JVM's exit began. */
+  private void warnUnlessExiting(String format, Object... args) {
+    if (exiting) {
+      log.debug("(exiting) " + format, args);
+    } else {
+      log.warn(format, args);
+    }
+  }
+
+  /**
+   * Removes empty groups and the parents at JVM exit (a shutdown hook; package-private for tests);
+   * leaves any that still hold processes.
+   */
+  void removeEmpty() {
+    exiting = true;
     dev.deploy.logging.StartTrace.mark("cgroups: clean-up");
     for (Path parent : parents()) {
       try (DirectoryStream<Path> groups = Files.newDirectoryStream(parent, Files::isDirectory)) {
@@ -430,7 +453,8 @@ public final class CgroupLimits {
     } catch (FileAlreadyExistsException e) {
       return dir; // left by a group of the same name whose rmdir failed: reuse it
     } catch (IOException e) {
-      log.warn("cgroup {}: cannot create {}: {}; memory only", name, dir, CgroupGroup.why(e));
+      warnUnlessExiting(
+          "cgroup {}: cannot create {}: {}; memory only", name, dir, CgroupGroup.why(e));
       return null;
     }
   }
