@@ -109,14 +109,18 @@ final class ShmRing {
    * from position 0, then {@link #commit} how many bytes.
    */
   ByteBuffer claim() {
+    int room = claimRoom();
+    return buffer.slice((int) (tail & mask), room).order(ByteOrder.BIG_ENDIAN);
+  }
+
+  /** Producer: the contiguous free bytes at the tail, re-reading the head when few seem free. */
+  private int claimRoom() {
     long free = capacity - (tail - headSeen);
     if (free < Framing.MAX_FRAME + Framing.LENGTH) {
       headSeen = (long) LONG.getAcquire(buffer, capacity + HEAD);
       free = capacity - (tail - headSeen);
     }
-    int index = (int) (tail & mask);
-    int room = (int) Math.min(free, capacity - index);
-    return buffer.slice(index, room).order(ByteOrder.BIG_ENDIAN);
+    return (int) Math.min(free, capacity - (tail & mask));
   }
 
   /**
@@ -125,13 +129,8 @@ final class ShmRing {
    * the bytes between the position it had and the one it has after the writes.
    */
   ByteBuffer claimView() {
-    long free = capacity - (tail - headSeen);
-    if (free < Framing.MAX_FRAME + Framing.LENGTH) {
-      headSeen = (long) LONG.getAcquire(buffer, capacity + HEAD);
-      free = capacity - (tail - headSeen);
-    }
+    int room = claimRoom();
     int index = (int) (tail & mask);
-    int room = (int) Math.min(free, capacity - index);
     producerView.limit(index + room).position(index);
     return producerView;
   }

@@ -93,18 +93,7 @@ public final class FrameWriter {
    * that may be skipped (a ping), so a writer stuck on a full socket holds up nobody else.
    */
   public boolean tryWrite(int type, byte[] payload) throws IOException {
-    if (!lock.tryLock()) {
-      return false;
-    }
-    try {
-      if (ended) {
-        return false;
-      }
-      writeLocked(type, payload);
-      return true;
-    } finally {
-      lock.unlock();
-    }
+    return lock.tryLock() && writeHeld(type, payload);
   }
 
   /**
@@ -122,6 +111,11 @@ public final class FrameWriter {
       Thread.currentThread().interrupt();
       return false;
     }
+    return writeHeld(type, payload);
+  }
+
+  /** Writes one frame unless the stream ended, with the lock taken; releases it. */
+  private boolean writeHeld(int type, byte[] payload) throws IOException {
     try {
       if (ended) {
         return false;

@@ -55,34 +55,8 @@ class FrameWriterTest {
     CountDownLatch writing = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    OutputStream slow =
-        new OutputStream() {
-          @Override
-          public void write(int b) {
-            bytes.write(b);
-          }
-
-          @Override
-          public void write(byte[] b, int off, int len) {
-            if (bytes.size() == 0) {
-              writing.countDown();
-              try {
-                release.await();
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            }
-            bytes.write(b, off, len);
-          }
-        };
-    FrameWriter writer = new FrameWriter(slow);
-    Future<?> frame =
-        threads.submit(
-            () -> {
-              writer.write(1, new byte[] {1, 2, 3});
-              return null;
-            });
-    assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue();
+    FrameWriter writer = new FrameWriter(held(bytes, writing, release));
+    Future<?> frame = writeBeside(writer, new byte[] {1, 2, 3}, writing);
     assertThat(writer.writingSince()).as("a write under way").isNotZero();
     int[] atEnd = {-1};
     Future<Boolean> last =
@@ -100,6 +74,19 @@ class FrameWriterTest {
     frame.get(5, TimeUnit.SECONDS);
     assertThat(last.get(5, TimeUnit.SECONDS)).isTrue();
     assertThat(atEnd[0]).as("bytes when the end ran: both frames, whole").isEqualTo(14);
+  }
+
+  /** Writes a frame of type 1 on another thread and returns once its write is under way. */
+  private Future<?> writeBeside(FrameWriter writer, byte[] payload, CountDownLatch writing)
+      throws InterruptedException {
+    Future<?> frame =
+        threads.submit(
+            () -> {
+              writer.write(1, payload);
+              return null;
+            });
+    assertThat(writing.await(5, TimeUnit.SECONDS)).as("the frame's write began").isTrue();
+    return frame;
   }
 
   /** A stream whose first write blocks until {@code release}; counts down {@code writing} then. */
@@ -133,13 +120,7 @@ class FrameWriterTest {
     CountDownLatch release = new CountDownLatch(1);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     FrameWriter writer = new FrameWriter(held(bytes, writing, release));
-    Future<?> frame =
-        threads.submit(
-            () -> {
-              writer.write(1, new byte[] {1});
-              return null;
-            });
-    assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue();
+    Future<?> frame = writeBeside(writer, new byte[] {1}, writing);
     assertThat(writer.tryWrite(2, new byte[] {2})).as("untimed: skips").isFalse();
     Future<Boolean> timed =
         threads.submit(() -> writer.tryWrite(2, new byte[] {2}, TimeUnit.SECONDS.toNanos(5)));
@@ -159,13 +140,7 @@ class FrameWriterTest {
     CountDownLatch release = new CountDownLatch(1);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     FrameWriter writer = new FrameWriter(held(bytes, writing, release));
-    Future<?> frame =
-        threads.submit(
-            () -> {
-              writer.write(1, new byte[] {1});
-              return null;
-            });
-    assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue();
+    Future<?> frame = writeBeside(writer, new byte[] {1}, writing);
 
     assertThat(writer.tryWrite(2, new byte[] {2}, TimeUnit.MILLISECONDS.toNanos(50))).isFalse();
 
