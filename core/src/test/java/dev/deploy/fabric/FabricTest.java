@@ -418,9 +418,12 @@ class FabricTest {
     assertThat(List.of(second.get(5, TimeUnit.SECONDS).pid(), third.get(5, TimeUnit.SECONDS).pid()))
         .containsExactlyInAnyOrder(pid(2), pid(3));
     assertThat(fabric.warmHitsAndMisses()).containsExactly(2, 1);
-    // The first take's refill waited (one was still ready), the second's did not: both come.
+    // The first take's refill waited (one was still ready), the second's did not: both come, and
+    // each pool JVM started is in the master's books (a pool that saw two takes back to back may
+    // also grow by one: JDK 25's timing).
     awaitStarted(4);
-    assertThat(master.reserved.get()).isEqualTo(4);
+    await().until(() -> master.reserved.get() == startedCount() - 1); // all but the cold one
+    assertThat(master.reserved.get()).isBetween(4, 5);
   }
 
   @Test
